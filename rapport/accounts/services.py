@@ -1,0 +1,92 @@
+"""Creating users and teams, and issuing API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.accounts.models import ApiToken, Role, Team, User, hash_token
+from rapport.core.errors import NotFound, ValidationError
+
+
+def get_or_create_team(*, name: str) -> Team:
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError.single("team", "A team name has 1 to 120 characters.")
+    team, _ = Team.objects.get_or_create(name=name)
+    return team
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    role: str,
+    password: str | None = None,
+    teams: list[str] | None = None,
+    manages: list[str] | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+    validate: bool = True,
+) -> User:
+    """Creates a user with a role, the teams they belong to and the teams they manage."""
+    if role not in Role.values:
+        raise ValidationError.single("role", f"{role!r} is not one of: {', '.join(Role.values)}.")
+    if not username or len(username) > 150:
+        raise ValidationError.single("username", "A username has 1 to 150 characters.")
+    if User.objects.filter(username=username).exists():
+        raise ValidationError.single("username", f"User {username!r} already exists.")
+    user = User(username=username, role=role, email=email, first_name=first_name, last_name=last_name, language=language)
+    if password:
+        if validate:
+            try:
+                validate_password(password, user)
+            except DjangoValidationError as exc:
+                raise ValidationError({"password": list(exc.messages)}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.is_staff = role == Role.ADMIN
+    user.save()
+    for name in teams or []:
+        user.teams.add(get_or_create_team(name=name))
+    for name in manages or []:
+        user.managed_teams.add(get_or_create_team(name=name))
+    return user
+
+
+def create_token(*, user: User, name: str = "", days: int | None = None) -> str:
+    """Issues a bearer token; the raw token is returned once and only its hash is stored."""
+    raw = ApiToken.generate()
+    ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=raw[:10],
+        key_hash=hash_token(raw),
+        expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+    )
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    token = ApiToken.objects.active().select_related("user").filter(key_hash=hash_token(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    # Touch at most once a minute so reads do not become writes on every call.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def get_user(username: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound("user")
+    return user

@@ -1,0 +1,27 @@
+"""Signing in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from rapport.accounts.forms import LanguageForm, LoginForm
+from rapport.accounts.models import User
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_POST
+def change_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie and redirect) plus the choice kept on the user for next time."""
+    response = set_language(request)
+    form = LanguageForm(request.POST)
+    if form.is_valid() and request.user.is_authenticated:
+        # No accounts service changes preferences yet; this is the only field touched.
+        User.objects.filter(pk=request.user.pk).update(language=form.cleaned_data["language"])
+    return response

@@ -1,0 +1,76 @@
+"""REST endpoints for activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status, Schema
+from pydantic import Field
+
+from rapport.activities import selectors, services
+from rapport.activities.models import Activity
+from rapport.core.pagination import PageParams
+
+router = Router(tags=["activities"])
+
+
+class ActivityIn(Schema):
+    kind: str
+    summary: str
+    details: str | None = None
+    occurred_at: str | None = None
+    cards: list[int] = Field(..., description="Ids of the organisations and people that took part")
+
+
+class ParticipantOut(Schema):
+    id: int
+    kind: str
+    name: str
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    summary: str
+    details: str
+    occurred_at: dt.datetime
+    recorded_by: str
+    cards: list[ParticipantOut]
+
+
+class ActivityList(Schema):
+    items: list[ActivityOut]
+    count: int
+
+
+def _out(activity: Activity, participants: list[Any]) -> dict[str, Any]:
+    return {
+        "id": activity.id,
+        "kind": activity.kind,
+        "summary": activity.summary,
+        "details": activity.details,
+        "occurred_at": activity.occurred_at,
+        "recorded_by": activity.recorded_by.get_username(),
+        "cards": [{"id": p.card.id, "kind": p.card.kind, "name": p.card.display_name} for p in participants],
+    }
+
+
+@router.get("", response=ActivityList, summary="Activities touching cards you can see, newest first")
+def list_activities(
+    request: HttpRequest, response: HttpResponse, page: Query[PageParams], card: int | None = None, kind: str = ""
+) -> dict[str, Any]:
+    response["Cache-Control"] = "no-store"
+    qs = selectors.activities_for(request.user, card_id=card, kind=kind or None)
+    offset, limit = page.clamp()
+    rows = list(qs[offset : offset + limit])
+    return {"items": [_out(a, a.visible_participants) for a in rows], "count": qs.count()}
+
+
+@router.post("", response={201: ActivityOut}, summary="Log an activity")
+def log_activity(request: HttpRequest, response: HttpResponse, payload: ActivityIn) -> Status[dict[str, Any]]:
+    response["Cache-Control"] = "no-store"
+    activity = services.log_activity(user=request.user, data=payload.dict(exclude_none=True))
+    row = selectors.activities_for(request.user).get(pk=activity.pk)
+    return Status(201, _out(row, row.visible_participants))

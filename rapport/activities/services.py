@@ -1,0 +1,57 @@
+"""Logging activities against cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.accounts.models import User
+from rapport.activities.models import Activity, ActivityKind, Participant
+from rapport.cards.services import Errors, _parse_observed_at
+from rapport.cards.values import clean_text
+from rapport.core.errors import PermissionDenied, ValidationError
+from rapport.core.visibility import scope_for, visible_to
+
+
+@transaction.atomic
+def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
+    """Records a call, visit, meeting, message, note, gift or event with the cards that took part."""
+    errors = Errors()
+    kind = data.get("kind")
+    if kind not in ActivityKind.values:
+        errors.add("kind", f"{kind!r} is not one of: {', '.join(ActivityKind.values)}.")
+    summary = errors.run(clean_text, "summary", data.get("summary"), required=True, max_length=300) or ""
+    details = errors.run(clean_text, "details", data.get("details")) or ""
+    occurred_at = timezone.now()
+    if data.get("occurred_at") not in (None, ""):
+        try:
+            occurred_at = _parse_observed_at(data["occurred_at"])
+        except ValidationError:
+            errors.add("occurred_at", f"{data['occurred_at']!r} is not a date or date-time (ISO 8601).")
+    raw_ids = data.get("cards")
+    card_ids: list[int] = []
+    if not isinstance(raw_ids, list) or not raw_ids:
+        errors.add("cards", "Name at least one card that took part.")
+    elif len(raw_ids) > 100:
+        errors.add("cards", "At most 100 cards per activity.")
+    else:
+        for raw in raw_ids:
+            if isinstance(raw, bool) or not str(raw).isdigit():
+                errors.add("cards", f"{raw!r} is not a card id.")
+            else:
+                card_ids.append(int(raw))
+    cards = list(visible_to(user).filter(pk__in=card_ids)) if card_ids else []
+    if card_ids and len({c.pk for c in cards}) != len(set(card_ids)):
+        errors.add("cards", "Unknown card.")
+    if scope_for(user).role == "analyst":
+        raise PermissionDenied("Your role may not log activities.")
+    errors.raise_if_any()
+    activity = Activity.objects.create(
+        kind=kind, occurred_at=occurred_at, summary=summary, details=details, recorded_by=user
+    )
+    Participant.objects.bulk_create(Participant(activity=activity, card=c) for c in cards)
+    return activity
+
+

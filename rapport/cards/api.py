@@ -1,0 +1,219 @@
+"""REST endpoints for organisations, people, their facts, timelines and employments."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status, Schema
+from pydantic import Field
+
+from rapport.cards import selectors, services
+from rapport.cards.models import Card, Fact, Kind
+from rapport.cards.schemas import (
+    CardDetailOut,
+    CardList,
+    CardOut,
+    CardPatch,
+    EmploymentIn,
+    EmploymentList,
+    EmploymentOut,
+    FactIn,
+    FactList,
+    FactOut,
+    OrganizationIn,
+    PersonIn,
+    TimelineOut,
+)
+from rapport.core.errors import NotFound, ValidationError
+from rapport.core.pagination import PageParams
+
+router = Router(tags=["cards"])
+
+KindPath = Literal["organizations", "people"]
+KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
+
+
+class CardFilterParams(Schema):
+    q: str = Field("", max_length=300, description="Name prefix")
+    owner: int | None = None
+    team: int | None = None
+    tier: str = Field("", max_length=1)
+    stage: str = Field("", max_length=16)
+    industry: str = Field("", max_length=120)
+    item: str = Field("", max_length=64, description="Catalog item key to filter on")
+    value: str = Field("", max_length=500, description="Value of `item`; empty: any value")
+    archived: bool = False
+    organization: int | None = Field(None, description="People currently employed there")
+
+
+def _no_store(response: HttpResponse) -> None:
+    response["Cache-Control"] = "no-store"
+
+
+def _detail(request: HttpRequest, card: Card) -> dict[str, Any]:
+    data = CardOut.from_card(card)
+    data["addresses"] = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
+    data["social"] = card.social or []
+    data["profile"] = {
+        v.item.key: {
+            "value": v.value,
+            "source": v.source_key,
+            "confidence": v.confidence,
+            "verified": v.verified,
+            "observed_at": v.observed_at,
+            "fact_id": v.fact_id,
+        }
+        for v in selectors.profile_of(request.user, card)
+    }
+    return data
+
+
+def _list(request: HttpRequest, kind: str, filters: CardFilterParams, page: PageParams, response: HttpResponse) -> dict[str, Any]:
+    _no_store(response)
+    flt = selectors.CardFilter(kind=kind, **filters.dict())
+    offset, limit = page.clamp()
+    cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit)
+    return {"items": [CardOut.from_card(c) for c in cards], "count": total}
+
+
+@router.get("/organizations", response=CardList, summary="List organisations")
+def list_organizations(request: HttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+    return _list(request, Kind.ORGANIZATION, filters, page, response)
+
+
+@router.get("/people", response=CardList, summary="List people")
+def list_people(request: HttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+    return _list(request, Kind.PERSON, filters, page, response)
+
+
+@router.post("/organizations", response={201: CardDetailOut}, summary="Create an organisation")
+def create_organization(request: HttpRequest, response: HttpResponse, payload: OrganizationIn) -> Status[dict[str, Any]]:
+    _no_store(response)
+    card = services.create_organization(user=request.user, data=payload.dict(exclude_none=True))
+    return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
+
+
+@router.post("/people", response={201: CardDetailOut}, summary="Create a person")
+def create_person(request: HttpRequest, response: HttpResponse, payload: PersonIn) -> Status[dict[str, Any]]:
+    _no_store(response)
+    card = services.create_person(user=request.user, data=payload.dict(exclude_none=True))
+    return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
+
+
+@router.get("/{kind}/{card_id}", response=CardDetailOut, summary="A card with its current profile")
+def get_card(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    response["ETag"] = f'"{card.version}"'
+    return _detail(request, card)
+
+
+@router.patch("/{kind}/{card_id}", response=CardDetailOut, summary="Change core fields of a card")
+def update_card(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    expected = None
+    if_match = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if if_match:
+        if not if_match.isdigit():
+            raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
+        expected = int(if_match)
+    card = services.update_card(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=expected)
+    card = selectors.get_card(request.user, card.pk)
+    response["ETag"] = f'"{card.version}"'
+    return _detail(request, card)
+
+
+@router.post("/{kind}/{card_id}/archive", response=CardOut, summary="Archive a card")
+def archive_card(request: HttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    return CardOut.from_card(services.archive_card(user=request.user, card=card, archived=True))
+
+
+@router.post("/{kind}/{card_id}/restore", response=CardOut, summary="Restore an archived card")
+def restore_card(request: HttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    return CardOut.from_card(services.archive_card(user=request.user, card=card, archived=False))
+
+
+@router.get("/{kind}/{card_id}/facts", response=FactList, summary="Facts recorded about a card, newest first")
+def list_facts(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, item: str = "") -> dict[str, Any]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    facts = selectors.facts_of(request.user, card, item_key=item or None)
+    return {"items": [FactOut.from_fact(f) for f in facts], "count": len(facts)}
+
+
+@router.post("/{kind}/{card_id}/facts", response={201: FactOut}, summary="Record a fact with its provenance")
+def add_fact(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: FactIn) -> Status[dict[str, Any]]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    fact = services.add_fact(
+        user=request.user,
+        card=card,
+        item_key=payload.item,
+        value=payload.value,
+        source_key=payload.source,
+        observed_at=payload.observed_at,
+        confidence=payload.confidence,
+        note=payload.note or "",
+    )
+    fact = Fact.objects.select_related("item", "source", "recorded_by").get(pk=fact.pk)
+    return Status(201, FactOut.from_fact(fact))
+
+
+@router.post("/facts/{fact_id}/verify", response=FactOut, summary="Mark a fact verified")
+def verify_fact(request: HttpRequest, fact_id: int) -> dict[str, Any]:
+    fact = Fact.objects.select_related("card").filter(pk=fact_id).first()
+    if fact is None:
+        raise NotFound("fact")
+    selectors.get_card(request.user, fact.card_id)  # 404 when the card is out of reach
+    visible = {f.pk for f in selectors.facts_of(request.user, fact.card, item_key=None, limit=10_000)}
+    if fact.pk not in visible:
+        raise NotFound("fact")
+    fact = services.verify_fact(user=request.user, fact=fact)
+    return FactOut.from_fact(Fact.objects.select_related("item", "source", "recorded_by").get(pk=fact.pk))
+
+
+@router.get("/{kind}/{card_id}/timeline", response=TimelineOut, summary="Activities, facts and stage changes, newest first")
+def timeline(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    entries = selectors.timeline_of(request.user, card, limit=limit)
+    return {"items": [e.__dict__ for e in entries], "count": len(entries)}
+
+
+def _employment_out(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "person": {"id": e.person_id, "name": e.person.display_name},
+        "organization": {"id": e.organization_id, "name": e.organization.display_name},
+        "title": e.title,
+        "level": e.level,
+        "function": e.function,
+        "started_on": e.started_on,
+        "ended_on": e.ended_on,
+        "current": e.is_current,
+    }
+
+
+@router.get("/{kind}/{card_id}/employments", response=EmploymentList, summary="Where a person works / who works at an organisation")
+def employments(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
+    _no_store(response)
+    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    rows = selectors.employments_of(request.user, card)
+    for row in rows:
+        # employments_of loads the other side; the card itself is this one.
+        if card.kind == Kind.PERSON:
+            row.person = card
+        else:
+            row.organization = card
+    return {"items": [_employment_out(e) for e in rows], "count": len(rows)}
+
+
+@router.post("/people/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment")
+def add_employment(request: HttpRequest, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+    person = selectors.get_card(request.user, card_id, Kind.PERSON)
+    employment = services.add_employment(user=request.user, person=person, data=payload.dict(exclude_none=True))
+    return Status(201, _employment_out(employment))

@@ -1,0 +1,295 @@
+"""Customer cards: organisations and people, their contact points, employments, shares and facts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    ORGANIZATION = "organization", _("Organisation")
+    PERSON = "person", _("Person")
+
+
+class Tier(models.TextChoices):
+    A = "A", _("Tier A")  # the few customers that bring most of the value
+    B = "B", _("Tier B")
+    C = "C", _("Tier C")
+
+
+class Stage(models.TextChoices):
+    SUSPECT = "suspect", _("Suspect")  # in the target market, no contact yet
+    PROSPECT = "prospect", _("Prospect")  # has shown interest
+    TARGET = "target", _("Target")  # clear intent, can buy, near term
+    CUSTOMER = "customer", _("Customer")  # has bought
+    REGULAR = "regular", _("Regular customer")  # buys repeatedly
+    DORMANT = "dormant", _("Dormant")  # stopped buying for longer than usual
+    LOST = "lost", _("Lost")  # gone, with a reason
+
+
+class SizeBand(models.TextChoices):
+    MICRO = "micro", _("1–9 employees")
+    SMALL = "small", _("10–49 employees")
+    MEDIUM = "medium", _("50–249 employees")
+    LARGE = "large", _("250–999 employees")
+    ENTERPRISE = "enterprise", _("1,000+ employees")
+
+
+class CardQuerySet(models.QuerySet["Card"]):
+    def organizations(self) -> "CardQuerySet":
+        return self.filter(kind=Kind.ORGANIZATION)
+
+    def people(self) -> "CardQuerySet":
+        return self.filter(kind=Kind.PERSON)
+
+    def active(self) -> "CardQuerySet":
+        return self.filter(archived_at__isnull=True)
+
+
+class Card(models.Model):
+    """A customer card: an organisation (group customer) or a person (individual or contact).
+
+    Core columns hold what every card has; everything else is a fact from the information
+    catalog. ``profile`` is the current value of each item, derived from the facts and kept
+    here so that reading a card needs no aggregation.
+    """
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    display_name = models.CharField(_("name"), max_length=300)
+    # Lower-cased, accent-free display name: the list order and prefix filter.
+    sort_name = models.CharField(max_length=300, editable=False)
+    given_name = models.CharField(_("given name"), max_length=150, blank=True)
+    family_name = models.CharField(_("family name"), max_length=150, blank=True)
+    local_name = models.CharField(_("name in local script"), max_length=150, blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    social = models.JSONField(_("social pages"), default=list, blank=True)  # [{"network", "url"}]
+    industry = models.CharField(_("industry"), max_length=120, blank=True)
+    size_band = models.CharField(_("size"), max_length=16, choices=SizeBand.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cards", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cards", verbose_name=_("team")
+    )
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, blank=True)
+    lifecycle_stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.SUSPECT)
+    external_id = models.CharField(max_length=200, blank=True)
+    profile = models.JSONField(default=dict, blank=True)
+    completeness = models.PositiveSmallIntegerField(default=0)  # percent of the tier's required items
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # bumped on every change, for optimistic locking
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "sort_name"], name="card_kind_sort"),
+            models.Index(fields=["owner", "kind", "sort_name"], name="card_owner_sort"),
+            models.Index(fields=["team", "kind", "sort_name"], name="card_team_sort"),
+            models.Index(fields=["kind", "tier", "sort_name"], name="card_tier_sort"),
+            models.Index(fields=["kind", "lifecycle_stage", "sort_name"], name="card_stage_sort"),
+            models.Index(fields=["kind", "industry", "sort_name"], name="card_industry_sort"),
+            models.Index(fields=["external_id"], name="card_external_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(display_name=""), name="card_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == Kind.PERSON
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    FAX = "fax", _("Fax")
+    OTHER = "other", _("Other")
+
+
+class Phone(models.Model):
+    """A phone number in E.164, with the region it was typed in and how it was typed."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="phones")
+    e164 = models.CharField(max_length=20)
+    raw = models.CharField(max_length=60)
+    region = models.CharField(max_length=2)
+    kind = models.CharField(max_length=10, choices=PhoneKind.choices, default=PhoneKind.MOBILE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["e164"], name="phone_e164")]
+
+
+class EmailKind(models.TextChoices):
+    WORK = "work", _("Work")
+    PERSONAL = "personal", _("Personal")
+    OTHER = "other", _("Other")
+
+
+class Email(models.Model):
+    """An e-mail address, normalised (domain lower-cased) by email-validator."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="emails")
+    address = models.CharField(max_length=254)
+    kind = models.CharField(max_length=10, choices=EmailKind.choices, default=EmailKind.WORK)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["address"], name="email_address")]
+
+
+class AddressKind(models.TextChoices):
+    OFFICE = "office", _("Office")
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", _("Shipping")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    SHOP = "shop", _("Shop")
+    HOME = "home", _("Home")
+    OTHER = "other", _("Other")
+
+
+class Address(models.Model):
+    """A postal address of a given kind; a card may have several."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(max_length=10, choices=AddressKind.choices, default=AddressKind.OFFICE)
+    street = models.CharField(_("street"), max_length=300, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)  # ISO 3166-1 alpha-2
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class Level(models.TextChoices):
+    OPERATIONAL = "operational", _("Operational")
+    MANAGEMENT = "management", _("Management")
+    DECISION = "decision", _("Decision")
+
+
+class Function(models.TextChoices):
+    USER_DEPARTMENT = "user_department", _("User department")
+    TECHNICAL = "technical", _("Technical")
+    PROCUREMENT_FINANCE = "procurement_finance", _("Procurement and finance")
+    OTHER = "other", _("Other")
+
+
+class Employment(models.Model):
+    """A person working at an organisation for a period, with title, level and function."""
+
+    person = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="employments")
+    organization = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="staff")
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices, blank=True)
+    function = models.CharField(_("function"), max_length=24, choices=Function.choices, blank=True)
+    started_on = models.DateField(_("from"), null=True, blank=True)
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_on", "id"]
+        indexes = [models.Index(fields=["organization", "person"], name="employment_org_person")]
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None or self.ended_on >= timezone.localdate()
+
+
+class Share(models.Model):
+    """A card shared with one user or one team beyond its owner and owning team."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "card"], name="share_user_card"),
+            models.Index(fields=["team", "card"], name="share_team_card"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(team__isnull=True)) | (Q(user__isnull=True) & Q(team__isnull=False)),
+                name="share_one_target",
+            )
+        ]
+
+
+class Fact(models.Model):
+    """One value learned about a card, with its provenance. Append-only: a new fact supersedes, never overwrites."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="facts")
+    item = models.ForeignKey("catalog.InformationItem", on_delete=models.PROTECT, related_name="facts")
+    value = models.JSONField()
+    value_text = models.CharField(max_length=500, blank=True)  # normalised text for filters and search
+    source = models.ForeignKey("catalog.InformationSource", on_delete=models.PROTECT, related_name="facts")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    observed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    confidence = models.PositiveSmallIntegerField(default=60)  # 0..100
+    verified = models.BooleanField(default=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["card", "item"], name="fact_card_item"),
+            models.Index(fields=["card", "recorded_at"], name="fact_card_recorded"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(confidence__lte=100), name="fact_confidence_range"),
+        ]
+
+
+class CurrentValue(models.Model):
+    """The current value of one item on one card, indexed so lists can filter on any catalog item."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="current_values")
+    item = models.ForeignKey("catalog.InformationItem", on_delete=models.CASCADE, related_name="+")
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="+")
+    value_text = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["card", "item"], name="current_value_card_item")]
+        indexes = [models.Index(fields=["item", "value_text", "card"], name="current_value_lookup")]
+
+
+class StageChange(models.Model):
+    """A move of a card from one lifecycle stage to another: when, who and why."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=Stage.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["card", "changed_at"], name="stage_change_card")]

@@ -1,0 +1,272 @@
+"""Read use-cases for customer cards. Visibility is applied here, never by the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from rapport.activities.models import Activity
+from rapport.catalog import selectors as catalog
+from rapport.catalog.models import InformationItem, ItemType, Sensitivity
+from rapport.cards.models import Card, CurrentValue, Employment, Fact, Kind, Stage, StageChange
+from rapport.cards.values import parse_item_value
+from rapport.core.errors import NotFound, ValidationError
+from rapport.core.i18n import pick_label
+from rapport.core.text import fold
+from rapport.core.visibility import scope_for, visible_to
+
+
+def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
+    """A card the user may see, or NotFound (also for cards that exist but are out of reach)."""
+    if isinstance(card_id, bool) or not str(card_id).isdigit() or int(card_id) > 2**62:
+        raise NotFound(kind or "card")
+    qs = visible_to(user).select_related("owner", "team")
+    if kind:
+        qs = qs.filter(kind=kind)
+    card = qs.filter(pk=int(card_id)).first()
+    if card is None:
+        raise NotFound(kind or "card")
+    return card
+
+
+@dataclass
+class CardFilter:
+    """One filter definition for the list page, the API and exports."""
+
+    kind: str | None = None
+    q: str = ""  # name prefix (folded)
+    owner: int | None = None
+    team: int | None = None
+    tier: str = ""
+    stage: str = ""
+    industry: str = ""
+    item: str = ""  # catalog item key
+    value: Any = None  # value of ``item``; empty means "has any value"
+    archived: bool = False
+    organization: int | None = None  # people currently working there
+
+
+def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
+    qs = visible_to(user)
+    if flt.kind:
+        qs = qs.filter(kind=flt.kind)
+    qs = qs.filter(archived_at__isnull=not flt.archived)
+    if flt.q:
+        prefix = fold(flt.q.strip())[:300]
+        qs = qs.filter(sort_name__gte=prefix, sort_name__lt=prefix + "\uffff")
+    if flt.owner:
+        qs = qs.filter(owner_id=flt.owner)
+    if flt.team:
+        qs = qs.filter(team_id=flt.team)
+    if flt.tier:
+        qs = qs.filter(tier=flt.tier)
+    if flt.stage:
+        if flt.stage not in Stage.values:
+            raise ValidationError.single("stage", f"Unknown stage {flt.stage!r}.")
+        qs = qs.filter(lifecycle_stage=flt.stage)
+    if flt.industry:
+        qs = qs.filter(industry=flt.industry)
+    if flt.organization:
+        qs = qs.filter(
+            Exists(Employment.objects.filter(person=OuterRef("pk"), organization_id=flt.organization, ended_on__isnull=True))
+        )
+    if flt.item:
+        qs = _filter_on_item(user, qs, flt.item, flt.value)
+    return qs
+
+
+def _filter_on_item(user: Any, qs: QuerySet[Card], key: str, value: Any) -> QuerySet[Card]:
+    scope = scope_for(user)
+    item = catalog.items().get(key)
+    if item is None or (item.sensitivity == Sensitivity.SPECIAL and not scope.may_see_special):
+        raise ValidationError.single("item", f"Unknown catalog item {key!r}.")
+    if item.sensitivity == Sensitivity.CONFIDENTIAL:
+        # Filtering must not reveal confidential values on cards where the user cannot read them.
+        allowed = scope.confidential_q()
+        if allowed is None:
+            raise ValidationError.single("item", f"Unknown catalog item {key!r}.")
+        qs = qs.filter(allowed)
+    values = CurrentValue.objects.filter(card=OuterRef("pk"), item_id=item.id)
+    if value not in (None, ""):
+        if item.type == ItemType.MULTI_CHOICE:
+            values = values.filter(value_text__contains=f"|{value}|")
+        elif item.type == ItemType.TEXT:
+            values = values.filter(value_text=str(value).strip().casefold())
+        else:
+            _stored, text = parse_item_value(item, value)
+            values = values.filter(value_text=text)
+    return qs.filter(Exists(values))
+
+
+def list_cards(user: Any, flt: CardFilter, *, offset: int = 0, limit: int = 50) -> tuple[list[Card], int]:
+    """One page of cards in name order, with the related rows the list shows, and the total count."""
+    qs = filter_cards(user, flt)
+    total = qs.count()
+    page = list(
+        qs.order_by("sort_name", "id")
+        .select_related("owner", "team")
+        .prefetch_related("phones", "emails")[offset : offset + limit]
+    )
+    return page, total
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileValue:
+    """The current value of one item on one card, with the provenance the card shows on hover."""
+
+    item: InformationItem
+    value: Any
+    display: str
+    fact_id: int
+    source_key: str
+    source_label: str
+    confidence: int
+    verified: bool
+    observed_at: str
+    recorded_by: int | None
+
+
+@dataclass
+class ProfileBlock:
+    key: str
+    label: str
+    values: list[ProfileValue] = field(default_factory=list)
+    missing: list[InformationItem] = field(default_factory=list)
+
+
+def display_value(item: InformationItem, value: Any) -> str:
+    if item.type == ItemType.CHOICE:
+        return item.choice_label(value)
+    if item.type == ItemType.MULTI_CHOICE and isinstance(value, list):
+        return ", ".join(item.choice_label(v) for v in value)
+    if item.type == ItemType.MONEY and isinstance(value, dict):
+        return f"{value.get('amount')} {value.get('currency')}"
+    return str(value)
+
+
+def readable_items(user: Any, card: Card) -> dict[str, InformationItem]:
+    """Catalog items the user may read on this card (items above their clearance are absent)."""
+    allowed = scope_for(user).sensitivities_on(card)
+    return {k: i for k, i in catalog.items().items() if i.sensitivity in allowed and i.applies_to in ("any", card.kind)}
+
+
+def profile_of(user: Any, card: Card) -> list[ProfileValue]:
+    readable = readable_items(user, card)
+    result = []
+    for key, entry in (card.profile or {}).items():
+        item = readable.get(key)
+        if item is None:
+            continue
+        source = catalog.sources().get(entry.get("s", ""))
+        result.append(
+            ProfileValue(
+                item=item,
+                value=entry.get("v"),
+                display=display_value(item, entry.get("v")),
+                fact_id=entry.get("f", 0),
+                source_key=entry.get("s", ""),
+                source_label=source.label if source else entry.get("s", ""),
+                confidence=entry.get("c", 0),
+                verified=bool(entry.get("ok")),
+                observed_at=entry.get("at", ""),
+                recorded_by=entry.get("by"),
+            )
+        )
+    result.sort(key=lambda v: (v.item.block, v.item.position))
+    return result
+
+
+def profile_blocks(user: Any, card: Card) -> list[ProfileBlock]:
+    """The card's profile grouped by catalog block, with the items its tier requires but lacks."""
+    from rapport.catalog.models import Block
+
+    values = profile_of(user, card)
+    readable = readable_items(user, card)
+    blocks = {b.value: ProfileBlock(key=b.value, label=str(b.label)) for b in Block}
+    for value in values:
+        blocks[value.item.block].values.append(value)
+    present = {v.item.key for v in values}
+    for item in catalog.required_items(card.tier, card.kind):
+        if item.key not in present and item.key in readable:
+            blocks[item.block].missing.append(item)
+    return [b for b in blocks.values() if b.values or b.missing]
+
+
+def facts_of(user: Any, card: Card, *, item_key: str | None = None, limit: int = 200) -> list[Fact]:
+    readable = readable_items(user, card)
+    qs = Fact.objects.filter(card=card, item__key__in=list(readable)).select_related("item", "source", "recorded_by")
+    if item_key:
+        qs = qs.filter(item__key=item_key)
+    return list(qs.order_by("-recorded_at", "-id")[:limit])
+
+
+def employments_of(user: Any, card: Card) -> list[Employment]:
+    """Where a person works, or who works at an organisation: only cards the user may see."""
+    visible_ids = visible_to(user).values("id")
+    if card.kind == Kind.PERSON:
+        qs = Employment.objects.filter(person=card, organization_id__in=visible_ids).select_related("organization")
+    else:
+        qs = Employment.objects.filter(organization=card, person_id__in=visible_ids).select_related("person")
+    return list(qs.order_by("ended_on", "-started_on", "id")[:500])
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a card's timeline: an activity, a fact learned or a stage change."""
+
+    at: dt.datetime
+    type: str  # activity | fact | stage
+    kind: str
+    title: str
+    detail: str
+    by: str
+    ref_id: int
+
+
+def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime | None = None) -> list[TimelineEntry]:
+    """Activities, facts learned and stage changes of a card, newest first."""
+    from rapport.activities.models import ActivityKind
+
+    limit = max(1, min(limit, 200))
+    entries: list[TimelineEntry] = []
+    activities = Activity.objects.filter(participants__card=card).select_related("recorded_by")
+    facts = Fact.objects.filter(card=card, item__key__in=list(readable_items(user, card))).select_related("recorded_by")
+    stages = StageChange.objects.filter(card=card).select_related("changed_by")
+    if before:
+        activities = activities.filter(occurred_at__lt=before)
+        facts = facts.filter(recorded_at__lt=before)
+        stages = stages.filter(changed_at__lt=before)
+    kinds = dict(ActivityKind.choices)
+    for a in activities.order_by("-occurred_at", "-id")[:limit]:
+        entries.append(
+            TimelineEntry(a.occurred_at, "activity", a.kind, str(kinds.get(a.kind, a.kind)), a.summary, a.recorded_by.get_username(), a.id)
+        )
+    for f in facts.order_by("-recorded_at", "-id")[:limit]:
+        item = catalog.item_by_id(f.item_id)
+        if item is None:
+            continue
+        entries.append(
+            TimelineEntry(f.recorded_at, "fact", item.key, item.label, display_value(item, f.value), f.recorded_by.get_username(), f.id)
+        )
+    stage_labels = dict(Stage.choices)
+    for s in stages.order_by("-changed_at", "-id")[:limit]:
+        title = f"{stage_labels.get(s.from_stage, '—') if s.from_stage else '—'} → {stage_labels.get(s.to_stage, s.to_stage)}"
+        entries.append(
+            TimelineEntry(s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "", s.id)
+        )
+    entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
+    return entries[:limit]
+
+
+def source_label(key: str) -> str:
+    source = catalog.sources().get(key)
+    return pick_label(source.labels) if source else key

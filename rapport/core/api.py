@@ -1,0 +1,88 @@
+"""The REST API root: authentication, error mapping and the routers of each domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import APIKeyCookie, HttpBearer
+
+from rapport.core import errors
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer rp_…`` with a token from ``rapport token create``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from rapport.accounts.services import user_for_token
+
+        if not token or len(token) > 200:
+            return None
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Session(APIKeyCookie):
+    """The web UI's session cookie, with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    description="Customer cards, facts with provenance, activities and search. Lists answer {items, count}.",
+    auth=[BearerToken(), Session()],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    response = api.create_response(request, body, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api.exception_handler(errors.ValidationError)
+def on_validation_error(request: HttpRequest, exc: errors.ValidationError) -> HttpResponse:
+    detail = [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msgs in exc.errors.items() for msg in msgs]
+    return _error(request, 422, {"detail": detail, "errors": exc.errors})
+
+
+@api.exception_handler(errors.NotFound)
+def on_not_found(request: HttpRequest, exc: errors.NotFound) -> HttpResponse:
+    return _error(request, 404, {"detail": "Not found."})
+
+
+@api.exception_handler(errors.PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: errors.PermissionDenied) -> HttpResponse:
+    return _error(request, 403, {"detail": str(exc) or "Forbidden."})
+
+
+@api.exception_handler(errors.Conflict)
+def on_conflict(request: HttpRequest, exc: errors.Conflict) -> HttpResponse:
+    return _error(request, 412, {"detail": str(exc)})
+
+
+def _register_routers() -> None:
+    from rapport.activities.api import router as activities_router
+    from rapport.cards.api import router as cards_router
+    from rapport.catalog.api import router as catalog_router
+    from rapport.search.api import router as search_router
+
+    api.add_router("/", cards_router)
+    api.add_router("/activities", activities_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/search", search_router)
+
+
+_register_routers()

@@ -1,0 +1,70 @@
+"""Search: any script, e-mails and phones in any format, prefixes, typos, visibility, ranking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rapport.search.selectors import search_cards
+
+
+def names(user: Any, q: str, **kw: Any) -> list[str]:
+    return [c.display_name for c in search_cards(user, q, **kw)]
+
+
+@pytest.fixture
+def people(make_person: Any, make_org: Any) -> dict[str, Any]:
+    return {
+        "maria": make_person(given_name="María José", family_name="Fernández", emails=["mj.fernandez@example.com"], phones=["+34 612 345 678"]),
+        "wang": make_person(given_name="Xiaoming", family_name="Wang", local_name="王小明", phones=["+86 138 0013 8000"]),
+        "stefan": make_person(given_name="Ștefan", family_name="Popescu", emails=["stefan@firma.ro"]),
+        "other": make_person(owner="rep_bo_other_team", given_name="María", family_name="Fernández"),
+        "org": make_org(name="Ferretería Hermanos Fernández"),
+    }
+
+
+def test_it_finds_names_regardless_of_accents_and_case(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert "María José Fernández" in names(users["rep_ana"], "maria fernandez")
+    assert "Ștefan Popescu" in names(users["rep_ana"], "stefan")
+
+
+def test_it_finds_prefixes(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert "Ștefan Popescu" in names(users["rep_ana"], "pope")
+
+
+def test_it_tolerates_one_typo(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert "Ștefan Popescu" in names(users["rep_ana"], "popscu")
+    assert "María José Fernández" in names(users["rep_ana"], "fernandes")
+
+
+def test_it_finds_chinese_names_in_hanzi_and_pinyin(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert names(users["rep_ana"], "王小明") == ["Xiaoming Wang"]
+    assert "Xiaoming Wang" in names(users["rep_ana"], "wang xiaoming")
+
+
+@pytest.mark.parametrize("typed", ["612345678", "612 34 56 78", "+34 612-345-678", "0034612345678", "34612345678"])
+def test_it_finds_phone_numbers_in_any_format(users: dict[str, Any], people: dict[str, Any], typed: str) -> None:
+    assert names(users["rep_ana"], typed) == ["María José Fernández"]
+
+
+def test_it_finds_e_mail_addresses(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert names(users["rep_ana"], "MJ.Fernandez@example.com") == ["María José Fernández"]
+
+
+def test_it_never_returns_cards_the_user_cannot_see(users: dict[str, Any], people: dict[str, Any]) -> None:
+    found = search_cards(users["rep_ana"], "fernandez")
+    assert people["other"].id not in {c.id for c in found}
+    assert people["other"].id in {c.id for c in search_cards(users["rep_bo_other_team"], "fernandez")}
+
+
+def test_exact_matches_rank_above_typos(users: dict[str, Any], make_person: Any) -> None:
+    make_person(given_name="Ana", family_name="Garcio")
+    make_person(given_name="Ana", family_name="Garcia")
+    assert names(users["rep_ana"], "garcia")[0] == "Ana Garcia"
+
+
+def test_an_empty_or_junk_query_returns_nothing(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert search_cards(users["rep_ana"], "") == []
+    assert search_cards(users["rep_ana"], "%%%___") == []
+    assert search_cards(users["rep_ana"], "x" * 5000) == []

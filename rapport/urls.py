@@ -1,0 +1,16 @@
+"""Root URL configuration: web pages, the REST API and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from rapport.core.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("rapport.accounts.urls")),
+    path("", include("rapport.cards.urls")),
+    path("", include("rapport.activities.urls")),
+    path("", include("rapport.search.urls")),
+]
