@@ -1,0 +1,57 @@
+"""List endpoints run a fixed number of queries whatever the page size (no N+1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from rapport.accounts.services import create_token
+from rapport.activities.services import log_activity
+from rapport.cards import services
+
+
+def count_queries(client: Client, url: str) -> int:
+    client.get(url)  # warm the per-process catalog cache
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def populated(users: dict[str, Any], make_org: Any, make_person: Any) -> Client:
+    ana = users["rep_ana"]
+    for i in range(25):
+        org = make_org(name=f"Org {i:02d}", phones=["+34 912 345 678"], emails=[f"org{i}@example.com"], tier="A")
+        person = make_person(given_name=f"P{i:02d}", family_name="Ruiz", phones=["+34 612 345 678"], organization=org.id, tier="A")
+        services.add_fact(user=ana, card=org, item_key="business_scope", value="Hardware", source_key="rep_observation")
+        log_activity(user=ana, data={"kind": "call", "summary": f"Call {i}", "cards": [org.id, person.id]})
+    return Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=ana)}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/organizations?limit={n}",
+        "/api/v1/people?limit={n}&tier=A",
+        "/api/v1/organizations?limit={n}&item=business_scope&value=hardware",
+        "/api/v1/activities?limit={n}",
+        "/api/v1/search?q=ruiz&limit={n}",
+    ],
+)
+def test_list_endpoints_run_the_same_number_of_queries_for_2_and_20_rows(populated: Client, url: str) -> None:
+    small = count_queries(populated, url.format(n=2))
+    large = count_queries(populated, url.format(n=20))
+    assert small == large
+    assert large <= 12
+
+
+def test_a_card_read_runs_a_small_fixed_number_of_queries(populated: Client, users: dict[str, Any]) -> None:
+    from rapport.cards.models import Card
+
+    org = Card.objects.filter(kind="organization").first()
+    assert count_queries(populated, f"/api/v1/organizations/{org.id}") <= 8
