@@ -87,13 +87,16 @@ class Card(models.Model):
     objects = CardQuerySet.as_manager()
 
     class Meta:
+        # Every list is "live cards of one kind, in name order", optionally narrowed by one
+        # column: each index leads with the equality columns and ends with sort_name, so a
+        # page is an index range scan and a count is a covering-index scan.
         indexes = [
-            models.Index(fields=["kind", "sort_name"], name="card_kind_sort"),
-            models.Index(fields=["owner", "kind", "sort_name"], name="card_owner_sort"),
-            models.Index(fields=["team", "kind", "sort_name"], name="card_team_sort"),
-            models.Index(fields=["kind", "tier", "sort_name"], name="card_tier_sort"),
-            models.Index(fields=["kind", "lifecycle_stage", "sort_name"], name="card_stage_sort"),
-            models.Index(fields=["kind", "industry", "sort_name"], name="card_industry_sort"),
+            models.Index(fields=["kind", "archived_at", "sort_name"], name="card_kind_sort"),
+            models.Index(fields=["owner", "kind", "archived_at", "sort_name"], name="card_owner_sort"),
+            models.Index(fields=["team", "kind", "archived_at", "sort_name"], name="card_team_sort"),
+            models.Index(fields=["kind", "tier", "archived_at", "sort_name"], name="card_tier_sort"),
+            models.Index(fields=["kind", "lifecycle_stage", "archived_at", "sort_name"], name="card_stage_sort"),
+            models.Index(fields=["kind", "industry", "archived_at", "sort_name"], name="card_industry_sort"),
             models.Index(fields=["external_id"], name="card_external_id"),
         ]
         constraints = [
