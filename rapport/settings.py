@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs page (Swagger UI) from local static files
     "rapport.core",
     "rapport.accounts",
     "rapport.catalog",
