@@ -90,3 +90,12 @@ def get_user(username: str) -> User:
     if user is None:
         raise NotFound("user")
     return user
+
+
+def set_language(*, user: User, language: str) -> None:
+    """Keeps the user's interface language so it follows them to any browser."""
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError.single("language", f"{language!r} is not a supported language.")
+    User.objects.filter(pk=user.pk).update(language=language)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from rapport.accounts.forms import LanguageForm, LoginForm
-from rapport.accounts.models import User
+from rapport.accounts import services
 
 
 class LoginView(auth_views.LoginView):
@@ -22,6 +22,5 @@ def change_language(request: HttpRequest) -> HttpResponse:
     response = set_language(request)
     form = LanguageForm(request.POST)
     if form.is_valid() and request.user.is_authenticated:
-        # No accounts service changes preferences yet; this is the only field touched.
-        User.objects.filter(pk=request.user.pk).update(language=form.cleaned_data["language"])
+        services.set_language(user=request.user, language=form.cleaned_data["language"])
     return response

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from rapport.activities.models import Activity
 from rapport.catalog import selectors as catalog
@@ -270,3 +270,44 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
 def source_label(key: str) -> str:
     source = catalog.sources().get(key)
     return pick_label(source.labels) if source else key
+
+
+def recent_cards(user: Any, *, limit: int = 50) -> list[Card]:
+    """My customers: the live cards the user owns, the ones changed last first."""
+    qs = filter_cards(user, CardFilter(owner=user.id))
+    return list(qs.order_by("-updated_at", "-id").select_related("owner", "team").prefetch_related("phones", "emails")[:limit])
+
+
+def filterable_items(user: Any, kind: str | None) -> list[InformationItem]:
+    """Catalog items the user may filter lists on: the rule ``_filter_on_item`` enforces."""
+    scope = scope_for(user)
+    allowed = {Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value}
+    if scope.confidential_q() is not None:
+        allowed.add(Sensitivity.CONFIDENTIAL.value)
+    if scope.may_see_special:
+        allowed.add(Sensitivity.SPECIAL.value)
+    return [
+        i for i in catalog.items().values() if i.sensitivity in allowed and (kind is None or i.applies_to in ("any", kind))
+    ]
+
+
+_INDUSTRY_CACHE_SECONDS = 300
+
+
+def industries(user: Any, kind: str) -> list[str]:
+    """Industries on the cards the user can see, for the list filter.
+
+    A distinct over every visible card reads a whole index on large tables, so the answer
+    is cached per user for a few minutes; a new industry shows up in the filter a little late.
+    """
+    from django.core.cache import cache
+
+    key = f"rapport:industries:{user.id}:{kind}"
+    found = cache.get(key)
+    if found is None:
+        found = list(
+            filter_cards(user, CardFilter(kind=kind)).exclude(industry="").order_by("industry")
+            .values_list("industry", flat=True).distinct()[:200]
+        )
+        cache.set(key, found, _INDUSTRY_CACHE_SECONDS)
+    return found

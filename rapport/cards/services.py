@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import Role, Team, User
 from rapport.catalog import selectors as catalog
-from rapport.catalog.models import InformationItem, ItemType, Sensitivity
+from rapport.catalog.models import InformationItem, ItemType
 from rapport.cards.models import (
     Address,
     AddressKind,
@@ -40,7 +40,7 @@ from rapport.cards.values import (
     parse_phone,
     parse_url,
 )
-from rapport.core.errors import NotFound, PermissionDenied, ValidationError
+from rapport.core.errors import PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search import services as search
@@ -274,6 +274,7 @@ def _visible_card_or_error(errors: Errors, user: User, name: str, card_id: Any, 
 UPDATABLE = {
     "name", "given_name", "family_name", "local_name", "website", "industry", "size_band", "tier",
     "lifecycle_stage", "external_id", "social", "phones", "emails", "addresses", "owner", "team",
+    "region",  # the region new phone numbers were typed in
 }
 
 
@@ -314,8 +315,9 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
     replace_points = any(k in data for k in ("phones", "emails", "addresses"))
     points = None
     if replace_points:
-        current_phones = [p.raw for p in locked.phones.all()]
-        current_emails = [e.address for e in locked.emails.all()]
+        # Untouched lists are re-read as stored, each phone in its own region with its kind.
+        current_phones = [{"number": p.e164, "region": p.region, "kind": p.kind} for p in locked.phones.all()]
+        current_emails = [{"address": e.address, "kind": e.kind} for e in locked.emails.all()]
         current_addresses = list(locked.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
         points = _contact_points(
             errors,

@@ -1,0 +1,436 @@
+"""HTML forms of the card pages.
+
+These forms only collect what the user typed and hand it to the card services, which do all
+validation; service errors come back onto the fields with ``add_service_errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.forms import formset_factory
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from rapport.cards.models import AddressKind, Card, SizeBand, Stage, Tier
+from rapport.cards.selectors import CardFilter
+from rapport.catalog.models import Block, InformationItem, InformationSource, SourceGroup
+
+PAGE_SIZE = 50
+
+
+def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict[str, str] | None = None) -> None:
+    """Puts a service's ``{field: [messages]}`` onto a form; ``phones[2]`` lands on ``phones``."""
+    aliases = aliases or {}
+    for key, messages in errors.items():
+        name = aliases.get(key) or re.split(r"[\[.]", key, maxsplit=1)[0]
+        name = aliases.get(name, name)
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^\d]", "", text)
+
+
+def _network_of(url: str) -> str:
+    """"https://www.linkedin.com/company/x" → "linkedin": a label good enough for a social page."""
+    host = urlsplit(url if "://" in url else "https://" + url).hostname or ""
+    host = host.removeprefix("www.").removeprefix("m.")
+    return host.split(".")[0][:40]
+
+
+def grouped_items(items: Iterable[InformationItem]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Catalog items as <optgroup>s, one per block, in catalog order."""
+    labels = dict(Block.choices)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        groups.setdefault(item.block, []).append((item.key, item.label))
+    return [(str(labels.get(block, block)), options) for block, options in groups.items()]
+
+
+def grouped_sources(sources: Iterable[InformationSource]) -> list[tuple[str, list[tuple[str, str]]]]:
+    labels = dict(SourceGroup.choices)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for source in sources:
+        groups.setdefault(source.group, []).append((source.key, source.label))
+    return [(str(labels.get(group, group)), options) for group, options in groups.items()]
+
+
+def _value_widget_attrs(mode: str, target: str) -> dict[str, str]:
+    """htmx on an item select: fetch the value widget that fits the chosen item."""
+    return {
+        "hx-get": reverse("item-value-input"),
+        "hx-vals": json.dumps({"mode": mode}),
+        "hx-target": target,
+        "hx-trigger": "change",
+        "hx-push-url": "false",
+        "hx-swap": "innerHTML",
+        "data-clears-value": "",
+    }
+
+
+# --- list filters ----------------------------------------------------------------------------
+
+
+class CardFilterForm(forms.Form):
+    """The filters of the organisation and person lists; builds the shared ``CardFilter``."""
+
+    q = forms.CharField(
+        label=_("Name starts with"), required=False, max_length=300,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "placeholder": _("Name starts with…")}),
+    )
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("Any tier")), *Tier.choices])
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices])
+    industry = forms.CharField(label=_("Industry"), required=False, max_length=120)
+    item = forms.ChoiceField(label=_("Information item"), required=False)
+    value = forms.CharField(label=_("Value"), required=False, max_length=500)
+    archived = forms.BooleanField(label=_("Archived cards"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        owners: Iterable[Any],
+        teams: Iterable[Any],
+        items: Iterable[InformationItem],
+        industries: Iterable[str] = (),
+    ) -> None:
+        super().__init__(data)
+        self.fields["owner"].choices = [("", _("Any owner")), *((u.id, u.get_username()) for u in owners)]
+        self.fields["team"].choices = [("", _("Any team")), *((t.id, t.name) for t in teams)]
+        self.fields["item"].choices = [("", _("Any information")), *grouped_items(items)]
+        self.fields["item"].widget.attrs.update(_value_widget_attrs("filter", "#filter-value-widget"))
+        self.industries = list(industries)
+
+    def card_filter(self, kind: str) -> CardFilter:
+        """The filter from the fields that are valid; an invalid field is ignored (and shown)."""
+        data = self.cleaned_data if self.is_bound else {}
+        return CardFilter(
+            kind=kind,
+            q=data.get("q") or "",
+            owner=data.get("owner"),
+            team=data.get("team"),
+            tier=data.get("tier") or "",
+            stage=data.get("stage") or "",
+            industry=(data.get("industry") or "").strip(),
+            item=data.get("item") or "",
+            value=(data.get("value") or "").strip() if data.get("item") else None,
+            archived=bool(data.get("archived")),
+        )
+
+    @property
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") if self.is_bound else None) or 1
+
+    @property
+    def is_filtered(self) -> bool:
+        data = self.cleaned_data if self.is_bound else {}
+        return any(data.get(k) for k in ("q", "owner", "team", "tier", "stage", "industry", "item", "archived"))
+
+
+# --- create and edit -------------------------------------------------------------------------
+
+
+class AddressForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AddressKind.choices, initial=AddressKind.OFFICE, required=False)
+    street = forms.CharField(label=_("Street"), required=False)
+    city = forms.CharField(label=_("City"), required=False)
+    region = forms.CharField(label=_("Region"), required=False)
+    postal_code = forms.CharField(label=_("Postal code"), required=False)
+    country = forms.CharField(
+        label=_("Country"), required=False,
+        widget=forms.TextInput(attrs={"placeholder": "ES", "maxlength": "2", "size": "3", "autocapitalize": "characters"}),
+    )
+
+    PARTS = ("street", "city", "region", "postal_code", "country")
+
+    def as_entry(self) -> dict[str, str] | None:
+        """The address for the service, or None when the row was left empty."""
+        raw = {name: (self.data.get(self.add_prefix(name)) or "").strip() for name in (*self.PARTS, "kind")}
+        if not any(raw[name] for name in self.PARTS):
+            return None
+        return raw
+
+
+AddressFormSet = formset_factory(AddressForm, extra=1, max_num=20, validate_max=True)
+
+
+class CardForm(forms.Form):
+    """Core fields shared by organisations and people. Everything is optional here: the service decides."""
+
+    phones = forms.CharField(
+        label=_("Phones"), required=False, widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "tel"}),
+        help_text=_("One number per line. National numbers are read in the phone region below."),
+    )
+    phone_region = forms.CharField(
+        label=_("Phone region"), required=False, max_length=2,
+        widget=forms.TextInput(attrs={"size": "3", "maxlength": "2", "autocapitalize": "characters"}),
+        help_text=_("Two-letter country code, e.g. ES, MX, CN, RO."),
+    )
+    emails = forms.CharField(
+        label=_("E-mails"), required=False, widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "email"}),
+        help_text=_("One address per line."),
+    )
+    website = forms.CharField(label=_("Website"), required=False, widget=forms.TextInput(attrs={"inputmode": "url"}))
+    social = forms.CharField(
+        label=_("Social pages"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One web address per line."),
+    )
+    industry = forms.CharField(label=_("Industry"), required=False)
+    size_band = forms.ChoiceField(label=_("Size"), required=False, choices=[("", "—"), *SizeBand.choices])
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", "—"), *Tier.choices])
+    lifecycle_stage = forms.ChoiceField(label=_("Stage"), required=False, choices=Stage.choices, initial=Stage.SUSPECT)
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+
+    name_fields: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: Iterable[Any] | None = None,
+        teams: Iterable[Any] = (),
+        card: Card | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.card = card
+        if owners is None:
+            del self.fields["owner"]  # reps own what they create; only managers and admins assign
+        else:
+            self.fields["owner"].choices = [(u.id, u.get_username()) for u in owners]
+        teams = list(teams)
+        if card is not None and card.team_id and card.team_id not in {t.id for t in teams} and card.team is not None:
+            teams.append(card.team)  # the current team stays selectable even if the editor is not in it
+        # The card service gives a card without a team to the owner's (first) team.
+        self.fields["team"].choices = [("", _("The owner's team")), *((t.id, t.name) for t in teams)]
+        if not self.is_bound and not self.initial.get("phone_region"):
+            self.initial["phone_region"] = settings.RAPPORT_DEFAULT_REGION
+        if card is not None:
+            self.initial.update(self._initial_from(card))
+
+    # Reading the card into the form ---------------------------------------------------------
+
+    def _initial_from(self, card: Card) -> dict[str, Any]:
+        from rapport.core.templatetags.rapport_ui import phone_display
+
+        initial = {
+            "website": card.website,
+            "industry": card.industry,
+            "size_band": card.size_band,
+            "tier": card.tier,
+            "lifecycle_stage": card.lifecycle_stage,
+            "owner": card.owner_id,
+            "team": card.team_id,
+            "phones": "\n".join(phone_display(p.e164) for p in card.phones.all()),
+            "emails": "\n".join(e.address for e in card.emails.all()),
+            "social": "\n".join(str(s.get("url", "")) for s in card.social or [] if isinstance(s, dict)),
+        }
+        for name in self.name_fields:
+            initial[name] = card.display_name if name == "name" else getattr(card, name)
+        return initial
+
+    # Turning input into service data -------------------------------------------------------
+
+    def _region(self) -> str:
+        return (self.data.get("phone_region") or "").strip().upper() or settings.RAPPORT_DEFAULT_REGION
+
+    def phone_entries(self) -> list[dict[str, str]]:
+        """Each line as a phone; numbers already on the card keep their kind and region."""
+        existing = {}
+        if self.card is not None:
+            for p in self.card.phones.all():
+                existing[_digits(p.e164)] = p
+                existing.setdefault(_digits(p.raw), p)
+        entries = []
+        for line in _lines(self.data.get("phones")):
+            known = existing.get(_digits(line))
+            if known is not None:
+                entries.append({"number": known.e164, "region": known.region, "kind": known.kind})
+            else:
+                entries.append({"number": line, "region": self._region(), "kind": "mobile"})
+        return entries
+
+    def email_entries(self) -> list[dict[str, str]]:
+        kinds = {e.address.casefold(): e.kind for e in self.card.emails.all()} if self.card is not None else {}
+        return [{"address": line, "kind": kinds.get(line.casefold(), "work")} for line in _lines(self.data.get("emails"))]
+
+    def social_entries(self) -> list[dict[str, str]]:
+        networks = {}
+        if self.card is not None:
+            networks = {str(s.get("url")): str(s.get("network", "")) for s in self.card.social or [] if isinstance(s, dict)}
+        return [{"network": networks.get(url) or _network_of(url), "url": url} for url in _lines(self.data.get("social"))]
+
+    def _text(self, name: str) -> str:
+        return (self.data.get(name) or "").strip()
+
+    def core_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: self._text(name) for name in self.name_fields}
+        for name in ("website", "industry", "size_band", "tier", "lifecycle_stage"):
+            data[name] = self._text(name)
+        return data
+
+    def create_data(self, addresses: list[dict[str, str]]) -> dict[str, Any]:
+        data = self.core_data()
+        data.update(
+            phones=self.phone_entries(),
+            emails=self.email_entries(),
+            addresses=addresses,
+            social=self.social_entries(),
+            region=self._region(),
+        )
+        if "owner" in self.fields and self._text("owner"):
+            data["owner"] = self._text("owner")
+        if self._text("team"):
+            data["team"] = self._text("team")
+        return data
+
+    def update_data(self, addresses: list[dict[str, str]], addresses_changed: bool) -> dict[str, Any]:
+        """Only what changed: untouched contact points and assignments are not rewritten."""
+        assert self.card is not None
+        data = self.core_data()
+        initial = self._initial_from(self.card)
+        if addresses_changed or any(_lines(self.data.get(n)) != _lines(initial[n]) for n in ("phones", "emails")):
+            # The service replaces phones, e-mails and addresses together, so all three are sent,
+            # each phone with its own region (update_card takes no top-level region).
+            data.update(phones=self.phone_entries(), emails=self.email_entries(), addresses=addresses)
+        if _lines(self.data.get("social")) != _lines(initial["social"]):
+            data["social"] = self.social_entries()
+        if "owner" in self.fields and self._text("owner") and self._text("owner") != str(self.card.owner_id):
+            data["owner"] = self._text("owner")
+        if self._text("team") != str(self.card.team_id or ""):
+            data["team"] = self._text("team") or None
+        return data
+
+
+class OrganizationForm(CardForm):
+    name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"autocomplete": "organization"}))
+
+    name_fields = ("name",)
+    field_order = ["name"]
+
+
+class PersonForm(CardForm):
+    given_name = forms.CharField(label=_("Given name"), required=False, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    family_name = forms.CharField(label=_("Family name"), required=False, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    local_name = forms.CharField(
+        label=_("Name in local script"), required=False, help_text=_("For example 王小明 or Ștefan Ionescu.")
+    )
+    organization = forms.CharField(label=_("Works at"), required=False, widget=forms.HiddenInput)
+    title = forms.CharField(label=_("Job title"), required=False)
+
+    name_fields = ("given_name", "family_name", "local_name")
+    field_order = ["given_name", "family_name", "local_name", "organization", "title"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["size_band"]  # a head-count band describes organisations
+        if self.card is not None:
+            # Employments are recorded separately once the person exists.
+            del self.fields["organization"]
+            del self.fields["title"]
+
+    def create_data(self, addresses: list[dict[str, str]]) -> dict[str, Any]:
+        data = super().create_data(addresses)
+        if self._text("organization"):
+            data["organization"] = self._text("organization")
+            data["title"] = self._text("title")
+        return data
+
+    def core_data(self) -> dict[str, Any]:
+        data = super().core_data()
+        if "size_band" not in self.fields or not data.get("size_band"):
+            data.pop("size_band", None)
+        return data
+
+
+def address_formset(data: Any = None, card: Card | None = None) -> Any:
+    initial = []
+    if card is not None:
+        initial = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
+    return AddressFormSet(data, prefix="addr", initial=initial)
+
+
+def formset_entries(formset: Any) -> tuple[list[dict[str, str]], list[int]]:
+    """Non-empty address rows for the service, and the form index of each (to place errors)."""
+    entries, index = [], []
+    for i, form in enumerate(formset.forms):
+        entry = form.as_entry()
+        if entry is not None:
+            entries.append(entry)
+            index.append(i)
+    return entries, index
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+class FactForm(forms.Form):
+    """Recording one fact with its provenance. The value widget depends on the item's type."""
+
+    item = forms.ChoiceField(label=_("Information"))
+    value = forms.CharField(label=_("Value"), required=False)
+    source = forms.ChoiceField(label=_("Source"))
+    observed_at = forms.CharField(label=_("Observed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    confidence = forms.CharField(
+        label=_("Confidence (%)"), required=False,
+        widget=forms.NumberInput(attrs={"min": "0", "max": "100", "step": "5", "inputmode": "numeric"}),
+        help_text=_("Empty: the source's usual confidence."),
+    )
+    verified = forms.BooleanField(label=_("I have verified this"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, items: dict[str, InformationItem], sources: Iterable[InformationSource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        # Every active source is offered: the catalog does not yet mark which ones only
+        # machines set (api, import), so people may pick them too.
+        manual = list(sources)
+        self.fields["item"].choices = [("", _("Choose…")), *grouped_items(items.values())]
+        self.fields["item"].widget.attrs.update(_value_widget_attrs("fact", "#fact-value-widget"))
+        self.fields["source"].choices = grouped_sources(manual)
+        if not self.is_bound and "source" not in self.initial:
+            keys = [s.key for s in manual]
+            self.initial["source"] = "rep_observation" if "rep_observation" in keys else (keys[0] if keys else "")
+
+    @property
+    def selected_item(self) -> InformationItem | None:
+        key = self.data.get("item") if self.is_bound else self.initial.get("item")
+        return self.items.get(key) if isinstance(key, str) else None
+
+    @property
+    def value_list(self) -> list[str]:
+        """What is in the value widget, to re-render it with the user's input."""
+        if not self.is_bound:
+            return []
+        return [v for v in self.data.getlist("value") if v]
+
+    def raw_value(self) -> Any:
+        """A list for multiple-choice items, else the typed text."""
+        item = self.selected_item
+        if item is not None and item.type == "multi_choice":
+            return [v for v in self.data.getlist("value") if v]
+        return self.data.get("value", "")
+
+    def confidence_value(self) -> Any:
+        raw = (self.data.get("confidence") or "").strip()
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            return raw  # the service answers with its own message for non-numbers

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from rapport.cards import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("organizations/", views.organization_list, name="organization-list"),
+    path("organizations/new/", views.organization_create, name="organization-create"),
+    path("people/", views.person_list, name="person-list"),
+    path("people/new/", views.person_create, name="person-create"),
+    path("cards/<int:card_id>/", views.card_detail, name="card-detail"),
+    path("cards/<int:card_id>/edit/", views.card_edit, name="card-edit"),
+    path("cards/<int:card_id>/archive/", views.card_archive, name="card-archive"),
+    path("cards/<int:card_id>/facts/", views.card_add_fact, name="card-add-fact"),
+    path("catalog/value-input/", views.item_value_input, name="item-value-input"),
+]

@@ -1,0 +1,346 @@
+"""Card pages: my customers, the organisation and person lists, the card page and its forms.
+
+Views parse input, call ``rapport.cards.services`` / ``selectors`` and render. They never
+filter customer data themselves: every card comes from a selector that applies ``visible_to``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rapport.accounts.models import User
+from rapport.accounts import selectors as people_selectors
+from rapport.cards import selectors, services
+from rapport.cards.forms import (
+    PAGE_SIZE,
+    CardFilterForm,
+    FactForm,
+    OrganizationForm,
+    PersonForm,
+    add_service_errors,
+    address_formset,
+    formset_entries,
+)
+from rapport.cards.models import Card, Kind
+from rapport.catalog import selectors as catalog
+from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.web import fragment_or_page, is_htmx, web_view
+from rapport.core.visibility import scope_for
+
+# --- home and lists --------------------------------------------------------------------------
+
+
+@require_GET
+@web_view
+def home(request: HttpRequest) -> HttpResponse:
+    """My customers: the cards I own, the ones I touched last first."""
+    cards = selectors.recent_cards(request.user, limit=PAGE_SIZE)
+    context = {"cards": cards, "more": len(cards) == PAGE_SIZE, "can_create": scope_for(request.user).may_write_card(Card())}
+    return render(request, "cards/home.html", context)
+
+
+def _card_list(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    industries = selectors.industries(user, kind)
+    form = CardFilterForm(
+        request.GET,
+        owners=people_selectors.filter_owners(user),
+        teams=people_selectors.reachable_teams(user),
+        items=selectors.filterable_items(user, kind),
+        industries=industries,
+    )
+    form.is_valid()
+    page = form.page_number
+    cards: list[Card] = []
+    total = 0
+    try:
+        cards, total = selectors.list_cards(user, form.card_filter(kind), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    except ValidationError as exc:
+        add_service_errors(form, exc.errors)
+    last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    selected_item = catalog.items().get(form.cleaned_data.get("item") or "")
+    context = {
+        "kind": kind,
+        "form": form,
+        "cards": cards,
+        "total": total,
+        "page": page,
+        "first_row": (page - 1) * PAGE_SIZE + 1 if cards else 0,
+        "last_row": (page - 1) * PAGE_SIZE + len(cards),
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < last_page else None,
+        "last_page": last_page,
+        "list_url": reverse("organization-list" if kind == Kind.ORGANIZATION else "person-list"),
+        "value_item": selected_item,
+        "value_values": [form.data.get("value", "")],
+        "can_create": scope_for(user).may_write_card(Card()),
+    }
+    return fragment_or_page(request, "cards/_table.html", "cards/list.html", context)
+
+
+@require_GET
+@web_view
+def organization_list(request: HttpRequest) -> HttpResponse:
+    return _card_list(request, Kind.ORGANIZATION)
+
+
+@require_GET
+@web_view
+def person_list(request: HttpRequest) -> HttpResponse:
+    return _card_list(request, Kind.PERSON)
+
+
+# --- the card page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    """A profile value and the name of who recorded it (the profile keeps only the user id)."""
+
+    value: selectors.ProfileValue
+    recorded_by: str
+
+
+def profile_context(user: User, card: Card) -> dict[str, Any]:
+    blocks = selectors.profile_blocks(user, card)
+    ids = {v.recorded_by for b in blocks for v in b.values if v.recorded_by}
+    names = dict(User.objects.filter(pk__in=ids).values_list("id", "username")) if ids else {}
+    return {
+        "profile": [
+            {"block": b, "rows": [ProfileRow(v, names.get(v.recorded_by, "")) for v in b.values]} for b in blocks
+        ],
+        "missing": [item for b in blocks for item in b.missing],
+    }
+
+
+def facts_context(user: User, card: Card) -> dict[str, Any]:
+    return {"facts": selectors.facts_of(user, card, limit=50)}
+
+
+def timeline_context(user: User, card: Card) -> dict[str, Any]:
+    return {"timeline": selectors.timeline_of(user, card, limit=50)}
+
+
+def fact_form_for(request: HttpRequest, card: Card, data: Any = None) -> FactForm:
+    initial = {}
+    wanted = request.GET.get("item", "")
+    readable = selectors.readable_items(request.user, card)
+    if wanted in readable:
+        initial["item"] = wanted
+    return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
+
+
+def card_context(request: HttpRequest, card: Card, **forms: Any) -> dict[str, Any]:
+    from rapport.activities.forms import ActivityForm
+
+    user = request.user
+    context: dict[str, Any] = {
+        "card": card,
+        "can_write": scope_for(user).may_write_card(card),
+        "phones": list(card.phones.all()),
+        "emails": list(card.emails.all()),
+        "addresses": list(card.addresses.all()),
+        "employments": selectors.employments_of(user, card),
+        "fact_form": forms.get("fact_form") or fact_form_for(request, card),
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+    }
+    context.update(profile_context(user, card))
+    context.update(facts_context(user, card))
+    context.update(timeline_context(user, card))
+    return context
+
+
+@require_GET
+@web_view
+def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
+    card = selectors.get_card(request.user, card_id)
+    return render(request, "cards/detail.html", card_context(request, card))
+
+
+@require_POST
+@web_view
+def card_add_fact(request: HttpRequest, card_id: int) -> HttpResponse:
+    """Records a fact; htmx gets a fresh form plus the profile, facts and timeline re-rendered."""
+    user = request.user
+    card = selectors.get_card(user, card_id)
+    form = fact_form_for(request, card, request.POST)
+    if form.is_valid():
+        try:
+            services.add_fact(
+                user=user,
+                card=card,
+                item_key=form.cleaned_data["item"],
+                value=form.raw_value(),
+                source_key=form.cleaned_data["source"],
+                observed_at=form.cleaned_data["observed_at"] or None,
+                confidence=form.confidence_value(),
+                note=form.cleaned_data["note"],
+                verified=form.cleaned_data["verified"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc.errors)
+    if form.errors:
+        if is_htmx(request):
+            return render(request, "cards/_fact_form.html", {"card": card, "fact_form": form, "can_write": True}, status=422)
+        return render(request, "cards/detail.html", card_context(request, card, fact_form=form), status=422)
+    if not is_htmx(request):
+        messages.success(request, _("Fact recorded."))
+        return redirect(reverse("card-detail", args=[card.id]) + "#profile")
+    card = selectors.get_card(user, card.id)
+    fresh = FactForm(items=form.items, sources=catalog.sources().values(), initial={"source": form.cleaned_data["source"]})
+    context = {"card": card, "fact_form": fresh, "can_write": True, "saved": True, "oob": True}
+    context.update(profile_context(user, card))
+    context.update(facts_context(user, card))
+    context.update(timeline_context(user, card))
+    return render(request, "cards/_fact_saved.html", context)
+
+
+@require_GET
+@web_view
+def item_value_input(request: HttpRequest) -> HttpResponse:
+    """The value widget that fits a catalog item: a select for choices, a date picker for dates…"""
+    mode = "filter" if request.GET.get("mode") == "filter" else "fact"
+    items = {i.key: i for i in selectors.filterable_items(request.user, None)}
+    item = items.get(request.GET.get("item", ""))
+    return render(request, "cards/_value_input.html", {"item": item, "mode": mode, "values": []})
+
+
+@require_POST
+@web_view
+def card_archive(request: HttpRequest, card_id: int) -> HttpResponse:
+    card = selectors.get_card(request.user, card_id)
+    archive = request.POST.get("archived", "1") == "1"
+    services.archive_card(user=request.user, card=card, archived=archive)
+    messages.success(request, _("Card archived.") if archive else _("Card restored."))
+    return redirect("card-detail", card_id=card.id)
+
+
+# --- create and edit -------------------------------------------------------------------------
+
+
+def _apply_card_errors(form: Any, formset: Any, errors: dict[str, list[str]], address_index: list[int]) -> None:
+    """Service errors onto the form; ``addresses[1].city`` goes to the address row it came from."""
+    rest: dict[str, list[str]] = {}
+    for key, messages_ in errors.items():
+        match = re.match(r"addresses\[(\d+)\](?:\.(\w+))?$", key)
+        if match and int(match.group(1)) < len(address_index):
+            row = formset.forms[address_index[int(match.group(1))]]
+            name = match.group(2) if match.group(2) in row.fields else None
+            for message in messages_:
+                row.add_error(name, message)
+        else:
+            rest[key] = messages_
+    add_service_errors(form, rest)
+
+
+def _organization_choice(user: User, raw: Any) -> Card | None:
+    """The organisation a new person works at, if the user may see it."""
+    if not raw:
+        return None
+    try:
+        return selectors.get_card(user, raw, Kind.ORGANIZATION)
+    except NotFound:
+        return None
+
+
+def _card_create(request: HttpRequest, kind: str) -> HttpResponse:
+    user = request.user
+    if not scope_for(user).may_write_card(Card(owner=user)):
+        raise PermissionDenied(_("Your role may not create cards."))
+    form_class = OrganizationForm if kind == Kind.ORGANIZATION else PersonForm
+    options = {"owners": people_selectors.assignable_owners(user), "teams": people_selectors.assignable_teams(user)}
+    status = 200
+    if request.method == "POST":
+        form = form_class(request.POST, **options)
+        formset = address_formset(request.POST)
+        valid = form.is_valid() & formset.is_valid()  # both, so every error shows at once
+        entries, index = formset_entries(formset)
+        if valid:
+            create = services.create_organization if kind == Kind.ORGANIZATION else services.create_person
+            try:
+                card = create(user=user, data=form.create_data(entries))
+            except ValidationError as exc:
+                _apply_card_errors(form, formset, exc.errors, index)
+            else:
+                messages.success(request, _("Card created."))
+                return redirect("card-detail", card_id=card.id)
+        status = 422
+        organization = _organization_choice(user, request.POST.get("organization"))
+    else:
+        organization = _organization_choice(user, request.GET.get("organization"))
+        team_ids = scope_for(user).team_ids
+        initial = {"organization": organization.id if organization else "", "team": team_ids[0] if team_ids else ""}
+        form = form_class(initial=initial, **options)
+        formset = address_formset()
+    context = {"form": form, "formset": formset, "kind": kind, "card": None, "organization": organization}
+    return render(request, "cards/form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@web_view
+def organization_create(request: HttpRequest) -> HttpResponse:
+    return _card_create(request, Kind.ORGANIZATION)
+
+
+@require_http_methods(["GET", "POST"])
+@web_view
+def person_create(request: HttpRequest) -> HttpResponse:
+    return _card_create(request, Kind.PERSON)
+
+
+def _address_rows(card: Card) -> list[dict[str, str]]:
+    return list(card.addresses.values("street", "city", "region", "postal_code", "country", "kind"))
+
+
+@require_http_methods(["GET", "POST"])
+@web_view
+def card_edit(request: HttpRequest, card_id: int) -> HttpResponse:
+    """Edits core fields; a change made meanwhile by someone else is reported, never overwritten."""
+    user = request.user
+    card = selectors.get_card(user, card_id)
+    if not scope_for(user).may_write_card(card):
+        raise PermissionDenied(_("Your role may not change cards."))
+    form_class = PersonForm if card.is_person else OrganizationForm
+    options = {"owners": people_selectors.assignable_owners(user), "teams": people_selectors.assignable_teams(user), "card": card}
+    conflict = False
+    status = 200
+    version = card.version
+    if request.method == "POST":
+        form = form_class(request.POST, **options)
+        formset = address_formset(request.POST, card=card)
+        valid = form.is_valid() & formset.is_valid()
+        entries, index = formset_entries(formset)
+        raw_version = request.POST.get("version", "")
+        version = int(raw_version) if raw_version.isdigit() else 0
+        if valid:
+            current = [{k: r[k] or "" for k in ("street", "city", "region", "postal_code", "country", "kind")} for r in _address_rows(card)]
+            changed = [dict(sorted(e.items())) for e in entries] != [dict(sorted(r.items())) for r in current]
+            try:
+                services.update_card(
+                    user=user, card=card, data=form.update_data(entries, changed), expected_version=version
+                )
+            except Conflict:
+                conflict = True
+            except ValidationError as exc:
+                _apply_card_errors(form, formset, exc.errors, index)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("card-detail", card_id=card.id)
+        status = 409 if conflict else 422
+    else:
+        form = form_class(**options)
+        formset = address_formset(card=card)
+    context = {
+        "form": form, "formset": formset, "kind": card.kind, "card": card, "version": version,
+        "conflict": conflict, "organization": None,
+    }
+    return render(request, "cards/form.html", context, status=status)
