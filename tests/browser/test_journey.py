@@ -1,0 +1,83 @@
+"""A rep's first day in a real browser: sign in, create cards, record a fact, find it, switch language."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def rep(transactional_db: None) -> Any:
+    from rapport.accounts.services import create_user
+
+    return create_user(username="rep_ana", role="rep", teams=["Norte"], password="correct horse 42", validate=False)
+
+
+def sign_in(page: "Page", live_url: str) -> None:
+    page.goto(f"{live_url}/login/")
+    page.fill("input[name=username]", "rep_ana")
+    page.fill("input[name=password]", "correct horse 42")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_url}/")
+
+
+def test_a_rep_creates_an_organization_and_a_person_records_a_fact_and_finds_it(browser_page: "Page", live_url: str, rep: Any) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "favicon" not in msg.text else None)
+    sign_in(page, live_url)
+
+    page.goto(f"{live_url}/organizations/new/")
+    page.fill("input[name=name]", "Ferretería Hermanos Ruiz")
+    page.fill("[name=phones]", "+52 55 1234 5678")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/cards/\d+/$"))
+    assert "Ferretería Hermanos Ruiz" in page.inner_text("h1")
+    org_url = page.url
+
+    page.goto(f"{live_url}/people/new/")
+    page.fill("input[name=given_name]", "Lucía")
+    page.fill("input[name=family_name]", "Méndez")
+    page.fill("#org-q", "Ferre")
+    page.locator("#org-choices input[type=radio]").first.check()
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/cards/\d+/$"))
+    assert "Lucía Méndez" in page.inner_text("h1")
+
+    page.goto(org_url)
+    page.locator("#add-fact summary").click()
+    page.select_option("#add-fact select[name=item]", "business_scope")
+    page.wait_for_timeout(300)  # the value widget is swapped in for the chosen item
+    page.locator("#add-fact [name=value]").fill("Tornillería y herramientas al por mayor")
+    page.select_option("#add-fact select[name=source]", "customer_stated")
+    page.locator("#add-fact button[type=submit]").click()
+    page.wait_for_selector("text=Tornillería y herramientas al por mayor")
+    page.reload()
+    assert "Tornillería y herramientas al por mayor" in page.inner_text("main")
+
+    page.fill("#top-q", "ruis")  # one typo away from "Ruiz"
+    page.wait_for_selector("#live-results >> text=Ferretería Hermanos Ruiz")
+    page.goto(f"{live_url}/search/?q=mendez")
+    assert "Lucía Méndez" in page.inner_text("main")
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("es", "Mis clientes"), ("zh-hans", "我的客户"), ("ro", "Clienții mei")],
+)
+def test_the_interface_speaks_the_chosen_language(browser_page: "Page", live_url: str, rep: Any, language: str, expected: str) -> None:
+    page = browser_page
+    sign_in(page, live_url)
+    page.select_option("#lang-select", language)
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_url}/")
+    assert page.locator("html").get_attribute("lang") == language
+    assert expected in page.inner_text("body")
