@@ -1,16 +1,22 @@
 """Root URL configuration: web pages, the REST API and the admin."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 
 from rapport.core.api import api
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("rapport/favicon.svg"))
+
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("favicon.ico", RedirectView.as_view(url=static("rapport/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("rapport.accounts.urls")),
     path("", include("rapport.cards.urls")),
