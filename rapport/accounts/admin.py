@@ -8,7 +8,7 @@ from rapport.accounts.models import ApiToken, Team, User
 class RapportUserAdmin(UserAdmin):
     list_display = ("username", "role", "can_see_special", "is_active")
     list_filter = ("role", "can_see_special", "is_active", "teams")
-    fieldsets = UserAdmin.fieldsets + (("Rapport", {"fields": ("role", "teams", "managed_teams", "can_see_special", "language")}),)
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Rapport", {"fields": ("role", "teams", "managed_teams", "can_see_special", "language")}),)
 
 
 @admin.register(Team)

@@ -25,5 +25,5 @@ class UserLanguageMiddleware:
     def _preferred(request: HttpRequest) -> str:
         from django.contrib.auth.middleware import get_user
 
-        user = get_user(request)  # type: ignore[arg-type]
+        user = get_user(request)
         return getattr(user, "language", "") if user.is_authenticated else ""

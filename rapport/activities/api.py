@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router, Status, Schema
 from pydantic import Field
 
 from rapport.activities import selectors, services
-from rapport.activities.models import Activity
+from rapport.activities.models import Activity, Participant
+from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["activities"])
@@ -45,7 +46,16 @@ class ActivityList(Schema):
     count: int
 
 
-def _out(activity: Activity, participants: list[Any]) -> dict[str, Any]:
+def _visible_participants(activity: Activity) -> list[Participant]:
+    """The participants ``selectors.activities_for`` prefetched with ``to_attr="visible_participants"``.
+
+    That attribute exists only on rows of that queryset, so the model does not declare it.
+    """
+    participants: list[Participant] = getattr(activity, "visible_participants")
+    return participants
+
+
+def _out(activity: Activity, participants: list[Participant]) -> dict[str, Any]:
     return {
         "id": activity.id,
         "kind": activity.kind,
@@ -59,18 +69,18 @@ def _out(activity: Activity, participants: list[Any]) -> dict[str, Any]:
 
 @router.get("", response=ActivityList, summary="Activities touching cards you can see, newest first")
 def list_activities(
-    request: HttpRequest, response: HttpResponse, page: Query[PageParams], card: int | None = None, kind: str = ""
+    request: AuthedHttpRequest, response: HttpResponse, page: Query[PageParams], card: int | None = None, kind: str = ""
 ) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
     qs = selectors.activities_for(request.user, card_id=card, kind=kind or None)
     offset, limit = page.clamp()
     rows = list(qs[offset : offset + limit])
-    return {"items": [_out(a, a.visible_participants) for a in rows], "count": qs.count()}
+    return {"items": [_out(a, _visible_participants(a)) for a in rows], "count": qs.count()}
 
 
 @router.post("", response={201: ActivityOut}, summary="Log an activity")
-def log_activity(request: HttpRequest, response: HttpResponse, payload: ActivityIn) -> Status[dict[str, Any]]:
+def log_activity(request: AuthedHttpRequest, response: HttpResponse, payload: ActivityIn) -> Status[dict[str, Any]]:
     response["Cache-Control"] = "no-store"
     activity = services.log_activity(user=request.user, data=payload.dict(exclude_none=True))
     row = selectors.activities_for(request.user).get(pk=activity.pk)
-    return Status(201, _out(row, row.visible_participants))
+    return Status(201, _out(row, _visible_participants(row)))

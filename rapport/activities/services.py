@@ -48,6 +48,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
     if scope_for(user).role == "analyst":
         raise PermissionDenied("Your role may not log activities.")
     errors.raise_if_any()
+    assert isinstance(kind, str)  # checked against ActivityKind.values above
     activity = Activity.objects.create(
         kind=kind, occurred_at=occurred_at, summary=summary, details=details, recorded_by=user
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,11 +16,12 @@ from rapport.cards.forms import add_service_errors
 from rapport.cards.views import card_context, timeline_context
 from rapport.core.web import is_htmx, web_view
 from rapport.core.errors import ValidationError
+from rapport.core.http import AuthedHttpRequest
 
 
 @require_POST
 @web_view
-def log_activity(request: HttpRequest, card_id: int) -> HttpResponse:
+def log_activity(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     """Records an activity with this card; htmx gets a fresh form and the timeline re-rendered."""
     card = selectors.get_card(request.user, card_id)
     form = ActivityForm(request.POST)

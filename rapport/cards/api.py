@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router, Status, Schema
 from pydantic import Field
 
@@ -26,6 +26,7 @@ from rapport.cards.schemas import (
     TimelineOut,
 )
 from rapport.core.errors import NotFound, ValidationError
+from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["cards"])
@@ -51,7 +52,7 @@ def _no_store(response: HttpResponse) -> None:
     response["Cache-Control"] = "no-store"
 
 
-def _detail(request: HttpRequest, card: Card) -> dict[str, Any]:
+def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
     data = CardOut.from_card(card)
     data["addresses"] = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
     data["social"] = card.social or []
@@ -69,7 +70,7 @@ def _detail(request: HttpRequest, card: Card) -> dict[str, Any]:
     return data
 
 
-def _list(request: HttpRequest, kind: str, filters: CardFilterParams, page: PageParams, response: HttpResponse) -> dict[str, Any]:
+def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page: PageParams, response: HttpResponse) -> dict[str, Any]:
     _no_store(response)
     flt = selectors.CardFilter(kind=kind, **filters.dict())
     offset, limit = page.clamp()
@@ -78,31 +79,31 @@ def _list(request: HttpRequest, kind: str, filters: CardFilterParams, page: Page
 
 
 @router.get("/organizations", response=CardList, summary="List organisations")
-def list_organizations(request: HttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+def list_organizations(request: AuthedHttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
     return _list(request, Kind.ORGANIZATION, filters, page, response)
 
 
 @router.get("/people", response=CardList, summary="List people")
-def list_people(request: HttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+def list_people(request: AuthedHttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
     return _list(request, Kind.PERSON, filters, page, response)
 
 
 @router.post("/organizations", response={201: CardDetailOut}, summary="Create an organisation")
-def create_organization(request: HttpRequest, response: HttpResponse, payload: OrganizationIn) -> Status[dict[str, Any]]:
+def create_organization(request: AuthedHttpRequest, response: HttpResponse, payload: OrganizationIn) -> Status[dict[str, Any]]:
     _no_store(response)
     card = services.create_organization(user=request.user, data=payload.dict(exclude_none=True))
     return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
 
 
 @router.post("/people", response={201: CardDetailOut}, summary="Create a person")
-def create_person(request: HttpRequest, response: HttpResponse, payload: PersonIn) -> Status[dict[str, Any]]:
+def create_person(request: AuthedHttpRequest, response: HttpResponse, payload: PersonIn) -> Status[dict[str, Any]]:
     _no_store(response)
     card = services.create_person(user=request.user, data=payload.dict(exclude_none=True))
     return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
 
 
 @router.get("/{kind}/{card_id}", response=CardDetailOut, summary="A card with its current profile")
-def get_card(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
+def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     response["ETag"] = f'"{card.version}"'
@@ -110,7 +111,7 @@ def get_card(request: HttpRequest, response: HttpResponse, kind: KindPath, card_
 
 
 @router.patch("/{kind}/{card_id}", response=CardDetailOut, summary="Change core fields of a card")
-def update_card(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
+def update_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     expected = None
@@ -126,19 +127,19 @@ def update_card(request: HttpRequest, response: HttpResponse, kind: KindPath, ca
 
 
 @router.post("/{kind}/{card_id}/archive", response=CardOut, summary="Archive a card")
-def archive_card(request: HttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
+def archive_card(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     return CardOut.from_card(services.archive_card(user=request.user, card=card, archived=True))
 
 
 @router.post("/{kind}/{card_id}/restore", response=CardOut, summary="Restore an archived card")
-def restore_card(request: HttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
+def restore_card(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     return CardOut.from_card(services.archive_card(user=request.user, card=card, archived=False))
 
 
 @router.get("/{kind}/{card_id}/facts", response=FactList, summary="Facts recorded about a card, newest first")
-def list_facts(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, item: str = "") -> dict[str, Any]:
+def list_facts(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, item: str = "") -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     facts = selectors.facts_of(request.user, card, item_key=item or None)
@@ -146,7 +147,7 @@ def list_facts(request: HttpRequest, response: HttpResponse, kind: KindPath, car
 
 
 @router.post("/{kind}/{card_id}/facts", response={201: FactOut}, summary="Record a fact with its provenance")
-def add_fact(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: FactIn) -> Status[dict[str, Any]]:
+def add_fact(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: FactIn) -> Status[dict[str, Any]]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     fact = services.add_fact(
@@ -164,7 +165,7 @@ def add_fact(request: HttpRequest, response: HttpResponse, kind: KindPath, card_
 
 
 @router.post("/facts/{fact_id}/verify", response=FactOut, summary="Mark a fact verified")
-def verify_fact(request: HttpRequest, fact_id: int) -> dict[str, Any]:
+def verify_fact(request: AuthedHttpRequest, fact_id: int) -> dict[str, Any]:
     fact = Fact.objects.select_related("card").filter(pk=fact_id).first()
     if fact is None:
         raise NotFound("fact")
@@ -177,7 +178,7 @@ def verify_fact(request: HttpRequest, fact_id: int) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/timeline", response=TimelineOut, summary="Activities, facts and stage changes, newest first")
-def timeline(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+def timeline(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     entries = selectors.timeline_of(request.user, card, limit=limit)
@@ -199,7 +200,7 @@ def _employment_out(e: Any) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/employments", response=EmploymentList, summary="Where a person works / who works at an organisation")
-def employments(request: HttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
+def employments(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     rows = selectors.employments_of(request.user, card)
@@ -213,7 +214,7 @@ def employments(request: HttpRequest, response: HttpResponse, kind: KindPath, ca
 
 
 @router.post("/people/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment")
-def add_employment(request: HttpRequest, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+def add_employment(request: AuthedHttpRequest, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
     person = selectors.get_card(request.user, card_id, Kind.PERSON)
     employment = services.add_employment(user=request.user, person=person, data=payload.dict(exclude_none=True))
     return Status(201, _employment_out(employment))

@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.forms import formset_factory
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from rapport.cards.models import AddressKind, Card, SizeBand, Stage, Tier
@@ -33,6 +34,13 @@ def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: 
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]`` as the choice field it is, to set its choices for this request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
 
 
 def _lines(text: str | None) -> list[str]:
@@ -110,9 +118,9 @@ class CardFilterForm(forms.Form):
         industries: Iterable[str] = (),
     ) -> None:
         super().__init__(data)
-        self.fields["owner"].choices = [("", _("Any owner")), *((u.id, u.get_username()) for u in owners)]
-        self.fields["team"].choices = [("", _("Any team")), *((t.id, t.name) for t in teams)]
-        self.fields["item"].choices = [("", _("Any information")), *grouped_items(items)]
+        _choice_field(self, "owner").choices = [("", _("Any owner")), *((u.id, u.get_username()) for u in owners)]
+        _choice_field(self, "team").choices = [("", _("Any team")), *((t.id, t.name) for t in teams)]
+        _choice_field(self, "item").choices = [("", _("Any information")), *grouped_items(items)]
         self.fields["item"].widget.attrs.update(_value_widget_attrs("filter", "#filter-value-widget"))
         self.industries = list(industries)
 
@@ -212,12 +220,12 @@ class CardForm(forms.Form):
         if owners is None:
             del self.fields["owner"]  # reps own what they create; only managers and admins assign
         else:
-            self.fields["owner"].choices = [(u.id, u.get_username()) for u in owners]
+            _choice_field(self, "owner").choices = [(u.id, u.get_username()) for u in owners]
         teams = list(teams)
         if card is not None and card.team_id and card.team_id not in {t.id for t in teams} and card.team is not None:
             teams.append(card.team)  # the current team stays selectable even if the editor is not in it
         # The card service gives a card without a team to the owner's (first) team.
-        self.fields["team"].choices = [("", _("The owner's team")), *((t.id, t.name) for t in teams)]
+        _choice_field(self, "team").choices = [("", _("The owner's team")), *((t.id, t.name) for t in teams)]
         if not self.is_bound and not self.initial.get("phone_region"):
             self.initial["phone_region"] = settings.RAPPORT_DEFAULT_REGION
         if card is not None:
@@ -394,15 +402,25 @@ class FactForm(forms.Form):
     verified = forms.BooleanField(label=_("I have verified this"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, items: dict[str, InformationItem], sources: Iterable[InformationSource], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    # Bound: the request's QueryDict; unbound: the empty MultiValueDict Django puts there.
+    data: MultiValueDict[str, Any]
+
+    def __init__(
+        self,
+        data: MultiValueDict[str, Any] | None = None,
+        *,
+        items: dict[str, InformationItem],
+        sources: Iterable[InformationSource],
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, initial=initial)
         self.items = items
         # Every active source is offered: the catalog does not yet mark which ones only
         # machines set (api, import), so people may pick them too.
         manual = list(sources)
-        self.fields["item"].choices = [("", _("Choose…")), *grouped_items(items.values())]
+        _choice_field(self, "item").choices = [("", _("Choose…")), *grouped_items(items.values())]
         self.fields["item"].widget.attrs.update(_value_widget_attrs("fact", "#fact-value-widget"))
-        self.fields["source"].choices = grouped_sources(manual)
+        _choice_field(self, "source").choices = grouped_sources(manual)
         if not self.is_bound and "source" not in self.initial:
             keys = [s.key for s in manual]
             self.initial["source"] = "rep_observation" if "rep_observation" in keys else (keys[0] if keys else "")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from rapport.cards.forms import (
 from rapport.cards.models import Card, Kind
 from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import fragment_or_page, is_htmx, web_view
 from rapport.core.visibility import scope_for
 
@@ -41,14 +42,14 @@ from rapport.core.visibility import scope_for
 
 @require_GET
 @web_view
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     """My customers: the cards I own, the ones I touched last first."""
     cards = selectors.recent_cards(request.user, limit=PAGE_SIZE)
     context = {"cards": cards, "more": len(cards) == PAGE_SIZE, "can_create": scope_for(request.user).may_write_card(Card())}
     return render(request, "cards/home.html", context)
 
 
-def _card_list(request: HttpRequest, kind: str) -> HttpResponse:
+def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     user = request.user
     industries = selectors.industries(user, kind)
     form = CardFilterForm(
@@ -89,13 +90,13 @@ def _card_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 @require_GET
 @web_view
-def organization_list(request: HttpRequest) -> HttpResponse:
+def organization_list(request: AuthedHttpRequest) -> HttpResponse:
     return _card_list(request, Kind.ORGANIZATION)
 
 
 @require_GET
 @web_view
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedHttpRequest) -> HttpResponse:
     return _card_list(request, Kind.PERSON)
 
 
@@ -113,7 +114,7 @@ class ProfileRow:
 def profile_context(user: User, card: Card) -> dict[str, Any]:
     blocks = selectors.profile_blocks(user, card)
     ids = {v.recorded_by for b in blocks for v in b.values if v.recorded_by}
-    names = dict(User.objects.filter(pk__in=ids).values_list("id", "username")) if ids else {}
+    names: dict[int | None, str] = dict(User.objects.filter(pk__in=ids).values_list("id", "username")) if ids else {}
     return {
         "profile": [
             {"block": b, "rows": [ProfileRow(v, names.get(v.recorded_by, "")) for v in b.values]} for b in blocks
@@ -130,7 +131,7 @@ def timeline_context(user: User, card: Card) -> dict[str, Any]:
     return {"timeline": selectors.timeline_of(user, card, limit=50)}
 
 
-def fact_form_for(request: HttpRequest, card: Card, data: Any = None) -> FactForm:
+def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None = None) -> FactForm:
     initial = {}
     wanted = request.GET.get("item", "")
     readable = selectors.readable_items(request.user, card)
@@ -139,7 +140,7 @@ def fact_form_for(request: HttpRequest, card: Card, data: Any = None) -> FactFor
     return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
 
 
-def card_context(request: HttpRequest, card: Card, **forms: Any) -> dict[str, Any]:
+def card_context(request: AuthedHttpRequest, card: Card, **forms: Any) -> dict[str, Any]:
     from rapport.activities.forms import ActivityForm
 
     user = request.user
@@ -161,14 +162,14 @@ def card_context(request: HttpRequest, card: Card, **forms: Any) -> dict[str, An
 
 @require_GET
 @web_view
-def card_detail(request: HttpRequest, card_id: int) -> HttpResponse:
+def card_detail(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     card = selectors.get_card(request.user, card_id)
     return render(request, "cards/detail.html", card_context(request, card))
 
 
 @require_POST
 @web_view
-def card_add_fact(request: HttpRequest, card_id: int) -> HttpResponse:
+def card_add_fact(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     """Records a fact; htmx gets a fresh form plus the profile, facts and timeline re-rendered."""
     user = request.user
     card = selectors.get_card(user, card_id)
@@ -206,7 +207,7 @@ def card_add_fact(request: HttpRequest, card_id: int) -> HttpResponse:
 
 @require_GET
 @web_view
-def item_value_input(request: HttpRequest) -> HttpResponse:
+def item_value_input(request: AuthedHttpRequest) -> HttpResponse:
     """The value widget that fits a catalog item: a select for choices, a date picker for dates…"""
     mode = "filter" if request.GET.get("mode") == "filter" else "fact"
     items = {i.key: i for i in selectors.filterable_items(request.user, None)}
@@ -216,7 +217,7 @@ def item_value_input(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @web_view
-def card_archive(request: HttpRequest, card_id: int) -> HttpResponse:
+def card_archive(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     card = selectors.get_card(request.user, card_id)
     archive = request.POST.get("archived", "1") == "1"
     services.archive_card(user=request.user, card=card, archived=archive)
@@ -252,15 +253,16 @@ def _organization_choice(user: User, raw: Any) -> Card | None:
         return None
 
 
-def _card_create(request: HttpRequest, kind: str) -> HttpResponse:
+def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     user = request.user
     if not scope_for(user).may_write_card(Card(owner=user)):
         raise PermissionDenied(_("Your role may not create cards."))
     form_class = OrganizationForm if kind == Kind.ORGANIZATION else PersonForm
-    options = {"owners": people_selectors.assignable_owners(user), "teams": people_selectors.assignable_teams(user)}
+    owners = people_selectors.assignable_owners(user)
+    teams = people_selectors.assignable_teams(user)
     status = 200
     if request.method == "POST":
-        form = form_class(request.POST, **options)
+        form = form_class(request.POST, owners=owners, teams=teams)
         formset = address_formset(request.POST)
         valid = form.is_valid() & formset.is_valid()  # both, so every error shows at once
         entries, index = formset_entries(formset)
@@ -279,7 +281,7 @@ def _card_create(request: HttpRequest, kind: str) -> HttpResponse:
         organization = _organization_choice(user, request.GET.get("organization"))
         team_ids = scope_for(user).team_ids
         initial = {"organization": organization.id if organization else "", "team": team_ids[0] if team_ids else ""}
-        form = form_class(initial=initial, **options)
+        form = form_class(initial=initial, owners=owners, teams=teams)
         formset = address_formset()
     context = {"form": form, "formset": formset, "kind": kind, "card": None, "organization": organization}
     return render(request, "cards/form.html", context, status=status)
@@ -287,42 +289,46 @@ def _card_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @web_view
-def organization_create(request: HttpRequest) -> HttpResponse:
+def organization_create(request: AuthedHttpRequest) -> HttpResponse:
     return _card_create(request, Kind.ORGANIZATION)
 
 
 @require_http_methods(["GET", "POST"])
 @web_view
-def person_create(request: HttpRequest) -> HttpResponse:
+def person_create(request: AuthedHttpRequest) -> HttpResponse:
     return _card_create(request, Kind.PERSON)
 
 
+_ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country", "kind")
+
+
 def _address_rows(card: Card) -> list[dict[str, str]]:
-    return list(card.addresses.values("street", "city", "region", "postal_code", "country", "kind"))
+    return [dict(zip(_ADDRESS_FIELDS, row)) for row in card.addresses.values_list(*_ADDRESS_FIELDS)]
 
 
 @require_http_methods(["GET", "POST"])
 @web_view
-def card_edit(request: HttpRequest, card_id: int) -> HttpResponse:
+def card_edit(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     """Edits core fields; a change made meanwhile by someone else is reported, never overwritten."""
     user = request.user
     card = selectors.get_card(user, card_id)
     if not scope_for(user).may_write_card(card):
         raise PermissionDenied(_("Your role may not change cards."))
     form_class = PersonForm if card.is_person else OrganizationForm
-    options = {"owners": people_selectors.assignable_owners(user), "teams": people_selectors.assignable_teams(user), "card": card}
+    owners = people_selectors.assignable_owners(user)
+    teams = people_selectors.assignable_teams(user)
     conflict = False
     status = 200
     version = card.version
     if request.method == "POST":
-        form = form_class(request.POST, **options)
+        form = form_class(request.POST, owners=owners, teams=teams, card=card)
         formset = address_formset(request.POST, card=card)
         valid = form.is_valid() & formset.is_valid()
         entries, index = formset_entries(formset)
         raw_version = request.POST.get("version", "")
         version = int(raw_version) if raw_version.isdigit() else 0
         if valid:
-            current = [{k: r[k] or "" for k in ("street", "city", "region", "postal_code", "country", "kind")} for r in _address_rows(card)]
+            current = [{k: r[k] or "" for k in _ADDRESS_FIELDS} for r in _address_rows(card)]
             changed = [dict(sorted(e.items())) for e in entries] != [dict(sorted(r.items())) for r in current]
             try:
                 services.update_card(
@@ -337,7 +343,7 @@ def card_edit(request: HttpRequest, card_id: int) -> HttpResponse:
                 return redirect("card-detail", card_id=card.id)
         status = 409 if conflict else 422
     else:
-        form = form_class(**options)
+        form = form_class(owners=owners, teams=teams, card=card)
         formset = address_formset(card=card)
     context = {
         "form": form, "formset": formset, "kind": card.kind, "card": card, "version": version,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Concatenate, ParamSpec, TypeGuard
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,6 +14,9 @@ from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_vary_headers
 
 from rapport.core.errors import NotFound, PermissionDenied
+from rapport.core.http import AuthedHttpRequest
+
+P = ParamSpec("P")
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -21,16 +24,23 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def web_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def is_signed_in(request: HttpRequest) -> TypeGuard[AuthedHttpRequest]:
+    """True when ``request.user`` is a signed-in ``User`` (not ``AnonymousUser``)."""
+    return request.user.is_authenticated
+
+
+def web_view(view: Callable[Concatenate[AuthedHttpRequest, P], HttpResponse]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Signed-in users only; domain errors become 404 and 403 pages.
+
+    The view receives the request as an ``AuthedHttpRequest``: ``request.user`` is a ``User``.
 
     An htmx request from an expired session is told to load the login page instead of
     swapping it into a fragment.
     """
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not is_signed_in(request):
             if is_htmx(request):
                 response = HttpResponse(status=204)
                 current = request.headers.get("HX-Current-URL", "")

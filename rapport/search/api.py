@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router
 
 from rapport.cards.schemas import CardList, CardOut
+from rapport.core.http import AuthedHttpRequest
 from rapport.search.selectors import search_cards
 
 router = Router(tags=["search"])
@@ -15,7 +16,7 @@ router = Router(tags=["search"])
 
 @router.get("", response=CardList, summary="Search names (any script), e-mails and phone numbers")
 def search(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     response: HttpResponse,
     q: str = Query(..., min_length=1, max_length=200),
     kind: Literal["organization", "person"] | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from django.db.models import Case, IntegerField, Max, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -100,7 +100,8 @@ def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int =
     grouped = terms.values("card_id").annotate(**per_token)
     for name in per_token:
         grouped = grouped.filter(**{f"{name}__gt": 0})
-    ranked = list(grouped[:2000])
+    # The per-token scores are annotations the Django plugin cannot see: rows as plain mappings.
+    ranked: list[Mapping[str, Any]] = list(grouped[:2000])
     ranked.sort(key=lambda row: -sum(row[name] for name in per_token))
     scores = {row["card_id"]: sum(row[name] for name in per_token) for row in ranked[: limit * 3]}
     cards = list(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from rapport.cards.models import Kind
+from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import fragment_or_page, is_htmx, web_view
 from rapport.search.selectors import search_cards
 
@@ -16,15 +17,15 @@ PAGE_LIMIT = 50
 
 @require_GET
 @web_view
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedHttpRequest) -> HttpResponse:
     """Names in any script, e-mails and phone numbers. htmx gets the result list only.
 
     ``pick=organization`` answers radio buttons instead of links, for choosing an
     organisation inside another form.
     """
     query = request.GET.get("q", "")[:200]
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in Kind.values else None
+    raw_kind = request.GET.get("kind", "")
+    kind = raw_kind if raw_kind in Kind.values else None
     pick = request.GET.get("pick") == "organization"
     if pick:
         kind = Kind.ORGANIZATION

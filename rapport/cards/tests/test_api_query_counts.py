@@ -54,4 +54,5 @@ def test_a_card_read_runs_a_small_fixed_number_of_queries(populated: Client, use
     from rapport.cards.models import Card
 
     org = Card.objects.filter(kind="organization").first()
+    assert org is not None
     assert count_queries(populated, f"/api/v1/organizations/{org.id}") <= 8

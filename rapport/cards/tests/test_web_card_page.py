@@ -12,7 +12,7 @@ from rapport.activities.models import Activity
 from rapport.cards import services
 from rapport.cards.models import Card, Fact
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_signed_out_visitors_are_sent_to_the_login_page(client: Client, org: Car
     response = client.get(reverse("card-detail", args=[org.id]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
-    fragment = client.post(reverse("card-add-fact", args=[org.id]), HTTP_HX_CURRENT_URL="http://testserver/cards/1/", **HTMX)
+    fragment = client.post(reverse("card-add-fact", args=[org.id]), HTTP_HX_CURRENT_URL="http://testserver/cards/1/", headers=HTMX)
     assert fragment.status_code == 204
     assert fragment["HX-Redirect"].startswith(reverse("login") + "?next=")
 
@@ -109,7 +109,7 @@ def test_adding_a_fact_over_htmx_re_renders_profile_facts_and_timeline(ana: Clie
     response = ana.post(
         reverse("card-add-fact", args=[org.id]),
         {"item": "business_scope", "value": "Wholesale of paint", "source": "rep_observation", "confidence": "70"},
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -135,7 +135,7 @@ def test_a_bad_fact_shows_the_error_next_to_the_value_and_records_nothing(ana: C
     response = ana.post(
         reverse("card-add-fact", args=[org.id]),
         {"item": "business_scope", "value": "   ", "source": "customer_stated", "confidence": "500"},
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 422
     html = response.content.decode()
@@ -160,13 +160,13 @@ def test_the_value_widget_fits_the_item(ana: Client) -> None:
     from rapport.catalog import selectors as catalog
 
     choice = next(i for i in catalog.items().values() if i.type == "choice")
-    html = ana.get(reverse("item-value-input"), {"item": choice.key, "mode": "fact"}, **HTMX).content.decode()
+    html = ana.get(reverse("item-value-input"), {"item": choice.key, "mode": "fact"}, headers=HTMX).content.decode()
     assert "<select" in html
     first = choice.choices[0]["key"]
     assert f'value="{first}"' in html
     date_item = next((i for i in catalog.items().values() if i.type == "date"), None)
     if date_item is not None:
-        html = ana.get(reverse("item-value-input"), {"item": date_item.key}, **HTMX).content.decode()
+        html = ana.get(reverse("item-value-input"), {"item": date_item.key}, headers=HTMX).content.decode()
         assert 'type="date"' in html
 
 
@@ -184,7 +184,7 @@ def test_logging_an_activity_adds_it_to_the_timeline(ana: Client, org: Card) -> 
     response = ana.post(
         reverse("activity-log", args=[org.id]),
         {"kind": "visit", "summary": "Visited the shop, stock is low", "occurred_at": "2024-05-02T10:30"},
-        **HTMX,
+        headers=HTMX,
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -194,7 +194,7 @@ def test_logging_an_activity_adds_it_to_the_timeline(ana: Client, org: Card) -> 
 
 
 def test_an_activity_without_summary_shows_the_error(ana: Client, org: Card) -> None:
-    response = ana.post(reverse("activity-log", args=[org.id]), {"kind": "call", "summary": ""}, **HTMX)
+    response = ana.post(reverse("activity-log", args=[org.id]), {"kind": "call", "summary": ""}, headers=HTMX)
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
     assert not Activity.objects.exists()

@@ -12,7 +12,7 @@ from rapport.activities import services as activities
 from rapport.cards import services
 
 SCRIPT = "<script>alert(1)</script>"
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -38,9 +38,9 @@ def test_user_text_is_escaped_in_pages_and_fragments(ana: Client, make_org: Any,
         ana.get(reverse("card-detail", args=[card.id])),
         ana.get(reverse("home")),
         ana.get(reverse("organization-list")),
-        ana.get(reverse("organization-list"), **HTMX),
+        ana.get(reverse("organization-list"), headers=HTMX),
         ana.get(reverse("search"), {"q": "evil"}),
-        ana.get(reverse("search"), {"q": "evil", "live": "1"}, **HTMX),
+        ana.get(reverse("search"), {"q": "evil", "live": "1"}, headers=HTMX),
         ana.get(reverse("card-edit", args=[card.id])),
     ]
     for response in pages:
@@ -50,10 +50,10 @@ def test_user_text_is_escaped_in_pages_and_fragments(ana: Client, make_org: Any,
     fact_fragment = ana.post(
         reverse("card-add-fact", args=[card.id]),
         {"item": "business_scope", "value": SCRIPT + " again", "source": "customer_stated", "note": SCRIPT},
-        **HTMX,
+        headers=HTMX,
     )
     _assert_escaped(fact_fragment.content.decode())
-    activity_fragment = ana.post(reverse("activity-log", args=[card.id]), {"kind": "call", "summary": SCRIPT}, **HTMX)
+    activity_fragment = ana.post(reverse("activity-log", args=[card.id]), {"kind": "call", "summary": SCRIPT}, headers=HTMX)
     _assert_escaped(activity_fragment.content.decode())
 
 

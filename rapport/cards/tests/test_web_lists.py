@@ -13,7 +13,7 @@ from django.urls import reverse
 from rapport.cards import services
 from rapport.cards.models import Card
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_a_bad_filter_value_shows_an_error_instead_of_failing(ana: Client, make_
 def test_the_list_answers_only_the_table_to_htmx(ana: Client, make_org: Any) -> None:
     make_org(name="Acme")
     full = ana.get(reverse("organization-list"))
-    partial = ana.get(reverse("organization-list"), **HTMX)
+    partial = ana.get(reverse("organization-list"), headers=HTMX)
     assert b"<html" in full.content and b"<html" not in partial.content
     assert b"Acme" in partial.content and b"<table" in partial.content
     assert "HX-Request" in partial["Vary"]

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_search_never_shows_cards_of_another_team(ana: Client, make_org: Any) ->
 def test_the_header_search_answers_a_short_fragment_to_htmx(ana: Client, make_org: Any) -> None:
     for i in range(12):
         make_org(name=f"Acme {i}")
-    response = ana.get(reverse("search"), {"q": "acme", "live": "1"}, **HTMX)
+    response = ana.get(reverse("search"), {"q": "acme", "live": "1"}, headers=HTMX)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert html.count('class="r-name"') == 8
@@ -47,7 +47,7 @@ def test_the_header_search_answers_a_short_fragment_to_htmx(ana: Client, make_or
 
 
 def test_an_empty_query_answers_an_empty_fragment(ana: Client) -> None:
-    response = ana.get(reverse("search"), {"q": "", "live": "1"}, **HTMX)
+    response = ana.get(reverse("search"), {"q": "", "live": "1"}, headers=HTMX)
     assert response.status_code == 200
     assert response.content.decode().strip() == ""
 
@@ -55,7 +55,7 @@ def test_an_empty_query_answers_an_empty_fragment(ana: Client) -> None:
 def test_the_organisation_picker_lists_radio_buttons(ana: Client, make_org: Any, make_person: Any) -> None:
     org = make_org(name="Acme Distribución")
     make_person(given_name="Acme", family_name="Person")
-    html = ana.get(reverse("search"), {"q": "acme", "pick": "organization"}, **HTMX).content.decode()
+    html = ana.get(reverse("search"), {"q": "acme", "pick": "organization"}, headers=HTMX).content.decode()
     assert f'type="radio" name="organization" value="{org.id}"' in html
     assert "Person" not in html
 

@@ -1,0 +1,269 @@
+"""The ``rapport`` command line: serving, demo data, users, tokens and the catalog.
+
+Thin by design: each subcommand parses its arguments and calls a service. Errors a user can
+fix (bad input, unknown user, missing file) print one clear line to stderr and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK = 0
+EXIT_USAGE = 2  # like argparse: the user can fix the input and try again
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    # The catalog app loads the shipped catalog after every migrate (post_migrate signal).
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+# --- subcommands ------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate()
+    out.print("Database is up to date.")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    _migrate()
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    import waitress
+
+    from rapport.wsgi import application
+
+    out.print(f"Rapport is serving on http://{_url_host(args.host)}:{args.port}/  (Ctrl+C stops it)")
+    waitress.serve(application, host=args.host, port=args.port, threads=8)
+    return EXIT_OK
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rapport.cards import demo
+
+    if args.organizations < 0 or args.people < 0:
+        raise _usage("--organizations and --people take a number of 0 or more.")
+    _migrate()
+    with err.status("Creating demo data…"):
+        result = demo.generate(organizations=args.organizations, people=args.people, seed=args.seed)
+    if result.skipped:
+        out.print("Demo data is already there (user 'admin' exists); nothing was created.")
+    else:
+        out.print(
+            f"Created {result.organizations} organisations, {result.people} people, {result.facts} facts "
+            f"{result.activities} activities and {result.duplicates} deliberate duplicates."
+        )
+    table = Table(title="Demo sign-ins", show_lines=False)
+    for column in ("username", "role", "member of", "manages", "sensitive data"):
+        table.add_column(column)
+    for login in demo.LOGINS:
+        table.add_row(
+            login.username, login.role, ", ".join(login.teams), ", ".join(login.manages), "yes" if login.sensitive else ""
+        )
+    out.print(table)
+    out.print(f"Password for every demo user: {demo.DEMO_PASSWORD}")
+    out.print("Open http://127.0.0.1:8000/ after `rapport serve`.")
+    return EXIT_OK
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from rapport.accounts.services import create_user
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _usage("--password-stdin was given but stdin held no password.")
+    user = create_user(
+        username=args.username,
+        role=args.role,
+        password=password,
+        teams=args.team or [],
+        manages=args.manages or [],
+        email=args.email or "",
+    )
+    note = "" if password else " (no password: sign-in only through a token or after a reset)"
+    out.print(f"Created user {user.username} ({user.role}){note}.", markup=False)
+    return EXIT_OK
+
+
+def cmd_user_grant(args: argparse.Namespace) -> int:
+    return _set_clearance(args.username, granted=True)
+
+
+def cmd_user_revoke(args: argparse.Namespace) -> int:
+    return _set_clearance(args.username, granted=False)
+
+
+def _set_clearance(username: str, *, granted: bool) -> int:
+    from rapport.accounts.services import get_user
+
+    user = get_user(username)
+    # accounts.services has no clearance use-case yet; this one field write is the whole of it.
+    # TODO: move to accounts.services.set_special_clearance once it exists (so it is audited).
+    user.can_see_special = granted
+    user.save(update_fields=["can_see_special"])
+    verb = "may now read" if granted else "may no longer read"
+    out.print(f"{user.username} {verb} special-category (sensitive) items.", markup=False)
+    return EXIT_OK
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from rapport.accounts.services import create_token, get_user
+
+    if args.days is not None and args.days <= 0:
+        raise _usage("--days takes a positive number of days.")
+    user = get_user(args.username)
+    # Only the token on stdout, so scripts can capture it: TOKEN=$(rapport token create ana)
+    print(create_token(user=user, name=args.name or "", days=args.days))
+    return EXIT_OK
+
+
+def cmd_catalog_load(args: argparse.Namespace) -> int:
+    from rapport.catalog.services import DATA_DIR, load_catalog
+
+    items = Path(args.items) if args.items else DATA_DIR / "items.yaml"
+    sources = Path(args.sources) if args.sources else DATA_DIR / "sources.yaml"
+    for path in (items, sources):
+        if not path.is_file():
+            raise _usage(f"No such file: {path}")
+    try:
+        counts = load_catalog(items_path=items, sources_path=sources)
+    except (KeyError, TypeError, AttributeError) as exc:
+        # A YAML file that parses but lacks the expected shape (e.g. an item without "key").
+        raise _usage(f"The catalog files are malformed ({type(exc).__name__}: {exc}).") from None
+    out.print(f"Catalog loaded: {counts['items']} items, {counts['sources']} sources.")
+    return EXIT_OK
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing (e.g. an empty password on stdin)."""
+
+
+def _usage(message: str) -> UsageError:
+    return UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rapport",
+        description="Rapport CRM: serve the web app and API, load demo data, manage users and tokens.",
+        epilog="Data lives in RAPPORT_HOME (default ~/.local/share/rapport); DATABASE_URL selects PostgreSQL.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func, prog=p.prog)
+        return p
+
+    serve = command("serve", cmd_serve, "Apply migrations, then serve the web app and API with waitress.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    demo = command("demo", cmd_demo, "Create multilingual demo teams, users, customers, facts and activities.")
+    demo.add_argument("--organizations", type=int, default=60, metavar="N")
+    demo.add_argument("--people", type=int, default=300, metavar="M")
+    demo.add_argument("--seed", type=int, default=42, metavar="S", help="same seed, same data")
+
+    command("migrate", cmd_migrate, "Create or upgrade the database tables (and load the shipped catalog).")
+
+    user = sub.add_parser("user", help="Create users and grant clearances.")
+    user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    create = command("create", cmd_user_create, "Create a user with a role and teams.", user_sub)
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=["rep", "manager", "admin", "analyst"])
+    create.add_argument("--team", action="extend", nargs="+", metavar="TEAM", help="teams the user belongs to")
+    create.add_argument("--manages", action="extend", nargs="+", metavar="TEAM", help="teams a manager manages")
+    create.add_argument("--email")
+    create.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from the first line of stdin; without it the password is unusable",
+    )
+    for name, func, verb in (("grant", cmd_user_grant, "Grant"), ("revoke", cmd_user_revoke, "Revoke")):
+        p = command(name, func, f"{verb} a clearance: 'sensitive' is the special-category (GDPR art. 9) clearance.", user_sub)
+        p.add_argument("username")
+        p.add_argument("clearance", choices=["sensitive"])
+
+    token = sub.add_parser("token", help="Issue API tokens.")
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    token_create = command("create", cmd_token_create, "Issue a bearer token for a user and print it (only once).", token_sub)
+    token_create.add_argument("username")
+    token_create.add_argument("--name", help="what the token is for")
+    token_create.add_argument("--days", type=int, help="expire after this many days (default: never)")
+
+    catalog = sub.add_parser("catalog", help="Load the information catalog.")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    load = command("load", cmd_catalog_load, "Create or update catalog items and sources from YAML (never deletes).", catalog_sub)
+    load.add_argument("--items", metavar="FILE", help="items YAML (default: the shipped catalog)")
+    load.add_argument("--sources", metavar="FILE", help="sources YAML (default: the shipped catalog)")
+    return parser
+
+
+def _describe(exc: BaseException) -> str:
+    from rapport.core.errors import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{' '.join(messages)}" if field == "__all__" else f"{field}: {' '.join(messages)}"
+            for field, messages in exc.errors.items()
+        )
+    return str(exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _setup_django()
+    from django.core.management.base import CommandError
+    from yaml import YAMLError
+
+    from rapport.core.errors import DomainError
+
+    try:
+        return func(args)
+    except (DomainError, UsageError, CommandError, YAMLError, OSError) as exc:
+        err.print(f"{args.prog}: {_describe(exc)}", markup=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
