@@ -32,6 +32,8 @@ from rapport.core.pagination import PageParams
 router = Router(tags=["cards"])
 
 KindPath = Literal["organizations", "people"]
+# Lists count up to this many; beyond it "count" is this number and "count_exact" is false.
+COUNT_LIMIT = 10_000
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
 
 
@@ -74,8 +76,9 @@ def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page
     _no_store(response)
     flt = selectors.CardFilter(kind=kind, **filters.dict())
     offset, limit = page.clamp()
-    cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit)
-    return {"items": [CardOut.from_card(c) for c in cards], "count": total}
+    cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit, count_limit=COUNT_LIMIT)
+    exact = total <= COUNT_LIMIT
+    return {"items": [CardOut.from_card(c) for c in cards], "count": min(total, COUNT_LIMIT), "count_exact": exact}
 
 
 @router.get("/organizations", response=CardList, summary="List organisations")

@@ -169,6 +169,7 @@ class CardDetailOut(CardOut):
 class CardList(Schema):
     items: list[CardOut]
     count: int
+    count_exact: bool = True  # false when the list has more cards than the API counts
 
 
 class FactIn(Schema):

@@ -19,6 +19,7 @@ from rapport.cards.models import (
     Card,
     CurrentValue,
     Email,
+    EmailKind,
     Employment,
     Fact,
     Function,
@@ -103,6 +104,7 @@ def _contact_points(errors: Errors, phones: Any, emails: Any, addresses: Any, re
             points.phones.append((parsed[0], str(raw).strip(), parsed[1], kind or PhoneKind.MOBILE))
     for i, entry in enumerate(emails or [] if isinstance(emails, list) else []):
         raw, kind = (entry.get("address"), entry.get("kind") or "work") if isinstance(entry, dict) else (entry, "work")
+        kind = _choice(errors, f"emails[{i}].kind", kind, EmailKind.values) or EmailKind.WORK
         address = errors.run(parse_email, f"emails[{i}]", raw)
         if address:
             points.emails.append((address, kind))

@@ -37,6 +37,10 @@ from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import fragment_or_page, is_htmx, web_view
 from rapport.core.visibility import scope_for
 
+# Lists count exactly up to this many cards, then show "10000+" (an exact count of a huge
+# list costs more than the page itself).
+COUNT_LIMIT = 10_000
+
 # --- home and lists --------------------------------------------------------------------------
 
 
@@ -64,14 +68,19 @@ def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     cards: list[Card] = []
     total = 0
     try:
-        cards, total = selectors.list_cards(user, form.card_filter(kind), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        cards, total = selectors.list_cards(
+            user, form.card_filter(kind), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
+        )
     except ValidationError as exc:
         add_service_errors(form, exc.errors)
+    count_capped = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
     last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     selected_item = catalog.items().get(form.cleaned_data.get("item") or "")
     context = {
         "kind": kind,
         "form": form,
+        "count_capped": count_capped,
         "cards": cards,
         "total": total,
         "page": page,

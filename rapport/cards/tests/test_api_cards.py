@@ -157,3 +157,21 @@ def test_the_openapi_document_is_served(ana: Client) -> None:
 def test_requests_without_credentials_are_refused(db: Any) -> None:
     assert Client().get("/api/v1/organizations").status_code == 401
     assert Client(HTTP_AUTHORIZATION="Bearer rp_wrong").get("/api/v1/organizations").status_code == 401
+
+
+def test_a_list_longer_than_the_count_limit_says_its_count_is_not_exact(ana: Client, make_org: Any, monkeypatch: Any) -> None:
+    from rapport.cards import api
+
+    monkeypatch.setattr(api, "COUNT_LIMIT", 3)
+    for i in range(5):
+        make_org(name=f"Org {i}")
+    body = ana.get("/api/v1/organizations?limit=2").json()
+    assert body["count"] == 3 and body["count_exact"] is False
+    assert len(body["items"]) == 2
+    assert ana.get("/api/v1/organizations?q=Org 1").json() | {"items": []} == {"items": [], "count": 1, "count_exact": True}
+
+
+def test_an_e_mail_of_an_unknown_kind_is_refused(ana: Client) -> None:
+    response = ana.post("/api/v1/organizations", {"name": "Acme", "emails": [{"address": "a@example.com", "kind": "x" * 40}]}, content_type="application/json")
+    assert response.status_code == 422
+    assert "emails[0].kind" in response.json()["errors"]
