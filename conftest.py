@@ -41,6 +41,16 @@ def users(db: Any) -> dict[str, User]:
 
 
 @pytest.fixture
+def ana(users: dict[str, User]) -> Any:
+    """rep_ana signed in to the web pages (API tests override it with a bearer-token client)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users["rep_ana"])
+    return client
+
+
+@pytest.fixture
 def make_org(users: dict[str, User]) -> Any:
     from rapport.cards.services import create_organization
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityKind, Participant
-from rapport.cards.services import Errors, _parse_observed_at
-from rapport.cards.values import clean_text
-from rapport.core.errors import PermissionDenied, ValidationError
+from rapport.cards.services import Errors
+from rapport.cards.values import clean_text, parse_observed_at
+from rapport.core.errors import PermissionDenied
 from rapport.core.visibility import scope_for, visible_to
 
 
@@ -26,10 +26,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
     details = errors.run(clean_text, "details", data.get("details")) or ""
     occurred_at = timezone.now()
     if data.get("occurred_at") not in (None, ""):
-        try:
-            occurred_at = _parse_observed_at(data["occurred_at"])
-        except ValidationError:
-            errors.add("occurred_at", f"{data['occurred_at']!r} is not a date or date-time (ISO 8601).")
+        occurred_at = errors.run(parse_observed_at, data["occurred_at"], "occurred_at") or occurred_at
     raw_ids = data.get("cards")
     card_ids: list[int] = []
     if not isinstance(raw_ids, list) or not raw_ids:

@@ -43,11 +43,11 @@ from rapport.cards.services import (
     Errors,
     _common_fields,
     _contact_points,
-    _parse_observed_at,
     _resolve_owner_and_team,
     person_display_name,
 )
 from rapport.cards.values import (
+    parse_observed_at,
     clean_text,
     parse_email,
     parse_item_value,
@@ -442,7 +442,7 @@ class _Loader:
 
     def _observe(self, raw: Any) -> tuple[dt.datetime | None, dict[str, list[str]]]:
         probe = Errors()
-        result = (probe.run(_parse_observed_at, raw), probe.errors)
+        result = (probe.run(parse_observed_at, raw), probe.errors)
         if isinstance(raw, (str, dt.date)) and len(self._observed) < _CACHE_LIMIT:
             self._observed[raw] = result
         return result

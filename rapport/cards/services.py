@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -38,10 +37,11 @@ from rapport.cards.values import (
     parse_date,
     parse_email,
     parse_item_value,
+    parse_observed_at,
     parse_phone,
     parse_url,
 )
-from rapport.core.errors import PermissionDenied, ValidationError
+from rapport.core.errors import Conflict, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search import services as search
@@ -291,8 +291,6 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
     # Lock the row so two concurrent edits serialise and the version check is exact.
     locked = Card.objects.select_for_update().get(pk=card.pk)
     if expected_version is not None and locked.version != expected_version:
-        from rapport.core.errors import Conflict
-
         raise Conflict("The card changed since you loaded it.")
     errors = Errors()
     merged = {
@@ -496,7 +494,7 @@ def add_fact(
                 errors.add("value", "Unknown person.")
     when = timezone.now()
     if observed_at not in (None, ""):
-        when = errors.run(_parse_observed_at, observed_at) or when
+        when = errors.run(parse_observed_at, observed_at) or when
     if confidence in (None, ""):
         conf = source.default_confidence if source else 60
     elif isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 <= confidence <= 100:
@@ -525,25 +523,6 @@ def add_fact(
     )
     refresh_current_value(card, item)
     return fact
-
-
-def _parse_observed_at(raw: Any) -> dt.datetime:
-    if isinstance(raw, dt.datetime):
-        value = raw
-    elif isinstance(raw, dt.date):
-        value = dt.datetime.combine(raw, dt.time(12, 0))
-    elif isinstance(raw, str):
-        try:
-            value = dt.datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise ValidationError.single("observed_at", f"{raw!r} is not a date or date-time (ISO 8601).") from None
-    else:
-        raise ValidationError.single("observed_at", "Expected a date or date-time (ISO 8601).")
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if value > timezone.now() + dt.timedelta(days=1):
-        raise ValidationError.single("observed_at", "A fact cannot be observed in the future.")
-    return value
 
 
 @transaction.atomic

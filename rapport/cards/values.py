@@ -10,6 +10,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
+from django.utils import timezone
 from email_validator import EmailNotValidError, validate_email
 
 from rapport.catalog.models import InformationItem, ItemType
@@ -165,3 +166,23 @@ def parse_item_value(item: InformationItem, raw: Any, field: str = "value") -> t
             raise ValidationError.single(field, "Expected the id of a person card.")
         return int(raw), str(int(raw))
     raise ValidationError.single(field, f"Unsupported item type {kind}.")  # pragma: no cover
+
+
+def parse_observed_at(raw: Any, field: str = "observed_at") -> dt.datetime:
+    """When something was observed or happened: a date (taken as midday) or an aware date-time, not in the future."""
+    if isinstance(raw, dt.datetime):
+        value = raw
+    elif isinstance(raw, dt.date):
+        value = dt.datetime.combine(raw, dt.time(12, 0))
+    elif isinstance(raw, str):
+        try:
+            value = dt.datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValidationError.single(field, f"{raw!r} is not a date or date-time (ISO 8601).") from None
+    else:
+        raise ValidationError.single(field, "Expected a date or date-time (ISO 8601).")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > timezone.now() + dt.timedelta(days=1):
+        raise ValidationError.single(field, "This cannot be in the future.")
+    return value

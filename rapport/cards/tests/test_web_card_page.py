@@ -16,13 +16,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def ana(users: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(users["rep_ana"])
-    return client
-
-
-@pytest.fixture
 def org(make_org: Any) -> Card:
     return make_org(
         name="Ferretería López",

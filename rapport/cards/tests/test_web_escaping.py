@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -13,13 +12,6 @@ from rapport.cards import services
 
 SCRIPT = "<script>alert(1)</script>"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def ana(users: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(users["rep_ana"])
-    return client
 
 
 def _assert_escaped(html: str) -> None:

@@ -16,13 +16,6 @@ from rapport.cards.models import Card
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def ana(users: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(users["rep_ana"])
-    return client
-
-
 def test_home_shows_my_cards_most_recently_updated_first(ana: Client, make_org: Any, make_person: Any, users: dict[str, Any]) -> None:
     older = make_org(name="Older Org")
     newer = make_person(given_name="Newer", family_name="Person")

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def ana(users: dict[str, Any]) -> Client:
-    client = Client()
-    client.force_login(users["rep_ana"])
-    return client
 
 
 def test_the_search_page_finds_names_phones_and_emails(ana: Client, make_org: Any, make_person: Any) -> None:
