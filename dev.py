@@ -4,6 +4,7 @@
     python3 dev.py demo [--host H] [--port P]     demo data, then the server on http://H:P/
     python3 dev.py test [options] [pytest args]   SQLite, PostgreSQL, browser and deploy checks
     python3 dev.py bench [name] [args]            python -m bench.<name>
+    python3 dev.py messages                       update and compile the translation catalogues
 
 Each command first makes sure ``.venv`` exists and holds ``-e .[test]`` for the current
 pyproject.toml.
@@ -339,6 +340,32 @@ def cmd_bench(args: argparse.Namespace, extra: list[str]) -> int:
     return subprocess.run([venv_tool("python"), "-m", f"bench.{args.name}", *extra], cwd=ROOT, env=env).returncode
 
 
+LANGUAGE_DIRS = ("es", "zh_Hans", "ro")
+
+
+def cmd_messages(args: argparse.Namespace, extra: list[str]) -> int:
+    """Update every translation catalogue, then compile them.
+
+    An app with its own ``locale/`` folder keeps its own catalogue; ``rapport/locale`` holds
+    the messages of every other app, so each message lives in exactly one catalogue.
+    """
+    ensure_venv()
+    package = ROOT / "rapport"
+    env = child_env(DJANGO_SETTINGS_MODULE="rapport.settings")
+    languages = [f"--locale={code}" for code in LANGUAGE_DIRS]
+    own = sorted(p.parent for p in package.glob("*/locale") if p.is_dir())
+    admin = venv_tool("django-admin")
+    for app in own:
+        code = subprocess.run([admin, "makemessages", *languages, "--no-location"], cwd=app, env=env).returncode
+        if code:
+            return code
+    ignores = [f"--ignore={app.name}/*" for app in own]
+    code = subprocess.run([admin, "makemessages", *languages, "--no-location", *ignores], cwd=package, env=env).returncode
+    if code:
+        return code
+    return subprocess.run([admin, "compilemessages"], cwd=package, env=env).returncode
+
+
 # --- command line --------------------------------------------------------------------------
 
 
@@ -367,6 +394,10 @@ def parser() -> argparse.ArgumentParser:
                            description="Runs python -m bench.NAME; without NAME lists them.")
     bench.add_argument("name", nargs="?")
     bench.set_defaults(func=cmd_bench)
+
+    messages = sub.add_parser("messages", allow_abbrev=False, help="update and compile translations",
+                              description="makemessages for every catalogue, then compilemessages.")
+    messages.set_defaults(func=cmd_messages)
     return top
 
 

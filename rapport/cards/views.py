@@ -33,6 +33,7 @@ from rapport.cards.forms import (
 from rapport.cards.models import Card, Kind
 from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.extensions import card_panels
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import fragment_or_page, is_htmx, web_view
 from rapport.core.visibility import scope_for
@@ -166,6 +167,7 @@ def card_context(request: AuthedHttpRequest, card: Card, **forms: Any) -> dict[s
     context.update(profile_context(user, card))
     context.update(facts_context(user, card))
     context.update(timeline_context(user, card))
+    context["panels"] = card_panels(user, card)
     return context
 
 

@@ -89,3 +89,12 @@ def field_label(form: Any, name: str) -> str:
     """The label of a form field by name (for error summaries)."""
     field = form.fields.get(name) if form is not None else None
     return str(field.label) if field is not None and field.label else name
+
+
+@register.simple_tag(takes_context=True)
+def nav_entries(context: template.Context) -> list[dict[str, str]]:
+    """The main-navigation entries other apps registered (rapport.core.extensions)."""
+    from rapport.core.extensions import nav_entries as registered
+
+    request = context.get("request")
+    return registered(getattr(request, "user", None))
