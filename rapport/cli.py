@@ -228,7 +228,24 @@ def build_parser() -> argparse.ArgumentParser:
     load = command("load", cmd_catalog_load, "Create or update catalog items and sources from YAML (never deletes).", catalog_sub)
     load.add_argument("--items", metavar="FILE", help="items YAML (default: the shipped catalog)")
     load.add_argument("--sources", metavar="FILE", help="sources YAML (default: the shipped catalog)")
+
+    for module in _app_command_modules():
+        module.register(sub, command)
     return parser
+
+
+def _app_command_modules() -> list[Any]:
+    """Each domain app may bring subcommands in ``rapport/<app>/cli.py``.
+
+    Such a module defines ``register(subparsers, command)``, where ``command(name, func,
+    help_text, parent=subparsers)`` adds a subcommand whose ``func(args) -> int`` runs after
+    Django is set up (so the module imports models inside its functions, not at the top).
+    """
+    import importlib
+
+    package = Path(__file__).resolve().parent
+    names = sorted(path.parent.name for path in package.glob("*/cli.py"))
+    return [importlib.import_module(f"rapport.{name}.cli") for name in names]
 
 
 def _describe(exc: BaseException) -> str:
