@@ -661,7 +661,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
         if r.organization_id is not None:
             employments.append((card_id, r.organization_id, r.title, "", "", None, None))
         for term, weight in r.terms.items():
-            terms.append((term, card_id, weight))
+            terms.append((term, card_id, weight, r.kind, False, r.owner_id, r.team_id))
     _insert(Card, _CARD_COLUMNS, cards)
     _insert(Phone, ["card_id", "e164", "raw", "region", "kind", "position"], phones)
     _insert(Email, ["card_id", "address", "kind", "position"], emails)
@@ -670,7 +670,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
     _insert(Employment, ["person_id", "organization_id", "title", "level", "function", "started_on", "ended_on"], employments)
     _insert(Fact, _FACT_COLUMNS, facts)
     _insert(CurrentValue, ["card_id", "item_id", "fact_id", "value_text"], currents)
-    _insert(Term, ["term", "card_id", "weight"], terms)
+    _insert(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
     _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
 
 

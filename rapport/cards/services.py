@@ -361,6 +361,7 @@ def archive_card(*, user: User, card: Card, archived: bool = True) -> Card:
         archived_at=timezone.now() if archived else None, version=F("version") + 1, updated_at=timezone.now()
     )
     card.refresh_from_db()
+    search.reindex_scope(card)
     return card
 
 

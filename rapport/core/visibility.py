@@ -52,8 +52,13 @@ class Scope:
     def sees_everything(self) -> bool:
         return self.role in ("admin", "analyst")
 
-    def card_q(self, prefix: str = "") -> Q:
-        """A filter selecting the cards this user may see; ``prefix`` reaches a card through a relation."""
+    def card_q(self, prefix: str = "", *, id_field: str = "id") -> Q:
+        """A filter selecting the cards this user may see.
+
+        ``prefix`` reaches a card through a relation (``"card__"``); ``id_field`` names the
+        card id on a model that copies the card's ``owner_id`` and ``team_id`` (the search
+        index filters its own rows with ``card_q(id_field="card_id")``).
+        """
         from rapport.cards.models import Share
 
         if not self.user.is_active:
@@ -71,7 +76,7 @@ class Scope:
         share_q = Q(user_id=self.user.id)
         if self.team_ids:
             share_q |= Q(team_id__in=self.team_ids)
-        q |= Q(**{f"{p}id__in": Share.objects.filter(share_q).values("card_id")})
+        q |= Q(**{f"{p}{id_field}__in": Share.objects.filter(share_q).values("card_id")})
         return q
 
     def confidential_q(self, prefix: str = "") -> Q | None:

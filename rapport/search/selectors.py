@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from django.db.models import Case, IntegerField, Max, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from rapport.cards.models import Card
 from rapport.core.text import fold, has_han, pinyin_words, words
@@ -18,6 +17,8 @@ from rapport.search.services import MIN_TYPO_LENGTH, deletes
 _PHONE_LIKE = re.compile(r"^[\d\s()+.\-/]{5,}$")
 MAX_TOKENS = 5
 EXACT, PREFIX, TYPO = 3, 2, 1
+PROBE_LIMIT = 2_000  # up to this many candidates, the next word is checked on those cards only
+MAX_MATCHES = 100_000  # index rows read per word: a bound on work for one- or two-letter prefixes
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,6 @@ def _typo_words(token: Token) -> list[str]:
     )
 
 
-def _match_case(token: Token, typo_words: list[str]) -> Case:
-    whens = [When(term=token.text, then=Value(EXACT * 10) + Coalesce("weight", 0))]
-    if token.prefix:
-        whens.append(When(term__gte=token.text, term__lt=token.text + "\uffff", then=Value(PREFIX * 10) + Coalesce("weight", 0)))
-    if typo_words:
-        whens.append(When(term__in=typo_words, then=Value(TYPO * 10) + Coalesce("weight", 0)))
-    return Case(*whens, default=Value(0), output_field=IntegerField())
-
-
 def _token_filter(token: Token, typo_words: list[str]) -> Q:
     q = Q(term=token.text)
     if token.prefix:
@@ -78,34 +70,65 @@ def _token_filter(token: Token, typo_words: list[str]) -> Q:
     return q
 
 
+def _score(token: Token, term: str, weight: int) -> int:
+    """How well one index term answers one query token: exact beats prefix beats one typo."""
+    if term == token.text:
+        level = EXACT
+    elif token.prefix and term.startswith(token.text):
+        level = PREFIX
+    else:
+        level = TYPO
+    return level * 10 + weight
+
+
+def _selectivity(token: Token) -> tuple[int, int]:
+    """Which token to look up first: exact-only tokens (phones, e-mails, hanzi), then longer words."""
+    return (1 if token.prefix else 0, -len(token.text))
+
+
 def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
-    """Cards matching every word of the query, best first; only cards the user may see."""
-    tokens = tokens_of(query)
+    """Cards matching every word of the query, best first; only cards the user may see.
+
+    Answered from the index alone: each ``Term`` row carries its card's kind, archived flag,
+    owner and team, and ``Scope.card_q`` filters those rows the way it filters cards. The most
+    selective word is looked up first; the others are checked only on the cards it matched
+    (through the per-card index) while those are few, else looked up too and intersected.
+    """
+    tokens = sorted(tokens_of(query), key=_selectivity)
     if not tokens:
         return []
     limit = max(1, min(limit, 100))
-    typo = [_typo_words(t) for t in tokens]
-    match_any = Q()
-    for token, typo_words in zip(tokens, typo):
-        match_any |= _token_filter(token, typo_words)
-    terms = Term.objects.filter(match_any)
-    card_filter = scope_for(user).card_q(prefix="card__")
-    if card_filter:
-        terms = terms.filter(card_filter)
+    rows = Term.objects.all()
+    visibility = scope_for(user).card_q(id_field="card_id")
+    if visibility:
+        rows = rows.filter(visibility)
     if kind:
-        terms = terms.filter(card__kind=kind)
+        rows = rows.filter(kind=kind)
     if not include_archived:
-        terms = terms.filter(card__archived_at__isnull=True)
-    per_token = {f"m{i}": Max(_match_case(t, w)) for i, (t, w) in enumerate(zip(tokens, typo))}
-    grouped = terms.values("card_id").annotate(**per_token)
-    for name in per_token:
-        grouped = grouped.filter(**{f"{name}__gt": 0})
-    # The per-token scores are annotations the Django plugin cannot see: rows as plain mappings.
-    ranked: list[Mapping[str, Any]] = list(grouped[:2000])
-    ranked.sort(key=lambda row: -sum(row[name] for name in per_token))
-    scores = {row["card_id"]: sum(row[name] for name in per_token) for row in ranked[: limit * 3]}
+        rows = rows.filter(archived=False)
+
+    scores: dict[int, int] | None = None
+    for token in tokens:
+        matches = rows.filter(_token_filter(token, _typo_words(token)))
+        if scores is not None and len(scores) <= PROBE_LIMIT:
+            matches = matches.filter(card_id__in=list(scores))
+        best: dict[int, int] = {}
+        for card_id, term, weight in matches.values_list("card_id", "term", "weight")[:MAX_MATCHES]:
+            score = _score(token, term, weight)
+            if score > best.get(card_id, 0):
+                best[card_id] = score
+        if scores is None:
+            scores = best
+        else:
+            scores = {card_id: total + best[card_id] for card_id, total in scores.items() if card_id in best}
+        if not scores:
+            return []
+    assert scores is not None
+    # Best score first; among equals the newest card. Then the page is shown by score and name.
+    top = sorted(scores.items(), key=lambda pair: (-pair[1], -pair[0]))[: limit * 3]
+    chosen = dict(top)
     cards = list(
-        visible_to(user, Card.objects.filter(pk__in=list(scores))).select_related("owner", "team").prefetch_related("phones", "emails")
+        visible_to(user, Card.objects.filter(pk__in=list(chosen))).select_related("owner", "team").prefetch_related("phones", "emails")
     )
-    cards.sort(key=lambda c: (-scores[c.pk], c.sort_name))
+    cards.sort(key=lambda c: (-chosen[c.pk], c.sort_name))
     return cards[:limit]

@@ -88,10 +88,18 @@ def index_card(card: "Card") -> None:
         emails=[e.address for e in card.emails.all()],
         phones=[p.e164 for p in card.phones.all()],
     )
+    scope = {"kind": card.kind, "archived": card.archived_at is not None, "owner_id": card.owner_id, "team_id": card.team_id}
     Term.objects.filter(card_id=card.pk).delete()
-    Term.objects.bulk_create(Term(term=t, card_id=card.pk, weight=w) for t, w in terms.items())
+    Term.objects.bulk_create(Term(term=t, card_id=card.pk, weight=w, **scope) for t, w in terms.items())
     Variant.objects.bulk_create(
         (Variant(variant=v, word=w) for v, w in typo_variants(terms)), ignore_conflicts=True
+    )
+
+
+def reindex_scope(card: "Card") -> None:
+    """Copies a card's archived flag, owner and team onto its index rows (after archiving, reassigning)."""
+    Term.objects.filter(card_id=card.pk).update(
+        archived=card.archived_at is not None, owner_id=card.owner_id, team_id=card.team_id
     )
 
 

@@ -68,3 +68,45 @@ def test_an_empty_or_junk_query_returns_nothing(users: dict[str, Any], people: d
     assert search_cards(users["rep_ana"], "") == []
     assert search_cards(users["rep_ana"], "%%%___") == []
     assert search_cards(users["rep_ana"], "x" * 5000) == []
+
+
+def test_an_archived_card_leaves_the_results_and_returns_when_restored(users: dict[str, Any], people: dict[str, Any]) -> None:
+    from rapport.cards.services import archive_card
+
+    ana = users["rep_ana"]
+    archive_card(user=ana, card=people["stefan"])
+    assert "Ștefan Popescu" not in names(ana, "popescu")
+    assert "Ștefan Popescu" in names(ana, "popescu", include_archived=True)
+    archive_card(user=ana, card=people["stefan"], archived=False)
+    assert "Ștefan Popescu" in names(ana, "popescu")
+
+
+def test_reassigning_a_card_to_another_team_changes_who_finds_it(users: dict[str, Any], people: dict[str, Any]) -> None:
+    from rapport.accounts.models import Team
+    from rapport.cards.services import update_card
+
+    card = people["stefan"]
+    south = Team.objects.get(name="South")
+    update_card(user=users["admin"], card=card, data={"owner": users["rep_bo_other_team"].id, "team": south.id})
+    assert "Ștefan Popescu" not in names(users["rep_ana"], "popescu")
+    assert "Ștefan Popescu" in names(users["rep_bo_other_team"], "popescu")
+
+
+def test_a_card_shared_with_a_user_is_found_by_them(users: dict[str, Any], people: dict[str, Any]) -> None:
+    from rapport.cards.services import share_card
+
+    assert "María Fernández" not in names(users["rep_ana"], "maria")
+    share_card(user=users["rep_bo_other_team"], card=people["other"], with_user=users["rep_ana"])
+    assert "María Fernández" in names(users["rep_ana"], "maria")
+
+
+def test_a_kind_filter_keeps_only_that_kind(users: dict[str, Any], people: dict[str, Any]) -> None:
+    assert names(users["rep_ana"], "fernandez", kind="organization") == ["Ferretería Hermanos Fernández"]
+
+
+def test_every_word_must_match_and_exact_words_rank_before_prefixes(users: dict[str, Any], people: dict[str, Any], make_person: Any) -> None:
+    make_person(given_name="Mariana", family_name="Fernándezova")
+    ana = users["rep_ana"]
+    assert names(ana, "maria fernandez")[0] == "María José Fernández"
+    assert "Mariana Fernándezova" in names(ana, "maria fernandez")
+    assert names(ana, "maria popescu") == []
