@@ -2,7 +2,7 @@
 """Rapport's developer entry point: needs only Python 3.11+ and its standard library.
 
     python3 dev.py demo [--host H] [--port P]     demo data, then the server on http://H:P/
-    python3 dev.py test [options] [pytest args]   SQLite, PostgreSQL, browser and deploy checks
+    python3 dev.py test [options] [pytest args]   SQLite, PostgreSQL, browser, deploy and type checks
     python3 dev.py bench [name] [args]            python -m bench.<name>
     python3 dev.py messages                       update and compile the translation catalogues
 
@@ -41,7 +41,7 @@ STAMP = VENV / ".rapport-pyproject.sha256"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CHROMIUM = Path("/usr/bin/chromium")
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-PARTS = ("sqlite", "postgresql", "browser", "deploy")
+PARTS = ("sqlite", "postgresql", "browser", "deploy", "types")
 PYTEST_NO_TESTS = 5
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -260,6 +260,17 @@ def deploy_part(home: str) -> Outcome:
     return Outcome(part, "FAILED", f"exit {code}: {detail}", output)
 
 
+def types_part(home: str) -> Outcome:
+    """mypy with the Django plugin over the whole package: the types are part of the contract."""
+    part = "types"
+    env = child_env(DATABASE_URL=None, RAPPORT_HOME=home)
+    code, output = run_streamed([venv_tool("mypy"), "rapport"], env)
+    detail = closing_line(output)
+    if code == 0:
+        return Outcome(part, "ok", detail, output)
+    return Outcome(part, "FAILED", f"exit {code}: {detail}", output)
+
+
 def selected_parts(args: argparse.Namespace) -> list[str]:
     only = set(args.only or [])
     for part in PARTS:
@@ -310,6 +321,8 @@ def cmd_test(args: argparse.Namespace, extra: list[str]) -> int:
                 outcomes.append(postgres_part(unit, home(part)))
             elif part == "browser":
                 outcomes.append(browser_part(["-m", "browser", *color, *extra], home(part)))
+            elif part == "types":
+                outcomes.append(types_part(home(part)))
             else:
                 outcomes.append(deploy_part(home(part)))
     print_summary(outcomes)
