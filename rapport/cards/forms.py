@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
-from rapport.cards.models import AddressKind, Card, SizeBand, Stage, Tier
+from rapport.cards.models import AddressKind, Card, Function, Level, SizeBand, Stage, Tier
 from rapport.cards.selectors import CardFilter
 from rapport.catalog.models import Block, InformationItem, InformationSource, SourceGroup
 
@@ -452,3 +452,51 @@ class FactForm(forms.Form):
             return int(raw)
         except ValueError:
             return raw  # the service answers with its own message for non-numbers
+
+
+class EmploymentForm(forms.Form):
+    """Where a person works: the organisation is picked from a live search of visible cards."""
+
+    organization_q = forms.CharField(label=_("Organisation"), required=False, max_length=200)
+    organization = forms.TypedChoiceField(label=_("Organisation"), required=False, coerce=int, empty_value=None)
+    title = forms.CharField(label=_("Job title"), required=False, max_length=200)
+    level = forms.ChoiceField(label=_("Level"), required=False, choices=[("", "—"), *Level.choices])
+    function = forms.ChoiceField(label=_("Function"), required=False, choices=[("", "—"), *Function.choices])
+    started_on = forms.DateField(label=_("Since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    ended_on = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, organizations: Iterable[Card] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_organizations(organizations)
+
+    def set_organizations(self, organizations: Iterable[Card]) -> None:
+        _choice_field(self, "organization").choices = [("", "—"), *((c.id, c.display_name) for c in organizations)]
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "organization": data.get("organization"),
+            "title": data.get("title", ""),
+            "level": data.get("level", ""),
+            "function": data.get("function", ""),
+            "started_on": data["started_on"].isoformat() if data.get("started_on") else None,
+            "ended_on": data["ended_on"].isoformat() if data.get("ended_on") else None,
+        }
+
+
+class ShareForm(forms.Form):
+    """Share a card with one more colleague or team."""
+
+    user = forms.TypedChoiceField(label=_("Colleague"), required=False, coerce=int, empty_value=None)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, users: Iterable[Any] = (), teams: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choice_field(self, "user").choices = [("", "—"), *((u.id, u.get_full_name() or u.get_username()) for u in users)]
+        _choice_field(self, "team").choices = [("", "—"), *((t.id, t.name) for t in teams)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("user") is None) == (data.get("team") is None):
+            raise forms.ValidationError(_("Choose one colleague or one team."))
+        return data

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Activity
 from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, ItemType, Sensitivity
-from rapport.cards.models import Card, CurrentValue, Employment, Fact, Kind, Stage, StageChange
+from rapport.cards.models import Card, CurrentValue, Employment, Fact, Kind, Share, Stage, StageChange
 from rapport.cards.values import parse_item_value
 from rapport.core.errors import NotFound, ValidationError
 from rapport.core.i18n import pick_label
@@ -151,7 +153,13 @@ class ProfileBlock:
     missing: list[InformationItem] = field(default_factory=list)
 
 
-def display_value(item: InformationItem, value: Any) -> str:
+def display_value(item: InformationItem, value: Any, people: dict[int, str] | None = None) -> str:
+    """A value as people read it; ``people`` names the person cards the reader may see."""
+    if item.type == ItemType.PERSON:
+        if people is not None and isinstance(value, int):
+            # A reference to a card out of the reader's sight reveals nothing about it.
+            return people.get(value) or str(_("a person you cannot see"))
+        return str(value)
     if item.type == ItemType.CHOICE:
         return item.choice_label(value)
     if item.type == ItemType.MULTI_CHOICE and isinstance(value, list):
@@ -167,10 +175,24 @@ def readable_items(user: Any, card: Card) -> dict[str, InformationItem]:
     return {k: i for k, i in catalog.items().items() if i.sensitivity in allowed and i.applies_to in ("any", card.kind)}
 
 
+def person_names(user: Any, ids: Iterable[Any]) -> dict[int, str]:
+    """Display names of the person cards among ``ids`` that the user may see."""
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    if not wanted:
+        return {}
+    return dict(visible_to(user).filter(pk__in=wanted, kind=Kind.PERSON).values_list("id", "display_name"))
+
+
+def _referenced_people(pairs: Iterable[tuple[InformationItem | None, Any]]) -> set[Any]:
+    return {value for item, value in pairs if item is not None and item.type == ItemType.PERSON}
+
+
 def profile_of(user: Any, card: Card) -> list[ProfileValue]:
     readable = readable_items(user, card)
     result = []
-    for key, entry in (card.profile or {}).items():
+    entries = card.profile or {}
+    people = person_names(user, _referenced_people((readable.get(k), e.get("v")) for k, e in entries.items()))
+    for key, entry in entries.items():
         item = readable.get(key)
         if item is None:
             continue
@@ -179,7 +201,7 @@ def profile_of(user: Any, card: Card) -> list[ProfileValue]:
             ProfileValue(
                 item=item,
                 value=entry.get("v"),
-                display=display_value(item, entry.get("v")),
+                display=display_value(item, entry.get("v"), people),
                 fact_id=entry.get("f", 0),
                 source_key=entry.get("s", ""),
                 source_label=source.label if source else entry.get("s", ""),
@@ -214,7 +236,27 @@ def facts_of(user: Any, card: Card, *, item_key: str | None = None, limit: int =
     qs = Fact.objects.filter(card=card, item__key__in=list(readable)).select_related("item", "source", "recorded_by")
     if item_key:
         qs = qs.filter(item__key=item_key)
-    return list(qs.order_by("-recorded_at", "-id")[:limit])
+    facts = list(qs.order_by("-recorded_at", "-id")[:limit])
+    people = person_names(user, _referenced_people((f.item, f.value) for f in facts))
+    for fact in facts:
+        fact.display = display_value(fact.item, fact.value, people)  # type: ignore[attr-defined]
+    return facts
+
+
+def get_fact(user: Any, card: Card, fact_id: int) -> Fact:
+    """One fact of a card the user can see, if its item is within their clearance; else NotFound."""
+    readable = readable_items(user, card)
+    fact = Fact.objects.select_related("card", "item", "source", "recorded_by").filter(pk=fact_id, card=card).first()
+    if fact is None or fact.item.key not in readable:
+        raise NotFound("fact")
+    return fact
+
+
+def shares_of(user: Any, card: Card) -> list[Share] | None:
+    """Whom a card is shared with; ``None`` for users who may not manage its sharing."""
+    if not scope_for(user).may_see_confidential_on(card):
+        return None
+    return list(Share.objects.filter(card=card).select_related("user", "team").order_by("created_at", "id"))
 
 
 def employments_of(user: Any, card: Card) -> list[Employment]:
@@ -261,12 +303,17 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
         entries.append(
             TimelineEntry(a.occurred_at, "activity", a.kind, str(kinds.get(a.kind, a.kind)), a.summary, a.recorded_by.get_username(), a.id)
         )
-    for f in facts.order_by("-recorded_at", "-id")[:limit]:
+    recent_facts = list(facts.order_by("-recorded_at", "-id")[:limit])
+    people = person_names(user, _referenced_people((catalog.item_by_id(f.item_id), f.value) for f in recent_facts))
+    for f in recent_facts:
         item = catalog.item_by_id(f.item_id)
         if item is None:
             continue
         entries.append(
-            TimelineEntry(f.recorded_at, "fact", item.key, item.label, display_value(item, f.value), f.recorded_by.get_username(), f.id)
+            TimelineEntry(
+                f.recorded_at, "fact", item.key, item.label, display_value(item, f.value, people),
+                f.recorded_by.get_username(), f.id,
+            )
         )
     stage_labels = dict(Stage.choices)
     for s in stages.order_by("-changed_at", "-id")[:limit]:

@@ -41,7 +41,7 @@ from rapport.cards.values import (
     parse_phone,
     parse_url,
 )
-from rapport.core.errors import Conflict, PermissionDenied, ValidationError
+from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search import services as search
@@ -398,8 +398,20 @@ def share_card(*, user: User, card: Card, with_user: User | None = None, with_te
         raise PermissionDenied("Only the owner, their managers and admins may share a card.")
     if (with_user is None) == (with_team is None):
         raise ValidationError.single("__all__", "Share with exactly one user or one team.")
+    if with_user is not None and (not with_user.is_active or with_user.pk == card.owner_id):
+        raise ValidationError.single("user", "Share with an active colleague other than the owner.")
     share, _ = Share.objects.get_or_create(card=card, user=with_user, team=with_team, defaults={"created_by": user})
     return share
+
+
+@transaction.atomic
+def unshare_card(*, user: User, card: Card, share_id: int) -> None:
+    """Stops sharing a card with one user or team. The same people who may share may unshare."""
+    if not scope_for(user).may_see_confidential_on(card):
+        raise PermissionDenied("Only the owner, their managers and admins may change the sharing of a card.")
+    deleted, _ = Share.objects.filter(pk=share_id, card=card).delete()
+    if not deleted:
+        raise NotFound("share")
 
 
 # --- facts -----------------------------------------------------------------------------------

@@ -12,5 +12,10 @@ urlpatterns = [
     path("cards/<int:card_id>/edit/", views.card_edit, name="card-edit"),
     path("cards/<int:card_id>/archive/", views.card_archive, name="card-archive"),
     path("cards/<int:card_id>/facts/", views.card_add_fact, name="card-add-fact"),
+    path("cards/<int:card_id>/facts/<int:fact_id>/verify/", views.card_verify_fact, name="card-verify-fact"),
+    path("cards/<int:card_id>/employments/", views.card_add_employment, name="card-add-employment"),
+    path("cards/<int:card_id>/shares/", views.card_share, name="card-share"),
+    path("cards/<int:card_id>/shares/<int:share_id>/delete/", views.card_unshare, name="card-unshare"),
+    path("organizations/choices/", views.organization_choices, name="organization-choices"),
     path("catalog/value-input/", views.item_value_input, name="item-value-input"),
 ]

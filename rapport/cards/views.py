@@ -23,9 +23,11 @@ from rapport.cards import selectors, services
 from rapport.cards.forms import (
     PAGE_SIZE,
     CardFilterForm,
+    EmploymentForm,
     FactForm,
     OrganizationForm,
     PersonForm,
+    ShareForm,
     add_service_errors,
     address_formset,
     formset_entries,
@@ -168,7 +170,20 @@ def card_context(request: AuthedHttpRequest, card: Card, **forms: Any) -> dict[s
     context.update(facts_context(user, card))
     context.update(timeline_context(user, card))
     context["panels"] = card_panels(user, card)
+    if card.kind == Kind.PERSON and context["can_write"]:
+        context["employment_form"] = forms.get("employment_form") or EmploymentForm(prefix="job")
+    shares = selectors.shares_of(user, card)
+    if shares is not None:
+        context["shares"] = shares
+        context["share_form"] = forms.get("share_form") or share_form_for(user)
     return context
+
+
+def share_form_for(user: User, data: QueryDict | None = None) -> ShareForm:
+    from rapport.accounts.models import Team
+
+    colleagues = User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")[:500]
+    return ShareForm(data, users=colleagues, teams=Team.objects.order_by("name")[:500], prefix="share")
 
 
 @require_GET
@@ -214,6 +229,99 @@ def card_add_fact(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     context.update(facts_context(user, card))
     context.update(timeline_context(user, card))
     return render(request, "cards/_fact_saved.html", context)
+
+
+@require_POST
+@web_view
+def card_add_employment(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
+    """Records where a person works; the organisation comes from the live search beside the field."""
+    user = request.user
+    card = selectors.get_card(user, card_id, Kind.PERSON)
+    form = EmploymentForm(request.POST, prefix="job")
+    query = request.POST.get("job-organization_q", "")
+    form.set_organizations(organization_options(user, query, request.POST.get("job-organization")))
+    if form.is_valid():
+        if form.cleaned_data.get("organization") is None:
+            form.add_error("organization", _("Search for the organisation, then choose it."))
+        else:
+            try:
+                services.add_employment(user=user, person=card, data=form.service_data())
+            except ValidationError as exc:
+                add_service_errors(form, exc.errors)
+    if form.errors:
+        return render(request, "cards/detail.html", card_context(request, card, employment_form=form), status=422)
+    messages.success(request, _("Employment recorded."))
+    return redirect(reverse("card-detail", args=[card.id]) + "#employments")
+
+
+def organization_options(user: User, query: str, chosen: str | None = None) -> list[Card]:
+    """Organisations matching what the user typed (and the one already chosen), only visible ones."""
+    from rapport.search.selectors import search_cards
+
+    found = search_cards(user, query, kind=Kind.ORGANIZATION, limit=10) if query.strip() else []
+    if chosen and chosen.isdigit() and all(c.id != int(chosen) for c in found):
+        try:
+            found.insert(0, selectors.get_card(user, int(chosen), Kind.ORGANIZATION))
+        except NotFound:
+            pass
+    return found
+
+
+@require_GET
+@web_view
+def organization_choices(request: AuthedHttpRequest) -> HttpResponse:
+    """The organisation select of the employment form, refreshed as the user types (htmx)."""
+    form = EmploymentForm(prefix="job", organizations=organization_options(request.user, request.GET.get("job-organization_q", "")))
+    return render(request, "cards/_organization_choices.html", {"employment_form": form})
+
+
+@require_POST
+@web_view
+def card_share(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
+    user = request.user
+    card = selectors.get_card(user, card_id)
+    form = share_form_for(user, request.POST)
+    if form.is_valid():
+        from rapport.accounts.models import Team
+
+        target_user = User.objects.filter(pk=form.cleaned_data["user"]).first() if form.cleaned_data.get("user") else None
+        target_team = Team.objects.filter(pk=form.cleaned_data["team"]).first() if form.cleaned_data.get("team") else None
+        try:
+            services.share_card(user=user, card=card, with_user=target_user, with_team=target_team)
+        except ValidationError as exc:
+            add_service_errors(form, exc.errors)
+    if form.errors:
+        return render(request, "cards/detail.html", card_context(request, card, share_form=form), status=422)
+    messages.success(request, _("Card shared."))
+    return redirect(reverse("card-detail", args=[card.id]) + "#sharing")
+
+
+@require_POST
+@web_view
+def card_unshare(request: AuthedHttpRequest, card_id: int, share_id: int) -> HttpResponse:
+    card = selectors.get_card(request.user, card_id)
+    services.unshare_card(user=request.user, card=card, share_id=share_id)
+    messages.success(request, _("Sharing removed."))
+    return redirect(reverse("card-detail", args=[card.id]) + "#sharing")
+
+
+@require_POST
+@web_view
+def card_verify_fact(request: AuthedHttpRequest, card_id: int, fact_id: int) -> HttpResponse:
+    """Marks one fact verified; htmx gets the profile, facts and timeline re-rendered in place."""
+    user = request.user
+    card = selectors.get_card(user, card_id)
+    fact = selectors.get_fact(user, card, fact_id)
+    services.verify_fact(user=user, fact=fact)
+    if not is_htmx(request):
+        messages.success(request, _("Fact verified."))
+        return redirect(reverse("card-detail", args=[card.id]) + "#facts")
+    card = selectors.get_card(user, card.id)
+    context: dict[str, Any] = {"card": card, "can_write": True, "oob": True}
+    context.update(profile_context(user, card))
+    context.update(facts_context(user, card))
+    context.update(timeline_context(user, card))
+    return render(request, "cards/_fact_verified.html", context)
 
 
 @require_GET
