@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -175,3 +176,14 @@ def test_an_e_mail_of_an_unknown_kind_is_refused(ana: Client) -> None:
     response = ana.post("/api/v1/organizations", {"name": "Acme", "emails": [{"address": "a@example.com", "kind": "x" * 40}]}, content_type="application/json")
     assert response.status_code == 422
     assert "emails[0].kind" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "is not a phone number"), ("es", "no es un número de teléfono"), ("zh-hans", "不是电话号码"), ("ro", "nu este un număr de telefon")],
+)
+def test_a_validation_error_is_written_in_the_language_the_client_asks_for(users: Any, language: str, message: str) -> None:
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=users['rep_ana'])}", HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post("/api/v1/organizations", {"name": "Idiomas SA", "phones": ["abc"]}, content_type="application/json")
+    assert response.status_code == 422
+    assert message in json.dumps(response.json(), ensure_ascii=False)
