@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 
 from rapport.cards.models import Card
 from rapport.core.text import fold, has_han, pinyin_words, words
@@ -17,8 +17,6 @@ from rapport.search.services import MIN_TYPO_LENGTH, deletes
 _PHONE_LIKE = re.compile(r"^[\d\s()+.\-/]{5,}$")
 MAX_TOKENS = 5
 EXACT, PREFIX, TYPO = 3, 2, 1
-PROBE_LIMIT = 2_000  # up to this many candidates, the next word is checked on those cards only
-MAX_MATCHES = 100_000  # index rows read per word: a bound on work for one- or two-letter prefixes
 
 
 @dataclass(frozen=True)
@@ -70,31 +68,25 @@ def _token_filter(token: Token, typo_words: list[str]) -> Q:
     return q
 
 
-def _score(token: Token, term: str, weight: int) -> int:
-    """How well one index term answers one query token: exact beats prefix beats one typo."""
-    if term == token.text:
-        level = EXACT
-    elif token.prefix and term.startswith(token.text):
-        level = PREFIX
-    else:
-        level = TYPO
-    return level * 10 + weight
-
-
-def _selectivity(token: Token) -> tuple[int, int]:
-    """Which token to look up first: exact-only tokens (phones, e-mails, hanzi), then longer words."""
-    return (1 if token.prefix else 0, -len(token.text))
+def _match_case(token: Token, typo_words: list[str]) -> Case:
+    """How well one index row answers one query token: exact beats prefix beats one typo (0: no match)."""
+    whens = [When(term=token.text, then=Value(EXACT * 10) + F("weight"))]
+    if token.prefix:
+        whens.append(When(term__gte=token.text, term__lt=token.text + "\uffff", then=Value(PREFIX * 10) + F("weight")))
+    if typo_words:
+        whens.append(When(term__in=typo_words, then=Value(TYPO * 10) + F("weight")))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
 def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
     """Cards matching every word of the query, best first; only cards the user may see.
 
-    Answered from the index alone: each ``Term`` row carries its card's kind, archived flag,
-    owner and team, and ``Scope.card_q`` filters those rows the way it filters cards. The most
-    selective word is looked up first; the others are checked only on the cards it matched
-    (through the per-card index) while those are few, else looked up too and intersected.
+    Answered from the index alone, in one grouped query: each ``Term`` row carries its card's
+    kind, archived flag, owner and team, and ``Scope.card_q`` filters those rows the way it
+    filters cards, so the database reads only the index entries of the query's words, scores
+    each card per word, keeps cards matching every word and returns the best page.
     """
-    tokens = sorted(tokens_of(query), key=_selectivity)
+    tokens = tokens_of(query)
     if not tokens:
         return []
     limit = max(1, min(limit, 100))
@@ -106,26 +98,19 @@ def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int =
         rows = rows.filter(kind=kind)
     if not include_archived:
         rows = rows.filter(archived=False)
-
-    scores: dict[int, int] | None = None
-    for token in tokens:
-        matches = rows.filter(_token_filter(token, _typo_words(token)))
-        if scores is not None and len(scores) <= PROBE_LIMIT:
-            matches = matches.filter(card_id__in=list(scores))
-        best: dict[int, int] = {}
-        for card_id, term, weight in matches.values_list("card_id", "term", "weight")[:MAX_MATCHES]:
-            score = _score(token, term, weight)
-            if score > best.get(card_id, 0):
-                best[card_id] = score
-        if scores is None:
-            scores = best
-        else:
-            scores = {card_id: total + best[card_id] for card_id, total in scores.items() if card_id in best}
-        if not scores:
-            return []
-    assert scores is not None
-    # Best score first; among equals the newest card. Then the page is shown by score and name.
-    top = sorted(scores.items(), key=lambda pair: (-pair[1], -pair[0]))[: limit * 3]
+    typo = [_typo_words(t) for t in tokens]
+    match_any = Q()
+    for token, typo_words in zip(tokens, typo):
+        match_any |= _token_filter(token, typo_words)
+    per_token = {f"m{i}": Max(_match_case(t, w)) for i, (t, w) in enumerate(zip(tokens, typo))}
+    grouped = rows.filter(match_any).values("card_id").annotate(**per_token)
+    for name in per_token:
+        grouped = grouped.filter(**{f"{name}__gt": 0})
+    score: Any = F("m0")
+    for name in list(per_token)[1:]:
+        score = score + F(name)
+    # Best score first; among equals the newest card. The page is then shown by score and name.
+    top = [(row["card_id"], row["score"]) for row in grouped.annotate(score=score).order_by("-score", "-card_id")[:limit]]
     chosen = dict(top)
     cards = list(
         visible_to(user, Card.objects.filter(pk__in=list(chosen))).select_related("owner", "team").prefetch_related("phones", "emails")
