@@ -638,7 +638,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
                 f'{keys_json[key]}:{{"v":{f.value_json},"f":{fid},"s":{keys_json[f.source.key]},"c":{f.confidence},'
                 f'"ok":{"true" if f.verified else "false"},"at":{at_json},"by":{by}}}'
             )
-            currents.append((card_id, f.item.id, fid, f.value_text))
+            currents.append((card_id, f.item.id, fid, f.value_text, r.kind, False, r.sort_name, r.owner_id, r.team_id))
         fields = r.fields
         required = loader.required_keys(fields["tier"], r.kind)
         if required:
@@ -669,7 +669,11 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
     _insert(StageChange, ["card_id", "from_stage", "to_stage", "changed_at", "changed_by_id", "reason"], stages)
     _insert(Employment, ["person_id", "organization_id", "title", "level", "function", "started_on", "ended_on"], employments)
     _insert(Fact, _FACT_COLUMNS, facts)
-    _insert(CurrentValue, ["card_id", "item_id", "fact_id", "value_text"], currents)
+    _insert(
+        CurrentValue,
+        ["card_id", "item_id", "fact_id", "value_text", "kind", "archived", "sort_name", "owner_id", "team_id"],
+        currents,
+    )
     _insert(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
     _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
 

@@ -283,10 +283,23 @@ class CurrentValue(models.Model):
     item = models.ForeignKey("catalog.InformationItem", on_delete=models.CASCADE, related_name="+")
     fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="+")
     value_text = models.CharField(max_length=500)
+    # Copies of the card's columns that a filtered list needs, so that "people whose <item>
+    # is <value>" is one ordered range of one covering index, visibility included; the card
+    # services keep them in step (``sync_card_copies``).
+    kind = models.CharField(max_length=12, default="")
+    archived = models.BooleanField(default=False)
+    sort_name = models.CharField(max_length=300, default="")
+    owner_id = models.IntegerField(default=0)
+    team_id = models.IntegerField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["card", "item"], name="current_value_card_item")]
-        indexes = [models.Index(fields=["item", "value_text", "card"], name="current_value_lookup")]
+        indexes = [
+            models.Index(
+                fields=["item", "value_text", "kind", "archived", "sort_name", "team_id", "owner_id", "card"],
+                name="current_value_list",
+            )
+        ]
 
 
 class StageChange(models.Model):

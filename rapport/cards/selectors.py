@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Activity
@@ -81,16 +81,30 @@ def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
 
 
 def _filter_on_item(user: Any, qs: QuerySet[Card], key: str, value: Any) -> QuerySet[Card]:
+    values, restriction = _item_values(user, key, value)
+    if restriction is not None:
+        qs = qs.filter(restriction)
+    # An IN over the (item, value_text, ...) index is driven by the few matching values;
+    # a correlated EXISTS would probe every card of the kind.
+    return qs.filter(pk__in=values.values("card_id"))
+
+
+def _item_values(user: Any, key: str, value: Any) -> tuple[QuerySet[CurrentValue], Q | None]:
+    """Current values of one item (equal to ``value`` if given), and a card restriction if any.
+
+    An item above the user's clearance is answered as unknown; a confidential item is only
+    matched on cards where the user may read confidential items.
+    """
     scope = scope_for(user)
     item = catalog.items().get(key)
     if item is None or (item.sensitivity == Sensitivity.SPECIAL and not scope.may_see_special):
         raise ValidationError.single("item", f"Unknown catalog item {key!r}.")
+    restriction: Q | None = None
     if item.sensitivity == Sensitivity.CONFIDENTIAL:
         # Filtering must not reveal confidential values on cards where the user cannot read them.
-        allowed = scope.confidential_q()
-        if allowed is None:
+        restriction = scope.confidential_q()
+        if restriction is None:
             raise ValidationError.single("item", f"Unknown catalog item {key!r}.")
-        qs = qs.filter(allowed)
     values = CurrentValue.objects.filter(item_id=item.id)
     if value not in (None, ""):
         if item.type == ItemType.MULTI_CHOICE:
@@ -100,9 +114,34 @@ def _filter_on_item(user: Any, qs: QuerySet[Card], key: str, value: Any) -> Quer
         else:
             _stored, text = parse_item_value(item, value)
             values = values.filter(value_text=text)
-    # An IN over the (item, value_text, card) index is driven by the few matching values;
-    # a correlated EXISTS would probe every card of the kind.
-    return qs.filter(pk__in=values.values("card_id"))
+    return values, restriction
+
+
+def _list_by_item(
+    user: Any, flt: CardFilter, *, offset: int, limit: int, count_limit: int | None
+) -> tuple[list[int], int] | None:
+    """A page of card ids filtered on one catalog item, answered from the current-value index.
+
+    Each current value carries its card's kind, archived flag, name, owner and team, so the
+    page is read in name order from one index range and the count never visits the cards.
+    ``None`` when the filter also narrows columns only the cards hold.
+    """
+    if not flt.item or not flt.kind or flt.q or flt.tier or flt.stage or flt.industry or flt.organization:
+        return None
+    values, restriction = _item_values(user, flt.item, flt.value)
+    values = values.filter(kind=flt.kind, archived=flt.archived)
+    visibility = scope_for(user).card_q(id_field="card_id")
+    if visibility:
+        values = values.filter(visibility)
+    if restriction:
+        values = values.filter(restriction)
+    if flt.owner:
+        values = values.filter(owner_id=flt.owner)
+    if flt.team:
+        values = values.filter(team_id=flt.team)
+    total = values.count() if count_limit is None else values.order_by()[: count_limit + 1].count()
+    ids = list(values.order_by("sort_name", "card_id").values_list("card_id", flat=True)[offset : offset + limit])
+    return ids, total
 
 
 def list_cards(
@@ -113,6 +152,12 @@ def list_cards(
     With ``count_limit`` the count stops at that many plus one: an exact count of a large
     list reads every matching index entry, while "more than N" answers in milliseconds.
     """
+    by_item = _list_by_item(user, flt, offset=offset, limit=limit, count_limit=count_limit)
+    if by_item is not None:
+        ids, total = by_item
+        found = Card.objects.filter(pk__in=ids).select_related("owner", "team").prefetch_related("phones", "emails")
+        order = {card_id: i for i, card_id in enumerate(ids)}
+        return sorted(found, key=lambda c: order[c.pk]), total
     qs = filter_cards(user, flt)
     if count_limit is None:
         total = qs.count()

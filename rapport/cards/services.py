@@ -349,6 +349,7 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
             card=locked, from_stage=old_stage, to_stage=locked.lifecycle_stage, changed_by=user, reason="edited"
         )
     search.index_card(locked)
+    sync_card_copies(locked)
     return locked
 
 
@@ -362,6 +363,7 @@ def archive_card(*, user: User, card: Card, archived: bool = True) -> Card:
     )
     card.refresh_from_db()
     search.reindex_scope(card)
+    sync_card_copies(card)
     return card
 
 
@@ -447,6 +449,21 @@ def completeness_of(card: Card) -> int:
     return round(100 * have / len(required))
 
 
+def _card_copies(card: Card) -> dict[str, Any]:
+    return {
+        "kind": card.kind,
+        "archived": card.archived_at is not None,
+        "sort_name": card.sort_name,
+        "owner_id": card.owner_id,
+        "team_id": card.team_id,
+    }
+
+
+def sync_card_copies(card: Card) -> None:
+    """Copies a card's name, archived flag, owner and team onto the rows that carry them for fast lists."""
+    CurrentValue.objects.filter(card_id=card.pk).update(**_card_copies(card))
+
+
 def refresh_current_value(card: Card, item: InformationItem) -> None:
     """Re-derives one item of the card's profile from its facts and stores it denormalised."""
     facts = list(Fact.objects.filter(card=card, item=item))
@@ -458,7 +475,7 @@ def refresh_current_value(card: Card, item: InformationItem) -> None:
     else:
         profile[item.key] = _profile_entry(best, item)
         CurrentValue.objects.update_or_create(
-            card=card, item=item, defaults={"fact": best, "value_text": best.value_text}
+            card=card, item=item, defaults={"fact": best, "value_text": best.value_text, **_card_copies(card)}
         )
     card.profile = profile
     card.completeness = completeness_of(card)

@@ -114,11 +114,16 @@ def snapshot(card: Card) -> dict[str, Any]:
         "stage": card.lifecycle_stage, "industry": card.industry, "team": card.team_id, "owner": card.owner_id,
         "completeness": card.completeness, "profile": profile,
         "facts": sorted(facts.values(), key=repr),
-        "current": sorted((cv.item.key, cv.value_text, facts[cv.fact_id]) for cv in CurrentValue.objects.filter(card=card)),
+        "current": sorted(
+            (cv.item.key, cv.value_text, facts[cv.fact_id], cv.kind, cv.archived, cv.sort_name, cv.owner_id, cv.team_id)
+            for cv in CurrentValue.objects.filter(card=card)
+        ),
         "phones": list(card.phones.values_list("e164", "raw", "region", "kind", "position")),
         "emails": list(card.emails.values_list("address", "kind", "position")),
         "addresses": list(card.addresses.values_list("kind", "street", "city", "region", "postal_code", "country")),
-        "terms": sorted(Term.objects.filter(card_id=card.id).values_list("term", "weight")),
+        "terms": sorted(
+            Term.objects.filter(card_id=card.id).values_list("term", "weight", "kind", "archived", "owner_id", "team_id")
+        ),
         "stages": list(StageChange.objects.filter(card=card).values_list("from_stage", "to_stage", "changed_by", "reason")),
     }
 
