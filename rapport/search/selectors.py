@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Max, Q, Value, When
+from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
 
 from rapport.cards.models import Card
 from rapport.core.text import fold, has_han, pinyin_words, words
@@ -78,18 +78,7 @@ def _match_case(token: Token, typo_words: list[str]) -> Case:
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
-def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
-    """Cards matching every word of the query, best first; only cards the user may see.
-
-    Answered from the index alone, in one grouped query: each ``Term`` row carries its card's
-    kind, archived flag, owner and team, and ``Scope.card_q`` filters those rows the way it
-    filters cards, so the database reads only the index entries of the query's words, scores
-    each card per word, keeps cards matching every word and returns the best page.
-    """
-    tokens = tokens_of(query)
-    if not tokens:
-        return []
-    limit = max(1, min(limit, 100))
+def _scoped_rows(user: Any, kind: str | None, include_archived: bool) -> QuerySet[Term]:
     rows = Term.objects.all()
     visibility = scope_for(user).card_q(id_field="card_id")
     if visibility:
@@ -98,6 +87,24 @@ def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int =
         rows = rows.filter(kind=kind)
     if not include_archived:
         rows = rows.filter(archived=False)
+    return rows
+
+
+def _exact_matches(rows: QuerySet[Term], tokens: list[Token], limit: int) -> list[int]:
+    """Newest cards having every word exactly: one index range, a seek per other word, stops at ``limit``.
+
+    The longest word drives (it is usually the rarest); its index entries come in card order,
+    so the database reads only as many of them as it takes to fill the page.
+    """
+    driver, *others = sorted(tokens, key=lambda t: -len(t.text))
+    matches = rows.filter(term=driver.text)
+    for token in others:
+        matches = matches.filter(Exists(Term.objects.filter(card_id=OuterRef("card_id"), term=token.text)))
+    return list(matches.order_by("-card_id").values_list("card_id", flat=True).distinct()[:limit])
+
+
+def _ranked_matches(rows: QuerySet[Term], tokens: list[Token], limit: int, skip: set[int]) -> list[int]:
+    """Cards matching every word exactly, by prefix or with one typo, best score first."""
     typo = [_typo_words(t) for t in tokens]
     match_any = Q()
     for token, typo_words in zip(tokens, typo):
@@ -106,14 +113,35 @@ def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int =
     grouped = rows.filter(match_any).values("card_id").annotate(**per_token)
     for name in per_token:
         grouped = grouped.filter(**{f"{name}__gt": 0})
+    if skip:
+        grouped = grouped.exclude(card_id__in=skip)
     score: Any = F("m0")
     for name in list(per_token)[1:]:
         score = score + F(name)
-    # Best score first; among equals the newest card. The page is then shown by score and name.
-    top = [(row["card_id"], row["score"]) for row in grouped.annotate(score=score).order_by("-score", "-card_id")[:limit]]
-    chosen = dict(top)
+    ranked = grouped.annotate(score=score).order_by("-score", "-card_id")[:limit]
+    return [row["card_id"] for row in ranked]
+
+
+def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
+    """Cards matching every word of the query, best first; only cards the user may see.
+
+    Answered from the index alone: each ``Term`` row carries its card's kind, archived flag,
+    owner and team, and ``Scope.card_q`` filters those rows the way it filters cards. Cards
+    having every word exactly rank first (newest first) and are found by seeks that stop
+    once the page is full; only when they do not fill it are prefixes and typos scored, in
+    one grouped query that keeps cards matching every word.
+    """
+    tokens = tokens_of(query)
+    if not tokens:
+        return []
+    limit = max(1, min(limit, 100))
+    rows = _scoped_rows(user, kind, include_archived)
+    ids = _exact_matches(rows, tokens, limit)
+    if len(ids) < limit:
+        ids += _ranked_matches(rows, tokens, limit - len(ids), set(ids))
+    order = {card_id: i for i, card_id in enumerate(ids)}
     cards = list(
-        visible_to(user, Card.objects.filter(pk__in=list(chosen))).select_related("owner", "team").prefetch_related("phones", "emails")
+        visible_to(user, Card.objects.filter(pk__in=ids)).select_related("owner", "team").prefetch_related("phones", "emails")
     )
-    cards.sort(key=lambda c: (-chosen[c.pk], c.sort_name))
-    return cards[:limit]
+    cards.sort(key=lambda c: order[c.pk])
+    return cards
