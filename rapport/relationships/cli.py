@@ -45,6 +45,16 @@ def _organization_id(user: Any, ref: str) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.utils import translation
+
+    user = _viewer(args.user)
+    # In the viewer's language, like their web pages; English (the default) without one.
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return _show(args, user)
+
+
+def _show(args: argparse.Namespace, user: Any) -> int:
     from rich.table import Table
 
     from rapport.cards.models import Function, Level
@@ -52,7 +62,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rapport.relationships import selectors
     from rapport.relationships.models import Attitude, BuyingRole, RelationshipKind
 
-    user = _viewer(args.user)
     graph = selectors.decision_unit(user, _organization_id(user, args.organization))
     out.print(f"[bold]{graph.organization.display_name}[/bold] (#{graph.organization.pk}) — decision unit", markup=True)
     table = Table(show_lines=False)

@@ -327,6 +327,11 @@
     download(new Blob([svg()], { type: "image/svg+xml" }), box.dataset.filename + ".svg");
   });
 
-  window.rapportDecisionUnit = { svg: function () { return svg(); }, reload: load };
+  // For tests and tools: where a person is drawn (relative to the map box), the SVG text, a reload.
+  window.rapportDecisionUnit = {
+    svg: function () { return svg(); },
+    reload: load,
+    position: function (person) { var p = cy.getElementById("p" + person).renderedPosition(); return { x: p.x, y: p.y }; }
+  };
   load();
 })();

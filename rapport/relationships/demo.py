@@ -1,0 +1,84 @@
+"""Demo decision units: the demo data calls ``add_decision_units`` once the people exist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from django.utils import timezone
+
+from rapport.cards.models import Card, Employment
+
+CARES_ABOUT = {
+    "es": ("Plazos de entrega", "Precio por volumen", "Fiabilidad del servicio técnico", "Formación del personal", "Condiciones de pago"),
+    "zh-hans": ("交货期", "批量价格", "技术服务的可靠性", "员工培训", "付款条件"),
+    "ro": ("Termene de livrare", "Prețul pe volum", "Fiabilitatea service-ului", "Instruirea personalului", "Condiții de plată"),
+    "en": ("Delivery times", "Volume pricing", "Reliable technical service", "Staff training", "Payment terms"),
+}
+ROLE_OF_FUNCTION = {"technical": "specifier", "procurement_finance": "evaluator", "user_department": "user"}
+LEVEL_WEIGHT = {"decision": 5, "management": 3, "operational": 1, "": 1}
+
+
+def add_decision_units(*, organizations: list[tuple[Card, Any, Any]], seed: int = 42, limit: int = 8) -> int:
+    """Decision units for the organisations with most staff (up to ``limit``), with roles,
+    influence, attitudes, a coach in most, relationships, stages and styles. Returns how many."""
+    from rapport.relationships import services
+
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    staffed = []
+    for org, market, owner in organizations:
+        jobs = list(Employment.objects.filter(organization=org, ended_on__isnull=True).select_related("person").order_by("id"))
+        if len(jobs) >= 3:
+            staffed.append((len(jobs), org, market, owner, jobs))
+    staffed.sort(key=lambda t: (-t[0], t[1].pk))
+    made = 0
+    for _n, org, market, owner, jobs in staffed[:limit]:
+        jobs = jobs[:9]
+        weights = [LEVEL_WEIGHT.get(j.level, 1) * rng.uniform(0.7, 1.3) for j in jobs]
+        shares = [int(w / sum(weights) * 100) for w in weights]
+        shares[0] += 100 - sum(shares)  # whole percents that add up to exactly 100
+        decision_makers = [j for j in jobs if j.level == "decision"][:1] or [jobs[0]]
+        coach_pool = [j for j in jobs if j.level != "decision"]
+        coach = rng.choice(coach_pool) if coach_pool and rng.random() < 0.75 else None
+        cares = CARES_ABOUT.get(getattr(market, "language", "en"), CARES_ABOUT["en"])
+        for job, share in zip(jobs, shares):
+            roles = []
+            if job in decision_makers:
+                roles.append("decision_maker")
+            if job.function in ROLE_OF_FUNCTION:
+                roles.append(ROLE_OF_FUNCTION[job.function])
+            if job is jobs[-1]:
+                roles.append("initiator")
+            attitude = "supporter" if job is coach else rng.choice(["supporter", "supporter", "neutral", "neutral", "opponent"])
+            services.add_member(user=owner, organization_id=org.pk, data={
+                "person": job.person_id, "roles": roles, "influence": share, "attitude": attitude,
+                "coach": job is coach, "cares_about": rng.choice(cares),
+            })
+            _relationship_state(services, rng, owner, job.person, today)
+        top = decision_makers[0]
+        for job in jobs:
+            if job is not top and job.level in ("management", "operational") and rng.random() < 0.8:
+                services.add_relationship(user=owner, data={"from_person": job.person_id, "to_person": top.person_id, "kind": "reports_to", "strength": 3})
+        pairs = [(a, b) for i, a in enumerate(jobs) for b in jobs[i + 1:]]
+        for kind in ("friend", "rival", "influences"):
+            if pairs and rng.random() < 0.8:
+                a, b = pairs.pop(rng.randrange(len(pairs)))
+                try:
+                    services.add_relationship(user=owner, data={"from_person": a.person_id, "to_person": b.person_id, "kind": kind, "strength": rng.randint(1, 3)})
+                except Exception:  # the pair already has this tie: skip it
+                    continue
+        made += 1
+    return made
+
+
+def _relationship_state(services: Any, rng: random.Random, owner: Any, person: Card, today: dt.date) -> None:
+    order = ["acquainted", "engaged", "trusted", "ally"]
+    target = rng.choice(["acquainted", "acquainted", "engaged", "engaged", "trusted", "ally"])
+    typical = {"acquainted": "office_visit", "engaged": "meal", "trusted": "social_event", "ally": "information"}
+    for stage in order[: order.index(target) + 1]:
+        when = timezone.now() - dt.timedelta(days=rng.randint(5, 300))
+        services.log_relationship_activity(user=owner, person_id=person.pk, data={"typical": typical[stage], "occurred_at": when.isoformat()})
+    services.set_stage(user=owner, person_id=person.pk, stage=target)
+    services.set_style(user=owner, person_id=person.pk, style=rng.choice(["analytical", "amiable", "expressive", "driver"]))
