@@ -427,8 +427,8 @@ def record_gift(*, user: User, person_id: Any, data: dict[str, Any]) -> tuple[Gi
     given_on = timezone.localdate()
     if data.get("given_on") not in (None, ""):
         given_on = errors.run(parse_date, "given_on", data["given_on"]) or given_on
-        if given_on > timezone.localdate() + dt.timedelta(days=366):
-            errors.add("given_on", "The date is too far in the future.")
+        if given_on > timezone.localdate():
+            errors.add("given_on", "A gift is recorded once given; this date is in the future.")
     confirmed = _bool(errors, "confirm_over_limit", data.get("confirm_over_limit", False))
     justification = errors.run(clean_text, "justification", data.get("justification"), max_length=500) or ""
     errors.raise_if_any()

@@ -119,14 +119,17 @@ def test_the_map_lays_out_300_people_and_1000_edges_within_a_second(browser_page
     admin, org = build_large_unit(300, 1000)
     page = browser_page
     sign_in(page, live_url, "admin", "correct horse 42")
-    timings = []
-    for _ in range(3):
+    timings, paints = [], []
+    for _ in range(5):
         page.goto(f"{live_url}/organizations/{org.pk}/decision-unit/")
         page.wait_for_selector("#dmu-map[data-ready='1']", timeout=20_000)
         timings.append(int(page.get_attribute("#dmu-map", "data-layout-ms") or "0"))
+        paints.append(int(page.get_attribute("#dmu-map", "data-paint-ms") or "0"))
     nodes = page.evaluate("document.querySelectorAll('#dmu-warnings li').length")
     assert nodes >= 1
     out = Path(__file__).resolve().parents[2] / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "relationship_map_layout.json").write_text(json.dumps({"people": 300, "edges": 1000, "layout_ms": timings}, indent=2))
-    assert min(timings) <= 1000, timings
+    (out / "relationship_map_layout.json").write_text(json.dumps({"people": 300, "edges": 1000, "layout_ms": timings, "layout_and_first_paint_ms": paints}, indent=2))
+    # The median run: one slow run on a busy machine should not decide.
+    assert sorted(timings)[2] <= 1000, timings
+    assert sorted(paints)[2] <= 2000, paints

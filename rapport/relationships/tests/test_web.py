@@ -71,3 +71,16 @@ def test_the_questionnaire_suggests_and_saves_a_style(ana: Client, users: dict[s
     assert r.status_code == 302
     assert "Analytical" in ana.get(f"/people/{vera.pk}/prepare/").content.decode()
     assert ana.post(f"/people/{vera.pk}/prepare/questionnaire/", {"pace": "maybe"}).status_code == 422
+
+
+def test_a_gift_over_the_limit_from_the_form_asks_for_confirmation_then_is_audited(ana: Client, users: dict[str, Any]) -> None:
+    from rapport.relationships.models import AuditEntry, Gift
+
+    services.set_gift_policy(user=users["admin"], data={"currency": "EUR", "per_gift_limit": "40"})
+    _org, (vera, *_rest) = org_with_people(users)
+    url = f"/people/{vera.pk}/prepare/gifts/"
+    first = ana.post(url, {"kind": "gift", "description": "Watch", "value": "90", "currency": "EUR"})
+    assert first.status_code == 422 and "audit log" in first.content.decode() and not Gift.objects.exists()
+    second = ana.post(url, {"kind": "gift", "description": "Watch", "value": "90", "currency": "EUR", "confirm_over_limit": "on", "justification": "Retirement"})
+    assert second.status_code == 302
+    assert Gift.objects.get().over_limit and AuditEntry.objects.filter(action="gift_over_limit").count() == 1
