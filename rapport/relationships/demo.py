@@ -82,3 +82,42 @@ def _relationship_state(services: Any, rng: random.Random, owner: Any, person: C
         services.log_relationship_activity(user=owner, person_id=person.pk, data={"typical": typical[stage], "occurred_at": when.isoformat()})
     services.set_stage(user=owner, person_id=person.pk, stage=target)
     services.set_style(user=owner, person_id=person.pk, style=rng.choice(["analytical", "amiable", "expressive", "driver"]))
+
+
+def large_unit(*, owner: Any, people: int = 300, edges: int = 1000, seed: int = 7) -> Card:
+    """One organisation whose unit holds ``people`` people (30 of them employed at three
+    partner organisations and linked from outside) and ``edges`` relationships, written in
+    bulk: the size the relationship map must stay usable at. Returns the organisation."""
+    from rapport.cards.models import Kind
+    from rapport.cards.services import create_organization
+    from rapport.relationships.models import DecisionUnit, Member, Relationship
+
+    rng = random.Random(seed)
+    org = create_organization(user=owner, data={"name": "Grupo Grande S.A."})
+    partners = [create_organization(user=owner, data={"name": f"Partner {i}"}) for i in range(3)]
+    cards = Card.objects.bulk_create(
+        Card(kind=Kind.PERSON, display_name=f"Person {i:04d}", sort_name=f"person {i:04d}", owner=owner) for i in range(people)
+    )
+    outside = min(30, people // 10)
+    levels = ["decision"] * 10 + ["management"] * 60 + ["operational"] * max(0, people - 70)
+    Employment.objects.bulk_create(
+        Employment(person=c, organization=org if i < people - outside else partners[i % 3], level=levels[i % len(levels)])
+        for i, c in enumerate(cards)
+    )
+    unit = DecisionUnit.objects.create(organization=org)
+    members = cards[: people - outside]
+    Member.objects.bulk_create(
+        Member(unit=unit, person=c, level=levels[i % len(levels)], influence=rng.randint(0, 3),
+               attitude=rng.choice(["supporter", "neutral", "opponent"]), is_coach=i == 5)
+        for i, c in enumerate(members)
+    )
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < edges:
+        a, b = rng.choice(members), rng.choice(cards)
+        if a.pk != b.pk:
+            pairs.add((a.pk, b.pk))
+    kinds = ["reports_to", "influences", "friend", "rival", "family"]
+    Relationship.objects.bulk_create(
+        Relationship(from_person_id=a, to_person_id=b, kind=rng.choice(kinds), strength=rng.randint(1, 3)) for a, b in sorted(pairs)
+    )
+    return org
