@@ -54,6 +54,14 @@
       });
     });
     var result = {};
+    var bands = [];
+    var yb = 0;
+    LEVELS.forEach(function (level) {
+      if (bandRows[level]) {
+        bands.push({ level: level, y: yb + (bandRows[level] - 1) * SPACING / 2 });
+        yb += bandRows[level] * SPACING + SPACING / 2;
+      }
+    });
     var x0 = 0;
     order.forEach(function (o) {
       var width = 1;
@@ -67,22 +75,33 @@
         });
         if (bandRows[level]) { y0 += bandRows[level] * SPACING + SPACING / 2; }
       });
+      o.box = { x1: x0 - SPACING * 0.6, x2: x0 + (width - 1) * SPACING + SPACING * 0.6 };
       x0 += width * SPACING + SPACING;
     });
-    return { at: result, orgs: order };
+    order.forEach(function (o) { o.box.y1 = -SPACING * 0.6; o.box.y2 = yb - SPACING * 0.85; });
+    return { at: result, orgs: order, bands: bands };
   }
 
   function elements(data) {
     var placed = positions(data.nodes);
     var els = [];
+    // Organisations are drawn as plain boxes behind their people rather than as compound
+    // parents: cytoscape.js computes compound bounds on every change, which doubles the
+    // time to lay out a large map.
     placed.orgs.forEach(function (o) {
-      els.push({ group: "nodes", data: { id: "org-" + o.key, label: o.name || labels.unknown_org, kind: "org" }, selectable: false });
+      els.push({ group: "nodes", data: { id: "org-" + o.key, label: o.name || labels.unknown_org, kind: "org",
+        w: o.box.x2 - o.box.x1, h: o.box.y2 - o.box.y1 },
+        position: { x: (o.box.x1 + o.box.x2) / 2, y: (o.box.y1 + o.box.y2) / 2 }, selectable: false, grabbable: false });
+    });
+    placed.bands.forEach(function (b) {
+      els.push({ group: "nodes", data: { id: "level-" + (b.level || "none"), label: b.level ? labels.level[b.level] : labels.no_level, kind: "band" },
+        position: { x: -SPACING * 1.3, y: b.y }, selectable: false, grabbable: false });
     });
     data.nodes.forEach(function (n) {
       els.push({
         group: "nodes",
         data: {
-          id: "p" + n.person, person: n.person, parent: "org-" + (n.organization === null ? "none" : n.organization),
+          id: "p" + n.person, person: n.person,
           label: n.name, size: 26 + Math.round(n.influence * 0.6), colour: n.member === null ? COLOURS.outside : (COLOURS[n.attitude] || COLOURS.neutral),
           kind: n.member === null ? "outside" : "member", coach: n.coach ? 1 : 0, left: n.has_left ? 1 : 0
         },
@@ -100,15 +119,18 @@
   }
 
   var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4,
-      "width": "data(size)", "height": "data(size)", "background-color": "data(colour)", "border-width": 1, "border-color": "#fff",
-      "min-zoomed-font-size": 7 } },
+    { selector: "node", style: { "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 7, "z-index-compare": "manual", "z-index": 3 } },
+    { selector: "node[size]", style: { "text-valign": "bottom", "text-margin-y": 4, "width": "data(size)", "height": "data(size)",
+      "background-color": "data(colour)", "border-width": 1, "border-color": "#fff" } },
     { selector: "node[kind = 'outside']", style: { "border-style": "dashed", "border-color": "#607d8b", "border-width": 2 } },
     { selector: "node[coach = 1]", style: { "border-width": 5, "border-color": "#f9a825" } },
     { selector: "node[left = 1]", style: { "opacity": 0.45 } },
-    { selector: "node[kind = 'org']", style: { "background-color": "#f5f7fa", "background-opacity": 0.6, "border-color": "#b0bec5",
-      "border-width": 1, "shape": "round-rectangle", "text-valign": "top", "text-halign": "center", "font-size": 14, "font-weight": "bold", "padding": 24 } },
-    { selector: "edge", style: { "curve-style": "straight", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
+    { selector: "node[kind = 'org']", style: { "background-color": "#f5f7fa", "border-color": "#b0bec5", "width": "data(w)", "height": "data(h)",
+      "border-width": 1, "shape": "round-rectangle", "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-size": 14,
+      "font-weight": "bold", "z-index": 0, "events": "no" } },
+    { selector: "node[kind = 'band']", style: { "events": "no", "background-opacity": 0, "border-width": 0, "width": 1, "height": 1,
+      "text-valign": "center", "text-halign": "left", "font-size": 13, "color": "#607d8b", "font-style": "italic" } },
+    { selector: "edge", style: { "z-index-compare": "manual", "z-index": 1, "curve-style": "straight", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
       "target-arrow-shape": "data(arrow)", "width": "data(width)", "opacity": 0.8 } },
     { selector: "edge[kind = 'influences']", style: { "line-style": "dashed" } },
     { selector: "edge[kind = 'rival']", style: { "line-style": "dotted" } },
@@ -123,13 +145,13 @@
     // Large maps: one canvas pixel per CSS pixel and simplified drawing while panning keep
     // the first paint and every interaction fast.
     cy = window.cytoscape({ container: box, elements: elements(data), style: STYLE, layout: { name: "preset", fit: true, padding: 30 },
-      wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false,
+      minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false,
       pixelRatio: large ? 1 : "auto", hideEdgesOnViewport: large, textureOnViewport: large });
     // Layout: positions computed and applied, the graph built (the preset layout runs inside).
     box.dataset.layoutMs = String(Math.round(performance.now() - t0));
-    cy.on("tap", "node[kind != 'org']", function (evt) { selectPerson(evt.target.data("person")); });
+    cy.on("tap", "node[kind = 'member'], node[kind = 'outside']", function (evt) { selectPerson(evt.target.data("person")); });
     cy.on("tap", "edge", function (evt) { selectEdge(evt.target.data("edge")); });
-    cy.on("dbltap", "node[kind != 'org']", function (evt) { window.location.href = cardUrl(evt.target.data("person")); });
+    cy.on("dbltap", "node[kind = 'member'], node[kind = 'outside']", function (evt) { window.location.href = cardUrl(evt.target.data("person")); });
     // And until the browser has painted the first frame of the map.
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
@@ -306,7 +328,7 @@
       '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>',
       '<rect x="' + (bb.x1 - pad) + '" y="' + (bb.y1 - pad) + '" width="' + (bb.w + 2 * pad) + '" height="' + (bb.h + 2 * pad) + '" fill="#fff"/>'];
     cy.nodes("[kind = 'org']").forEach(function (g) {
-      var b = g.boundingBox({ includeLabels: false });
+      var b = g.boundingBox({ includeLabels: false, includeOverlays: false });
       out.push('<rect x="' + b.x1 + '" y="' + b.y1 + '" width="' + b.w + '" height="' + b.h + '" rx="8" fill="#f5f7fa" stroke="#b0bec5"/>');
       out.push('<text x="' + (b.x1 + b.w / 2) + '" y="' + (b.y1 - 6) + '" text-anchor="middle" font-size="14" font-weight="bold">' + esc(g.data("label")) + "</text>");
     });
@@ -319,7 +341,11 @@
       out.push('<line x1="' + s.x + '" y1="' + s.y + '" x2="' + tx + '" y2="' + ty + '" stroke="' + e.data("colour") + '" stroke-width="' + e.data("width") + '"' + dash +
         (e.data("arrow") === "triangle" ? ' marker-end="url(#arrow)"' : "") + ' opacity="0.8"/>');
     });
-    cy.nodes("[kind != 'org']").forEach(function (n) {
+    cy.nodes("[kind = 'band']").forEach(function (n) {
+      var p = n.position();
+      out.push('<text x="' + p.x + '" y="' + (p.y + 4) + '" text-anchor="end" font-size="13" font-style="italic" fill="#607d8b">' + esc(n.data("label")) + "</text>");
+    });
+    cy.nodes("[kind = 'member'], [kind = 'outside']").forEach(function (n) {
       var p = n.position(), r = n.data("size") / 2;
       var stroke = n.data("coach") ? ' stroke="#f9a825" stroke-width="5"' : ' stroke="#fff" stroke-width="1"';
       out.push('<circle cx="' + p.x + '" cy="' + p.y + '" r="' + r + '" fill="' + n.data("colour") + '"' + stroke + (n.data("left") ? ' opacity="0.45"' : "") + "/>");
