@@ -67,6 +67,17 @@ def test_editing_an_attitude_on_a_demo_organizations_map_changes_its_warnings(br
     assert "decision_maker_not_supporter" not in warning_codes(page)
     assert before is not None
 
+    # Draw a new tie from the map: the decision maker is a rival of someone else on it.
+    from rapport.relationships.models import Relationship
+
+    ties = Relationship.objects.count()
+    page.evaluate("document.getElementById('dmu-status').textContent = ''")
+    page.select_option("#dmu-link-kind", "rival")
+    page.click("#dmu-link-editor button[type=submit]")
+    page.wait_for_function("() => document.getElementById('dmu-status').textContent.length > 0")
+    assert Relationship.objects.count() == ties + 1
+    assert Relationship.objects.filter(from_person_id=decision_maker.person_id, kind="rival").exists()
+
     # Export as SVG: a document with every person's circle.
     svg = page.evaluate("window.rapportDecisionUnit.svg()")
     assert svg.startswith("<svg") and svg.count("<circle") >= Member.objects.filter(unit__organization_id=org_id).count()

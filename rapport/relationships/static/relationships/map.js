@@ -193,10 +193,28 @@
 
   function node(person) { return graph.nodes.filter(function (n) { return n.person === person; })[0]; }
 
+  function fillLinkTargets(person) {
+    var link = $("dmu-link-editor");
+    if (!link) { return; }
+    var select = $("dmu-link-to");
+    select.textContent = "";
+    graph.nodes.filter(function (x) { return x.person !== person; })
+      .sort(function (a, b) { return a.name.localeCompare(b.name); })
+      .forEach(function (x) {
+        var option = document.createElement("option");
+        option.value = String(x.person);
+        option.textContent = x.name;
+        select.appendChild(option);
+      });
+    errors("dmu-link-errors", null);
+    link.hidden = select.options.length === 0;
+  }
+
   function selectPerson(person) {
     var n = node(person);
     $("dmu-edge-editor").hidden = true;
     if (!n) { return; }
+    fillLinkTargets(person);
     selected = { type: "person", id: person };
     var form = $("dmu-member-editor");
     $("dmu-hint").hidden = true;
@@ -227,6 +245,7 @@
     if (!e) { return; }
     selected = { type: "edge", id: id };
     $("dmu-member-editor").hidden = true;
+    if ($("dmu-link-editor")) { $("dmu-link-editor").hidden = true; }
     $("dmu-hint").hidden = true;
     var form = $("dmu-edge-editor");
     $("dmu-edge-name").textContent = node(e.source).name + (e.directed ? " → " : " ↔ ") + node(e.target).name;
@@ -272,13 +291,26 @@
       .then(function (r) { return answer(r, "dmu-member-errors", labels.saved); });
   });
 
+  var link = $("dmu-link-editor");
+  if (link) {
+    link.addEventListener("submit", function (evt) {
+      evt.preventDefault();
+      var body = { kind: link.elements.kind.value, to_person: Number(link.elements.to_person.value) };
+      request("POST", "/api/v1/people/" + selected.id + "/relationships", body)
+        .then(function (r) { return answer(r, "dmu-link-errors", labels.saved); });
+    });
+  }
+
   var remove = $("dmu-member-remove");
   if (remove) {
     remove.addEventListener("click", function () {
       var n = node(selected.id);
       if (!n || !window.confirm(labels.confirm_remove)) { return; }
       request("DELETE", box.dataset.memberApi + n.member).then(function (r) {
-        $("dmu-member-editor").hidden = true; selected = null; return answer(r, "dmu-member-errors", labels.removed);
+        $("dmu-member-editor").hidden = true;
+        if (link) { link.hidden = true; }
+        selected = null;
+        return answer(r, "dmu-member-errors", labels.removed);
       });
     });
   }
