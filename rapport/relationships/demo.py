@@ -70,7 +70,33 @@ def add_decision_units(*, organizations: list[tuple[Card, Any, Any]], seed: int 
                 except Exception:  # the pair already has this tie: skip it
                     continue
         made += 1
+    if made:
+        _gifts_and_departures(services, rng, [t for t in staffed[:limit]])
     return made
+
+
+def _gifts_and_departures(services: Any, rng: random.Random, units: list[Any]) -> None:
+    """A gift policy, a few gifts within it, and in one unit a coach who has since left."""
+    from rapport.accounts.models import User
+    from rapport.relationships.models import GiftPolicy, Member
+
+    admin = User.objects.filter(role="admin", is_active=True).order_by("id").first()
+    if admin is not None and not GiftPolicy.objects.exists():
+        services.set_gift_policy(user=admin, data={"currency": "EUR", "per_gift_limit": "60", "per_contact_year_limit": "150"})
+    for _n, _org, _market, owner, jobs in units[:4]:
+        person = rng.choice(jobs).person
+        given = timezone.localdate() - dt.timedelta(days=rng.randint(10, 200))
+        services.record_gift(user=owner, person_id=person.pk, data={
+            "kind": rng.choice(["gift", "hospitality"]), "description": rng.choice(["Calendar and pen", "Business lunch", "Tea set"]),
+            "value": rng.choice([15, 25, 40]), "given_on": given.isoformat(),
+        })
+    if len(units) > 1:
+        _n, org, _market, _owner, _jobs = units[1]
+        coach = Member.objects.filter(unit__organization=org, is_coach=True).first()
+        if coach is not None:
+            Employment.objects.filter(organization=org, person_id=coach.person_id).update(
+                ended_on=timezone.localdate() - dt.timedelta(days=rng.randint(5, 60))
+            )
 
 
 def _relationship_state(services: Any, rng: random.Random, owner: Any, person: Card, today: dt.date) -> None:
