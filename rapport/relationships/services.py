@@ -25,7 +25,6 @@ from rapport.core.visibility import scope_for, visible_to
 from rapport.relationships import content, selectors
 from rapport.relationships.models import (
     DIRECTED_KINDS,
-    STAGE_ORDER,
     ActivityTag,
     Attitude,
     AuditEntry,

@@ -28,7 +28,7 @@ from rapport.relationships.forms import (
     StyleForm,
     TypicalActivityForm,
 )
-from rapport.relationships.models import Attitude, BuyingRole, RelationshipKind, RelationshipStage, Style
+from rapport.relationships.models import Attitude, BuyingRole, RelationshipKind, Style
 
 
 def _label(choices: Any, value: str) -> str:

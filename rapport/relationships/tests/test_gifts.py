@@ -108,3 +108,18 @@ def test_gifts_to_a_contact_out_of_reach_answer_404(users: dict[str, Any], polic
     bo = client_for(users["rep_bo_other_team"])
     assert bo.get(f"/api/v1/people/{vera.pk}/gifts").status_code == 404
     assert post(bo, f"/api/v1/people/{vera.pk}/gifts", {"kind": "gift", "description": "Pen", "value": 1}).status_code == 404
+
+
+def test_the_policy_saved_in_the_django_admin_goes_through_the_audited_service(users: dict[str, Any]) -> None:
+    from rapport.relationships.models import GiftPolicy
+
+    admin = Client()
+    admin.force_login(users["admin"])
+    users["admin"].is_staff = True
+    users["admin"].is_superuser = True
+    users["admin"].save()
+    r = admin.post("/admin/relationships/giftpolicy/add/", {"currency": "RON", "per_gift_limit": "250", "per_contact_year_limit": ""})
+    assert r.status_code == 302, r.content[:500]
+    assert GiftPolicy.objects.get().per_gift_limit == 250
+    assert AuditEntry.objects.filter(action="gift_policy_changed", user=users["admin"]).count() == 1
+    assert admin.get("/admin/relationships/stylecoaching/").status_code == 200
