@@ -18,6 +18,7 @@ from rapport.relationships.schemas import (
     ContactRelationshipOut,
     ContactRelationshipPatch,
     DecisionUnitOut,
+    EdgeList,
     EdgeOut,
     GiftIn,
     GiftList,
@@ -105,6 +106,13 @@ def update_member(request: AuthedHttpRequest, response: HttpResponse, member_id:
 def remove_member(request: AuthedHttpRequest, member_id: int) -> Status[None]:
     services.remove_member(user=request.user, member_id=member_id)
     return Status(204, None)
+
+
+@router.get("/people/{person_id}/relationships", response=EdgeList, summary="A person's relationships with people you can see")
+def list_relationships(request: AuthedHttpRequest, response: HttpResponse, person_id: int) -> dict[str, Any]:
+    _no_store(response)
+    edges = [_edge(r) for r in selectors.relationships_of(request.user, person_id)]
+    return {"items": edges, "count": len(edges)}
 
 
 @router.post("/people/{person_id}/relationships", response={201: EdgeOut}, summary="Record a relationship from this person to another")

@@ -12,6 +12,7 @@ def register(subparsers: Any, command: Any) -> None:
     show = command("show", cmd_show, "Print an organisation's decision unit, relationships and warnings.", dmu_sub)
     show.add_argument("organization", metavar="ORG", help="organisation id or exact name")
     show.add_argument("--user", metavar="USERNAME", help="see it as this user (default: the first administrator)")
+    show.add_argument("--json", action="store_true", help="print the graph as the API answers it")
 
 
 def _viewer(username: str | None) -> Any:
@@ -63,6 +64,13 @@ def _show(args: argparse.Namespace, user: Any) -> int:
     from rapport.relationships.models import Attitude, BuyingRole, RelationshipKind
 
     graph = selectors.decision_unit(user, _organization_id(user, args.organization))
+    if args.json:
+        import json
+
+        from rapport.relationships.api import graph_out
+
+        print(json.dumps(graph_out(graph), ensure_ascii=False, indent=2))
+        return EXIT_OK
     out.print(f"[bold]{graph.organization.display_name}[/bold] (#{graph.organization.pk}) — decision unit", markup=True)
     table = Table(show_lines=False)
     for column in ("person", "level", "function", "roles", "influence", "attitude", "coach", "cares about"):

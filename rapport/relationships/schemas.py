@@ -40,6 +40,11 @@ class EdgeOut(Schema):
     note: str
 
 
+class EdgeList(Schema):
+    items: list[EdgeOut]
+    count: int
+
+
 class WarningOut(Schema):
     code: str
     message: str

@@ -263,6 +263,17 @@ def is_relied_on(member: Member) -> bool:
     return member.is_coach or member.attitude == Attitude.SUPPORTER or BuyingRole.DECISION_MAKER in member.roles
 
 
+def relationships_of(user: Any, person_id: Any) -> list[Relationship]:
+    """The ties of one person with people the user may also see."""
+    person = get_person(user, person_id)
+    visible_ids = visible_people(user).values("id")
+    return list(
+        Relationship.objects.filter(Q(from_person=person) | Q(to_person=person))
+        .filter(from_person_id__in=visible_ids, to_person_id__in=visible_ids)
+        .order_by("id")
+    )
+
+
 def memberships_of(user: Any, person: Card) -> list[Member]:
     """The units a person belongs to, in organisations the user may see."""
     return list(

@@ -25,3 +25,13 @@ def test_dmu_show_respects_the_viewer_and_fails_cleanly_on_unknown_organizations
     assert main(["dmu", "show", str(org.pk), "--user", "rep_bo_other_team"]) == 2
     assert main(["dmu", "show", "No Such Company"]) == 2
     assert "No organisation named" in capsys.readouterr().err
+
+
+def test_dmu_show_json_prints_the_api_graph(users: dict[str, Any], capsys: Any) -> None:
+    import json
+
+    org, (ana, *_rest) = org_with_people(users)
+    services.add_member(user=users["admin"], organization_id=org.pk, data={"person": ana.pk, "influence": 100})
+    assert main(["dmu", "show", str(org.pk), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["nodes"][0]["person"] == ana.pk and {w["code"] for w in body["warnings"]} == {"no_decision_level", "no_coach"}

@@ -79,3 +79,9 @@ def test_the_rep_of_the_other_team_sees_no_edges_into_cards_of_north(users: dict
     bo = client_for(users["rep_bo_other_team"])
     r = bo.get(f"/api/v1/people/{shared_org['visible'].pk}/relationship")
     assert r.status_code == 404
+
+
+def test_a_persons_relationship_list_leaves_out_people_out_of_reach(users: dict[str, Any], shared_org: dict[str, Any]) -> None:
+    url = f"/api/v1/people/{shared_org['visible'].pk}/relationships"
+    assert client_for(users["rep_ana"]).get(url).json() == {"items": [], "count": 0}
+    assert client_for(users["admin"]).get(url).json()["count"] == 2
