@@ -347,7 +347,7 @@ def log_relationship_activity(*, user: User, person_id: Any, data: dict[str, Any
         user=user,
         data={
             "kind": kind,
-            "summary": data.get("summary") or typical.labels.get("en", typical.key),
+            "summary": data.get("summary") or typical.label,
             "details": data.get("details", ""),
             "occurred_at": data.get("occurred_at"),
             "cards": [person.pk],
