@@ -44,9 +44,10 @@ def _no_store(response: HttpResponse) -> None:
 def graph_out(graph: selectors.DecisionUnitGraph) -> dict[str, Any]:
     return {
         "organization": graph.organization.pk,
-        "nodes": [asdict(n) for n in graph.nodes],
-        "edges": [asdict(e) for e in graph.edges],
-        "warnings": [asdict(w) for w in graph.warnings],
+        # Shallow dicts: dataclasses.asdict deep-copies every field, a third of the answer's time.
+        "nodes": [dict(vars(n)) for n in graph.nodes],
+        "edges": [dict(vars(e)) for e in graph.edges],
+        "warnings": [dict(vars(w)) for w in graph.warnings],
         "influence_total": graph.influence_total,
     }
 
