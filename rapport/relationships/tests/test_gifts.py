@@ -114,12 +114,25 @@ def test_the_policy_saved_in_the_django_admin_goes_through_the_audited_service(u
     from rapport.relationships.models import GiftPolicy
 
     admin = Client()
-    admin.force_login(users["admin"])
-    users["admin"].is_staff = True
-    users["admin"].is_superuser = True
-    users["admin"].save()
+    admin.force_login(users["admin"])  # Rapport's admin role: staff, not a Django superuser
     r = admin.post("/admin/relationships/giftpolicy/add/", {"currency": "RON", "per_gift_limit": "250", "per_contact_year_limit": ""})
     assert r.status_code == 302, r.content[:500]
     assert GiftPolicy.objects.get().per_gift_limit == 250
     assert AuditEntry.objects.filter(action="gift_policy_changed", user=users["admin"]).count() == 1
     assert admin.get("/admin/relationships/stylecoaching/").status_code == 200
+    rep = Client()
+    rep.force_login(users["rep_ana"])
+    assert rep.get("/admin/relationships/giftpolicy/").status_code in (302, 403)
+
+
+def test_an_admin_edits_the_coaching_in_the_django_admin(users: dict[str, Any]) -> None:
+    from rapport.relationships.models import StyleCoaching
+
+    row = StyleCoaching.objects.get(style="driver", language="es")
+    admin = Client()
+    admin.force_login(users["admin"])
+    data = {f: getattr(row, f) for f in ("how_to_open", "emphasise", "avoid", "evidence")} | {"question_words": "qué, cuándo"}
+    r = admin.post(f"/admin/relationships/stylecoaching/{row.pk}/change/", data)
+    assert r.status_code == 302, r.content[:300]
+    row.refresh_from_db()
+    assert row.question_words == "qué, cuándo"
