@@ -108,11 +108,18 @@
         position: placed.at[n.person]
       });
     });
+    // Two people tied more than once (say reports-to and friend): those lines curve apart.
+    var pairs = {};
     data.edges.forEach(function (e) {
+      var key = Math.min(e.source, e.target) + "-" + Math.max(e.source, e.target);
+      pairs[key] = (pairs[key] || 0) + 1;
+    });
+    data.edges.forEach(function (e) {
+      var multi = pairs[Math.min(e.source, e.target) + "-" + Math.max(e.source, e.target)] > 1 ? 1 : 0;
       els.push({
         group: "edges",
         data: { id: "e" + e.id, edge: e.id, source: "p" + e.source, target: "p" + e.target, kind: e.kind,
-                colour: EDGE_COLOURS[e.kind] || "#555", width: e.strength * 1.5, arrow: e.directed ? "triangle" : "none" }
+                colour: EDGE_COLOURS[e.kind] || "#555", width: e.strength * 1.5, arrow: e.directed ? "triangle" : "none", multi: multi }
       });
     });
     return els;
@@ -132,6 +139,7 @@
       "text-valign": "center", "text-halign": "left", "font-size": 13, "color": "#607d8b", "font-style": "italic" } },
     { selector: "edge", style: { "z-index-compare": "manual", "z-index": 1, "curve-style": "straight", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
       "target-arrow-shape": "data(arrow)", "width": "data(width)", "opacity": 0.8 } },
+    { selector: "edge[multi = 1]", style: { "curve-style": "bezier", "control-point-step-size": 24 } },
     { selector: "edge[kind = 'influences']", style: { "line-style": "dashed" } },
     { selector: "edge[kind = 'rival']", style: { "line-style": "dotted" } },
     { selector: ":selected", style: { "overlay-color": "#1976d2", "overlay-opacity": 0.25, "overlay-padding": 6 } }
