@@ -562,6 +562,9 @@ class _Demo:
             market = MARKETS[i % len(MARKETS)]
             persons.append(self._person(market, [o for o in orgs if o[1] is market]))
         self._activities(orgs + persons)
+        from rapport.relationships.demo import add_decision_units
+
+        add_decision_units(organizations=orgs)
         self._shares(orgs + persons)
         self._duplicates(persons)
         self.result.organizations = organizations

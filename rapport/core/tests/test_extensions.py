@@ -51,8 +51,10 @@ def test_a_panel_for_people_only_is_left_out_of_organisation_pages(
     person = make_person(given_name="Ioana", family_name="Pop")
     extensions.register_card_panel(CardPanel(key="p", template="x.html", kinds=("person",)))
     extensions.register_card_panel(CardPanel(key="none", template="y.html", context=lambda u, c: None))
-    assert extensions.card_panels(users["rep_ana"], org)["main"] == []
-    assert [p.key for p in extensions.card_panels(users["rep_ana"], person)["main"]] == ["p"]
+    # Only this test's panels: the installed apps register panels of their own.
+    ours = {"p", "none"}
+    assert [p.key for p in extensions.card_panels(users["rep_ana"], org)["main"] if p.key in ours] == []
+    assert [p.key for p in extensions.card_panels(users["rep_ana"], person)["main"] if p.key in ours] == ["p"]
 
 
 def test_navigation_entries_respect_their_roles(clean_registry: None, users: Any) -> None:

@@ -1,0 +1,413 @@
+"""Read use-cases: the decision unit of an organisation as a graph with warnings, and the
+relationship state of a contact. Visibility is applied here: a person the user may not see
+is absent from every node, edge, warning and total."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.activities.models import Activity
+from rapport.cards.models import Card, Employment, Kind
+from rapport.cards.selectors import get_card
+from rapport.core.errors import NotFound
+from rapport.core.i18n import normalise_language
+from rapport.core.visibility import visible_to
+from rapport.relationships import content
+from rapport.relationships.models import (
+    STAGE_ORDER,
+    ActivityTag,
+    Attitude,
+    BuyingRole,
+    ContactProfile,
+    DecisionUnit,
+    Gift,
+    GiftPolicy,
+    Member,
+    Relationship,
+    StageMove,
+    StyleCoaching,
+)
+
+
+@dataclass(frozen=True)
+class Warning:
+    """Something about a decision unit that puts the sale at risk."""
+
+    # influence_total, no_decision_level, decision_maker_not_supporter,
+    # opponents_outweigh_supporters, no_coach, contact_left
+    code: str
+    message: str
+    person: int | None = None
+
+
+@dataclass
+class Node:
+    person: int
+    name: str
+    organization: int | None  # where the person works now (or last), for grouping on the map
+    organization_name: str
+    member: int | None  # Member id when the person belongs to this unit; None for people linked from outside
+    level: str = ""
+    function: str = ""
+    roles: list[str] = field(default_factory=list)
+    influence: int = 0
+    attitude: str = ""
+    coach: bool = False
+    cares_about: str = ""
+    has_left: bool = False
+    version: int = 0
+
+
+@dataclass
+class Edge:
+    id: int
+    source: int
+    target: int
+    kind: str
+    directed: bool
+    strength: int
+    note: str
+
+
+@dataclass
+class DecisionUnitGraph:
+    organization: Card
+    nodes: list[Node]
+    edges: list[Edge]
+    warnings: list[Warning]
+    influence_total: int
+
+
+def visible_people(user: Any) -> QuerySet[Card]:
+    return visible_to(user).filter(kind=Kind.PERSON)
+
+
+def unit_of(organization: Card) -> DecisionUnit | None:
+    return DecisionUnit.objects.filter(organization=organization).first()
+
+
+def get_member(user: Any, member_id: Any) -> Member:
+    """A member whose organisation and person the user may both see, or NotFound."""
+    if isinstance(member_id, bool) or not str(member_id).isdigit() or int(member_id) > 2**62:
+        raise NotFound("member")
+    member = (
+        Member.objects.select_related("unit__organization", "person")
+        .filter(pk=int(member_id), person_id__in=visible_people(user).values("id"))
+        .filter(unit__organization_id__in=visible_to(user).values("id"))
+        .first()
+    )
+    if member is None:
+        raise NotFound("member")
+    return member
+
+
+def get_relationship(user: Any, relationship_id: Any) -> Relationship:
+    """A relationship whose two people the user may both see, or NotFound."""
+    if isinstance(relationship_id, bool) or not str(relationship_id).isdigit() or int(relationship_id) > 2**62:
+        raise NotFound("relationship")
+    people = visible_people(user).values("id")
+    rel = Relationship.objects.filter(pk=int(relationship_id), from_person_id__in=people, to_person_id__in=people).first()
+    if rel is None:
+        raise NotFound("relationship")
+    return rel
+
+
+def _employment_state(organization_id: int, person_ids: list[int]) -> tuple[dict[int, Employment], set[int]]:
+    """Each person's current employment at the organisation, and who has left it."""
+    today = timezone.localdate()
+    current: dict[int, Employment] = {}
+    seen: set[int] = set()
+    for job in Employment.objects.filter(organization_id=organization_id, person_id__in=person_ids):
+        seen.add(job.person_id)
+        if job.ended_on is None or job.ended_on >= today:
+            current.setdefault(job.person_id, job)
+    return current, seen - set(current)
+
+
+def decision_unit(user: Any, organization_id: Any) -> DecisionUnitGraph:
+    """The organisation's decision unit as the user may see it: members, the people linked
+    to them, the relationships among those people, and the warnings."""
+    org = get_card(user, organization_id, Kind.ORGANIZATION)
+    people = visible_people(user)
+    members = list(
+        Member.objects.filter(unit__organization=org, person_id__in=people.values("id"))
+        .select_related("person")
+        .order_by("id")
+    )
+    member_ids = [m.person_id for m in members]
+    _current, left = _employment_state(org.pk, member_ids)
+    visible_ids = people.values("id")
+    relationships = list(
+        Relationship.objects.filter(Q(from_person_id__in=member_ids) | Q(to_person_id__in=member_ids))
+        .filter(from_person_id__in=visible_ids, to_person_id__in=visible_ids)
+        .order_by("id")
+    )
+    outside_ids = sorted({pid for r in relationships for pid in (r.from_person_id, r.to_person_id)} - set(member_ids))
+    outside = {c.pk: c for c in Card.objects.filter(pk__in=outside_ids)}
+    outside_org = _current_organizations(outside_ids)
+
+    nodes = [
+        Node(
+            person=m.person_id,
+            name=m.person.display_name,
+            organization=org.pk,
+            organization_name=org.display_name,
+            member=m.pk,
+            level=m.level,
+            function=m.function,
+            roles=list(m.roles),
+            influence=m.influence,
+            attitude=m.attitude,
+            coach=m.is_coach,
+            cares_about=m.cares_about,
+            has_left=m.person_id in left,
+            version=m.version,
+        )
+        for m in members
+    ]
+    for pid in outside_ids:
+        card = outside[pid]
+        job = outside_org.get(pid)
+        nodes.append(
+            Node(
+                person=pid,
+                name=card.display_name,
+                organization=job.organization_id if job else None,
+                organization_name=job.organization.display_name if job else "",
+                member=None,
+                level=job.level if job else "",
+                function=job.function if job else "",
+            )
+        )
+    edges = [
+        Edge(r.pk, r.from_person_id, r.to_person_id, r.kind, r.directed, r.strength, r.note) for r in relationships
+    ]
+    active = [m for m in members if m.person_id not in left]
+    return DecisionUnitGraph(
+        organization=org,
+        nodes=nodes,
+        edges=edges,
+        warnings=warnings_for(members, left),
+        influence_total=sum(m.influence for m in active),
+    )
+
+
+def _current_organizations(person_ids: list[int]) -> dict[int, Employment]:
+    """Each person's current (else latest) employment, to group outside people on the map."""
+    result: dict[int, Employment] = {}
+    today = timezone.localdate()
+    jobs = Employment.objects.filter(person_id__in=person_ids).select_related("organization").order_by("person_id", "-started_on", "-id")
+    for job in jobs:
+        best = result.get(job.person_id)
+        is_current = job.ended_on is None or job.ended_on >= today
+        if best is None or (is_current and not (best.ended_on is None or best.ended_on >= today)):
+            result[job.person_id] = job
+    return result
+
+
+def warnings_for(members: list[Member], left: set[int]) -> list[Warning]:
+    """The risks in a unit. People who have left the organisation no longer count for it."""
+    warnings: list[Warning] = []
+    active = [m for m in members if m.person_id not in left]
+    total = sum(m.influence for m in active)
+    if active and total != 100:
+        warnings.append(
+            Warning("influence_total", _("Influence shares add up to %(total)s%%, not 100%%.") % {"total": total})
+        )
+    from rapport.cards.models import Level
+
+    if not any(m.level == Level.DECISION for m in active):
+        warnings.append(Warning("no_decision_level", _("Nobody is known at decision level.")))
+    for m in active:
+        if BuyingRole.DECISION_MAKER in m.roles and m.attitude != Attitude.SUPPORTER:
+            warnings.append(
+                Warning(
+                    "decision_maker_not_supporter",
+                    _("%(name)s decides, but is not a supporter.") % {"name": m.person.display_name},
+                    m.person_id,
+                )
+            )
+    supporters = sum(m.influence for m in active if m.attitude == Attitude.SUPPORTER)
+    opponents = sum(m.influence for m in active if m.attitude == Attitude.OPPONENT)
+    if opponents > supporters:
+        warnings.append(
+            Warning(
+                "opponents_outweigh_supporters",
+                _("Opponents hold more influence (%(opponents)s%%) than supporters (%(supporters)s%%).")
+                % {"opponents": opponents, "supporters": supporters},
+            )
+        )
+    if not any(m.is_coach for m in active):
+        warnings.append(Warning("no_coach", _("No coach: nobody inside guides us and gives us information.")))
+    for m in members:
+        if m.person_id in left and is_relied_on(m):
+            warnings.append(
+                Warning(
+                    "contact_left",
+                    _("%(name)s, whom we rely on, has left the organisation.") % {"name": m.person.display_name},
+                    m.person_id,
+                )
+            )
+    return warnings
+
+
+def is_relied_on(member: Member) -> bool:
+    """We rely on coaches, supporters and decision makers."""
+    return member.is_coach or member.attitude == Attitude.SUPPORTER or BuyingRole.DECISION_MAKER in member.roles
+
+
+def relationships_of(user: Any, person_id: Any) -> list[Relationship]:
+    """The ties of one person with people the user may also see."""
+    person = get_person(user, person_id)
+    visible_ids = visible_people(user).values("id")
+    return list(
+        Relationship.objects.filter(Q(from_person=person) | Q(to_person=person))
+        .filter(from_person_id__in=visible_ids, to_person_id__in=visible_ids)
+        .order_by("id")
+    )
+
+
+def memberships_of(user: Any, person: Card) -> list[Member]:
+    """The units a person belongs to, in organisations the user may see."""
+    return list(
+        Member.objects.filter(person=person, unit__organization_id__in=visible_to(user).values("id")).select_related(
+            "unit__organization"
+        )
+    )
+
+
+# --- relationship stage, style and gifts of one contact -------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    activity: int
+    kind: str
+    typical: str  # key of the typical activity it stands for
+    stage: str
+    summary: str
+    occurred_at: dt.datetime
+
+
+@dataclass
+class ContactState:
+    person: Card
+    stage: str
+    style: str
+    evidence: list[EvidenceItem]
+    evidence_by_stage: dict[str, int]
+    moves: list[StageMove]
+    coaching: StyleCoaching | None
+    next_step: str
+    last_activity_at: dt.datetime | None
+
+
+def get_person(user: Any, person_id: Any) -> Card:
+    return get_card(user, person_id, Kind.PERSON)
+
+
+def evidence_for(person: Card) -> list[EvidenceItem]:
+    """Logged activities with this contact that count as evidence of a relationship stage."""
+    typical = content.typical_activities()
+    by_kind: dict[str, content.TypicalActivity] = {}
+    for t in typical.values():
+        for kind in t.kinds:
+            by_kind.setdefault(kind, t)
+    activities = list(Activity.objects.filter(participants__card=person).order_by("-occurred_at", "-id")[:500])
+    tags: dict[int, list[str]] = {}
+    for tag in ActivityTag.objects.filter(activity_id__in=[a.pk for a in activities]):
+        tags.setdefault(tag.activity_id, []).append(tag.typical)
+    result: list[EvidenceItem] = []
+    for activity in activities:
+        keys = [k for k in tags.get(activity.pk, []) if k in typical]
+        if not keys and activity.kind in by_kind:
+            keys = [by_kind[activity.kind].key]
+        for key in keys:
+            t = typical[key]
+            result.append(EvidenceItem(activity.pk, activity.kind, key, t.stage, activity.summary, activity.occurred_at))
+    return result
+
+
+def coaching_for(style: str, language: str | None = None) -> StyleCoaching | None:
+    if not style:
+        return None
+    from django.utils.translation import get_language
+
+    lang = normalise_language(language or get_language())
+    rows = {c.language: c for c in StyleCoaching.objects.filter(style=style, language__in=[lang, "en"])}
+    return rows.get(lang) or rows.get("en")
+
+
+def contact_state(user: Any, person_id: Any) -> ContactState:
+    person = get_person(user, person_id)
+    profile = ContactProfile.objects.filter(person=person).first()
+    stage = profile.stage if profile else ""
+    style = profile.style if profile else ""
+    evidence = evidence_for(person)
+    by_stage = {s: 0 for s in STAGE_ORDER}
+    for item in evidence:
+        by_stage[item.stage] += 1
+    last = Activity.objects.filter(participants__card=person).order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    state = ContactState(
+        person=person,
+        stage=stage,
+        style=style,
+        evidence=evidence,
+        evidence_by_stage=by_stage,
+        moves=list(StageMove.objects.filter(person=person)[:50]),
+        coaching=coaching_for(style),
+        next_step="",
+        last_activity_at=last,
+    )
+    state.next_step = next_step(state)
+    return state
+
+
+def next_step(state: ContactState) -> str:
+    """What moves this relationship on, from the stage, the style and what has been logged."""
+    parts: list[str] = []
+    if state.last_activity_at is None:
+        parts.append(_("Nothing is logged with this contact yet: call or visit to get known by name."))
+    elif timezone.now() - state.last_activity_at > dt.timedelta(days=60):
+        parts.append(_("No contact for over two months: get back in touch before anything else."))
+    if not state.stage:
+        if state.last_activity_at is not None:
+            parts.append(_("Set the relationship stage this contact has reached."))
+    else:
+        current = content.stage(state.stage)
+        index = STAGE_ORDER.index(state.stage)
+        if index + 1 < len(STAGE_ORDER):
+            upcoming = content.stage(STAGE_ORDER[index + 1])
+            if upcoming and state.evidence_by_stage.get(upcoming.key, 0) > 0:
+                parts.append(
+                    _("Activities of the %(stage)s stage are already logged: consider moving the contact on.")
+                    % {"stage": upcoming.label}
+                )
+        if current:
+            parts.append(current.next_step_text)
+    if state.coaching is not None:
+        parts.append(_("Style: %(tip)s") % {"tip": state.coaching.how_to_open})
+    elif state.stage:
+        parts.append(_("Record the communication style to get coaching for the conversation."))
+    return " ".join(parts)
+
+
+def gift_policy() -> GiftPolicy:
+    return GiftPolicy.objects.order_by("id").first() or GiftPolicy()
+
+
+def gifts_of(user: Any, person_id: Any) -> list[Gift]:
+    person = get_person(user, person_id)
+    return list(Gift.objects.filter(person=person).select_related("recorded_by"))
+
+
+def gifts_total_in_year(person: Card, year: int, currency: str) -> Decimal:
+    total = Gift.objects.filter(person=person, given_on__year=year, currency=currency).aggregate(s=Sum("value"))["s"]
+    return total or Decimal("0")
