@@ -30,7 +30,7 @@ class AdminRoleMixin:
 
 
 @admin.register(StyleCoaching)
-class StyleCoachingAdmin(AdminRoleMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class StyleCoachingAdmin(AdminRoleMixin, admin.ModelAdmin):
     """Admins edit the coaching shown for each communication style and language."""
 
     list_display = ("style", "language", "question_words")
@@ -45,7 +45,7 @@ class StyleCoachingAdmin(AdminRoleMixin, admin.ModelAdmin):  # type: ignore[type
 
 
 @admin.register(GiftPolicy)
-class GiftPolicyAdmin(AdminRoleMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class GiftPolicyAdmin(AdminRoleMixin, admin.ModelAdmin):
     """Changes go through the service, so each one is validated and audited."""
 
     list_display = ("currency", "per_gift_limit", "per_contact_year_limit", "updated_at")
@@ -68,7 +68,7 @@ class GiftPolicyAdmin(AdminRoleMixin, admin.ModelAdmin):  # type: ignore[type-ar
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(AdminRoleMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(AdminRoleMixin, admin.ModelAdmin):
     """Read-only: the audit trail is append-only."""
 
     list_display = ("at", "user", "action", "person")
