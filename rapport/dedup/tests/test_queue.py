@@ -70,3 +70,34 @@ def test_auto_merge_follows_chains_into_the_oldest_card(users: dict[str, Any], m
     assert merged.merged == 2
     a.refresh_from_db()
     assert a.archived_at is None and a.phones.count() == 1 and a.emails.count() == 1
+
+
+def test_the_command_line_queues_pairs_writes_the_report_and_merges_the_surest(
+    users: dict[str, Any], make_person: Any, tmp_path: Any, capsys: Any
+) -> None:
+    import csv
+
+    from rapport.cards.models import Card
+    from rapport.cli import main
+
+    a = make_person(given_name="Carmen", family_name="Díaz", emails=["carmen@diaz.es"], external_id="=HYPERLINK(1)")
+    b = make_person(given_name="Carmen", family_name="Diaz", emails=["Carmen@diaz.es"], external_id="crm-2")
+    report = tmp_path / "pairs.csv"
+    code = main(["dedup", "--kind", "people", "--report", str(report), "--auto-merge-above", "0.99"])
+    assert code == 0
+    rows = list(csv.reader(report.open(encoding="utf-8")))
+    assert rows[0] == ["left_id", "right_id", "left_external_id", "right_external_id", "score", "reasons"]
+    assert rows[1][:4] == [str(a.pk), str(b.pk), "'=HYPERLINK(1)", "crm-2"] and "same_email" in rows[1][5]
+    assert Card.objects.get(pk=b.pk).archived_at is not None
+    assert "1 pairs merged" in capsys.readouterr().out
+
+
+def test_the_command_line_refuses_bad_arguments(users: dict[str, Any], capsys: Any) -> None:
+    from rapport.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["dedup", "--kind", "robots"])
+    with pytest.raises(SystemExit):
+        main(["dedup", "--kind", "people", "--threshold", "2"])
+    assert main(["dedup", "--kind", "people", "--user", "nobody"]) == 2
+    assert main(["dedup", "--kind", "people", "--threshold", "0.9", "--auto-merge-above", "0.5"]) == 2
