@@ -285,6 +285,7 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
                 _apply_card_errors(form, formset, exc.errors, index)
             else:
                 messages.success(request, _("Card created."))
+                _warn_possible_duplicates(request, card)
                 return redirect("card-detail", card_id=card.id)
         status = 422
         organization = _organization_choice(user, request.POST.get("organization"))
@@ -296,6 +297,23 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         formset = address_formset()
     context = {"form": form, "formset": formset, "kind": kind, "card": None, "organization": organization}
     return render(request, "cards/form.html", context, status=status)
+
+
+def _warn_possible_duplicates(request: AuthedHttpRequest, card: Card) -> None:
+    """The creation-time duplicate check: "this looks like X", a warning, never a block."""
+    from django.utils.html import format_html
+
+    from rapport.dedup.services import check_new_card
+
+    for match in check_new_card(user=request.user, card=card)[:3]:
+        url = reverse("dedup-review", args=[match.candidate_id]) if match.candidate_id else reverse("card-detail", args=[match.card_id])
+        messages.warning(
+            request,
+            format_html(
+                _("This looks like {name} ({score} % alike). <a href=\"{url}\">Compare them</a>."),
+                name=match.display_name, score=round(match.score * 100), url=url,
+            ),
+        )
 
 
 @require_http_methods(["GET", "POST"])

@@ -175,6 +175,13 @@ class Match:
     external_id: str
     score: float
     reasons: tuple[str, ...]
+    candidate_id: int | None = None  # the review-queue entry, once stored
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.card_id, "display_name": self.display_name, "external_id": self.external_id,
+            "score": self.score, "reasons": list(self.reasons), "candidate_id": self.candidate_id,
+        }
 
 
 def _name_words_within_one_edit(words: list[str]) -> list[str]:
@@ -273,11 +280,17 @@ def check_new_card(*, user: User, card: Card, threshold: float = DEFAULT_THRESHO
         if entry:
             data[key] = str(entry.get("v") or "")
     found = find_duplicates(user=user, kind=card.kind, data=data, threshold=threshold, limit=5, exclude=[card.pk])
+    if not found:
+        return []
     store_candidates(
         card.kind,
         [PairScore(min(m.card_id, card.pk), max(m.card_id, card.pk), m.score, m.reasons) for m in found],
     )
-    return found
+    ids = {
+        (right if left == card.pk else left): pk
+        for left, right, pk in Candidate.objects.filter(Q(left=card) | Q(right=card)).values_list("left_id", "right_id", "id")
+    }
+    return [Match(m.card_id, m.display_name, m.external_id, m.score, m.reasons, ids.get(m.card_id)) for m in found]
 
 
 # --- scanning into the review queue -----------------------------------------------------------
