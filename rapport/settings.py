@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rapport.activities",
     "rapport.search",
     "rapport.dedup",
+    "rapport.quality",
 ]
 
 MIDDLEWARE = [
