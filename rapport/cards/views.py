@@ -300,20 +300,10 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 
 
 def _warn_possible_duplicates(request: AuthedHttpRequest, card: Card) -> None:
-    """The creation-time duplicate check: "this looks like X", a warning, never a block."""
-    from django.utils.html import format_html
+    """The creation-time duplicate check ("this looks like X"): a warning, never a block."""
+    from rapport.dedup.views import warn_possible_duplicates
 
-    from rapport.dedup.services import check_new_card
-
-    for match in check_new_card(user=request.user, card=card)[:3]:
-        url = reverse("dedup-review", args=[match.candidate_id]) if match.candidate_id else reverse("card-detail", args=[match.card_id])
-        messages.warning(
-            request,
-            format_html(
-                _("This looks like {name} ({score} % alike). <a href=\"{url}\">Compare them</a>."),
-                name=match.display_name, score=round(match.score * 100), url=url,
-            ),
-        )
+    warn_possible_duplicates(request, card)
 
 
 @require_http_methods(["GET", "POST"])

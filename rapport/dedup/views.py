@@ -38,6 +38,21 @@ def card_panel_context(user: User, card: Card) -> dict[str, Any] | None:
     }
 
 
+def warn_possible_duplicates(request: AuthedHttpRequest, card: Card) -> None:
+    """After a card is created from a form: "this looks like X", with a link to compare them."""
+    from django.utils.html import format_html
+
+    for match in services.check_new_card(user=request.user, card=card)[:3]:
+        url = reverse("dedup-review", args=[match.candidate_id]) if match.candidate_id else reverse("card-detail", args=[match.card_id])
+        messages.warning(
+            request,
+            format_html(
+                _("This looks like {name} ({score} % alike). <a href=\"{url}\">Compare them</a>."),
+                name=match.display_name, score=round(match.score * 100), url=url,
+            ),
+        )
+
+
 @require_GET
 @web_view
 def queue(request: AuthedHttpRequest) -> HttpResponse:
