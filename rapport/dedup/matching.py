@@ -88,10 +88,13 @@ def name_token(word: str) -> str:
     return nicknames().get(word, word)
 
 
-def _latin_words(text: str) -> list[str]:
-    return [w for w in _NON_WORD.split(fold(text)) if w and w != "_"]
+@lru_cache(maxsize=500_000)
+def _latin_words(text: str) -> tuple[str, ...]:
+    # Cached: names, cities and streets repeat across a million cards.
+    return tuple(w for w in _NON_WORD.split(fold(text)) if w and w != "_")
 
 
+@lru_cache(maxsize=1_000_000)
 def person_name(given: str, family: str, local: str = "") -> tuple[str, str]:
     """(given, family) folded for comparison; a name in Chinese characters becomes pinyin.
 
@@ -171,7 +174,9 @@ def tax_key(raw: str) -> str:
 
 
 def website_key(raw: str) -> str:
-    value = (raw or "").strip().lower()
+    if not raw:
+        return ""
+    value = raw.strip().lower()
     value = re.sub(r"^[a-z]+://", "", value).split("/", 1)[0].split(":", 1)[0]
     return value[4:] if value.startswith("www.") else value
 
@@ -228,6 +233,7 @@ def build_record(
         given, family = "", ""
         full = organization_name(name or local_name)
     address = address or {}
+    postal = address.get("postal_code", "") or ""
     return MatchRecord(
         id=id,
         kind=kind,
@@ -240,7 +246,7 @@ def build_record(
         birth_date=(birth_date or "")[:10],
         tax_id=tax_key(tax_id),
         website=website_key(website),
-        postal_code=_DIGITS.sub("", address.get("postal_code", "") or "") or fold(address.get("postal_code", "") or ""),
+        postal_code=(_DIGITS.sub("", postal) or fold(postal)) if postal else "",
         city=" ".join(_latin_words(address.get("city", "") or "")),
         street=" ".join(_latin_words(address.get("street", "") or "")),
         display=name or " ".join(p for p in (given_name, family_name) if p) or local_name,
@@ -263,15 +269,22 @@ def blocking_keys(r: MatchRecord) -> Iterator[str]:
         yield "w" + r.website
     words = sorted(r.name.split())
     if r.kind == "person":
-        if len(words) >= 2:
-            a, b = words[0], words[-1]
-            # Two keys, so a typo in the tail of either word still leaves one shared key.
-            yield f"n{a[:4]}|{b[:2]}"
-            yield f"m{a[:2]}|{b[:4]}"
-        elif words:
-            yield "n" + words[0][:6]
+        # A name alone never reaches the default threshold (same name: -4 + 3.2), so names are
+        # blocked together with a place or a birth year: the only evidence that, added to a
+        # similar name, can make a pair without a shared phone, e-mail or birth date. Two
+        # keys each, so a typo in the first letters of either word still leaves one shared.
         if r.birth_date:
             yield f"b{r.birth_date}{words[0][:1] if words else ''}"
+        if words:
+            a, b = words[0], words[-1]
+            place = r.postal_code or r.city
+            if place:
+                yield f"c{a[:3]}|{b[:1]}|{place}"
+                yield f"k{a[:1]}|{b[:3]}|{place}"
+            if r.birth_date:
+                year = r.birth_date[:4]
+                yield f"y{a[:3]}|{b[:1]}|{year}"
+                yield f"z{a[:1]}|{b[:3]}|{year}"
     else:
         if words:
             longest = max(words, key=len)

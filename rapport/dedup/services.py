@@ -8,6 +8,7 @@ finds, compares and merges cards they may see, and merges only cards they may wr
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -309,9 +310,17 @@ def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: 
     """Finds every likely duplicate pair among the cards the user sees; stores them for review."""
     kind = _check_kind(kind)
     threshold = _check_threshold("threshold", threshold)
-    records = records_for(user, kind)
-    stats = RunStats()
-    pairs = matching.find_pairs(records, threshold=threshold, stats=stats)
+    # A million small, acyclic records: the cyclic collector would rescan the growing heap
+    # again and again for nothing (the same reason bulk loading switches it off).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        records = records_for(user, kind)
+        stats = RunStats()
+        pairs = matching.find_pairs(records, threshold=threshold, stats=stats)
+    finally:
+        if collecting:
+            gc.enable()
     result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
     if store:
         result.created, result.updated = store_candidates(kind, pairs)
