@@ -127,3 +127,22 @@ def test_not_a_duplicate_in_the_web_queue_takes_the_pair_out(ana: Client, queued
     assert ana.post(f"/duplicates/{queued.pk}/not-duplicate/").status_code == 302
     assert Candidate.objects.get().status == CandidateStatus.NOT_DUPLICATE
     assert "Molina" not in ana.get("/duplicates/?kind=person").content.decode()
+
+
+def test_a_pair_already_decided_answers_412_and_merges_nothing(users: dict[str, Any], queued: Candidate) -> None:
+    api = client_for(users["rep_ana"])
+    assert api.post(f"/api/v1/dedup/candidates/{queued.pk}/not-duplicate").status_code == 200
+    assert api.post(f"/api/v1/dedup/candidates/{queued.pk}/not-duplicate").status_code == 412
+    assert api.post(f"/api/v1/dedup/candidates/{queued.pk}/merge", {}, content_type="application/json").status_code == 412
+    assert Merge.objects.count() == 0 and not Card.objects.filter(archived_at__isnull=False).exists()
+
+
+def test_oversized_or_malformed_look_ups_are_refused_naming_the_field(users: dict[str, Any]) -> None:
+    api = client_for(users["rep_ana"])
+    too_long = api.post("/api/v1/dedup/check", {"kind": "person", "family_name": "x" * 151}, content_type="application/json")
+    assert too_long.status_code == 422 and "family_name" in str(too_long.json())
+    many = api.post("/api/v1/dedup/check", {"kind": "person", "phones": ["600000000"] * 21}, content_type="application/json")
+    assert many.status_code == 422 and "phones" in str(many.json())
+    wrong = api.post("/api/v1/dedup/check", {"kind": "person", "emails": [7]}, content_type="application/json")
+    assert wrong.status_code == 422
+    assert api.post("/api/v1/dedup/scan", {"kind": "robots"}, content_type="application/json").status_code == 422
