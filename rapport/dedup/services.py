@@ -260,6 +260,44 @@ def find_duplicates(
     ]
 
 
+class DuplicateFinder:
+    """Likely duplicates of many rows at once, looked up in memory: what an import uses.
+
+    Built once per run from every live card of ``kind`` the user can see (one query per
+    table); each ``find`` is then a few dictionary look-ups and scores, with no query. Rows
+    saved during the run are ``add``-ed so that a file's own repeated rows are caught too::
+
+        finder = DuplicateFinder(user=user, kind="person")
+        for row in rows:
+            matches = finder.find(row)          # [Match(card_id, display_name, external_id, score, reasons)]
+            card = ...                          # skip, merge or create
+            finder.add(card.pk, row)
+    """
+
+    def __init__(self, *, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.kind = _check_kind(kind)
+        self.threshold = _check_threshold("threshold", threshold)
+        self.index = matching.Index()
+        for record in records_for(user, self.kind):
+            self.index.add(record)
+
+    def find(self, data: dict[str, Any], *, limit: int = 5) -> list[Match]:
+        if not isinstance(data, dict):
+            raise ValidationError.single("data", "Expected an object.")
+        record = record_from_data(self.kind, data)
+        found = self.index.candidates_for(record, threshold=self.threshold, limit=limit)
+        # The looked-up record has id 0, so each pair's right side is the existing card.
+        return [
+            Match(p.right, self.index.records[p.right].display, self.index.records[p.right].external_id, p.score, p.reasons)
+            for p in found
+        ]
+
+    def add(self, card_id: int, data: dict[str, Any]) -> None:
+        record = record_from_data(self.kind, data)
+        record.id = card_id
+        self.index.add(record)
+
+
 def check_new_card(*, user: User, card: Card, threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
     """The creation-time check: likely duplicates of a card just created, queued for review.
 

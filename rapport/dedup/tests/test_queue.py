@@ -101,3 +101,19 @@ def test_the_command_line_refuses_bad_arguments(users: dict[str, Any], capsys: A
         main(["dedup", "--kind", "people", "--threshold", "2"])
     assert main(["dedup", "--kind", "people", "--user", "nobody"]) == 2
     assert main(["dedup", "--kind", "people", "--threshold", "0.9", "--auto-merge-above", "0.5"]) == 2
+
+
+def test_the_import_finder_matches_rows_in_memory_and_catches_repeats_within_a_file(
+    users: dict[str, Any], make_person: Any, django_assert_num_queries: Any
+) -> None:
+    existing = make_person(given_name="Ioana", family_name="Popa", phones=["+40721555666"])
+    make_person(owner="rep_bo_other_team", given_name="Ioana", family_name="Popa", phones=["+40721555777"])
+    finder = services.DuplicateFinder(user=users["rep_ana"], kind="person")
+    with django_assert_num_queries(0):
+        found = finder.find({"given_name": "Oana", "family_name": "Popa", "phones": ["0721 555 666"], "region": "RO"})
+        assert [m.card_id for m in found] == [existing.pk] and "same_phone" in found[0].reasons
+        assert finder.find({"given_name": "Ioana", "family_name": "Popa", "phones": ["0721 555 777"], "region": "RO"}) == []
+        row = {"given_name": "Radu", "family_name": "Matei", "emails": ["radu@matei.ro"]}
+        assert finder.find(row) == []
+        finder.add(999_999, row)
+        assert [m.card_id for m in finder.find({"given_name": "Radu", "family_name": "Matei", "emails": ["RADU@matei.ro"]})] == [999_999]
