@@ -146,3 +146,18 @@ def test_oversized_or_malformed_look_ups_are_refused_naming_the_field(users: dic
     wrong = api.post("/api/v1/dedup/check", {"kind": "person", "emails": [7]}, content_type="application/json")
     assert wrong.status_code == 422
     assert api.post("/api/v1/dedup/scan", {"kind": "robots"}, content_type="application/json").status_code == 422
+
+
+def test_the_queue_costs_the_same_queries_for_one_pair_or_many(users: dict[str, Any], make_person: Any, django_assert_max_num_queries: Any) -> None:
+    for i in range(12):
+        make_person(given_name="Pablo", family_name=f"Serrano{chr(97 + i)}", emails=[f"pablo{i}@serrano.es"])
+        make_person(given_name="Pablo", family_name=f"Serrano{chr(97 + i)}", emails=[f"PABLO{i}@serrano.es"])
+    services.scan(user=users["rep_ana"], kind="person")
+    assert Candidate.objects.count() == 12
+    api = client_for(users["rep_ana"])
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/api/v1/dedup/candidates").json()["items"]) == 12
+    web = Client()
+    web.force_login(users["rep_ana"])
+    with django_assert_max_num_queries(12):
+        assert web.get("/duplicates/").status_code == 200
