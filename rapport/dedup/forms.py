@@ -20,7 +20,7 @@ class QueueFilterForm(forms.Form):
 class MergeForm(forms.Form):
     """Which of the two cards survives the merge; the other is archived and can be restored by undo."""
 
-    survivor = forms.TypedChoiceField(label=_("Keep"), coerce=int)
+    survivor = forms.TypedChoiceField(label=_("Keep"), coerce=int, widget=forms.RadioSelect)
 
     def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"survivor": candidate.left_id})

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from rapport.cards.models import Card, Fact
 from rapport.cards.selectors import display_value, readable_items
+from rapport.cards.services import completeness_percent
 from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, Sensitivity
 from rapport.core.errors import NotFound, ValidationError
@@ -199,18 +200,11 @@ class Completeness:
     missing: list[InformationItem]
 
 
-def _required_weight(item: InformationItem) -> float:
-    return float(policy().get("completeness_weight_per_tier", 1.0)) * max(1, len(item.required_for_tiers))
-
-
 def weighted_completeness(tier: str, kind: str, profile: dict[str, Any]) -> tuple[int, list[InformationItem]]:
-    """Percent of the weight of the tier's required items present in ``profile``, and the missing ones."""
+    """Weighted percent of the tier's required items present in ``profile`` (the rule the card
+    stores, ``cards.services.completeness_percent``), and the missing items."""
     required = catalog.required_items(tier, kind)
-    if not required:
-        return (100 if tier else 0), []
-    total = sum(_required_weight(i) for i in required)
-    have = sum(_required_weight(i) for i in required if i.key in profile)
-    return round(100 * have / total), [i for i in required if i.key not in profile]
+    return completeness_percent(required, profile, tier), [i for i in required if i.key not in profile]
 
 
 def completeness_of(user: Any, card: Card) -> Completeness:
@@ -235,22 +229,18 @@ class IncompleteCard:
 def least_complete(user: Any, *, team: int | None = None, limit: int = 50) -> list[IncompleteCard]:
     """The team's valuable cards (tier A, then B) that lack most of what their tier requires.
 
-    Cards are pre-selected on the stored, unweighted completeness (indexed, cheap), then
-    ordered on the weighted one: a few hundred cards per tier are read, never the whole team.
+    The card keeps its weighted completeness up to date, so this is an ordered read.
     """
     limit = max(1, min(limit, 200))
     found: list[IncompleteCard] = []
     for tier in ("A", "B"):
-        rows = list(
-            _cards(user, team).filter(tier=tier, completeness__lt=100).select_related("owner", "team")
-            .order_by("completeness", "id")[: limit * 4]
-        )
-        scored = [(weighted_completeness(c.tier, c.kind, c.profile or {}), c) for c in rows]
-        scored.sort(key=lambda s: (s[0][0], s[1].pk))
-        found.extend(IncompleteCard(c, pct, len(missing)) for (pct, missing), c in scored if pct < 100)
+        rows = _cards(user, team).filter(tier=tier, completeness__lt=100).select_related("owner", "team").order_by("completeness", "id")
+        for card in rows[: limit - len(found)]:
+            _percent, missing = weighted_completeness(card.tier, card.kind, card.profile or {})
+            found.append(IncompleteCard(card, card.completeness, len(missing)))
         if len(found) >= limit:
             break
-    return found[:limit]
+    return found
 
 
 # --- what to collect next ----------------------------------------------------------------------
