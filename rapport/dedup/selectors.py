@@ -32,6 +32,9 @@ def candidates(user: Any, *, kind: str = "", status: str = CandidateStatus.PENDI
         qs = qs.filter(kind=kind)
     if status:
         qs = qs.filter(status=status)
+    if status == CandidateStatus.PENDING:
+        # A card merged into another (archived) has nothing left to review; undo brings its pairs back.
+        qs = qs.filter(left__archived_at__isnull=True, right__archived_at__isnull=True)
     return qs.select_related("left", "right").order_by("-score", "id")
 
 

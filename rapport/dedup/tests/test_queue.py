@@ -117,3 +117,18 @@ def test_the_import_finder_matches_rows_in_memory_and_catches_repeats_within_a_f
         assert finder.find(row) == []
         finder.add(999_999, row)
         assert [m.card_id for m in finder.find({"given_name": "Radu", "family_name": "Matei", "emails": ["RADU@matei.ro"]})] == [999_999]
+
+
+def test_pairs_of_a_merged_card_leave_the_queue_until_the_merge_is_undone(users: dict[str, Any], make_person: Any) -> None:
+    a = make_person(given_name="Sara", family_name="Gil", emails=["sara@gil.es"])
+    b = make_person(given_name="Sara", family_name="Gil", emails=["sara@gil.es"], phones=["+34622333444"])
+    c = make_person(given_name="Sara", family_name="Gil", phones=["+34622333444"])
+    services.scan(user=users["rep_ana"], kind="person")
+    pairs = lambda: {(x.left_id, x.right_id) for x in selectors.candidates(users["rep_ana"])}  # noqa: E731
+    assert pairs() == {(a.pk, b.pk), (b.pk, c.pk)}
+    merge = services.merge_cards(user=users["rep_ana"], survivor=a, loser=b)
+    assert pairs() == set()
+    services.scan(user=users["rep_ana"], kind="person")
+    assert pairs() == {(a.pk, c.pk)}  # a now has b's phone
+    services.undo_merge(user=users["rep_ana"], merge=merge)
+    assert (b.pk, c.pk) in pairs() and (a.pk, b.pk) in pairs()
