@@ -29,7 +29,7 @@ from rapport.dedup import matching
 from rapport.dedup.matching import DEFAULT_THRESHOLD, MatchRecord, PairScore, RunStats
 from rapport.dedup.models import Candidate, CandidateStatus, Merge
 from rapport.search import services as search
-from rapport.search.models import Term, Variant
+from rapport.search.models import Term
 
 KINDS = (Kind.ORGANIZATION.value, Kind.PERSON.value)
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit with room to spare
@@ -185,52 +185,56 @@ class Match:
         }
 
 
-def _name_words_within_one_edit(words: list[str]) -> list[str]:
-    """Indexed vocabulary words equal to, or one typo away from, each of ``words``."""
-    wanted: set[str] = set(words)
-    probes: set[str] = set()
-    for word in words:
-        if len(word) >= 4 and word.isalpha():
-            probes.add(word)
-            probes.update(search.deletes(word))
-    if probes:
-        wanted.update(Variant.objects.filter(variant__in=sorted(probes)[:2000]).values_list("word", flat=True)[:2000])
-    return sorted(wanted)
-
-
 def _candidate_ids(user: User, kind: str, record: MatchRecord, data: dict[str, Any]) -> set[int]:
-    """Cards worth scoring against ``record``: sharing a phone, an e-mail, a tax id or name words."""
+    """Cards worth scoring against ``record``, each found through an index.
+
+    A shared phone, e-mail (or, for organisations, a company e-mail domain), tax id or birth
+    date, or the same name at the start of the card's sorted name. A similar name alone
+    cannot reach the default threshold, so typo-tolerant name look-ups are not needed here.
+    The look-ups by value are not narrowed to visible cards here (a subquery there makes
+    SQLite scan the index by card): ``records_for`` applies ``visible_to`` to every id found.
+    """
     visible = visible_to(user).filter(kind=kind, archived_at__isnull=True)
     ids: set[int] = set()
     if record.phones:
-        ids.update(Phone.objects.filter(e164__in=list(record.phones), card__in=visible).values_list("card_id", flat=True)[:500])
+        ids.update(Phone.objects.filter(e164__in=sorted(record.phones)).order_by().values_list("card_id", flat=True)[:200])
     raw_emails = {e.strip() for e in (x.get("address") if isinstance(x, dict) else x for x in data.get("emails") or []) if isinstance(e, str)}
     email_terms = {fold(e) for e in raw_emails} | set(record.emails)
+    if kind == Kind.ORGANIZATION:
+        email_terms |= {e.rpartition("@")[2] for e in record.emails} - matching.free_mail_domains()
     if email_terms:
-        ids.update(Term.objects.filter(term__in=sorted(email_terms)[:40], card__in=visible).values_list("card_id", flat=True)[:500])
+        ids.update(Term.objects.filter(term__in=sorted(email_terms)[:40]).values_list("card_id", flat=True)[:200])
     items = catalog.items()
     if record.tax_id and "tax_id" in items:
         raw = str(data.get("tax_id") or "").strip().casefold()
         ids.update(
-            CurrentValue.objects.filter(item_id=items["tax_id"].id, value_text__in=[raw, record.tax_id.casefold()], card__in=visible)
+            CurrentValue.objects.filter(item_id=items["tax_id"].id, value_text__in=[raw, record.tax_id.casefold()])
             .values_list("card_id", flat=True)[:100]
         )
-    words = [w for w in record.name.split() if len(w) >= 2]
-    if kind == Kind.PERSON:
-        words = [w for w in (record.given.split() + record.family.split()) if len(w) >= 2]
-        # Nicknames: "bob" is indexed as typed, so look the formal and the familiar form up.
-        reverse = [k for k, v in matching.nicknames().items() if v in words]
-        words += reverse
-    if words:
-        vocabulary = _name_words_within_one_edit(words[:8])
-        need = 1 if kind == Kind.ORGANIZATION or len(record.name.split()) < 2 else 2
-        matches = (
-            Term.objects.filter(term__in=vocabulary[:3000], card__in=visible)
-            .values("card_id").annotate(n=Count("term")).filter(n__gte=need).order_by("-n")
-            .values_list("card_id", flat=True)[:300]
+    if record.birth_date and "birth_date" in items and len(record.birth_date) == 10:
+        dob = record.birth_date
+        swapped = f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}"
+        ids.update(
+            CurrentValue.objects.filter(item_id=items["birth_date"].id, value_text__in=[dob, swapped])
+            .values_list("card_id", flat=True)[:200]
         )
-        ids.update(matches)
+    names: set[str] = set()
+    if kind == Kind.PERSON:
+        given, family = fold(text_of(data, "given_name")), fold(text_of(data, "family_name"))
+        names = {f"{given} {family}".strip(), f"{family} {given}".strip(), fold(text_of(data, "local_name"))}
+    else:
+        names = {fold(text_of(data, "name")), record.name}
+    for name in sorted(n for n in names if len(n) >= 3):
+        prefix = name[:300]
+        ids.update(
+            visible.filter(sort_name__gte=prefix, sort_name__lt=prefix + "\uffff").order_by("sort_name").values_list("id", flat=True)[:100]
+        )
     return ids
+
+
+def text_of(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value[:300] if isinstance(value, str) else ""
 
 
 def find_duplicates(
