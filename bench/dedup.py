@@ -411,6 +411,26 @@ def load_people(population: Population, count: int, admin: Any) -> tuple[int, fl
     return created, time.perf_counter() - started
 
 
+def lookups(admin: Any, population: Population, samples: int = 300) -> dict[str, Any]:
+    """The creation-time check (one card, through the indexes) and the importer's in-memory finder."""
+    from rapport.dedup import services
+
+    rows = [population.duplicate(population.person()) for _ in range(samples)]
+    timings = []
+    for row in rows:
+        started = time.perf_counter()
+        services.find_duplicates(user=admin, kind="person", data=row)
+        timings.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    finder = services.DuplicateFinder(user=admin, kind="person")
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    for row in rows * 10:
+        finder.find(row)
+    per_row = (time.perf_counter() - started) / (len(rows) * 10)
+    return {"check": common.percentiles(timings), "finder_build_s": round(built, 1), "finder_rows_per_s": round(1 / per_row)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accuracy-people", type=int, default=20_000)
@@ -419,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded cards of an earlier run (same --people)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--lookups-only", action="store_true", help="with --reuse: only time the look-ups on the loaded cards")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
 
@@ -430,6 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     pools = build_pools()
     population = Population(rng, pools)
     results: dict[str, Any] = {"default_threshold": DEFAULT_THRESHOLD}
+    if args.lookups_only:
+        from rapport.accounts.models import User
+
+        found = lookups(User.objects.get(username="bench_admin"), Population(random.Random(args.seed + 2), pools))
+        print(f"look-ups: {found}")
+        path = common.write_results(f"{name}-lookups", parameters=vars(args), figures={"lookups": found})
+        print(f"results: {path}")
+        return 0
     people = list(population.people(args.accuracy_people))[: args.accuracy_people]
     results["accuracy_people"] = accuracy("person", people)
     orgs = list(population.organizations(args.accuracy_organizations))[: args.accuracy_organizations]
@@ -470,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"scan of {result.stats.records} people: {seconds:.1f} s, {result.stats.compared} compared, "
               f"{len(result.pairs)} pairs; at {DEFAULT_THRESHOLD}: P={default_row['precision']} R={default_row['recall']} F1={default_row['f1']}")
+        del result
+        gc.collect()
+        results["lookups"] = lookups(admin, Population(random.Random(args.seed + 2), pools))
+        print(f"look-ups: {results['lookups']}")
     default_people = next(r for r in results["accuracy_people"]["per_threshold"] if r["threshold"] == DEFAULT_THRESHOLD)
     default_orgs = next(r for r in results["accuracy_organizations"]["per_threshold"] if r["threshold"] == DEFAULT_THRESHOLD)
     summary = {

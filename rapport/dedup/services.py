@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,19 @@ def record_from_data(kind: str, data: dict[str, Any], *, region: str = "ES") -> 
     )
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """A million small, acyclic records: the cyclic collector would rescan the growing heap
+    again and again for nothing (the same reason bulk loading switches it off)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 # --- looking one card up (creation-time check, importer) --------------------------------------
 
 
@@ -282,8 +296,9 @@ class DuplicateFinder:
         self.kind = _check_kind(kind)
         self.threshold = _check_threshold("threshold", threshold)
         self.index = matching.Index()
-        for record in records_for(user, self.kind):
-            self.index.add(record)
+        with _no_cyclic_gc():
+            for record in records_for(user, self.kind):
+                self.index.add(record)
 
     def find(self, data: dict[str, Any], *, limit: int = 5) -> list[Match]:
         if not isinstance(data, dict):
@@ -352,17 +367,10 @@ def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: 
     """Finds every likely duplicate pair among the cards the user sees; stores them for review."""
     kind = _check_kind(kind)
     threshold = _check_threshold("threshold", threshold)
-    # A million small, acyclic records: the cyclic collector would rescan the growing heap
-    # again and again for nothing (the same reason bulk loading switches it off).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _no_cyclic_gc():
         records = records_for(user, kind)
         stats = RunStats()
         pairs = matching.find_pairs(records, threshold=threshold, stats=stats)
-    finally:
-        if collecting:
-            gc.enable()
     result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
     if store:
         result.created, result.updated = store_candidates(kind, pairs)
