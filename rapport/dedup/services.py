@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -121,7 +122,7 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     ]
 
 
-def record_from_data(kind: str, data: dict[str, Any], *, region: str = "ES") -> MatchRecord:
+def record_from_data(kind: str, data: dict[str, Any], *, region: str | None = None) -> MatchRecord:
     """A match record from card data as the API, the forms and the importer hold it.
 
     ``data`` may hold ``name`` (organisations), ``given_name``/``family_name``/``local_name``,
@@ -147,6 +148,7 @@ def record_from_data(kind: str, data: dict[str, Any], *, region: str = "ES") -> 
     first = addresses[0] if isinstance(addresses, list) and addresses and isinstance(addresses[0], dict) else {}
     address = {k: str(first.get(k) or "")[:300] for k in ("street", "city", "postal_code")}
     region_value = data.get("region")
+    region = region or settings.RAPPORT_DEFAULT_REGION
     return matching.build_record(
         id=0,
         kind=kind,
