@@ -265,6 +265,8 @@ def blocking_keys(r: MatchRecord) -> Iterator[str]:
                 yield "d" + domain
     if r.tax_id:
         yield "t" + r.tax_id
+    if r.external_id:
+        yield "x" + r.external_id
     if r.website:
         yield "w" + r.website
     words = sorted(r.name.split())
@@ -375,6 +377,10 @@ def score_pair(a: MatchRecord, b: MatchRecord) -> PairScore:
             reasons.append("same_email")
         else:
             w -= 0.8
+    if a.external_id and a.external_id == b.external_id:
+        # The same id in the system both came from (an import run twice, a CRM export).
+        w += 8.0
+        reasons.append("same_external_id")
     if a.tax_id and b.tax_id:
         if a.tax_id == b.tax_id:
             w += 7.0

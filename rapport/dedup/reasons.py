@@ -22,6 +22,7 @@ def reason_label(code: str) -> str:
         "same_website": _("same website"),
         "same_email_domain": _("same e-mail domain"),
         "same_address": _("same address"),
+        "same_external_id": _("same external id"),
         "merged_by_hand": _("merged by hand"),
     }
     label = labels.get(name, code)

@@ -234,6 +234,8 @@ def _candidate_ids(user: User, kind: str, record: MatchRecord, data: dict[str, A
             CurrentValue.objects.filter(item_id=items["birth_date"].id, value_text__in=[dob, swapped])
             .values_list("card_id", flat=True)[:200]
         )
+    if record.external_id:
+        ids.update(Card.objects.filter(external_id=record.external_id).values_list("id", flat=True)[:20])
     names: set[str] = set()
     if kind == Kind.PERSON:
         given, family = fold(text_of(data, "given_name")), fold(text_of(data, "family_name"))
@@ -331,6 +333,7 @@ def check_new_card(*, user: User, card: Card, threshold: float = DEFAULT_THRESHO
         "family_name": card.family_name,
         "local_name": card.local_name,
         "website": card.website,
+        "external_id": card.external_id,
         "phones": list(card.phones.values_list("e164", flat=True)),
         "emails": list(card.emails.values_list("address", flat=True)),
         "addresses": list(card.addresses.values("street", "city", "postal_code")[:1]),

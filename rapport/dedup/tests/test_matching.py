@@ -91,3 +91,12 @@ def test_every_pair_is_found_once_and_a_hot_key_is_not_compared_all_against_all(
     assert [(p.left, p.right) for p in pairs] == [(1000, 1001)]
     assert stats.large_blocks >= 1
     assert stats.compared < 300 * 299 // 2 // 10
+
+
+def test_the_same_external_id_marks_a_duplicate_even_when_the_name_changed() -> None:
+    a = person(1, "Elena", "Vasile", external_id="crm-778")
+    b = person(2, "Elena", "Vasile-Marin", external_id="crm-778")
+    c = person(3, "Elena", "Vasile-Marin", external_id="crm-779")
+    assert "same_external_id" in score_pair(a, b).reasons and score_pair(a, b).score >= DEFAULT_THRESHOLD  # type: ignore[arg-type]
+    assert score_pair(a, c).score < DEFAULT_THRESHOLD  # type: ignore[arg-type]
+    assert [(p.left, p.right) for p in find_pairs([a, b, c])] == [(1, 2)]  # type: ignore[list-item]
