@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rapport.activities",
     "rapport.search",
     "rapport.relationships",
+    "rapport.dedup",
+    "rapport.quality",
 ]
 
 MIDDLEWARE = [

@@ -23,4 +23,6 @@ urlpatterns = [
     path("", include("rapport.activities.urls")),
     path("", include("rapport.search.urls")),
     path("", include("rapport.relationships.urls")),
+    path("", include("rapport.dedup.urls")),
+    path("", include("rapport.quality.urls")),
 ]

@@ -11,6 +11,7 @@ from pydantic import Field
 from rapport.cards import selectors, services
 from rapport.cards.models import Card, Fact, Kind
 from rapport.cards.schemas import (
+    CardCreatedOut,
     CardDetailOut,
     CardList,
     CardOut,
@@ -91,18 +92,27 @@ def list_people(request: AuthedHttpRequest, response: HttpResponse, filters: Que
     return _list(request, Kind.PERSON, filters, page, response)
 
 
-@router.post("/organizations", response={201: CardDetailOut}, summary="Create an organisation")
+def _created(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
+    data = _detail(request, selectors.get_card(request.user, card.pk))
+    # The creation-time duplicate check: a warning in the answer, never a refusal.
+    from rapport.dedup.services import check_new_card
+
+    data["possible_duplicates"] = [m.as_dict() for m in check_new_card(user=request.user, card=card)]
+    return data
+
+
+@router.post("/organizations", response={201: CardCreatedOut}, summary="Create an organisation")
 def create_organization(request: AuthedHttpRequest, response: HttpResponse, payload: OrganizationIn) -> Status[dict[str, Any]]:
     _no_store(response)
     card = services.create_organization(user=request.user, data=payload.dict(exclude_none=True))
-    return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
+    return Status(201, _created(request, card))
 
 
-@router.post("/people", response={201: CardDetailOut}, summary="Create a person")
+@router.post("/people", response={201: CardCreatedOut}, summary="Create a person")
 def create_person(request: AuthedHttpRequest, response: HttpResponse, payload: PersonIn) -> Status[dict[str, Any]]:
     _no_store(response)
     card = services.create_person(user=request.user, data=payload.dict(exclude_none=True))
-    return Status(201, _detail(request, selectors.get_card(request.user, card.pk)))
+    return Status(201, _created(request, card))
 
 
 @router.get("/{kind}/{card_id}", response=CardDetailOut, summary="A card with its current profile")

@@ -44,6 +44,7 @@ from rapport.cards.services import (
     _common_fields,
     _contact_points,
     _resolve_owner_and_team,
+    completeness_percent,
     person_display_name,
 )
 from rapport.cards.values import (
@@ -250,7 +251,7 @@ class _Loader:
         self._owner_team: dict[Any, tuple[int, int | None, dict[str, list[str]]]] = {}
         self._allowed: dict[tuple[int, int | None], set[str]] = {}
         self._observed: dict[Any, tuple[dt.datetime | None, dict[str, list[str]]]] = {}
-        self._required: dict[tuple[str, str], list[str]] = {}
+        self._required: dict[tuple[str, str], list[InformationItem]] = {}
         self._values: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
         self.moments: dict[dt.datetime, tuple[Any, str]] = {}  # observed_at -> (database value, JSON of isoformat)
         self.keys_json = _JsonStrings()
@@ -489,13 +490,13 @@ class _Loader:
                     terms[digits] = CONTACT_WEIGHT
         return terms
 
-    def required_keys(self, tier: str, kind: str) -> list[str]:
+    def required_items(self, tier: str, kind: str) -> list[InformationItem]:
         key = (tier, kind)
-        keys = self._required.get(key)
-        if keys is None:
-            keys = [i.key for i in catalog.required_items(tier, kind)]
-            self._required[key] = keys
-        return keys
+        items = self._required.get(key)
+        if items is None:
+            items = catalog.required_items(tier, kind)
+            self._required[key] = items
+        return items
 
     # --- references resolved once per batch ---------------------------------------------------
 
@@ -640,11 +641,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
             )
             currents.append((card_id, f.item.id, fid, f.value_text, r.kind, False, r.sort_name, r.owner_id, r.team_id))
         fields = r.fields
-        required = loader.required_keys(fields["tier"], r.kind)
-        if required:
-            completeness = round(100 * sum(1 for k in required if k in best) / len(required))
-        else:
-            completeness = 100 if fields["tier"] else 0
+        completeness = completeness_percent(loader.required_items(fields["tier"], r.kind), best, fields["tier"])
         cards.append((
             card_id, r.kind, r.display_name, r.sort_name, r.given_name, r.family_name, r.local_name,
             fields["website"], json.dumps(fields["social"]) if fields["social"] else "[]", fields["industry"],

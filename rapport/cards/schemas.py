@@ -166,6 +166,20 @@ class CardDetailOut(CardOut):
     profile: dict[str, ProfileValueOut]
 
 
+class PossibleDuplicateOut(Schema):
+    id: int
+    display_name: str
+    score: float
+    reasons: list[str]
+    candidate_id: int | None = None
+
+
+class CardCreatedOut(CardDetailOut):
+    possible_duplicates: list[PossibleDuplicateOut] = Field(
+        default_factory=list, description="Existing cards this one looks like: a warning, the card is created"
+    )
+
+
 class CardList(Schema):
     items: list[CardOut]
     count: int

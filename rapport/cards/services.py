@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Container, Iterable
 
 from django.db import transaction
 from django.db.models import F
@@ -441,12 +441,20 @@ def _best(facts: list[Fact]) -> Fact | None:
     return max(pool, key=lambda f: (f.observed_at, f.confidence, f.id))
 
 
-def completeness_of(card: Card) -> int:
-    required = catalog.required_items(card.tier, card.kind)
+def completeness_percent(required: list[InformationItem], present: Container[str], tier: str) -> int:
+    """Share of the tier's required items present, each weighted by how many tiers require it.
+
+    An item every tier needs is basic: missing it counts more than missing one only tier A needs.
+    """
     if not required:
-        return 100 if card.tier else 0
-    have = sum(1 for item in required if item.key in (card.profile or {}))
-    return round(100 * have / len(required))
+        return 100 if tier else 0
+    total = sum(max(1, len(item.required_for_tiers)) for item in required)
+    have = sum(max(1, len(item.required_for_tiers)) for item in required if item.key in present)
+    return round(100 * have / total)
+
+
+def completeness_of(card: Card) -> int:
+    return completeness_percent(catalog.required_items(card.tier, card.kind), card.profile or {}, card.tier)
 
 
 def _card_copies(card: Card) -> dict[str, Any]:

@@ -393,6 +393,7 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
                 _apply_card_errors(form, formset, exc.errors, index)
             else:
                 messages.success(request, _("Card created."))
+                _warn_possible_duplicates(request, card)
                 return redirect("card-detail", card_id=card.id)
         status = 422
         organization = _organization_choice(user, request.POST.get("organization"))
@@ -404,6 +405,13 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         formset = address_formset()
     context = {"form": form, "formset": formset, "kind": kind, "card": None, "organization": organization}
     return render(request, "cards/form.html", context, status=status)
+
+
+def _warn_possible_duplicates(request: AuthedHttpRequest, card: Card) -> None:
+    """The creation-time duplicate check ("this looks like X"): a warning, never a block."""
+    from rapport.dedup.views import warn_possible_duplicates
+
+    warn_possible_duplicates(request, card)
 
 
 @require_http_methods(["GET", "POST"])

@@ -77,9 +77,14 @@ def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
+    from rapport.dedup.api import router as dedup_router
+    from rapport.quality.api import router as quality_router
     from rapport.relationships.api import router as relationships_router
     from rapport.search.api import router as search_router
 
+    # Before the cards router, whose "/{kind}/{card_id}" would otherwise answer "/dedup/…" and "/quality/…".
+    api.add_router("/dedup", dedup_router)
+    api.add_router("/quality", quality_router)
     api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)

@@ -16,7 +16,10 @@ from rapport.core.extensions import CardPanel, NavEntry
 
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
+    # Each test starts from an empty registry: installed apps register their own entries.
     panels, nav = dict(extensions._panels), dict(extensions._nav)
+    extensions._panels.clear()
+    extensions._nav.clear()
     yield
     extensions._panels.clear()
     extensions._panels.update(panels)
