@@ -51,10 +51,13 @@ INSTALLED_APPS = [
     "rapport.cards",
     "rapport.activities",
     "rapport.search",
+    "rapport.audit",
+    "rapport.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rapport.audit.context.RequestIdMiddleware",
     "rapport.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -151,6 +154,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RAPPORT_MAX_TEXT = 10_000  # longest free text (notes, summaries, fact values)
 RAPPORT_DEFAULT_REGION = env_str("RAPPORT_DEFAULT_REGION", "ES")
 RAPPORT_API_PAGE_MAX = 200
+
+# Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal
+# bases an administrator allows for special-category items besides explicit consent.
+RAPPORT_AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 0)
+RAPPORT_SPECIAL_BASES = env_list("RAPPORT_SPECIAL_BASES", ["explicit_consent"])
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default

@@ -25,7 +25,7 @@ from rapport.cards.schemas import (
     PersonIn,
     TimelineOut,
 )
-from rapport.core.errors import NotFound, ValidationError
+from rapport.core.errors import NotFound, PreconditionRequired, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
@@ -117,12 +117,14 @@ def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath,
 def update_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
-    expected = None
-    if_match = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
-    if if_match:
-        if not if_match.isdigit():
-            raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
-        expected = int(if_match)
+    # Optimistic concurrency: a change must name the version it was based on (428 without it,
+    # 412 when someone else changed the card since).
+    if_match = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the card's ETag (read it with GET first).")
+    if not if_match.isdigit() or len(if_match) > 18:
+        raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
+    expected = int(if_match)
     card = services.update_card(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=expected)
     card = selectors.get_card(request.user, card.pk)
     response["ETag"] = f'"{card.version}"'
@@ -162,6 +164,7 @@ def add_fact(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath,
         observed_at=payload.observed_at,
         confidence=payload.confidence,
         note=payload.note or "",
+        legal_basis=payload.legal_basis.dict() if payload.legal_basis else None,
     )
     fact = Fact.objects.select_related("item", "source", "recorded_by").get(pk=fact.pk)
     return Status(201, FactOut.from_fact(fact))

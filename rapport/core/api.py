@@ -73,8 +73,15 @@ def on_conflict(request: HttpRequest, exc: errors.Conflict) -> HttpResponse:
     return _error(request, 412, {"detail": str(exc)})
 
 
+@api.exception_handler(errors.PreconditionRequired)
+def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequired) -> HttpResponse:
+    return _error(request, 428, {"detail": str(exc)})
+
+
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
+    from rapport.audit.api import router as audit_router
+    from rapport.privacy.api import router as privacy_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
     from rapport.search.api import router as search_router
@@ -83,6 +90,8 @@ def _register_routers() -> None:
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/search", search_router)
+    api.add_router("/audit", audit_router)
+    api.add_router("/privacy", privacy_router)
 
 
 _register_routers()
