@@ -159,6 +159,11 @@ RAPPORT_API_PAGE_MAX = 200
 # bases an administrator allows for special-category items besides explicit consent.
 RAPPORT_AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 0)
 RAPPORT_SPECIAL_BASES = env_list("RAPPORT_SPECIAL_BASES", ["explicit_consent"])
+# API calls per user ("count/period", period s, m, h or d; empty: no limit), and sign-in throttling.
+RAPPORT_API_RATE = env_str("RAPPORT_API_RATE", "1200/m")
+RAPPORT_LOGIN_MAX_FAILURES = env_int("RAPPORT_LOGIN_MAX_FAILURES", 5)
+RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+RAPPORT_LOGIN_LOCK_SECONDS = env_int("RAPPORT_LOGIN_LOCK_SECONDS", 900)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default

@@ -9,6 +9,7 @@ from ninja import Router, Status
 
 from rapport.cards import selectors as cards
 from rapport.cards.models import Kind
+from rapport.core.api import require_admin_scope
 from rapport.core.errors import PermissionDenied, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for
@@ -21,6 +22,7 @@ router = Router(tags=["privacy"])
 @router.get("/people/{card_id}/export", summary="Everything held about a person (GDPR art. 15/20), as JSON or vCard",
             response={200: dict[str, Any]})
 def export_person(request: AuthedHttpRequest, card_id: int, format: Literal["json", "vcard"] = "json") -> Any:
+    require_admin_scope(request)
     document = services.export_person(user=request.user, card_id=card_id)
     if format == "vcard":
         response = HttpResponse(services.vcard_of(document), content_type="text/vcard; charset=utf-8")
@@ -34,6 +36,7 @@ def export_person(request: AuthedHttpRequest, card_id: int, format: Literal["jso
 @router.post("/people/{card_id}/erase", response=EraseOut, summary="Erase a person (GDPR art. 17); cannot be undone")
 def erase_person(request: AuthedHttpRequest, response: HttpResponse, card_id: int, payload: EraseIn) -> dict[str, Any]:
     response["Cache-Control"] = "no-store"
+    require_admin_scope(request)
     if not payload.confirm:
         raise ValidationError.single("confirm", "Set confirm to true to erase this person.")
     result = services.erase_person(user=request.user, card_id=card_id)
