@@ -29,7 +29,7 @@ def audit_list(request: AuthedHttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("offset", None)
     context = {
-        "form": form, "entries": entries, "total": total, "offset": offset,
+        "form": form, "audit_entries": entries, "total": total, "offset": offset,
         "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
         "prev_offset": max(0, offset - PAGE_SIZE) if offset else None, "query": query.urlencode(),
     }

@@ -298,6 +298,7 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
     locked = Card.objects.select_for_update().get(pk=card.pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict("The card changed since you loaded it.")
+    before = _audited_fields(locked, with_points=any(k in data for k in ("phones", "emails", "addresses")))
     errors = Errors()
     merged = {
         "website": locked.website, "industry": locked.industry, "size_band": locked.size_band, "tier": locked.tier,
@@ -339,7 +340,6 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
         locked.owner, locked.team = owner, team
     errors.raise_if_any()
     old_stage, old_tier = locked.lifecycle_stage, locked.tier
-    before = _audited_fields(locked, with_points=points is not None)
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.sort_name = fold(locked.display_name)[:300]
@@ -356,7 +356,7 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
             card=locked, from_stage=old_stage, to_stage=locked.lifecycle_stage, changed_by=user, reason="edited"
         )
     search.index_card(locked)
-    after = _audited_fields(locked, with_points=points is not None)
+    after = _audited_fields(locked, with_points="phones" in before)
     record_changes(record=locked, actor=user, changes={k: (before[k], after[k]) for k in before})
     return locked
 
