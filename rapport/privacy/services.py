@@ -281,7 +281,13 @@ def export_person(*, user: Any, card_id: Any) -> dict[str, Any]:
         if rows:
             document["related"].setdefault(f"{_label(model)}.{fk.name}", []).extend(rows)
             rows_total += len(rows)
-    document["access_log"] = _access_log(card)
+    log = []
+    for entry in _access_log(card):
+        if entry["field"] and hidden_item(key=entry["field"]):
+            continue
+        entry["items"] = [k for k in entry["items"] if not hidden_item(key=k)]
+        log.append(entry)
+    document["access_log"] = log
     audit(action=Action.EXPORT, record=card, actor=user, detail={"rows": rows_total, "purpose": "data-subject access"})
     return document
 
@@ -305,7 +311,11 @@ def _access_log(card: Any) -> list[dict[str, Any]]:
     from rapport.audit.models import AuditEntry
 
     entries = AuditEntry.objects.filter(record_type="cards.card", record_id=str(card.pk)).order_by("-at")[:1000]
-    return [{"at": e.at.isoformat(), "who": e.actor, "action": e.action, "field": e.field} for e in entries]
+    return [
+        {"at": e.at.isoformat(), "who": e.actor, "action": e.action, "field": e.field,
+         "items": (e.detail or {}).get("items", []) if e.action == Action.READ else []}
+        for e in entries
+    ]
 
 
 def _vcard_escape(text: str) -> str:
