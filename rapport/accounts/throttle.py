@@ -50,7 +50,12 @@ class ApiRateThrottle(BaseThrottle):
             return True
         limit, window = parse_rate(rate)
         user = getattr(request, "user", None)
-        ident = f"u{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
+        if user is not None and user.is_authenticated:
+            # The join time too: an id reused after a deleted user starts with a fresh count.
+            joined = getattr(user, "date_joined", None)
+            ident = f"u{user.pk}:{int(joined.timestamp()) if joined else 0}"
+        else:
+            ident = self.get_ident(request) or "anonymous"
         count, remaining = _hit(f"rapport:api:{ident}", window)
         self._wait = max(1.0, remaining)
         return count <= limit
