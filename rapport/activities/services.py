@@ -37,7 +37,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
         errors.add("cards", "At most 100 cards per activity.")
     else:
         for raw in raw_ids:
-            if isinstance(raw, bool) or not str(raw).isdigit():
+            if isinstance(raw, bool) or not str(raw).isdigit() or int(raw) > 2**62:
                 errors.add("cards", f"{raw!r} is not a card id.")
             else:
                 card_ids.append(int(raw))

@@ -41,7 +41,7 @@ def search(user: Any, flt: AuditFilter) -> QuerySet[AuditEntry]:
             qs = qs.filter(record_id=record_id)
     if flt.user:
         who = flt.user.strip()
-        qs = qs.filter(actor_id=int(who)) if who.isdigit() else qs.filter(actor=who)
+        qs = qs.filter(actor_id=int(who)) if who.isdigit() and len(who) <= 18 else qs.filter(actor=who)
     if flt.action:
         if flt.action not in Action.values:
             raise ValidationError.single("action", f"{flt.action!r} is not one of: {', '.join(Action.values)}.")

@@ -35,19 +35,20 @@ KindPath = Literal["organizations", "people"]
 # Lists count up to this many; beyond it "count" is this number and "count_exact" is false.
 COUNT_LIMIT = 10_000
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
+MAX_ID = 2**62  # beyond every database's integer: refused with 422 instead of overflowing in the driver
 
 
 class CardFilterParams(Schema):
     q: str = Field("", max_length=300, description="Name prefix")
-    owner: int | None = None
-    team: int | None = None
+    owner: int | None = Field(None, ge=1, le=MAX_ID)
+    team: int | None = Field(None, ge=1, le=MAX_ID)
     tier: str = Field("", max_length=1)
     stage: str = Field("", max_length=16)
     industry: str = Field("", max_length=120)
     item: str = Field("", max_length=64, description="Catalog item key to filter on")
     value: str = Field("", max_length=500, description="Value of `item`; empty: any value")
     archived: bool = False
-    organization: int | None = Field(None, description="People currently employed there")
+    organization: int | None = Field(None, ge=1, le=MAX_ID, description="People currently employed there")
 
 
 def _no_store(response: HttpResponse) -> None:
@@ -219,8 +220,12 @@ def employments(request: AuthedHttpRequest, response: HttpResponse, kind: KindPa
     return {"items": [_employment_out(e) for e in rows], "count": len(rows)}
 
 
-@router.post("/people/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment")
-def add_employment(request: AuthedHttpRequest, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+# Same path as the GET above: Django matches the first pattern, so a separate
+# "/people/{card_id}/employments" path would answer 405 to every POST.
+@router.post("/{kind}/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment (people only)")
+def add_employment(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+    if kind != "people":
+        raise NotFound("person")
     person = selectors.get_card(request.user, card_id, Kind.PERSON)
     employment = services.add_employment(user=request.user, person=person, data=payload.dict(exclude_none=True))
     return Status(201, _employment_out(employment))

@@ -1,0 +1,70 @@
+"""schemathesis against /api/v1/openapi.json: positive and negative data, auth checks.
+
+No call may answer 500, and every documented answer must match its schema. Examples per
+operation are few (``EXAMPLES``) so the suite stays fast; the generation is derandomised so
+a failure reproduces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import ignored_auth, not_a_server_error, response_schema_conformance
+from schemathesis.generation import GenerationMode
+
+from rapport.accounts.services import create_token
+from rapport.wsgi import application
+
+EXAMPLES = 6
+
+
+@pytest.fixture
+def api_schema(users: dict[str, Any], make_org: Any, make_person: Any, settings: Any) -> Any:
+    settings.RAPPORT_API_RATE = ""
+    make_org(owner="admin", name="Schema Test SA")
+    make_person(owner="admin")
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_api_operation_answers_500_or_breaks_its_schema(api_schema: Any, users: dict[str, Any], mode: GenerationMode) -> None:
+    headers = {"Authorization": f"Bearer {create_token(user=users['admin'], scope='admin')}"}
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) >= 20
+    failures: list[str] = []
+    for operation in operations:
+        strategy = operation.as_strategy(generation_mode=mode)
+
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=strategy)
+        def check(case: Any) -> None:
+            response = case.call(headers=headers)
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance], headers=headers)
+
+        try:
+            check()
+        except (Exception, BaseExceptionGroup) as exc:  # every failing operation is reported, not just the first
+            failures.append(f"{operation.label}: {str(exc)[:300]}")
+    assert not failures, "\n".join(failures[:10])
+
+
+def test_every_operation_refuses_calls_without_credentials(api_schema: Any) -> None:
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=2, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(), _=st.just(None))
+        def check(case: Any, _: None) -> None:
+            response = case.call()
+            if response.status_code not in (401, 403):  # 403: the session check refuses an unsafe call without a CSRF token
+                failures.append(f"{operation.label}: {response.status_code}")
+
+        check()
+    assert not failures, failures
+    assert ignored_auth is not None  # the same property schemathesis' ignored_auth check asserts
