@@ -7,10 +7,13 @@ a failure reproduces.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import ignored_auth, not_a_server_error, response_schema_conformance
@@ -23,11 +26,19 @@ EXAMPLES = 6
 
 
 @pytest.fixture
-def api_schema(users: dict[str, Any], make_org: Any, make_person: Any, settings: Any) -> Any:
+def api_schema(users: dict[str, Any], make_org: Any, make_person: Any, settings: Any) -> Iterator[Any]:
     settings.RAPPORT_API_RATE = ""
     make_org(owner="admin", name="Schema Test SA")
     make_person(owner="admin")
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # Called as a plain WSGI app, Django would close the test's database connection at each
+    # request (it is inside the test transaction); Django's own test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
