@@ -203,3 +203,23 @@ def test_rotating_keys_keeps_old_rows_readable_and_re_encrypts_them(
     assert crypto.unseal(fact.value) == SECRET and crypto.unseal_text(fact.note) == "private"
     assert api_client(ana).get(f"/api/v1/people/{person.id}").json()["profile"]["health"]["value"] == SECRET
     crypto.reset()
+
+
+def test_bulk_loading_seals_special_items_and_requires_their_legal_basis(users: dict[str, Any]) -> None:
+    from rapport.cards.bulk import BulkError, bulk_create_cards
+
+    admin = clear(users["admin"])
+    row = {"kind": "person", "given_name": "Bulk", "family_name": "Loaded",
+           "facts": [{"item": "health", "value": SECRET, "source": "customer_stated"}]}
+    with pytest.raises(BulkError) as refused:
+        bulk_create_cards(user=admin, rows=[row])
+    assert "rows[0].facts[0].legal_basis" in refused.value.errors
+    assert not Card.objects.filter(given_name="Bulk").exists()
+    row["facts"][0]["legal_basis"] = CONSENT
+    assert bulk_create_cards(user=admin, rows=[row]) == 1
+    card = Card.objects.get(given_name="Bulk")
+    fact = Fact.objects.get(card=card)
+    assert crypto.is_sealed(fact.value) and crypto.is_sealed(card.profile["health"]["v"])
+    assert CurrentValue.objects.get(card=card).value_text.startswith(crypto.BLIND_PREFIX)
+    assert LegalBasis.objects.get(card=card).fact_id == fact.id
+    assert api_client(admin).get(f"/api/v1/people/{card.id}").json()["profile"]["health"]["value"] == SECRET
