@@ -574,36 +574,53 @@ class RotationResult:
 
 
 def rotate_keys(*, batch: int = 500) -> RotationResult:
-    """Re-encrypts every sealed value with the newest key. Safe to interrupt and run again:
-    each batch commits on its own, and rows not yet rotated stay readable with the old keys."""
+    """Re-encrypts every sealed value with the newest key, and seals values of special items
+    still in clear (an item an administrator has just marked special). Safe to interrupt and
+    run again: each batch commits on its own, and rows not yet done stay readable."""
+    from rapport.catalog import selectors as catalog
     from rapport.catalog.models import Sensitivity
     from rapport.cards.models import Card, CurrentValue, Fact
 
     result = RotationResult(key=crypto.primary_key_id())
+    special_keys = {i.id: i.key for i in catalog.items().values() if i.sensitivity == Sensitivity.SPECIAL}
     last = 0
     while True:
         with transaction.atomic():
             chunk = list(
-                Fact.objects.select_for_update().filter(item__sensitivity=Sensitivity.SPECIAL, pk__gt=last)
-                .order_by("pk").only("pk", "value", "note")[:batch]
+                Fact.objects.select_for_update().filter(item_id__in=list(special_keys), pk__gt=last)
+                .order_by("pk").only("pk", "item_id", "value", "value_text", "note")[:batch]
             )
             if not chunk:
                 break
             for fact in chunk:
-                value, changed = crypto.rotate_value(fact.value)
+                if crypto.is_sealed(fact.value):
+                    value, changed = crypto.rotate_value(fact.value)
+                else:
+                    value, changed = crypto.seal(fact.value), True
+                text = fact.value_text
+                if not text.startswith(crypto.BLIND_PREFIX):
+                    text = crypto.blind_index(special_keys[fact.item_id], text)
                 note, note_changed = crypto.rotate_text(fact.note)
-                if changed or note_changed:
-                    Fact.objects.filter(pk=fact.pk).update(value=value, note=note)
+                if fact.note and not fact.note.startswith(crypto.TEXT_PREFIX):
+                    note, note_changed = crypto.seal_text(fact.note), True
+                if changed or note_changed or text != fact.value_text:
+                    Fact.objects.filter(pk=fact.pk).update(value=value, value_text=text, note=note)
                     result.facts += 1
             last = chunk[-1].pk
-    card_ids = sorted(set(CurrentValue.objects.filter(item__sensitivity=Sensitivity.SPECIAL).values_list("card_id", flat=True)))
+    with transaction.atomic():
+        for current in CurrentValue.objects.filter(item_id__in=list(special_keys)).exclude(value_text__startswith=crypto.BLIND_PREFIX):
+            CurrentValue.objects.filter(pk=current.pk).update(value_text=crypto.blind_index(special_keys[current.item_id], current.value_text))
+    card_ids = sorted(set(CurrentValue.objects.filter(item_id__in=list(special_keys)).values_list("card_id", flat=True)))
     for start in range(0, len(card_ids), batch):
         with transaction.atomic():
             for card in Card.objects.select_for_update().filter(pk__in=card_ids[start : start + batch]).only("pk", "profile"):
                 profile = dict(card.profile or {})
                 changed_any = False
                 for key, entry in profile.items():
-                    value, changed = crypto.rotate_value(entry.get("v"))
+                    if key not in special_keys.values():
+                        continue
+                    stored = entry.get("v")
+                    value, changed = crypto.rotate_value(stored) if crypto.is_sealed(stored) else (crypto.seal(stored), True)
                     if changed:
                         profile[key] = {**entry, "v": value}
                         changed_any = True

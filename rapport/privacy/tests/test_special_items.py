@@ -223,3 +223,24 @@ def test_bulk_loading_seals_special_items_and_requires_their_legal_basis(users: 
     assert CurrentValue.objects.get(card=card).value_text.startswith(crypto.BLIND_PREFIX)
     assert LegalBasis.objects.get(card=card).fact_id == fact.id
     assert api_client(admin).get(f"/api/v1/people/{card.id}").json()["profile"]["health"]["value"] == SECRET
+
+
+def test_an_item_newly_marked_special_has_its_values_sealed_by_the_rotation(users: dict[str, Any], make_person: Any) -> None:
+    from rapport.catalog import selectors as catalog
+    from rapport.catalog.models import InformationItem
+    from rapport.privacy.services import rotate_keys
+
+    ana = clear(users["rep_ana"])
+    person = make_person()
+    services.add_fact(user=ana, card=person, item_key="hobbies", value="Birdwatching", source_key="customer_stated", note="weekends")
+    InformationItem.objects.filter(key="hobbies").update(sensitivity="special")
+    catalog.clear_cache()
+    rotate_keys()
+    fact = Fact.objects.get(card=person)
+    assert crypto.is_sealed(fact.value) and fact.note.startswith(crypto.TEXT_PREFIX)
+    assert CurrentValue.objects.get(card=person).value_text == crypto.blind_index("hobbies", "birdwatching")
+    assert crypto.is_sealed(Card.objects.get(pk=person.pk).profile["hobbies"]["v"])
+    api = api_client(ana)
+    assert api.get(f"/api/v1/people/{person.id}").json()["profile"]["hobbies"]["value"] == "Birdwatching"
+    assert [c["id"] for c in api.get("/api/v1/people?item=hobbies&value=Birdwatching").json()["items"]] == [person.id]
+    assert "hobbies" not in api_client(users["rep_ben"]).get(f"/api/v1/people/{person.id}").json()["profile"]
