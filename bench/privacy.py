@@ -111,6 +111,14 @@ def measure_reads(args: argparse.Namespace, world: dict[str, Any]) -> dict[str, 
     return {"special_card_read": common.percentiles(special), "plain_card_read": common.percentiles(plain)}
 
 
+def _no_audit(**kwargs: Any) -> None:
+    return None
+
+
+def _no_changes(**kwargs: Any) -> list[Any]:
+    return []
+
+
 def measure_updates(args: argparse.Namespace, world: dict[str, Any]) -> dict[str, Any]:
     """The same card update with the audit log on and off, interleaved so drift hits both alike."""
     from rapport.cards import services
@@ -130,9 +138,10 @@ def measure_updates(args: argparse.Namespace, world: dict[str, Any]) -> dict[str
             if audited:
                 services.audit, services.record_changes = real_audit, real_changes
             else:
-                services.audit = lambda **kw: None  # type: ignore[assignment]
-                services.record_changes = lambda **kw: []  # type: ignore[assignment]
-            ms, card = common.timed(lambda c=card, k=n: update(c, k * 2 + int(audited)))
+                services.audit = _no_audit  # type: ignore[assignment]
+                services.record_changes = _no_changes
+            value = n * 2 + int(audited)
+            ms, card = common.timed(lambda: update(card, value))
             (with_audit if audited else without_audit).append(ms)
     services.audit, services.record_changes = real_audit, real_changes
     on, off = common.percentiles(with_audit), common.percentiles(without_audit)

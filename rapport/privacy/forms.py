@@ -21,7 +21,9 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not special:
             # The special-category purpose is for users with clearance only.
-            self.fields["purpose"].choices = [c for c in Purpose.choices if c[0] != Purpose.SPECIAL]
+            purpose = self.fields["purpose"]
+            assert isinstance(purpose, forms.ChoiceField)
+            purpose.choices = [c for c in Purpose.choices if c[0] != Purpose.SPECIAL]
 
     def legal_basis(self) -> dict[str, Any]:
         data = self.cleaned_data

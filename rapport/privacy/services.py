@@ -272,7 +272,7 @@ def export_person(*, user: Any, card_id: Any) -> dict[str, Any]:
                     if "value_text" in row:
                         row.pop("value_text")  # an index column (a keyed hash for special items)
             if model._meta.label_lower == "cards.fact":
-                source = catalog.source_by_id(row.get("source"))
+                source = catalog.source_by_id(int(row["source"])) if row.get("source") is not None else None
                 row["source"] = source.key if source else row.get("source")
             if model._meta.label_lower == "privacy.legalbasis" and row.get("item_key") and hidden_item(key=row["item_key"]):
                 continue

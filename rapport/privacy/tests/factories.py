@@ -42,7 +42,7 @@ def database_bytes() -> bytes:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         # Without pg_dump every table is read as text: the same bytes a dump would hold.
-        chunks = []
+        chunks: list[str] = []
         with connection.cursor() as cursor:
             for table in connection.introspection.table_names(cursor):
                 cursor.execute(f'SELECT t::text FROM "{table}" t')

@@ -209,13 +209,13 @@ def test_bulk_loading_seals_special_items_and_requires_their_legal_basis(users: 
     from rapport.cards.bulk import BulkError, bulk_create_cards
 
     admin = clear(users["admin"])
-    row = {"kind": "person", "given_name": "Bulk", "family_name": "Loaded",
-           "facts": [{"item": "health", "value": SECRET, "source": "customer_stated"}]}
+    raw_fact: dict[str, Any] = {"item": "health", "value": SECRET, "source": "customer_stated"}
+    row: dict[str, Any] = {"kind": "person", "given_name": "Bulk", "family_name": "Loaded", "facts": [raw_fact]}
     with pytest.raises(BulkError) as refused:
         bulk_create_cards(user=admin, rows=[row])
     assert "rows[0].facts[0].legal_basis" in refused.value.errors
     assert not Card.objects.filter(given_name="Bulk").exists()
-    row["facts"][0]["legal_basis"] = CONSENT
+    raw_fact["legal_basis"] = CONSENT
     assert bulk_create_cards(user=admin, rows=[row]) == 1
     card = Card.objects.get(given_name="Bulk")
     fact = Fact.objects.get(card=card)

@@ -87,9 +87,9 @@ def build(world: World, tag: str) -> tuple[list[User], list[Card]]:
                                    team=teams[team] if team is not None else None)
         index_card(card)
         cards.append(card)
-    for card, user, team in world.shares:
-        Share.objects.get_or_create(card=cards[card], user=users[user] if user is not None else None,
-                                    team=teams[team] if team is not None else None)
+    for card_index, user_index, team_index in world.shares:
+        Share.objects.get_or_create(card=cards[card_index], user=users[user_index] if user_index is not None else None,
+                                    team=teams[team_index] if team_index is not None else None)
     return users, cards
 
 
