@@ -104,12 +104,14 @@ def _register_routers() -> None:
     from rapport.catalog.api import router as catalog_router
     from rapport.search.api import router as search_router
 
-    api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/search", search_router)
     api.add_router("/audit", audit_router)
     api.add_router("/privacy", privacy_router)
+    # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
+    # (Django tries URL patterns in order; ninja checks the path types only afterwards).
+    api.add_router("/", cards_router)
 
 
 _register_routers()

@@ -79,3 +79,22 @@ def test_every_operation_refuses_calls_without_credentials(api_schema: Any) -> N
         check()
     assert not failures, failures
     assert ignored_auth is not None  # the same property schemathesis' ignored_auth check asserts
+
+
+def test_every_parameterless_read_answers_200_and_matches_its_schema(api_schema: Any, users: dict[str, Any]) -> None:
+    # Catches routes shadowed by another pattern (e.g. "/{kind}/{card_id}" swallowing "/catalog/items").
+    headers = {"Authorization": f"Bearer {create_token(user=users['admin'], scope='admin')}"}
+    checked = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "GET" or "{" in operation.path:
+            continue
+        required = [p for p in operation.definition.raw.get("parameters", []) if p.get("required")]
+        if required:
+            continue
+        case = operation.Case()
+        response = case.call(headers=headers)
+        assert response.status_code == 200, (operation.label, response.status_code, response.text[:200])
+        case.validate_response(response, checks=[response_schema_conformance], headers=headers)
+        checked.append(operation.label)
+    assert "GET /api/v1/catalog/items" in checked and "GET /api/v1/audit" in checked

@@ -129,8 +129,10 @@ def test_pages_and_api_answers_carry_the_security_headers(users: dict[str, Any],
     assert page["X-Frame-Options"] == "DENY" and page["X-Content-Type-Options"] == "nosniff"
     assert page["Cache-Control"] == "no-store" and page["X-Request-ID"]
     api = api_client(users["rep_ana"])
-    for url in (f"/api/v1/organizations/{org.id}", "/api/v1/organizations", f"/api/v1/organizations/{org.id}/timeline"):
+    for url in (f"/api/v1/organizations/{org.id}", "/api/v1/organizations", f"/api/v1/organizations/{org.id}/timeline",
+                f"/api/v1/organizations/{org.id}/employments", "/api/v1/catalog/items"):
         assert api.get(url)["Cache-Control"] == "no-store", url
+    assert api.post(f"/api/v1/organizations/{org.id}/archive")["Cache-Control"] == "no-store"
 
 
 def test_production_settings_turn_on_hsts_and_secure_cookies() -> None:

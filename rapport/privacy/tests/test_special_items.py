@@ -128,6 +128,7 @@ def test_users_without_clearance_get_no_key_for_special_items_anywhere(users: di
             body = api.get(url).content.decode()
             assert SECRET not in body and '"health"' not in body, (name, url)
         assert api.get("/api/v1/people?item=health").status_code == 422
+        assert '"health"' not in api.get("/api/v1/catalog/items").content.decode()
         web = Client()
         web.force_login(users[name])
         html = web.get(f"/cards/{person.id}/").content.decode()
@@ -148,6 +149,11 @@ def test_writing_a_special_item_without_clearance_is_refused_and_changes_nothing
     assert response.status_code == 422
     assert not Fact.objects.filter(card=person).exists() and not LegalBasis.objects.exists()
     assert Card.objects.get(pk=person.pk).version == version
+
+
+def test_the_catalog_lists_special_items_only_to_cleared_users(users: dict[str, Any]) -> None:
+    keys = {i["key"] for i in api_client(clear(users["rep_ana"])).get("/api/v1/catalog/items").json()["items"]}
+    assert "health" in keys and "religion" in keys
 
 
 def test_a_cleared_user_filters_a_list_on_an_encrypted_value(users: dict[str, Any], make_person: Any) -> None:
