@@ -95,7 +95,8 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with a process's concurrent writers queued (rapport/core/sqlite).
+            "ENGINE": "rapport.core.sqlite",
             "NAME": env_str("RAPPORT_SQLITE_PATH") or str(HOME / "rapport.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write

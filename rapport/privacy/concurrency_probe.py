@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             while time.monotonic() < stop:
                 n += 1
+                began = time.monotonic()
                 try:
                     if n % 3 == 0:
                         services.add_fact(user=user, card=card, item_key="business_scope", value=f"scope {n}", source_key="customer_stated")
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                     with lock:
                         counts["errors"] += 1
                         counts["locked"] += "locked" in str(exc)
-                        errors.append(repr(exc)[:200])
+                        errors.append(f"{('fact', 'update', 'activity')[n % 3]} after {time.monotonic() - began:.1f}s: {exc!r}"[:200])
         finally:
             connection.close()
 
