@@ -98,6 +98,9 @@ else:
             # Django's SQLite backend, with a process's concurrent writers queued (rapport/core/sqlite).
             "ENGINE": "rapport.core.sqlite",
             "NAME": env_str("RAPPORT_SQLITE_PATH") or str(HOME / "rapport.sqlite3"),
+            # Spelled out because the engine is ours: test runners recognise an in-memory
+            # SQLite test database by Django's engine name or by this.
+            "TEST": {"NAME": ":memory:"},
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write
                 # lock at BEGIN so concurrent writers queue on the busy timeout instead of failing.
