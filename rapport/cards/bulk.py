@@ -523,6 +523,17 @@ class _Loader:
             for r in rows:
                 if r.organization_id is not None and r.organization_id not in visible:
                     problems.setdefault(r.index, {}).setdefault("organization", []).append("Unknown organization.")
+        # People erased at their request are not brought back by an import (their tombstones).
+        from rapport.privacy.services import tombstoned_rows
+
+        erased = tombstoned_rows({
+            r.index: ([e[0] for e in r.emails], [p[0] for p in r.phones], [r.fields.get("external_id")] if r.fields.get("external_id") else [])
+            for r in rows if r.kind == Kind.PERSON
+        })
+        for index in erased:
+            problems.setdefault(index, {}).setdefault("__all__", []).append(
+                "This person was erased at their request and is not imported again."
+            )
         if person_ids:
             visible = set(visible_to(self.user).filter(pk__in=person_ids, kind=Kind.PERSON).values_list("id", flat=True))
             for r in rows:

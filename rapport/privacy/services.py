@@ -375,6 +375,19 @@ def _identifier_digests(*, emails: Any = (), phones: Any = (), external_ids: Any
     return found
 
 
+def tombstoned_rows(rows: dict[Any, tuple[Any, Any, Any]]) -> set[Any]:
+    """Of rows given as ``{key: (emails, phones, external_ids)}``, the keys of those belonging to
+    an erased person: one query for a whole batch of an import."""
+    if not rows or not Tombstone.objects.exists():
+        return set()
+    by_digest: dict[str, set[Any]] = {}
+    for key, (emails, phones, externals) in rows.items():
+        for _kind, digest in _identifier_digests(emails=emails, phones=phones, external_ids=externals):
+            by_digest.setdefault(digest, set()).add(key)
+    found = Tombstone.objects.filter(digest__in=list(by_digest)).values_list("digest", flat=True)
+    return {key for digest in found for key in by_digest[digest]}
+
+
 def is_tombstoned(*, emails: Any = (), phones: Any = (), external_ids: Any = ()) -> bool:
     """True when any identifier (e-mail, phone in E.164, external id) belongs to an erased person.
 

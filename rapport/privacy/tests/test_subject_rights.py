@@ -163,6 +163,21 @@ def test_a_tombstone_stops_an_import_from_bringing_the_person_back(users: dict[s
     assert checked.json() == {"tombstoned": True}
 
 
+def test_bulk_loading_refuses_a_person_erased_earlier_and_loads_the_others(users: dict[str, Any], subject: Card) -> None:
+    from rapport.cards.bulk import bulk_create_cards
+
+    privacy.erase_person(user=None, card_id=subject.id)
+    rows = [
+        {"kind": "person", "given_name": "Xiomara", "family_name": "Again", "emails": ["xiomara.q@example.org"]},
+        {"kind": "person", "given_name": "Someone", "family_name": "New", "emails": ["new.person@example.org"]},
+        {"kind": "person", "given_name": "By", "family_name": "Phone", "phones": ["+34 699 111 222"]},
+    ]
+    refused: list[int] = []
+    created = bulk_create_cards(user=users["admin"], rows=rows, on_error=lambda index, error: refused.append(index))
+    assert created == 1 and refused == [0, 2]
+    assert not Card.objects.filter(family_name__in=["Again", "Phone"]).exists()
+
+
 def test_erasing_through_the_web_asks_for_confirmation(users: dict[str, Any], subject: Card) -> None:
     web = Client()
     web.force_login(users["admin"])
