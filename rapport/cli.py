@@ -124,13 +124,9 @@ def cmd_user_revoke(args: argparse.Namespace) -> int:
 
 
 def _set_clearance(username: str, *, granted: bool) -> int:
-    from rapport.accounts.services import get_user
+    from rapport.accounts.services import get_user, set_special_clearance
 
-    user = get_user(username)
-    # accounts.services has no clearance use-case yet; this one field write is the whole of it.
-    # TODO: move to accounts.services.set_special_clearance once it exists (so it is audited).
-    user.can_see_special = granted
-    user.save(update_fields=["can_see_special"])
+    user = set_special_clearance(user=get_user(username), granted=granted)
     verb = "may now read" if granted else "may no longer read"
     out.print(f"{user.username} {verb} special-category (sensitive) items.", markup=False)
     return EXIT_OK
@@ -143,7 +139,15 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         raise _usage("--days takes a positive number of days.")
     user = get_user(args.username)
     # Only the token on stdout, so scripts can capture it: TOKEN=$(rapport token create ana)
-    print(create_token(user=user, name=args.name or "", days=args.days))
+    print(create_token(user=user, name=args.name or "", days=args.days, scope=args.scope))
+    return EXIT_OK
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from rapport.accounts.services import get_user, revoke_token
+
+    count = revoke_token(user=get_user(args.username), prefix=args.prefix)
+    out.print(f"Revoked {count} token(s).")
     return EXIT_OK
 
 
@@ -222,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("username")
     token_create.add_argument("--name", help="what the token is for")
     token_create.add_argument("--days", type=int, help="expire after this many days (default: never)")
+    token_create.add_argument("--scope", choices=["read", "write", "admin"], default="write",
+                              help="read: GET only; write: the user's everyday rights; admin: also administration")
+    token_revoke = command("revoke", cmd_token_revoke, "Revoke a user's token by its first characters.", token_sub)
+    token_revoke.add_argument("username")
+    token_revoke.add_argument("prefix", help="the token's first characters (at least 6)")
 
     catalog = sub.add_parser("catalog", help="Load the information catalog.")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)

@@ -54,10 +54,13 @@ INSTALLED_APPS = [
     "rapport.relationships",
     "rapport.dedup",
     "rapport.quality",
+    "rapport.audit",
+    "rapport.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rapport.audit.context.RequestIdMiddleware",
     "rapport.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,8 +98,12 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with a process's concurrent writers queued (rapport/core/sqlite).
+            "ENGINE": "rapport.core.sqlite",
             "NAME": env_str("RAPPORT_SQLITE_PATH") or str(HOME / "rapport.sqlite3"),
+            # Spelled out because the engine is ours: test runners recognise an in-memory
+            # SQLite test database by Django's engine name or by this.
+            "TEST": {"NAME": ":memory:"},
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write
                 # lock at BEGIN so concurrent writers queue on the busy timeout instead of failing.
@@ -154,6 +161,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RAPPORT_MAX_TEXT = 10_000  # longest free text (notes, summaries, fact values)
 RAPPORT_DEFAULT_REGION = env_str("RAPPORT_DEFAULT_REGION", "ES")
 RAPPORT_API_PAGE_MAX = 200
+
+# Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal
+# bases an administrator allows for special-category items besides explicit consent.
+RAPPORT_AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 0)
+RAPPORT_SPECIAL_BASES = env_list("RAPPORT_SPECIAL_BASES", ["explicit_consent"])
+# API calls per user ("count/period", period s, m, h or d; empty: no limit), and sign-in throttling.
+RAPPORT_API_RATE = env_str("RAPPORT_API_RATE", "1200/m")
+RAPPORT_LOGIN_MAX_FAILURES = env_int("RAPPORT_LOGIN_MAX_FAILURES", 5)
+RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+RAPPORT_LOGIN_LOCK_SECONDS = env_int("RAPPORT_LOGIN_LOCK_SECONDS", 900)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default

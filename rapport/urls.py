@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("rapport.relationships.urls")),
     path("", include("rapport.dedup.urls")),
     path("", include("rapport.quality.urls")),
+    path("", include("rapport.audit.urls")),
+    path("", include("rapport.privacy.urls")),
 ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class LoginForm(AuthenticationForm):
@@ -18,6 +19,32 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocapitalize": "none", "autocorrect": "off", "autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        self.locked_for = 0
+
+    def clean(self) -> dict[str, Any]:
+        """Refuses sign-ins after too many failures for the username or the address (throttling)."""
+        from rapport.accounts.throttle import login_failed, login_locked_for, login_succeeded
+
+        username = str(self.data.get("username", ""))[:150]
+        address = (self.request.META.get("REMOTE_ADDR", "") if self.request else "") or "unknown"
+        self.locked_for = login_locked_for(username, address)
+        if self.locked_for:
+            minutes = max(1, round(self.locked_for / 60))
+            raise forms.ValidationError(
+                ngettext(
+                    "Too many failed sign-ins. Try again in %(minutes)d minute.",
+                    "Too many failed sign-ins. Try again in %(minutes)d minutes.",
+                    minutes,
+                ) % {"minutes": minutes},
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failed(username, address)
+            raise
+        login_succeeded(username, address)
+        return cleaned
 
 
 class LanguageForm(forms.Form):

@@ -46,6 +46,12 @@ class User(AbstractUser):
         return self.role == Role.ADMIN or self.is_superuser
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read")  # GET only
+    WRITE = "write", _("Read and write")  # everything the user may do, except administration
+    ADMIN = "admin", _("Administration")  # also the audit log and data-subject requests (admins only)
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -63,6 +69,7 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

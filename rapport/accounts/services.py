@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from rapport.accounts.models import ApiToken, Role, Team, User, hash_token
+from rapport.accounts.models import ApiToken, Role, Team, TokenScope, User, hash_token
+from rapport.audit.models import Action
+from rapport.audit.services import record as audit
 from rapport.core.errors import NotFound, ValidationError
 
 
@@ -58,20 +60,67 @@ def create_user(
         user.teams.add(get_or_create_team(name=name))
     for name in manages or []:
         user.managed_teams.add(get_or_create_team(name=name))
+    audit(action=Action.CREATE, record=user, detail={"role": role, "teams": teams or [], "manages": manages or []})
     return user
 
 
-def create_token(*, user: User, name: str = "", days: int | None = None) -> str:
-    """Issues a bearer token; the raw token is returned once and only its hash is stored."""
+def create_token(*, user: User, name: str = "", days: int | None = None, scope: str = TokenScope.WRITE) -> str:
+    """Issues a bearer token; the raw token is returned once and only its hash is stored.
+
+    ``scope``: read (GET only), write (the user's everyday rights) or admin (also the
+    administrators' endpoints, for an admin user).
+    """
+    if scope not in TokenScope.values:
+        raise ValidationError.single("scope", f"{scope!r} is not one of: {', '.join(TokenScope.values)}.")
+    if scope == TokenScope.ADMIN and not user.is_admin_role:
+        raise ValidationError.single("scope", "Only administrators may hold admin tokens.")
     raw = ApiToken.generate()
-    ApiToken.objects.create(
+    token = ApiToken.objects.create(
         user=user,
         name=name[:100],
         prefix=raw[:10],
         key_hash=hash_token(raw),
+        scope=scope,
         expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
     )
+    audit(action=Action.PERMISSION, record=token, actor=user, field="token", new={"scope": scope, "prefix": token.prefix, "user": user.pk})
     return raw
+
+
+def revoke_token(*, user: User, prefix: str) -> int:
+    """Revokes the user's active tokens starting with ``prefix`` (as ``rapport token list`` shows it)."""
+    if not prefix or len(prefix) < 6:
+        raise ValidationError.single("prefix", "Give at least the first 6 characters of the token.")
+    tokens = list(ApiToken.objects.active().filter(user=user, prefix__startswith=prefix[:12]))
+    if not tokens:
+        raise NotFound("token")
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=timezone.now())
+    for token in tokens:
+        audit(action=Action.PERMISSION, record=token, field="token", old={"prefix": token.prefix}, new="revoked")
+    return len(tokens)
+
+
+@transaction.atomic
+def set_special_clearance(*, user: User, granted: bool, by: User | None = None) -> User:
+    """Grants or withdraws the sensitive-data (special-category) clearance, and audits it."""
+    old = user.can_see_special
+    User.objects.filter(pk=user.pk).update(can_see_special=granted)
+    user.can_see_special = granted
+    user.__dict__.pop("_rapport_scope", None)
+    if old != granted:
+        audit(action=Action.PERMISSION, record=user, actor=by, field="can_see_special", old=old, new=granted)
+    return user
+
+
+def token_for(raw: str) -> ApiToken | None:
+    """The active token of a raw bearer value, with its user (touched at most once a minute)."""
+    token = ApiToken.objects.active().select_related("user").filter(key_hash=hash_token(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
 
 
 def user_for_token(raw: str) -> User | None:

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityKind, Participant
+from rapport.audit.models import Action
+from rapport.audit.services import record as audit
 from rapport.cards.services import Errors
 from rapport.cards.values import clean_text, parse_observed_at
 from rapport.core.errors import PermissionDenied
@@ -35,7 +37,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
         errors.add("cards", "At most 100 cards per activity.")
     else:
         for raw in raw_ids:
-            if isinstance(raw, bool) or not str(raw).isdigit():
+            if isinstance(raw, bool) or not str(raw).isdigit() or int(raw) > 2**62:
                 errors.add("cards", f"{raw!r} is not a card id.")
             else:
                 card_ids.append(int(raw))
@@ -50,6 +52,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
         kind=kind, occurred_at=occurred_at, summary=summary, details=details, recorded_by=user
     )
     Participant.objects.bulk_create(Participant(activity=activity, card=c) for c in cards)
+    audit(action=Action.CREATE, record=activity, actor=user, detail={"kind": kind, "cards": sorted(c.pk for c in cards)})
     return activity
 
 

@@ -26,7 +26,7 @@ from rapport.cards.schemas import (
     PersonIn,
     TimelineOut,
 )
-from rapport.core.errors import NotFound, ValidationError
+from rapport.core.errors import NotFound, PreconditionRequired, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
@@ -36,19 +36,20 @@ KindPath = Literal["organizations", "people"]
 # Lists count up to this many; beyond it "count" is this number and "count_exact" is false.
 COUNT_LIMIT = 10_000
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
+MAX_ID = 2**62  # beyond every database's integer: refused with 422 instead of overflowing in the driver
 
 
 class CardFilterParams(Schema):
     q: str = Field("", max_length=300, description="Name prefix")
-    owner: int | None = None
-    team: int | None = None
+    owner: int | None = Field(None, ge=1, le=MAX_ID)
+    team: int | None = Field(None, ge=1, le=MAX_ID)
     tier: str = Field("", max_length=1)
     stage: str = Field("", max_length=16)
     industry: str = Field("", max_length=120)
     item: str = Field("", max_length=64, description="Catalog item key to filter on")
     value: str = Field("", max_length=500, description="Value of `item`; empty: any value")
     archived: bool = False
-    organization: int | None = Field(None, description="People currently employed there")
+    organization: int | None = Field(None, ge=1, le=MAX_ID, description="People currently employed there")
 
 
 def _no_store(response: HttpResponse) -> None:
@@ -127,12 +128,14 @@ def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath,
 def update_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
     _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
-    expected = None
-    if_match = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
-    if if_match:
-        if not if_match.isdigit():
-            raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
-        expected = int(if_match)
+    # Optimistic concurrency: a change must name the version it was based on (428 without it,
+    # 412 when someone else changed the card since).
+    if_match = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the card's ETag (read it with GET first).")
+    if not if_match.isdigit() or len(if_match) > 18:
+        raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
+    expected = int(if_match)
     card = services.update_card(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=expected)
     card = selectors.get_card(request.user, card.pk)
     response["ETag"] = f'"{card.version}"'
@@ -172,6 +175,7 @@ def add_fact(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath,
         observed_at=payload.observed_at,
         confidence=payload.confidence,
         note=payload.note or "",
+        legal_basis=payload.legal_basis.dict() if payload.legal_basis else None,
     )
     fact = Fact.objects.select_related("item", "source", "recorded_by").get(pk=fact.pk)
     return Status(201, FactOut.from_fact(fact))
@@ -223,8 +227,12 @@ def employments(request: AuthedHttpRequest, response: HttpResponse, kind: KindPa
     return {"items": [_employment_out(e) for e in rows], "count": len(rows)}
 
 
-@router.post("/people/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment")
-def add_employment(request: AuthedHttpRequest, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+# Same path as the GET above: Django matches the first pattern, so a separate
+# "/people/{card_id}/employments" path would answer 405 to every POST.
+@router.post("/{kind}/{card_id}/employments", response={201: EmploymentOut}, summary="Record an employment (people only)")
+def add_employment(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: EmploymentIn) -> Status[dict[str, Any]]:
+    if kind != "people":
+        raise NotFound("person")
     person = selectors.get_card(request.user, card_id, Kind.PERSON)
     employment = services.add_employment(user=request.user, person=person, data=payload.dict(exclude_none=True))
     return Status(201, _employment_out(employment))

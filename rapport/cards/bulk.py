@@ -56,9 +56,12 @@ from rapport.cards.values import (
     parse_url,
 )
 from rapport.catalog import selectors as catalog
-from rapport.catalog.models import InformationItem, InformationSource, ItemType
+from rapport.catalog.models import InformationItem, InformationSource, ItemType, Sensitivity
 from rapport.core.errors import PermissionDenied, ValidationError
 from rapport.core.text import fold
+from rapport.privacy import crypto
+from rapport.privacy.legal import clean_legal_basis
+from rapport.privacy.models import LegalBasis, Purpose
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search.models import Term, Variant
 from rapport.search.services import CONTACT_WEIGHT, card_terms, typo_variants
@@ -74,7 +77,7 @@ _CACHE_LIMIT = 200_000  # entries per memo table; a load of random values must n
 
 ErrorHandler = Callable[[int, ValidationError], None]
 
-FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note", "verified"}
+FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note", "verified", "legal_basis"}
 _QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at"}
 
 
@@ -98,6 +101,7 @@ class _FactIn:
     confidence: int
     verified: bool
     note: str
+    basis: Any = None  # the LegalBasisIn of a special-category fact
 
 
 @dataclass(slots=True)
@@ -372,12 +376,22 @@ class _Loader:
         verified = raw.get("verified", False)
         if not isinstance(verified, bool):
             local.add("verified", "Expected true or false.")
+        special = item is not None and item.sensitivity == Sensitivity.SPECIAL
+        basis = local.run(clean_legal_basis, raw.get("legal_basis")) if special else None
+        if not special and raw.get("legal_basis") not in (None, {}, ""):
+            local.add("legal_basis", "Only special-category items take a legal basis.")
         if local.errors:
             for name, messages in local.errors.items():
                 for message in messages:
                     errors.add(f"{where}.{name}", message)
             return None
         assert item is not None and source is not None and parsed is not None
+        if special:
+            # Sealed like add_fact does: the value, its index entry and the note never reach the
+            # database in clear.
+            sealed = crypto.seal(parsed[0])
+            return _FactIn(item, sealed, json.dumps(sealed), crypto.blind_index(item.key, parsed[1][:500]), source, when,
+                           conf, verified, crypto.seal_text(note), basis)
         return _FactIn(item, parsed[0], json.dumps(parsed[0]), parsed[1][:500], source, when, conf, verified, note)
 
     def _quick_fact(self, kind: str, owner_id: int, team_id: int | None, raw: Any) -> _FactIn | None:
@@ -391,7 +405,7 @@ class _Loader:
         item, source = self.items.get(item_key), self.sources.get(source_key)
         if item is None or source is None or item.applies_to not in ("any", kind):
             return None
-        if item.sensitivity not in self._allowed_on(owner_id, team_id):
+        if item.sensitivity == Sensitivity.SPECIAL or item.sensitivity not in self._allowed_on(owner_id, team_id):
             return None
         parsed = self._parse_value(item, raw.get("value"))
         if parsed is None:
@@ -510,6 +524,17 @@ class _Loader:
             for r in rows:
                 if r.organization_id is not None and r.organization_id not in visible:
                     problems.setdefault(r.index, {}).setdefault("organization", []).append("Unknown organization.")
+        # People erased at their request are not brought back by an import (their tombstones).
+        from rapport.privacy.services import tombstoned_rows
+
+        erased = tombstoned_rows({
+            r.index: ([e[0] for e in r.emails], [p[0] for p in r.phones], [r.fields.get("external_id")] if r.fields.get("external_id") else [])
+            for r in rows if r.kind == Kind.PERSON
+        })
+        for index in erased:
+            problems.setdefault(index, {}).setdefault("__all__", []).append(
+                "This person was erased at their request and is not imported again."
+            )
         if person_ids:
             visible = set(visible_to(self.user).filter(pk__in=person_ids, kind=Kind.PERSON).values_list("id", flat=True))
             for r in rows:
@@ -614,6 +639,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
     keys_json = loader.keys_json
     cards, phones, emails, addresses, stages, employments = [], [], [], [], [], []
     facts, currents, terms = [], [], []
+    bases: list[Any] = []
     card_ids = _reserve_ids(Card, len(rows))
     fact_ids = iter(_reserve_ids(Fact, sum(len(r.facts) for r in rows)))
     for card_id, r in zip(card_ids, rows):
@@ -627,6 +653,11 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
                 next_fact, card_id, f.item.id, f.value_json, f.value_text, f.source.id, user_id, observed[0], now_db,
                 f.confidence, f.verified, user_id if f.verified else None, now_db if f.verified else None, f.note,
             ))
+            if f.basis is not None:
+                bases.append(LegalBasis(
+                    card_id=card_id, purpose=Purpose.SPECIAL, item_key=f.item.key, basis=f.basis.basis,
+                    obtained_at=f.basis.obtained_at, wording=f.basis.wording, recorded_by_id=user_id, fact_id=next_fact,
+                ))
             # services._best: the latest verified fact, else the latest, most confident one.
             rank = (f.verified, f.observed_at, f.confidence, next_fact)
             current = best.get(f.item.key)
@@ -671,6 +702,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
         ["card_id", "item_id", "fact_id", "value_text", "kind", "archived", "sort_name", "owner_id", "team_id"],
         currents,
     )
+    LegalBasis.objects.bulk_create(bases)
     _insert(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
     _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
 
@@ -745,6 +777,11 @@ def _load(user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error:
             continue
         with transaction.atomic():
             _write(loader, prepared)
+            # One entry per batch (not per card): the log says who imported how many, and when.
+            from rapport.audit.services import record
+
+            record(action="import", record_type="cards.card", actor=user,
+                   detail={"created": len(prepared), "rows": [start, start + len(chunk) - 1]})
         created += len(prepared)
     if created >= ANALYZE_AFTER:
         _refresh_statistics()

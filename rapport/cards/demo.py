@@ -641,7 +641,7 @@ class _Demo:
             services.add_fact(
                 user=writer, card=card, item_key=item.key, value=value, source_key=source,
                 observed_at=observed, confidence=rng.choice([None, 40, 60, 80, 95]),
-                verified=rng.random() < 0.1,
+                verified=rng.random() < 0.1, legal_basis=_demo_consent(item, observed),
             )
             self.result.facts += 1
             if rng.random() < 0.15:
@@ -649,7 +649,7 @@ class _Demo:
                 other = self.values.value(item, market, fake=fake)
                 if other is not None and other != value:
                     services.add_fact(
-                        user=writer, card=card, item_key=item.key, value=other,
+                        user=writer, card=card, item_key=item.key, value=other, legal_basis=_demo_consent(item, observed),
                         source_key=rng.choice([s for s in sources if s != source] or sources),
                         observed_at=min(observed + dt.timedelta(days=rng.randint(1, 60)), self.now),
                         confidence=rng.choice([30, 50, 70]),
@@ -727,3 +727,14 @@ class _Demo:
                 data["emails"] = [email.address.upper()]
             services.create_person(user=owner, data=data)
             self.result.duplicates += 1
+
+
+def _demo_consent(item: Any, observed: dt.datetime) -> dict[str, str] | None:
+    """Special-category items are recorded with the person's explicit consent (DESIGN.md C10)."""
+    if item.sensitivity != Sensitivity.SPECIAL:
+        return None
+    return {
+        "basis": "explicit_consent",
+        "obtained_at": observed.date().isoformat(),
+        "wording": "I agree that my account manager records this to serve me better.",
+    }

@@ -424,6 +424,12 @@ class FactForm(forms.Form):
         if not self.is_bound and "source" not in self.initial:
             keys = [s.key for s in manual]
             self.initial["source"] = "rep_observation" if "rep_observation" in keys else (keys[0] if keys else "")
+        # Users who may record special-category items also give the legal basis for them.
+        self.takes_legal_basis = any(i.sensitivity == "special" for i in items.values())
+        if self.takes_legal_basis:
+            from rapport.privacy.forms import add_legal_basis_fields
+
+            add_legal_basis_fields(self)
 
     @property
     def selected_item(self) -> InformationItem | None:

@@ -6,15 +6,21 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from rapport.cards.models import Card, Fact
+from rapport.privacy.crypto import unseal, unseal_text
 
 PhoneIn = str | dict[str, str]
 EmailIn = str | dict[str, str]
+# Input schemas refuse fields they do not declare (422): ids, versions, audit columns and
+# anything else a client might try to set are never silently taken or silently dropped.
+STRICT = ConfigDict(extra="forbid")
 
 
 class AddressSchema(Schema):
+    model_config = STRICT
+
     kind: str = "office"
     street: str = ""
     city: str = ""
@@ -24,11 +30,15 @@ class AddressSchema(Schema):
 
 
 class SocialSchema(Schema):
+    model_config = STRICT
+
     network: str = ""
     url: str
 
 
 class OrganizationIn(Schema):
+    model_config = STRICT
+
     name: str
     website: str | None = None
     phones: list[PhoneIn] | None = None
@@ -46,6 +56,8 @@ class OrganizationIn(Schema):
 
 
 class PersonIn(Schema):
+    model_config = STRICT
+
     given_name: str = ""
     family_name: str = ""
     local_name: str | None = None
@@ -65,6 +77,8 @@ class PersonIn(Schema):
 
 
 class CardPatch(Schema):
+    model_config = STRICT
+
     name: str | None = None
     given_name: str | None = None
     family_name: str | None = None
@@ -186,13 +200,26 @@ class CardList(Schema):
     count_exact: bool = True  # false when the list has more cards than the API counts
 
 
+class LegalBasisIn(Schema):
+    model_config = STRICT
+
+    basis: str = Field(..., max_length=24, description="explicit_consent, or another basis an administrator allows")
+    obtained_at: str | None = Field(None, max_length=40, description="Date consent was given (YYYY-MM-DD)")
+    wording: str | None = Field(None, max_length=2000, description="The wording the person agreed to")
+
+
 class FactIn(Schema):
+    model_config = STRICT
+
     item: str
     value: Any
     source: str
     observed_at: str | None = None
     confidence: float | None = None
     note: str | None = None
+    legal_basis: LegalBasisIn | None = Field(
+        None, description="Required for special-category items: explicit consent (with date and wording) or another allowed basis"
+    )
 
 
 class FactOut(Schema):
@@ -212,14 +239,14 @@ class FactOut(Schema):
         return {
             "id": fact.id,
             "item": fact.item.key,
-            "value": fact.value,
+            "value": unseal(fact.value),
             "source": fact.source.key,
             "recorded_by": fact.recorded_by.get_username(),
             "observed_at": fact.observed_at,
             "recorded_at": fact.recorded_at,
             "confidence": fact.confidence,
             "verified": fact.verified,
-            "note": fact.note,
+            "note": unseal_text(fact.note),
         }
 
 
@@ -244,6 +271,8 @@ class TimelineOut(Schema):
 
 
 class EmploymentIn(Schema):
+    model_config = STRICT
+
     organization: int
     title: str | None = None
     level: str | None = None

@@ -19,6 +19,7 @@ from rapport.core.errors import NotFound, ValidationError
 from rapport.core.i18n import pick_label
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
+from rapport.privacy import crypto
 
 
 def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
@@ -30,8 +31,45 @@ def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
         qs = qs.filter(kind=kind)
     card = qs.filter(pk=int(card_id)).first()
     if card is None:
+        _audit_denied(user, int(card_id))
         raise NotFound(kind or "card")
     return card
+
+
+def _audit_denied(user: Any, card_id: int) -> None:
+    """A card that exists but is out of reach: the answer is a plain 404, the log keeps the attempt."""
+    if not getattr(user, "is_authenticated", False) or not Card.objects.filter(pk=card_id).exists():
+        return
+    from rapport.audit.services import record
+
+    record(action="denied", record_type="cards.card", record_id=card_id, actor=user)
+
+
+def audit_read(user: Any, card: Card, item_keys: list[str]) -> None:
+    """Records that confidential or special items of a card were shown, once per card and request."""
+    if not item_keys:
+        return
+    from rapport.audit.context import current_request
+    from rapport.audit.services import record
+
+    request = current_request()
+    seen: set[tuple[int, str]] | None = getattr(request, "_rapport_audited_reads", None) if request else None
+    fresh = sorted({k for k in item_keys if seen is None or (card.pk, k) not in seen})
+    if not fresh:
+        return
+    if request is not None:
+        if seen is None:
+            seen = set()
+            request._rapport_audited_reads = seen  # type: ignore[attr-defined]
+        seen.update((card.pk, k) for k in fresh)
+    record(action="read", record=card, actor=user, detail={"items": fresh})
+
+
+_AUDITED_READS = {Sensitivity.CONFIDENTIAL.value, Sensitivity.SPECIAL.value}
+
+
+def _sensitive_keys(items: Any) -> list[str]:
+    return [i.key for i in items if i.sensitivity in _AUDITED_READS]
 
 
 @dataclass
@@ -107,13 +145,16 @@ def _item_values(user: Any, key: str, value: Any) -> tuple[QuerySet[CurrentValue
             raise ValidationError.single("item", f"Unknown catalog item {key!r}.")
     values = CurrentValue.objects.filter(item_id=item.id)
     if value not in (None, ""):
-        if item.type == ItemType.MULTI_CHOICE:
+        special = item.sensitivity == Sensitivity.SPECIAL
+        if item.type == ItemType.MULTI_CHOICE and not special:
             values = values.filter(value_text__contains=f"|{value}|")
         elif item.type == ItemType.TEXT:
-            values = values.filter(value_text=str(value).strip().casefold())
+            text = str(value).strip().casefold()
+            values = values.filter(value_text=crypto.blind_index(item.key, text) if special else text)
         else:
             _stored, text = parse_item_value(item, value)
-            values = values.filter(value_text=text)
+            # Special values are indexed by a keyed hash: only equality can be asked of them.
+            values = values.filter(value_text=crypto.blind_index(item.key, text) if special else text)
     return values, restriction
 
 
@@ -236,17 +277,18 @@ def profile_of(user: Any, card: Card) -> list[ProfileValue]:
     readable = readable_items(user, card)
     result = []
     entries = card.profile or {}
-    people = person_names(user, _referenced_people((readable.get(k), e.get("v")) for k, e in entries.items()))
+    people = person_names(user, _referenced_people((readable.get(k), crypto.unseal(e.get("v"))) for k, e in entries.items()))
     for key, entry in entries.items():
         item = readable.get(key)
         if item is None:
             continue
         source = catalog.sources().get(entry.get("s", ""))
+        value = crypto.unseal(entry.get("v"))
         result.append(
             ProfileValue(
                 item=item,
-                value=entry.get("v"),
-                display=display_value(item, entry.get("v"), people),
+                value=value,
+                display=display_value(item, value, people),
                 fact_id=entry.get("f", 0),
                 source_key=entry.get("s", ""),
                 source_label=source.label if source else entry.get("s", ""),
@@ -257,6 +299,7 @@ def profile_of(user: Any, card: Card) -> list[ProfileValue]:
             )
         )
     result.sort(key=lambda v: (v.item.block, v.item.position))
+    audit_read(user, card, _sensitive_keys(v.item for v in result))
     return result
 
 
@@ -282,10 +325,21 @@ def facts_of(user: Any, card: Card, *, item_key: str | None = None, limit: int =
     if item_key:
         qs = qs.filter(item__key=item_key)
     facts = list(qs.order_by("-recorded_at", "-id")[:limit])
+    for f in facts:
+        _open(f)
+    audit_read(user, card, _sensitive_keys({f.item for f in facts}))
     people = person_names(user, _referenced_people((f.item, f.value) for f in facts))
     for fact in facts:
         fact.display = display_value(fact.item, fact.value, people)  # type: ignore[attr-defined]
     return facts
+
+
+def _open(fact: Fact) -> Fact:
+    """Decrypts a sealed fact in memory for showing. Facts are append-only and never saved back
+    (verification is an ``update()`` of other columns), so the plain value stays out of the database."""
+    fact.value = crypto.unseal(fact.value)
+    fact.note = crypto.unseal_text(fact.note)
+    return fact
 
 
 def get_fact(user: Any, card: Card, fact_id: int) -> Fact:
@@ -294,7 +348,7 @@ def get_fact(user: Any, card: Card, fact_id: int) -> Fact:
     fact = Fact.objects.select_related("card", "item", "source", "recorded_by").filter(pk=fact_id, card=card).first()
     if fact is None or fact.item.key not in readable:
         raise NotFound("fact")
-    return fact
+    return _open(fact)
 
 
 def shares_of(user: Any, card: Card) -> list[Share] | None:
@@ -348,18 +402,23 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
         entries.append(
             TimelineEntry(a.occurred_at, "activity", a.kind, str(kinds.get(a.kind, a.kind)), a.summary, a.recorded_by.get_username(), a.id)
         )
+    shown: list[InformationItem] = []
     recent_facts = list(facts.order_by("-recorded_at", "-id")[:limit])
-    people = person_names(user, _referenced_people((catalog.item_by_id(f.item_id), f.value) for f in recent_facts))
+    people = person_names(
+        user, _referenced_people((catalog.item_by_id(f.item_id), crypto.unseal(f.value)) for f in recent_facts)
+    )
     for f in recent_facts:
         item = catalog.item_by_id(f.item_id)
         if item is None:
             continue
+        shown.append(item)
         entries.append(
             TimelineEntry(
-                f.recorded_at, "fact", item.key, item.label, display_value(item, f.value, people),
+                f.recorded_at, "fact", item.key, item.label, display_value(item, crypto.unseal(f.value), people),
                 f.recorded_by.get_username(), f.id,
             )
         )
+    audit_read(user, card, _sensitive_keys(shown))
     stage_labels = dict(Stage.choices)
     for s in stages.order_by("-changed_at", "-id")[:limit]:
         title = f"{stage_labels.get(s.from_stage, '—') if s.from_stage else '—'} → {stage_labels.get(s.to_stage, s.to_stage)}"

@@ -10,8 +10,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Role, Team, User
+from rapport.audit.models import Action
+from rapport.audit.services import REDACTED, record as audit, record_changes
 from rapport.catalog import selectors as catalog
-from rapport.catalog.models import InformationItem, ItemType
+from rapport.catalog.models import InformationItem, ItemType, Sensitivity
 from rapport.cards.models import (
     Address,
     AddressKind,
@@ -44,6 +46,8 @@ from rapport.cards.values import (
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
+from rapport.privacy import crypto
+from rapport.privacy.legal import LegalBasisIn, clean_legal_basis
 from rapport.search import services as search
 
 
@@ -217,6 +221,7 @@ def create_organization(*, user: User, data: dict[str, Any]) -> Card:
     _save_contact_points(card, points, replace=False)
     StageChange.objects.create(card=card, from_stage="", to_stage=card.lifecycle_stage, changed_by=user, reason="created")
     search.index_card(card)
+    audit(action=Action.CREATE, record=card, actor=user, detail={"kind": card.kind, "owner": owner.pk, "team": team.pk if team else None})
     return card
 
 
@@ -260,6 +265,7 @@ def create_person(*, user: User, data: dict[str, Any]) -> Card:
             started_on=None,
         )
     search.index_card(card)
+    audit(action=Action.CREATE, record=card, actor=user, detail={"kind": card.kind, "owner": owner.pk, "team": team.pk if team else None})
     return card
 
 
@@ -292,6 +298,7 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
     locked = Card.objects.select_for_update().get(pk=card.pk)
     if expected_version is not None and locked.version != expected_version:
         raise Conflict("The card changed since you loaded it.")
+    before = _audited_fields(locked, with_points=any(k in data for k in ("phones", "emails", "addresses")))
     errors = Errors()
     merged = {
         "website": locked.website, "industry": locked.industry, "size_band": locked.size_band, "tier": locked.tier,
@@ -350,7 +357,28 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
         )
     search.index_card(locked)
     sync_card_copies(locked)
+    after = _audited_fields(locked, with_points="phones" in before)
+    record_changes(record=locked, actor=user, changes={k: (before[k], after[k]) for k in before})
     return locked
+
+
+_AUDITED_COLUMNS = (
+    "display_name", "given_name", "family_name", "local_name", "website", "industry", "size_band", "tier",
+    "lifecycle_stage", "external_id", "social", "owner_id", "team_id",
+)
+
+
+def _audited_fields(card: Card, *, with_points: bool) -> dict[str, Any]:
+    """The core fields whose changes the audit log records, as plain values."""
+    values: dict[str, Any] = {name: getattr(card, name) for name in _AUDITED_COLUMNS}
+    if with_points:
+        values["phones"] = [p.e164 for p in card.phones.all()]
+        values["emails"] = [e.address for e in card.emails.all()]
+        values["addresses"] = [
+            ", ".join(v for v in a if v)
+            for a in card.addresses.values_list("street", "city", "region", "postal_code", "country")
+        ]
+    return values
 
 
 @transaction.atomic
@@ -358,12 +386,15 @@ def archive_card(*, user: User, card: Card, archived: bool = True) -> Card:
     """Archives (or restores) a card: the everyday alternative to deleting."""
     if not scope_for(user).may_write_card(card):
         raise PermissionDenied("Your role may not change cards.")
+    was_archived = card.archived_at is not None
     Card.objects.filter(pk=card.pk).update(
         archived_at=timezone.now() if archived else None, version=F("version") + 1, updated_at=timezone.now()
     )
     card.refresh_from_db()
     search.reindex_scope(card)
     sync_card_copies(card)
+    if was_archived != archived:
+        audit(action=Action.ARCHIVE if archived else Action.RESTORE, record=card, actor=user)
     return card
 
 
@@ -386,10 +417,13 @@ def add_employment(*, user: User, person: Card, data: dict[str, Any]) -> Employm
         raise PermissionDenied("Your role may not change cards.")
     errors.raise_if_any()
     assert organization is not None
-    return Employment.objects.create(
+    employment = Employment.objects.create(
         person=person, organization=organization, title=title, level=level, function=function,
         started_on=started, ended_on=ended,
     )
+    audit(action=Action.CREATE, record=employment, actor=user,
+          detail={"person": person.pk, "organization": organization.pk, "title": title})
+    return employment
 
 
 @transaction.atomic
@@ -402,7 +436,10 @@ def share_card(*, user: User, card: Card, with_user: User | None = None, with_te
         raise ValidationError.single("__all__", "Share with exactly one user or one team.")
     if with_user is not None and (not with_user.is_active or with_user.pk == card.owner_id):
         raise ValidationError.single("user", "Share with an active colleague other than the owner.")
-    share, _ = Share.objects.get_or_create(card=card, user=with_user, team=with_team, defaults={"created_by": user})
+    share, created = Share.objects.get_or_create(card=card, user=with_user, team=with_team, defaults={"created_by": user})
+    if created:
+        audit(action=Action.PERMISSION, record=card, actor=user, field="shares",
+              new={"user": with_user.pk if with_user else None, "team": with_team.pk if with_team else None})
     return share
 
 
@@ -411,9 +448,12 @@ def unshare_card(*, user: User, card: Card, share_id: int) -> None:
     """Stops sharing a card with one user or team. The same people who may share may unshare."""
     if not scope_for(user).may_see_confidential_on(card):
         raise PermissionDenied("Only the owner, their managers and admins may change the sharing of a card.")
-    deleted, _ = Share.objects.filter(pk=share_id, card=card).delete()
-    if not deleted:
+    share = Share.objects.filter(pk=share_id, card=card).first()
+    if share is None:
         raise NotFound("share")
+    old = {"user": share.user_id, "team": share.team_id}
+    share.delete()
+    audit(action=Action.PERMISSION, record=card, actor=user, field="shares", old=old)
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -511,8 +551,14 @@ def add_fact(
     confidence: Any = None,
     note: Any = "",
     verified: bool = False,
+    legal_basis: Any = None,
 ) -> Fact:
-    """Records a fact about a card with its provenance and refreshes the card's current profile."""
+    """Records a fact about a card with its provenance and refreshes the card's current profile.
+
+    A special-category item needs ``legal_basis`` ({basis, obtained_at, wording}); its value
+    and note are sealed (encrypted) before they reach the database, and the value index holds
+    a keyed hash so lists can still filter on it.
+    """
     errors = Errors()
     item = catalog.items().get(item_key) if isinstance(item_key, str) else None
     if item is None:
@@ -541,15 +587,25 @@ def add_fact(
     else:
         conf = int(round(confidence * 100 if isinstance(confidence, float) and confidence <= 1 else confidence))
     note_text = errors.run(clean_text, "note", note, max_length=2000) or ""
+    special = item is not None and item.sensitivity == Sensitivity.SPECIAL
+    basis: LegalBasisIn | None = None
+    if special:
+        basis = errors.run(clean_legal_basis, legal_basis)
+    elif legal_basis not in (None, {}, ""):
+        errors.add("legal_basis", "Only special-category items take a legal basis.")
     if not scope_for(user).may_write_card(card):
         raise PermissionDenied("Your role may not change cards.")
     errors.raise_if_any()
     assert item is not None and source is not None and parsed is not None
+    stored_value, value_text = parsed[0], parsed[1][:500]
+    if special:
+        stored_value, value_text = crypto.seal(stored_value), crypto.blind_index(item.key, value_text)
+        note_text = crypto.seal_text(note_text)
     fact = Fact.objects.create(
         card=card,
         item=item,
-        value=parsed[0],
-        value_text=parsed[1][:500],
+        value=stored_value,
+        value_text=value_text,
         source=source,
         recorded_by=user,
         observed_at=when,
@@ -560,6 +616,12 @@ def add_fact(
         note=note_text,
     )
     refresh_current_value(card, item)
+    if basis is not None:
+        from rapport.privacy.services import record_special_basis
+
+        record_special_basis(user=user, card=card, item_key=item.key, basis=basis, fact=fact)
+    audit(action=Action.CREATE, record=fact, actor=user, field=item.key,
+          new=REDACTED if special else parsed[0], detail={"card": card.pk, "source": source.key})
     return fact
 
 
@@ -572,7 +634,10 @@ def verify_fact(*, user: User, fact: Fact) -> Fact:
     if not scope_for(user).may_write_card(card):
         raise PermissionDenied("Your role may not change cards.")
     Fact.objects.filter(pk=fact.pk).update(verified=True, verified_by=user, verified_at=timezone.now())
+    was_verified = fact.verified
     fact.refresh_from_db()
     refresh_current_value(card, item)
+    audit(action=Action.UPDATE, record=fact, actor=user, field="verified", old=was_verified, new=True,
+          detail={"card": card.pk})
     return fact
 

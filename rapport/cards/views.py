@@ -37,6 +37,7 @@ from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.extensions import card_panels
 from rapport.core.http import AuthedHttpRequest
+from rapport.privacy.forms import LEGAL_BASIS_ERROR_FIELDS, legal_basis_from
 from rapport.core.web import fragment_or_page, is_htmx, web_view
 from rapport.core.visibility import scope_for
 
@@ -212,9 +213,10 @@ def card_add_fact(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
                 confidence=form.confidence_value(),
                 note=form.cleaned_data["note"],
                 verified=form.cleaned_data["verified"],
+                legal_basis=legal_basis_from(form) if form.takes_legal_basis else None,
             )
         except ValidationError as exc:
-            add_service_errors(form, exc.errors)
+            add_service_errors(form, exc.errors, aliases=LEGAL_BASIS_ERROR_FIELDS)
     if form.errors:
         if is_htmx(request):
             return render(request, "cards/_fact_form.html", {"card": card, "fact_form": form, "can_write": True}, status=422)

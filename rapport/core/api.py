@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
+from rapport.accounts.throttle import ApiRateThrottle
 from rapport.core import errors
 
 
@@ -15,14 +16,18 @@ class BearerToken(HttpBearer):
     """``Authorization: Bearer rp_…`` with a token from ``rapport token create``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from rapport.accounts.services import user_for_token
+        from rapport.accounts.services import token_for
 
         if not token or len(token) > 200:
             return None
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_for(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.token_scope = found.scope  # type: ignore[attr-defined]
+        if found.scope == "read" and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise errors.PermissionDenied("This token may only read.")
+        return found.user
 
 
 class Session(APIKeyCookie):
@@ -42,8 +47,16 @@ api = NinjaAPI(
     version="1",
     description="Customer cards, facts with provenance, activities and search. Lists answer {items, count}.",
     auth=[BearerToken(), Session()],
+    throttle=[ApiRateThrottle()],
     urls_namespace="api",
 )
+
+
+def require_admin_scope(request: HttpRequest) -> None:
+    """Administration endpoints: a token must carry the admin scope (the session needs none)."""
+    scope = getattr(request, "token_scope", None)
+    if scope is not None and scope != "admin":
+        raise errors.PermissionDenied("This token lacks the admin scope.")
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
@@ -65,6 +78,11 @@ def on_not_found(request: HttpRequest, exc: errors.NotFound) -> HttpResponse:
 
 @api.exception_handler(errors.PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: errors.PermissionDenied) -> HttpResponse:
+    from rapport.audit.services import record
+
+    user = getattr(request, "user", None)
+    record(action="denied", actor=user if user is not None and user.is_authenticated else None,
+           detail={"path": request.path[:200], "method": request.method, "reason": str(exc)[:200]})
     return _error(request, 403, {"detail": str(exc) or "Forbidden."})
 
 
@@ -73,8 +91,15 @@ def on_conflict(request: HttpRequest, exc: errors.Conflict) -> HttpResponse:
     return _error(request, 412, {"detail": str(exc)})
 
 
+@api.exception_handler(errors.PreconditionRequired)
+def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequired) -> HttpResponse:
+    return _error(request, 428, {"detail": str(exc)})
+
+
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
+    from rapport.audit.api import router as audit_router
+    from rapport.privacy.api import router as privacy_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
     from rapport.dedup.api import router as dedup_router
@@ -82,14 +107,17 @@ def _register_routers() -> None:
     from rapport.relationships.api import router as relationships_router
     from rapport.search.api import router as search_router
 
-    # Before the cards router, whose "/{kind}/{card_id}" would otherwise answer "/dedup/…" and "/quality/…".
-    api.add_router("/dedup", dedup_router)
-    api.add_router("/quality", quality_router)
-    api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/search", search_router)
+    api.add_router("/audit", audit_router)
+    api.add_router("/privacy", privacy_router)
+    api.add_router("/dedup", dedup_router)
+    api.add_router("/quality", quality_router)
     api.add_router("/", relationships_router)
+    # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
+    # (Django tries URL patterns in order; ninja checks the path types only afterwards).
+    api.add_router("/", cards_router)
 
 
 _register_routers()

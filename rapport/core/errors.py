@@ -35,3 +35,7 @@ class ValidationError(DomainError):
 
 class Conflict(DomainError):
     """The record changed since the user read it."""
+
+
+class PreconditionRequired(DomainError):
+    """An update that must say which version it is based on (If-Match) did not."""

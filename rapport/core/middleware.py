@@ -27,4 +27,7 @@ class SecurityHeadersMiddleware:
         policy = ADMIN_POLICY if request.path.startswith("/admin/") else STRICT_POLICY
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        if request.path.startswith("/api/"):
+            # Every API answer may carry personal data: never kept by a browser or a proxy.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -52,6 +52,9 @@ def web_view(view: Callable[Concatenate[AuthedHttpRequest, P], HttpResponse]) ->
         except NotFound as exc:
             raise Http404(str(exc)) from None
         except PermissionDenied as exc:
+            from rapport.audit.services import record
+
+            record(action="denied", actor=request.user, detail={"path": request.path[:200], "method": request.method, "reason": str(exc)[:200]})
             raise HttpForbidden(str(exc)) from None
         # Pages and fragments carry customer data: no copy in shared or browser caches.
         response.setdefault("Cache-Control", "no-store")

@@ -29,7 +29,8 @@ def test_a_patch_replaces_phones_and_records_a_stage_change(users: dict[str, Any
     person = make_person(phones=["+34 612 345 678"])
     ana = client(users["rep_ana"])
     response = ana.patch(
-        f"/api/v1/people/{person.id}", {"phones": ["+40 721 234 567"], "lifecycle_stage": "prospect"}, content_type="application/json"
+        f"/api/v1/people/{person.id}", {"phones": ["+40 721 234 567"], "lifecycle_stage": "prospect"}, content_type="application/json",
+        HTTP_IF_MATCH=f'"{person.version}"',
     )
     assert response.status_code == 200, response.content
     assert [p["e164"] for p in response.json()["phones"]] == ["+40721234567"]
@@ -40,7 +41,7 @@ def test_a_patch_replaces_phones_and_records_a_stage_change(users: dict[str, Any
 def test_a_bad_patch_names_the_field_and_leaves_the_card_as_it_was(users: dict[str, Any], make_org: Any) -> None:
     org = make_org(name="Keep", phones=["+34 912 345 678"])
     ana = client(users["rep_ana"])
-    response = ana.patch(f"/api/v1/organizations/{org.id}", {"name": "New", "phones": ["nope"]}, content_type="application/json")
+    response = ana.patch(f"/api/v1/organizations/{org.id}", {"name": "New", "phones": ["nope"]}, content_type="application/json", HTTP_IF_MATCH=f'"{org.version}"')
     assert response.status_code == 422
     assert "phones[0]" in response.json()["errors"]
     card = ana.get(f"/api/v1/organizations/{org.id}").json()
@@ -50,7 +51,8 @@ def test_a_bad_patch_names_the_field_and_leaves_the_card_as_it_was(users: dict[s
 def test_a_rep_cannot_hand_a_card_to_another_user(users: dict[str, Any], make_org: Any) -> None:
     org = make_org()
     response = client(users["rep_ana"]).patch(
-        f"/api/v1/organizations/{org.id}", {"owner": users["rep_ben"].id}, content_type="application/json"
+        f"/api/v1/organizations/{org.id}", {"owner": users["rep_ben"].id}, content_type="application/json",
+        HTTP_IF_MATCH=f'"{org.version}"',
     )
     assert response.status_code == 422
     assert "owner" in response.json()["errors"]
@@ -59,7 +61,8 @@ def test_a_rep_cannot_hand_a_card_to_another_user(users: dict[str, Any], make_or
 def test_a_manager_can_reassign_a_card_within_the_team(users: dict[str, Any], make_org: Any) -> None:
     org = make_org()
     response = client(users["manager_mei"]).patch(
-        f"/api/v1/organizations/{org.id}", {"owner": users["rep_ben"].id}, content_type="application/json"
+        f"/api/v1/organizations/{org.id}", {"owner": users["rep_ben"].id}, content_type="application/json",
+        HTTP_IF_MATCH=f'"{org.version}"',
     )
     assert response.status_code == 200, response.content
     assert response.json()["owner"]["name"] == "rep_ben"

@@ -103,7 +103,8 @@ def test_special_items_need_the_sensitive_data_clearance(users: dict[str, Any], 
     ana = users["rep_ana"]
     ana.can_see_special = True
     ana.save()
-    services.add_fact(user=ana, card=person, item_key=key, value="x", source_key="customer_stated")
+    consent = {"basis": "explicit_consent", "obtained_at": "2024-01-01", "wording": "I agree that Rapport keeps this."}
+    services.add_fact(user=ana, card=person, item_key=key, value="x", source_key="customer_stated", legal_basis=consent)
     person.refresh_from_db()
     assert key in {v.item.key for v in selectors.profile_of(ana, person)}
     assert key not in {v.item.key for v in selectors.profile_of(users["admin"], person)}

@@ -1,0 +1,57 @@
+"""Django's SQLite backend with writers queued inside the process.
+
+SQLite lets one writer at a time in; the others retry in its busy handler, which is not a
+queue: under many concurrent writers (a threaded server) one of them can keep losing the race
+until its busy timeout expires with "database is locked". Here a transaction first waits its
+turn on a process-wide lock, so threads of one process take the database in order and the busy
+timeout is left to arbitrate between processes only.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+from django.db.backends.sqlite3 import base
+
+# Longer than any sane transaction; past it the transaction proceeds and SQLite's own busy
+# timeout decides, so a stuck holder can slow writers down but never block them for good.
+WAIT_SECONDS = 60.0
+_writers = threading.Lock()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _holds_writer_turn = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        got = _writers.acquire(timeout=WAIT_SECONDS)
+        self._holds_writer_turn = got
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # private, absent from the stubs
+        except BaseException:
+            self._release_writer_turn()
+            raise
+
+    def _release_writer_turn(self) -> None:
+        if self._holds_writer_turn:
+            self._holds_writer_turn = False
+            _writers.release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._release_writer_turn()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._release_writer_turn()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._release_writer_turn()
+
