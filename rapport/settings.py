@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rapport.cards",
     "rapport.activities",
     "rapport.search",
+    "rapport.imports",
 ]
 
 MIDDLEWARE = [

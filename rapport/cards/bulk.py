@@ -72,6 +72,7 @@ _PHONE_KINDS = frozenset(PhoneKind.values)
 _CACHE_LIMIT = 200_000  # entries per memo table; a load of random values must not grow without bound
 
 ErrorHandler = Callable[[int, ValidationError], None]
+CreatedHandler = Callable[[list[tuple[int, int]]], None]  # [(row index, new card id)], inside the batch's transaction
 
 FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note", "verified"}
 _QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at"}
@@ -602,8 +603,8 @@ _FACT_COLUMNS = [
 ]
 
 
-def _write(loader: _Loader, rows: list[_RowIn]) -> None:
-    """Inserts one validated batch; the caller holds the transaction."""
+def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
+    """Inserts one validated batch and returns the new card ids; the caller holds the transaction."""
     adapt_dt = connection.ops.adapt_datetimefield_value
     user_id = loader.user.id
     by = str(user_id)
@@ -672,6 +673,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
     _insert(CurrentValue, ["card_id", "item_id", "fact_id", "value_text"], currents)
     _insert(Term, ["term", "card_id", "weight"], terms)
     _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
+    return card_ids
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
@@ -688,7 +690,12 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
 
 
 def bulk_create_cards(
-    *, user: User, rows: Iterable[dict[str, Any]], batch_size: int = 5000, on_error: ErrorHandler | None = None
+    *,
+    user: User,
+    rows: Iterable[dict[str, Any]],
+    batch_size: int = 5000,
+    on_error: ErrorHandler | None = None,
+    on_created: CreatedHandler | None = None,
 ) -> int:
     """Creates many organisation and person cards; returns how many were created.
 
@@ -701,7 +708,8 @@ def bulk_create_cards(
     entries. Without ``on_error`` the first bad row raises ``BulkError`` (keys
     ``rows[i].field``; ``created`` counts the rows of earlier batches, which stay saved; wrap
     the call in ``transaction.atomic()`` for all-or-nothing). With ``on_error`` bad rows are
-    reported to it and skipped, and the rest is loaded.
+    reported to it and skipped, and the rest is loaded. ``on_created`` receives the ids of each
+    batch's new cards inside that batch's transaction, so what it records commits with them.
     """
     scope = scope_for(user)
     if not scope.may_write_card(Card(owner=user)):
@@ -711,13 +719,16 @@ def bulk_create_cards(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(user, rows, max(1, batch_size), on_error)
+        return _load(user, rows, max(1, batch_size), on_error, on_created)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error: ErrorHandler | None) -> int:
+def _load(
+    user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error: ErrorHandler | None,
+    on_created: CreatedHandler | None,
+) -> int:
     loader = _Loader(user)
     created = 0
     for start, chunk in _batches(rows, batch_size):
@@ -743,7 +754,9 @@ def _load(user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error:
         if not prepared:
             continue
         with transaction.atomic():
-            _write(loader, prepared)
+            card_ids = _write(loader, prepared)
+            if on_created is not None:
+                on_created([(r.index, card_id) for r, card_id in zip(prepared, card_ids)])
         created += len(prepared)
     if created >= ANALYZE_AFTER:
         _refresh_statistics()
