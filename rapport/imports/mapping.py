@@ -331,10 +331,21 @@ class RowBuilder:
                     self.type_column[column] = candidate
                     break
         self._choice_keys: dict[str, dict[str, str]] = {}
+        # Errors on a core field name the column it comes from, even when that cell was empty.
+        self.core_origins: dict[str, str] = {}
+        for column, target in self.columns:
+            if target in CORE_TARGETS:
+                self.core_origins.setdefault(target, column)
+        fallback = {"name": ("full_name", "organization", "local_name"), "given_name": ("full_name", "local_name", "family_name"),
+                    "family_name": ("full_name",), "local_name": ("full_name",)}
+        for target, others in fallback.items():
+            for other in others:
+                if target not in self.core_origins and other in self.core_origins:
+                    self.core_origins[target] = self.core_origins[other]
 
     def build(self, number: int, cells: dict[str, str]) -> BuiltRow:
         data: dict[str, Any] = {"kind": self.kind}
-        row = BuiltRow(number=number, data=data)
+        row = BuiltRow(number=number, data=data, origins=dict(self.core_origins))
         phones: list[dict[str, str]] = []
         emails: list[str] = []
         addresses: dict[str, dict[str, str]] = {}
@@ -387,9 +398,12 @@ class RowBuilder:
         self._names(row, names)
         if self.kind == Kind.PERSON and not any(data.get(k) for k in ("given_name", "family_name", "local_name")):
             # A contact known only by an address or a number (phone books have many): shown by it.
-            if emails or phones:
-                data["given_name"] = emails[0] if emails else phones[0]["number"]
-                row.origins["given_name"] = row.origins["emails[0]" if emails else "phones[0]"]
+            if emails and _PLAUSIBLE_EMAIL.match(emails[0]):
+                data["given_name"] = emails[0]
+                row.origins["given_name"] = row.origins["emails[0]"]
+            elif phones and len(re.sub(r"\D", "", phones[0]["number"])) >= 6:
+                data["given_name"] = phones[0]["number"]
+                row.origins["given_name"] = row.origins["phones[0]"]
         if birth:
             self._birth(row, facts, birth)
         if phones:
@@ -500,6 +514,7 @@ def _is_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
+_PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FORMULA = re.compile(r"^[=@]|^[+\-].*(?:[|!]|[A-Za-z_]\s*\()")
 
 

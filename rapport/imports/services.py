@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from rapport.accounts.models import Role, User
@@ -410,7 +411,7 @@ class _Runner:
             if e164:
                 row.keys.append("p:" + e164)
         for email in data.get("emails", []):
-            row.keys.append("e:" + email.strip().casefold())
+            row.keys.append("e:" + email.strip().lower())
 
     def _e164(self, raw: str, region: str | None) -> str | None:
         key = (raw, region or "")
@@ -615,16 +616,13 @@ def find_existing(user: User, kind: str, keys: set[str]) -> dict[str, int]:
         ):
             result["p:" + e164] = card_id
     for chunk in _chunks(emails):
-        # Stored addresses keep the local part as typed: look up both spellings through the index.
-        variants = set(chunk)
-        for chunk_email in chunk:
-            local, _, domain = chunk_email.partition("@")
-            variants.add(f"{local}@{domain}")
+        # The local part is stored as typed: compare case-insensitively.
         for address, card_id in (
-            Email.objects.filter(visible, address__in=list(variants), card__kind=kind, card__archived_at__isnull=True)
-            .order_by("-card_id").values_list("address", "card_id")
+            Email.objects.annotate(folded=Lower("address"))
+            .filter(visible, folded__in=chunk, card__kind=kind, card__archived_at__isnull=True)
+            .order_by("-card_id").values_list("folded", "card_id")
         ):
-            result["e:" + address.casefold()] = card_id
+            result["e:" + address] = card_id
     return result
 
 
