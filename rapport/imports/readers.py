@@ -160,7 +160,10 @@ def _delimiter(lines: list[str]) -> str:
     best, best_score = ",", -1.0
     sample = "\n".join(lines[:20])
     for candidate in (",", ";", "\t", "|"):
-        counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate)]
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate)]
+        except csv.Error:  # a cell beyond the field limit: the rows will report it one by one
+            continue
         if not counts or counts[0] < 2:
             continue
         consistent = sum(1 for c in counts if c == counts[0]) / len(counts)
@@ -263,6 +266,30 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _workbook_problem(exc: BaseException) -> str:
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return "The workbook declares XML entities (the shape of an XML bomb): refused."
+        cause = cause.__cause__ or cause.__context__
+    return f"The workbook cannot be read ({type(exc).__name__})."
+
+
+def _guarded(cells: Iterator[Any]) -> Iterator[Any]:
+    """The sheet's rows; read-only mode parses lazily, so a damaged or hostile sheet (an XML
+    bomb that defusedxml refuses) fails here, mid-way, as a clear FileRejected."""
+    while True:
+        try:
+            row = next(cells)
+        except StopIteration:
+            return
+        except Exception as exc:  # defusedxml's EntitiesForbidden, ParseError, zip errors…
+            raise FileRejected(_workbook_problem(exc) + " The rows before the problem were read.") from None
+        yield row
+
+
 def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     check_xlsx(path)
     import openpyxl
@@ -276,7 +303,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
         cells = sheet.iter_rows()
         header_cells = next(cells, None)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise FileRejected(f"The workbook cannot be read: {type(exc).__name__}.") from None
+        raise FileRejected(_workbook_problem(exc)) from None
     if header_cells is None:
         workbook.close()
         raise FileRejected("The first sheet is empty.")
@@ -288,7 +315,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     def rows() -> Iterator[SourceRow]:
         number = 0
         try:
-            for row_cells in cells:
+            for row_cells in _guarded(cells):
                 values: Row = {}
                 problems: list[CellProblem] = []
                 for header, cell in zip(headers, row_cells):
