@@ -31,7 +31,7 @@ from rapport.core.text import fold
 from rapport.imports.readers import CellProblem
 
 CORE_TARGETS = [
-    "name", "full_name", "given_name", "middle_name", "family_name", "local_name", "external_id", "website",
+    "rapport_id", "name", "full_name", "given_name", "middle_name", "family_name", "local_name", "external_id", "website",
     "industry", "tier", "lifecycle_stage", "size_band", "organization", "title", "birth_year", "birth_month", "birth_day",
 ]
 ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
@@ -110,7 +110,7 @@ def target_choices(kind: str) -> list[tuple[str, str]]:
     from django.utils.translation import gettext as _
 
     labels = {
-        "name": _("Name (organisation)"), "full_name": _("Full name"), "given_name": _("Given name"),
+        "rapport_id": _("Rapport card id"), "name": _("Name (organisation)"), "full_name": _("Full name"), "given_name": _("Given name"),
         "middle_name": _("Middle name"), "family_name": _("Family name"), "local_name": _("Name in local script"),
         "external_id": _("External id"), "website": _("Website"), "industry": _("Industry"), "tier": _("Tier"),
         "lifecycle_stage": _("Stage"), "size_band": _("Size"), "organization": _("Organisation (employer)"),
@@ -146,6 +146,9 @@ def suggest(headers: list[str], kind: str) -> dict[str, str]:
         target = _google(header) or _BY_HEADER.get(key) or by_label.get(key) or ""
         if header.startswith("item:") and header[5:] in items:
             target = header  # the item columns of our own exports
+        if key == "id":
+            # Our exports carry the card id next to external_id; elsewhere an "id" is the source system's.
+            target = "rapport_id" if "external id" in normalised else "external_id"
         if target.startswith("item:") and target[5:] in items and items[target[5:]].applies_to not in ("any", kind):
             target = ""
         if kind == Kind.ORGANIZATION:
@@ -424,6 +427,8 @@ class RowBuilder:
 
     def _names(self, row: BuiltRow, names: dict[str, str]) -> None:
         data = row.data
+        if names.get("rapport_id", "").isdigit():
+            data["_rapport_id"] = int(names["rapport_id"])
         for core in ("external_id", "website", "industry", "tier", "lifecycle_stage", "size_band"):
             if core in names:
                 value = names[core]

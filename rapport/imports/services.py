@@ -402,6 +402,9 @@ class _Runner:
 
     def _keys(self, row: BuiltRow) -> None:
         data = row.data
+        own_id = data.pop("_rapport_id", None)
+        if own_id is not None and own_id < 2**62:
+            row.keys.append(f"i:{own_id}")
         external = str(data.get("external_id") or "").strip()
         if external:
             row.keys.append("x:" + external)
@@ -438,8 +441,10 @@ class _Runner:
         for row in rows:
             if self.job.region and "region" not in row.data:
                 row.data["region"] = self.job.region
-            external = next((k for k in row.keys if k.startswith("x:")), None)
-            card_id = found.get(external) if external else None
+            # The card's own id (a re-imported export) or its external id: this row updates it.
+            identity = [k for k in row.keys if k.startswith(("i:", "x:"))]
+            card_id = next((found[k] for k in identity if k in found), None)
+            external = next((k for k in identity if k.startswith("x:")), None)
             if card_id is not None:
                 existing.append((row, card_id, Action.UPDATED))
                 continue
@@ -593,17 +598,21 @@ def _strip(row: BuiltRow, keys: list[str]) -> bool:
 
 
 def find_existing(user: User, kind: str, keys: set[str]) -> dict[str, int]:
-    """Cards the user can see that carry one of the duplicate keys (``x:`` external id,
+    """Cards the user can see that carry one of the duplicate keys (``i:`` card id, ``x:`` external id,
     ``p:`` E.164 phone, ``e:`` e-mail), as key -> card id (the oldest card wins).
 
     The one place the duplicate rule of imports lives; the duplicate engine will replace it.
     """
     result: dict[str, int] = {}
     scope = scope_for(user)
+    own_ids = [int(k[2:]) for k in keys if k.startswith("i:")]
     externals = [k[2:] for k in keys if k.startswith("x:")]
     phones = [k[2:] for k in keys if k.startswith("p:")]
     emails = [k[2:] for k in keys if k.startswith("e:")]
     visible = scope.card_q("card__")
+    for id_chunk in _chunks(own_ids):
+        for card_id in visible_to(user).filter(kind=kind, pk__in=id_chunk).values_list("id", flat=True):
+            result[f"i:{card_id}"] = card_id
     for chunk in _chunks(externals):
         for external, card_id in (
             visible_to(user).filter(kind=kind, external_id__in=chunk).order_by("-id").values_list("external_id", "id")
@@ -626,7 +635,7 @@ def find_existing(user: User, kind: str, keys: set[str]) -> dict[str, int]:
     return result
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
