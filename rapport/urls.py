@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("rapport.cards.urls")),
     path("", include("rapport.activities.urls")),
     path("", include("rapport.search.urls")),
+    path("", include("rapport.imports.urls")),
 ]

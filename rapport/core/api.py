@@ -77,8 +77,11 @@ def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
+    from rapport.imports.api import router as imports_router
     from rapport.search.api import router as search_router
 
+    # Before the cards router: its "/{kind}/{card_id}" would otherwise claim "/imports/5".
+    api.add_router("/", imports_router)
     api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)

@@ -162,6 +162,34 @@ def create_job(
     return job
 
 
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+def receive_upload(*, user: User, name: str, chunks: Iterator[bytes], kind: Any = None, mapping: Any = None,
+                   on_duplicate: Any = OnDuplicate.SKIP, region: Any = "", strict: bool = False) -> ImportJob:
+    """Stores an uploaded file (refusing it past the size limit, with nothing kept) and
+    records its job, ready for the mapping step."""
+    _may_import(user)
+    limit = int(getattr(settings, "RAPPORT_IMPORT_MAX_BYTES", MAX_UPLOAD_BYTES))
+    folder = import_folder()
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=Path(name).suffix.lower()[:10], delete=False)
+    path = Path(handle.name)
+    size = 0
+    try:
+        with handle:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationError.single("file", f"The file is larger than {limit // (1024 * 1024)} MB; split it or use `rapport import`.")
+                handle.write(chunk)
+        return create_job(user=user, path=path, file_name=name, kind=kind, mapping=mapping, on_duplicate=on_duplicate,
+                          region=region, strict=strict, keep_file=True)
+    finally:
+        path.unlink(missing_ok=True)  # moved into place when the job was created
+
+
 def import_folder() -> Path:
     folder = Path(getattr(settings, "RAPPORT_IMPORT_DIR", "") or settings.HOME / "imports")
     folder.mkdir(parents=True, exist_ok=True)
@@ -357,6 +385,7 @@ class _Runner:
             if entry.number == number:
                 if problem:
                     entry.problems.append(problem)
+                if action == "error":
                     entry.action = "error"
                 if name and not entry.name:
                     entry.name = name
@@ -893,6 +922,14 @@ def error_file_text(job: ImportJob) -> str:
 
 
 # --- background runs (web wizard, API) ------------------------------------------------------------
+
+
+def start(*, user: User, job: ImportJob) -> None:
+    """Runs a job that is waiting for its run, in the background (see ``launch``)."""
+    _may_import(user)
+    if job.status != Status.UPLOADED:
+        raise Conflict("This import has already run; import the file again to resume it.")
+    launch(job)
 
 
 def launch(job: ImportJob) -> None:
