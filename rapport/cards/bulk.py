@@ -75,7 +75,7 @@ ErrorHandler = Callable[[int, ValidationError], None]
 CreatedHandler = Callable[[list[tuple[int, int]]], None]  # [(row index, new card id)], inside the batch's transaction
 
 FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note", "verified"}
-_QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at"}
+_QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note"}
 
 
 class BulkError(ValidationError):
@@ -381,7 +381,7 @@ class _Loader:
         return _FactIn(item, parsed[0], json.dumps(parsed[0]), parsed[1][:500], source, when, conf, verified, note)
 
     def _quick_fact(self, kind: str, owner_id: int, team_id: int | None, raw: Any) -> _FactIn | None:
-        """The everyday fact (known item and source, valid value, whole-number confidence, no note)
+        """The everyday fact (known item and source, valid value, whole-number confidence, plain note)
         without error bookkeeping; None sends the fact through the full checks above."""
         if type(raw) is not dict or not raw.keys() <= _QUICK_FACT_FIELDS:
             return None
@@ -413,7 +413,10 @@ class _Loader:
             conf = confidence
         else:
             return None
-        return _FactIn(item, parsed[0], parsed[2], parsed[1][:500], source, when, conf, False, "")
+        note = _plain_text(raw.get("note"), 2000)  # a provenance note, as clean_text would keep it
+        if note is None:
+            return None
+        return _FactIn(item, parsed[0], parsed[2], parsed[1][:500], source, when, conf, False, note)
 
     def _parse_value(self, item: InformationItem, raw: Any) -> tuple[Any, str, str] | None:
         """``parse_item_value`` (plus the value's JSON), remembered per item and raw value:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import phonenumbers
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models.functions import Lower
@@ -446,11 +447,14 @@ class _Runner:
             row.keys.append("e:" + email.strip().lower())
 
     def _e164(self, raw: str, region: str | None) -> str | None:
+        """The number in E.164 for the duplicate check. Parsed but not validated: the cards
+        service validates it (and names the problem) when the row is written."""
         key = (raw, region or "")
         if key not in self._phones:
             try:
-                self._phones[key] = parse_phone("phone", raw, region)[0]
-            except ValidationError:
+                number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
+                self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            except phonenumbers.NumberParseException:
                 self._phones[key] = None
             if len(self._phones) > 200_000:
                 self._phones.clear()
@@ -482,8 +486,9 @@ class _Runner:
                 self._combined[row.number] = pending[external].number
                 self.job.updated_count += 1
                 continue
-            match = None if external else next((found[k] for k in row.keys if k in found), None)
-            twin = None if external else next((pending[k] for k in row.keys if k in pending), None)
+            contact = [k for k in row.keys if k.startswith(("p:", "e:"))]
+            match = next((found[k] for k in contact if k in found), None)
+            twin = next((pending[k] for k in contact if k in pending), None)
             if (match is not None or twin is not None) and self.job.on_duplicate != OnDuplicate.CREATE:
                 if self.job.on_duplicate == OnDuplicate.SKIP:
                     self.job.skipped_count += 1
@@ -993,10 +998,7 @@ def export_cards(
             vcard.card(
                 kind=card.kind, uid=core["external_id"] or f"rapport-card-{card.id}", full_name=core["name"],
                 given=core["given_name"], family=core["family_name"], organization=core["organization"],
-                title=core["title"], phones=[(p.e164, p.kind) for p in card.phones.all()],
-                emails=[(e.address, e.kind) for e in card.emails.all()],
-                addresses=[{"kind": a.kind, "street": a.street, "city": a.city, "region": a.region,
-                            "postal_code": a.postal_code, "country": a.country} for a in card.addresses.all()],
+                title=core["title"], phones=exported.phones, emails=exported.emails, addresses=exported.addresses,
                 website=core["website"], birthday=str(exported.raw.get("birth_date") or ""),
                 nickname=str(exported.raw.get("nickname") or ""), note="",
             )
