@@ -304,6 +304,11 @@ def parse_loose_date(text: str, *, month_first: bool = False) -> str | None:
     value = text.strip()
     if "T" in value and value[:4].isdigit():
         value = value.split("T")[0]
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS_MDY if month_first else _DATE_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt).date().isoformat()

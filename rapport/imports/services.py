@@ -45,6 +45,7 @@ from rapport.search import services as search
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000
+_INTERNATIONAL = re.compile(r"[\s().\-/]")
 IMPORT_SOURCE = "import"
 KINDS = {"organizations": Kind.ORGANIZATION, "organization": Kind.ORGANIZATION, "people": Kind.PERSON, "person": Kind.PERSON}
 Progress = Callable[[ImportJob], None]
@@ -451,6 +452,10 @@ class _Runner:
         service validates it (and names the problem) when the row is written."""
         key = (raw, region or "")
         if key not in self._phones:
+            compact = _INTERNATIONAL.sub("", raw)
+            if compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) <= 16:
+                # Written internationally: its E.164 form is its digits (the service validates them).
+                return compact
             try:
                 number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
                 self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -508,7 +513,8 @@ class _Runner:
     def _employers(self, rows: list[BuiltRow]) -> None:
         """A person's company column links them to that organisation when the user can see one
         of that exact name; otherwise the name is kept as the ``employer`` fact."""
-        wanted = {fold(r.organization_name)[:300] for r in rows if r.organization_name} - set(self._orgs)
+        folded = {name: fold(name)[:300] for name in {r.organization_name for r in rows if r.organization_name}}
+        wanted = set(folded.values()) - set(self._orgs)
         if wanted:
             for sort_name, card_id in (
                 visible_to(self.user).filter(kind=Kind.ORGANIZATION, archived_at__isnull=True, sort_name__in=wanted)
@@ -524,7 +530,7 @@ class _Runner:
             title = row.data.pop("_title", "")
             if not row.organization_name:
                 continue
-            org_id = self._orgs.get(fold(row.organization_name)[:300])
+            org_id = self._orgs.get(folded[row.organization_name])
             column = row.origins.get("organization", "")
             if org_id is not None:
                 row.data["organization"] = org_id
