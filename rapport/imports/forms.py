@@ -33,7 +33,7 @@ class MappingForm(forms.Form):
         for index, header in enumerate(headers):
             field = forms.ChoiceField(label=header, choices=targets, required=False)
             field.widget.attrs["aria-describedby"] = f"sample_{index}"
-            field.sample = samples.get(header, "")  # type: ignore[attr-defined]
+            field.sample = samples.get(header, "")
             self.fields[f"col_{index}"] = field
 
     def column_fields(self) -> list[forms.BoundField]:
