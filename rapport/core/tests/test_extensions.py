@@ -17,6 +17,9 @@ from rapport.core.extensions import CardPanel, NavEntry
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
     panels, nav = dict(extensions._panels), dict(extensions._nav)
+    # Start empty: the apps' own entries (registered at start-up) are not what these tests check.
+    extensions._panels.clear()
+    extensions._nav.clear()
     yield
     extensions._panels.clear()
     extensions._panels.update(panels)
