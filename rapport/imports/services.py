@@ -267,15 +267,17 @@ def run_import(
     progress: Progress | None = None,
     error_file: Path | None = None,
     preview_rows: int = 0,
+    claimed: bool = False,
 ) -> RunReport:
     """Runs a job to the end. A bad row never stops it; a file that cannot be read fails it.
 
     With ``dry_run`` everything happens inside one transaction that is rolled back: the
     counts and errors are exact and nothing is committed (the report and ``error_file`` are
-    read before the rollback).
+    read before the rollback). ``claimed``: ``start`` already marked the job running.
     """
     _may_import(job.user)
-    if job.status != Status.UPLOADED:
+    expected = Status.RUNNING if claimed else Status.UPLOADED
+    if job.status != expected:
         raise Conflict("This import has already run; import the file again to resume it.")
     if not dry_run:
         report = RunReport(job=job, dry_run=False)
@@ -938,22 +940,26 @@ def error_file_text(job: ImportJob) -> str:
 def start(*, user: User, job: ImportJob) -> None:
     """Runs a job that is waiting for its run, in the background (see ``launch``)."""
     _may_import(user)
-    if job.status != Status.UPLOADED:
+    # Claimed here, in the request: a second click cannot start it twice, and the page the
+    # user is sent to already shows it running.
+    claimed = ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(status=Status.RUNNING, started_at=timezone.now())
+    if not claimed:
         raise Conflict("This import has already run; import the file again to resume it.")
+    job.status = Status.RUNNING
     launch(job)
 
 
 def launch(job: ImportJob) -> None:
-    """Runs a job after the response: in a thread of the web process, or right away when
+    """Runs a claimed job after the response: in a thread of the web process, or right away when
     ``RAPPORT_IMPORTS_IN_BACKGROUND`` is off (tests, single-request deployments)."""
     if not getattr(settings, "RAPPORT_IMPORTS_IN_BACKGROUND", True):
-        run_import(job=job)
+        run_import(job=job, claimed=True)
         return
 
     def work() -> None:
         close_old_connections()
         try:
-            run_import(job=ImportJob.objects.get(pk=job.pk))
+            run_import(job=ImportJob.objects.get(pk=job.pk), claimed=True)
         except Exception:  # already logged and recorded on the job
             pass
         finally:
