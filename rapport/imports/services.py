@@ -281,7 +281,10 @@ def run_import(
         raise Conflict("This import has already run; import the file again to resume it.")
     if not dry_run:
         report = RunReport(job=job, dry_run=False)
-        _execute(job, limit, progress, report, preview_rows)
+        try:
+            _execute(job, limit, progress, report, preview_rows)
+        finally:
+            _discard_upload(job)
         if error_file is not None:
             write_error_file(job, error_file)
         return report
@@ -298,6 +301,14 @@ def run_import(
         pass
     job.refresh_from_db()
     return report
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """An uploaded file holds customer data: once its job has run it is deleted (a file given
+    on the command line is the user's own and stays)."""
+    path = Path(job.stored_path) if job.stored_path else None
+    if path is not None and path.parent.resolve() == import_folder().resolve():
+        path.unlink(missing_ok=True)
 
 
 def _execute(job: ImportJob, limit: int | None, progress: Progress | None, report: RunReport, preview_rows: int) -> None:

@@ -22,6 +22,7 @@ from rapport.core.web import fragment_or_page, web_view
 from rapport.imports import api, mapping, selectors, services
 from rapport.imports.forms import MappingForm, UploadForm
 from rapport.imports.models import Format, ImportJob, Status
+from rapport.imports.readers import FileRejected
 
 KIND_PATH = {Kind.ORGANIZATION: "organizations", Kind.PERSON: "people"}
 
@@ -67,7 +68,11 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     job = services.get_job(request.user, job_id)
     if job.status != Status.UPLOADED:
         return render(request, "imports/report.html", _report_context(job))
-    form = _mapping_form(job, request.POST or None)
+    try:
+        form = _mapping_form(job, request.POST or None)
+    except FileRejected as exc:
+        messages.error(request, str(exc))
+        return redirect("import-list")
     preview_rows: list[services.PreviewRow] | None = None
     preview_job: ImportJob | None = None
     if request.method == "POST" and form.is_valid():

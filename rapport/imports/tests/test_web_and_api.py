@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ def test_the_wizard_goes_from_upload_to_report(ana: Client) -> None:
     assert response.status_code == 302
     job.refresh_from_db()
     assert (job.status, job.created_count) == (Status.DONE, 2)
+    assert job.stored_path and not Path(job.stored_path).exists()  # the uploaded file is gone once imported
     report = ana.get(f"/imports/{job.pk}/").content.decode()
     assert "Download the error file" in report and "Revert this import" in report
     errors = ana.get(f"/imports/{job.pk}/errors.csv")
