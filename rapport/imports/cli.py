@@ -41,7 +41,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     user = _user(args.user)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    size = path.stat().st_size
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(),
         console=err, transient=False,
@@ -70,7 +69,6 @@ def cmd_import(args: argparse.Namespace) -> int:
             report = services.run_import(job=job, progress=progress, error_file=error_file)
             job = report.job
         bar.update(task, completed=job.rows_read, total=job.rows_read)
-    del size
     verb = "Would import" if args.dry_run else "Imported"
     out.print(
         f"{verb} {job.rows_read} rows of {path.name} as {job.kind} cards: {job.created_count} created, "

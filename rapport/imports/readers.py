@@ -338,21 +338,37 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
 # --- vCard --------------------------------------------------------------------------------------
 
 
+_MEDIA = re.compile(r"^(?:[\w-]+\.)?(PHOTO|LOGO|SOUND|KEY)[;:]", re.I)
+_PROPERTY_START = re.compile(r"^(?:[\w-]+\.)?[\w-]+[;:]")
+
+
 def vcard_chunks(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, str | None]]:
-    """Each ``BEGIN:VCARD … END:VCARD`` block as text, numbered from 1; a block that grows past
-    ``MAX_CARD_BYTES`` is reported as None (and skipped) rather than held in memory."""
+    """Each ``BEGIN:VCARD … END:VCARD`` block as text, numbered from 1.
+
+    Media properties (PHOTO, LOGO, SOUND, KEY) are dropped here, line by line, unread: a
+    contact with a large photo costs no memory and is never refused for it. A block that
+    still grows past ``MAX_CARD_BYTES`` is reported as None (and skipped) rather than held.
+    """
     text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline=None)
     number = 0
     lines: list[str] = []
     size = 0
-    inside = oversized = False
+    inside = oversized = in_media = False
     for line in text:
         stripped = line.strip()
         upper = stripped.upper()
         if upper.startswith("BEGIN:VCARD"):
-            inside, oversized, lines, size = True, False, [], 0
+            inside, oversized, in_media, lines, size = True, False, False, [], 0
         if not inside:
             continue
+        if _MEDIA.match(line):
+            in_media = True
+            continue
+        if in_media:
+            # Folded or bare base64 lines of the media value, until the next property.
+            if not _PROPERTY_START.match(line) or line[:1] in (" ", "\t"):
+                continue
+            in_media = False
         size += len(line)
         if size > MAX_CARD_BYTES:
             oversized = True

@@ -39,7 +39,7 @@ from rapport.imports import mapping as mapping_module
 from rapport.imports import readers
 from rapport.imports.mapping import BuiltRow, RowBuilder
 from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
-from rapport.imports.readers import CellProblem, FileRejected, SourceRow
+from rapport.imports.readers import FileRejected, SourceRow
 from rapport.search import services as search
 
 log = logging.getLogger(__name__)

@@ -171,3 +171,21 @@ def test_a_truncated_utf8_file_fails_clearly_and_keeps_what_was_read(run: Any) -
     # Whole batches before the problem were imported; the broken batch wrote nothing.
     assert Card.objects.count() == job.created_count
     assert Card.objects.count() % 2000 == 0 and 8000 <= Card.objects.count() < 12_000
+
+
+def test_a_contact_with_a_huge_photo_is_imported_without_holding_the_photo(run: Any) -> None:
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 20 + "\r\n" + "".join(" " + "QUJD" * 18 + "\r\n" for _ in range(60_000))
+    vcard = f"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Ruiz;Ana;;;\r\nFN:Ana Ruiz\r\n{photo}TEL;TYPE=CELL:+34 612 345 678\r\nEND:VCARD\r\n"
+    assert len(vcard) > 4_000_000
+    job = run(vcard, name="big-photo.vcf")
+    assert job.created_count == 1
+    assert Card.objects.get().phones.get().e164 == "+34612345678"
+
+
+def test_a_file_with_too_many_columns_is_refused(users: Any, tmp_path: Path) -> None:
+    from rapport.imports import services
+
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(readers.MAX_COLUMNS + 1)) + "\r\n" + "x," * readers.MAX_COLUMNS + "x\r\n")
+    with pytest.raises(ValidationError, match="columns"):
+        services.create_job(user=users["rep_ana"], path=path, file_name="wide.csv")
