@@ -59,12 +59,17 @@ def seed_existing(user: Any, count: int) -> None:
 def run_import(user: Any, path: Path) -> dict[str, Any]:
     from rapport.imports import services
 
-    started = time.perf_counter()
+    from rapport.imports.models import RowError
+
+    started, cpu = time.perf_counter(), time.process_time()
     job = services.create_job(user=user, path=path, file_name=path.name, kind="people", on_duplicate="skip")
     job = services.run_import(job=job).job
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {
         "rows": job.rows_read, "seconds": round(seconds, 2), "rows_per_s": round(job.rows_read / seconds),
+        # CPU time of this process: on a shared machine wall time also counts other programs' turns.
+        "cpu_seconds": round(cpu_seconds, 2), "rows_per_cpu_s": round(job.rows_read / cpu_seconds),
+        "values_left_out": RowError.objects.filter(job=job, row_imported=True).count(),
         "created": job.created_count, "updated": job.updated_count, "skipped_duplicates": job.skipped_count,
         "rows_not_imported": job.error_count, "status": job.status,
     }
@@ -75,10 +80,11 @@ def run_export(user: Any, fmt: str) -> dict[str, Any]:
     from rapport.imports import services
 
     sink = io.BytesIO()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = services.export_cards(user=user, kind="people", flt=CardFilter(), fmt=fmt, stream=sink, channel="bench")
-    seconds = time.perf_counter() - started
-    return {"rows": result.rows, "seconds": round(seconds, 2), "rows_per_s": round(result.rows / seconds), "bytes": len(sink.getvalue())}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return {"rows": result.rows, "seconds": round(seconds, 2), "rows_per_s": round(result.rows / seconds),
+            "rows_per_cpu_s": round(result.rows / cpu_seconds), "bytes": len(sink.getvalue())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             figures[f"export_{fmt}"] = run_export(user, fmt)
             print(f"export {fmt}: {figures[f'export_{fmt}']}", flush=True)
     value = figures["csv_import"]["rows_per_s"]
+    print(f"import CPU: {figures['csv_import']['rows_per_cpu_s']} rows per CPU second", flush=True)
     figures["summary"] = {"csv_import_rows_per_s": {"value": value, "target": TARGETS["csv_import_rows_per_s"], "met": value >= TARGETS["csv_import_rows_per_s"]}}
     path.unlink(missing_ok=True)
     out = common.write_results(name, parameters=vars(args), figures=figures, targets=TARGETS)
