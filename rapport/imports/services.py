@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000
 _INTERNATIONAL = re.compile(r"[\s().\-/]")
+_PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMPORT_SOURCE = "import"
 KINDS = {"organizations": Kind.ORGANIZATION, "organization": Kind.ORGANIZATION, "people": Kind.PERSON, "person": Kind.PERSON}
 Progress = Callable[[ImportJob], None]
@@ -458,7 +459,9 @@ class _Runner:
             if e164:
                 row.keys.append("p:" + e164)
         for email in data.get("emails", []):
-            row.keys.append("e:" + email.strip().lower())
+            # Only an address that could be valid identifies anyone ("n/a" in many rows does not).
+            if _PLAUSIBLE_EMAIL.match(email.strip()):
+                row.keys.append("e:" + email.strip().lower())
 
     def _e164(self, raw: str, region: str | None) -> str | None:
         """The number in E.164 for the duplicate check. Parsed but not validated: the cards
@@ -471,7 +474,9 @@ class _Runner:
                 return compact
             try:
                 number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
-                self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                # A placeholder ("0", "123") is no one's number: it must not make rows duplicates.
+                possible = phonenumbers.is_possible_number(number)
+                self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if possible else None
             except phonenumbers.NumberParseException:
                 self._phones[key] = None
             if len(self._phones) > 200_000:

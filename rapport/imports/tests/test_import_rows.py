@@ -201,3 +201,15 @@ def test_bad_settings_are_refused_naming_each_field(users: Any, tmp_path: Any) -
     with pytest.raises(ValidationError) as caught:
         services.create_job(user=users["rep_ana"], path=path, file_name="x.csv", kind="things", on_duplicate="maybe", region="Spain")
     assert set(caught.value.errors) == {"kind", "on_duplicate", "region"}
+
+
+def test_rows_sharing_the_same_bad_address_are_not_taken_for_duplicates(run: Any) -> None:
+    text = "First Name,Last Name,E-mail Address\r\nAna,Ruiz,n/a\r\nLuis,Gil,n/a\r\nEva,Sanz,n/a\r\n"
+    job = run(text)
+    assert (job.created_count, job.skipped_count) == (3, 0)
+    assert [(row, imported) for row, _c, _r, imported in errors_of(job)] == [(1, True), (2, True), (3, True)]
+
+
+def test_rows_sharing_a_placeholder_phone_are_not_taken_for_duplicates(run: Any) -> None:
+    job = run("First Name,Mobile Phone\r\nAna,000\r\nLuis,000\r\n")
+    assert (job.created_count, job.skipped_count) == (2, 0)
