@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -26,6 +28,9 @@ class Status(models.TextChoices):
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")  # the file itself could not be read; rows already imported stay
     REVERTED = "reverted", _("Reverted")
+
+
+STALLED_AFTER = dt.timedelta(minutes=10)
 
 
 class ImportJob(models.Model):
@@ -58,6 +63,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # last batch written: tells a killed run from a slow one
     reverted_at = models.DateTimeField(null=True, blank=True)
     reverted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -69,6 +75,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but no batch for longer than any batch takes: the process was killed."""
+        if self.status != Status.RUNNING:
+            return False
+        last = self.progress_at or self.started_at or self.created_at
+        return timezone.now() - last > STALLED_AFTER
 
     @property
     def provenance(self) -> str:

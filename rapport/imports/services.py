@@ -359,7 +359,8 @@ def _finish(job: ImportJob, status: str, message: str) -> None:
 
 
 def _save_counts(job: ImportJob, *extra: str) -> None:
-    fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", *extra]
+    job.progress_at = timezone.now()
+    fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", "progress_at", *extra]
     ImportJob.objects.filter(pk=job.pk).update(**{f: getattr(job, f) for f in fields})
 
 
@@ -853,7 +854,7 @@ def revert_import(*, user: User, job: ImportJob) -> RevertReport:
     locked = ImportJob.objects.select_for_update().get(pk=job.pk)
     if locked.user_id != user.id and scope_for(user).role != Role.ADMIN:
         raise NotFound("import")
-    if locked.status not in (Status.DONE, Status.FAILED):
+    if locked.status not in (Status.DONE, Status.FAILED) and not locked.is_stalled:
         raise Conflict("Only a finished import can be reverted." if locked.status != Status.REVERTED else "This import was already reverted.")
     report = RevertReport()
     note_prefix = locked.provenance + ", row "

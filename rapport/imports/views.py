@@ -100,7 +100,8 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
 
 
 def _report_context(job: ImportJob) -> dict[str, Any]:
-    return {"job": job, "errors": selectors.errors_of(job, limit=100), "running": job.status == Status.RUNNING}
+    return {"job": job, "errors": selectors.errors_of(job, limit=100),
+            "running": job.status == Status.RUNNING and not job.is_stalled}
 
 
 @require_GET

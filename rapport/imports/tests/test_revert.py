@@ -58,3 +58,24 @@ def test_an_import_is_reverted_once_and_only_by_its_owner_or_an_admin(run: Any, 
     services.revert_import(user=users["admin"], job=job)
     with pytest.raises(Conflict):
         services.revert_import(user=users["rep_ana"], job=job)
+
+
+def test_a_killed_import_is_shown_as_stopped_and_can_be_reverted(run: Any, users: Any, ana: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from rapport.imports.models import ImportJob
+
+    job = run(FILE)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, progress_at=long_ago)
+    page = ana.get(f"/imports/{job.pk}/progress/").content.decode()
+    assert "stopped before the end" in page and "every 1s" not in page
+    job.refresh_from_db()
+    assert services.revert_import(user=users["rep_ana"], job=job).deleted == 2
+    # A run that is merely slow is not revertible while it runs.
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, progress_at=timezone.now())
+    job.refresh_from_db()
+    with pytest.raises(Conflict):
+        services.revert_import(user=users["rep_ana"], job=job)
