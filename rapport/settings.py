@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "rapport.quality",
     "rapport.audit",
     "rapport.privacy",
+    "rapport.imports",
 ]
 
 MIDDLEWARE = [

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("rapport.quality.urls")),
     path("", include("rapport.audit.urls")),
     path("", include("rapport.privacy.urls")),
+    path("", include("rapport.imports.urls")),
 ]

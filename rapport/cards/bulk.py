@@ -76,9 +76,10 @@ _PHONE_KINDS = frozenset(PhoneKind.values)
 _CACHE_LIMIT = 200_000  # entries per memo table; a load of random values must not grow without bound
 
 ErrorHandler = Callable[[int, ValidationError], None]
+CreatedHandler = Callable[[list[tuple[int, int]]], None]  # [(row index, new card id)], inside the batch's transaction
 
 FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note", "verified", "legal_basis"}
-_QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at"}
+_QUICK_FACT_FIELDS = {"item", "value", "source", "confidence", "observed_at", "note"}
 
 
 class BulkError(ValidationError):
@@ -395,7 +396,7 @@ class _Loader:
         return _FactIn(item, parsed[0], json.dumps(parsed[0]), parsed[1][:500], source, when, conf, verified, note)
 
     def _quick_fact(self, kind: str, owner_id: int, team_id: int | None, raw: Any) -> _FactIn | None:
-        """The everyday fact (known item and source, valid value, whole-number confidence, no note)
+        """The everyday fact (known item and source, valid value, whole-number confidence, plain note)
         without error bookkeeping; None sends the fact through the full checks above."""
         if type(raw) is not dict or not raw.keys() <= _QUICK_FACT_FIELDS:
             return None
@@ -427,7 +428,10 @@ class _Loader:
             conf = confidence
         else:
             return None
-        return _FactIn(item, parsed[0], parsed[2], parsed[1][:500], source, when, conf, False, "")
+        note = _plain_text(raw.get("note"), 2000)  # a provenance note, as clean_text would keep it
+        if note is None:
+            return None
+        return _FactIn(item, parsed[0], parsed[2], parsed[1][:500], source, when, conf, False, note)
 
     def _parse_value(self, item: InformationItem, raw: Any) -> tuple[Any, str, str] | None:
         """``parse_item_value`` (plus the value's JSON), remembered per item and raw value:
@@ -628,8 +632,8 @@ _FACT_COLUMNS = [
 ]
 
 
-def _write(loader: _Loader, rows: list[_RowIn]) -> None:
-    """Inserts one validated batch; the caller holds the transaction."""
+def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
+    """Inserts one validated batch and returns the new card ids; the caller holds the transaction."""
     adapt_dt = connection.ops.adapt_datetimefield_value
     user_id = loader.user.id
     by = str(user_id)
@@ -705,6 +709,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> None:
     LegalBasis.objects.bulk_create(bases)
     _insert(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
     _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
+    return card_ids
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
@@ -721,7 +726,12 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
 
 
 def bulk_create_cards(
-    *, user: User, rows: Iterable[dict[str, Any]], batch_size: int = 5000, on_error: ErrorHandler | None = None
+    *,
+    user: User,
+    rows: Iterable[dict[str, Any]],
+    batch_size: int = 5000,
+    on_error: ErrorHandler | None = None,
+    on_created: CreatedHandler | None = None,
 ) -> int:
     """Creates many organisation and person cards; returns how many were created.
 
@@ -734,7 +744,8 @@ def bulk_create_cards(
     entries. Without ``on_error`` the first bad row raises ``BulkError`` (keys
     ``rows[i].field``; ``created`` counts the rows of earlier batches, which stay saved; wrap
     the call in ``transaction.atomic()`` for all-or-nothing). With ``on_error`` bad rows are
-    reported to it and skipped, and the rest is loaded.
+    reported to it and skipped, and the rest is loaded. ``on_created`` receives the ids of each
+    batch's new cards inside that batch's transaction, so what it records commits with them.
     """
     scope = scope_for(user)
     if not scope.may_write_card(Card(owner=user)):
@@ -744,13 +755,16 @@ def bulk_create_cards(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(user, rows, max(1, batch_size), on_error)
+        return _load(user, rows, max(1, batch_size), on_error, on_created)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error: ErrorHandler | None) -> int:
+def _load(
+    user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error: ErrorHandler | None,
+    on_created: CreatedHandler | None,
+) -> int:
     loader = _Loader(user)
     created = 0
     for start, chunk in _batches(rows, batch_size):
@@ -776,7 +790,9 @@ def _load(user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error:
         if not prepared:
             continue
         with transaction.atomic():
-            _write(loader, prepared)
+            card_ids = _write(loader, prepared)
+            if on_created is not None:
+                on_created([(r.index, card_id) for r, card_id in zip(prepared, card_ids)])
             # One entry per batch (not per card): the log says who imported how many, and when.
             from rapport.audit.services import record
 

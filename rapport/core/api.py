@@ -99,10 +99,11 @@ def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequi
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
     from rapport.audit.api import router as audit_router
-    from rapport.privacy.api import router as privacy_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
     from rapport.dedup.api import router as dedup_router
+    from rapport.imports.api import router as imports_router
+    from rapport.privacy.api import router as privacy_router
     from rapport.quality.api import router as quality_router
     from rapport.relationships.api import router as relationships_router
     from rapport.search.api import router as search_router
@@ -114,6 +115,7 @@ def _register_routers() -> None:
     api.add_router("/privacy", privacy_router)
     api.add_router("/dedup", dedup_router)
     api.add_router("/quality", quality_router)
+    api.add_router("/", imports_router)
     api.add_router("/", relationships_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).

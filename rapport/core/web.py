@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Concatenate, ParamSpec, TypeGuard
+from typing import Any, Callable, Concatenate, ParamSpec, TypeGuard, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_vary_headers
 
@@ -17,6 +18,7 @@ from rapport.core.errors import NotFound, PermissionDenied
 from rapport.core.http import AuthedHttpRequest
 
 P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -29,7 +31,7 @@ def is_signed_in(request: HttpRequest) -> TypeGuard[AuthedHttpRequest]:
     return request.user.is_authenticated
 
 
-def web_view(view: Callable[Concatenate[AuthedHttpRequest, P], HttpResponse]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def web_view(view: Callable[Concatenate[AuthedHttpRequest, P], R]) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
     """Signed-in users only; domain errors become 404 and 403 pages.
 
     The view receives the request as an ``AuthedHttpRequest``: ``request.user`` is a ``User``.
@@ -39,13 +41,13 @@ def web_view(view: Callable[Concatenate[AuthedHttpRequest, P], HttpResponse]) ->
     """
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponse:
         if not is_signed_in(request):
             if is_htmx(request):
-                response = HttpResponse(status=204)
+                reload = HttpResponse(status=204)
                 current = request.headers.get("HX-Current-URL", "")
-                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL) + ("?" + urlencode({"next": current}) if current else "")
-                return response
+                reload["HX-Redirect"] = resolve_url(settings.LOGIN_URL) + ("?" + urlencode({"next": current}) if current else "")
+                return reload
             return redirect_to_login(request.get_full_path())
         try:
             response = view(request, *args, **kwargs)

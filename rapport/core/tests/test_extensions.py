@@ -16,8 +16,8 @@ from rapport.core.extensions import CardPanel, NavEntry
 
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
-    # Each test starts from an empty registry: installed apps register their own entries.
     panels, nav = dict(extensions._panels), dict(extensions._nav)
+    # Start empty: the apps' own entries (registered at start-up) are not what these tests check.
     extensions._panels.clear()
     extensions._nav.clear()
     yield

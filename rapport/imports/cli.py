@@ -1,0 +1,160 @@
+"""``rapport import`` and ``rapport export``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rapport.cli import EXIT_OK, UsageError, err, out
+
+
+def _user(username: str | None) -> Any:
+    from rapport.accounts.models import User
+    from rapport.accounts.services import get_user
+
+    if username:
+        return get_user(username)
+    admins = User.objects.filter(role="admin", is_active=True).order_by("id")
+    user = admins.first()
+    if user is None:
+        raise UsageError("No admin user exists: pass --user USERNAME (create one with `rapport user create`).")
+    return user
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
+    from rapport.imports import services
+    from rapport.imports.models import Status
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"No such file: {path}")
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"The mapping file cannot be read as JSON: {exc}") from None
+    user = _user(args.user)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(),
+        console=err, transient=False,
+    ) as bar:
+        task = bar.add_task(f"Importing {path.name}" + (" (dry run)" if args.dry_run else ""), total=None)
+
+        def progress(job: Any) -> None:
+            bar.update(task, completed=job.rows_read)
+
+        error_file = Path(args.errors) if args.errors else None
+        if args.dry_run:
+            # Create the job inside the dry run's transaction too: nothing at all is committed.
+            with transaction.atomic():
+                job = services.create_job(
+                    user=user, path=path, file_name=path.name, kind=args.kind, mapping=mapping,
+                    on_duplicate=args.on_duplicate, region=args.region or "", strict=args.strict,
+                )
+                report = services.run_import(job=job, dry_run=True, progress=progress, error_file=error_file)
+                job = report.job
+                transaction.set_rollback(True)
+        else:
+            job = services.create_job(
+                user=user, path=path, file_name=path.name, kind=args.kind, mapping=mapping,
+                on_duplicate=args.on_duplicate, region=args.region or "", strict=args.strict,
+            )
+            report = services.run_import(job=job, progress=progress, error_file=error_file)
+            job = report.job
+        bar.update(task, completed=job.rows_read, total=job.rows_read)
+    verb = "Would import" if args.dry_run else "Imported"
+    out.print(
+        f"{verb} {job.rows_read} rows of {path.name} as {job.kind} cards: {job.created_count} created, "
+        f"{job.updated_count} updated, {job.skipped_count} duplicates skipped, {job.error_count} rows not imported.",
+        markup=False,
+    )
+    if job.status == Status.FAILED:
+        err.print(f"The import stopped: {job.message}", markup=False)
+    if job.error_count:
+        if error_file:
+            out.print(f"Errors (row, column, reason): {error_file}", markup=False)
+        elif not args.dry_run:
+            out.print(f"See the errors with --errors FILE, or download them from import #{job.pk} in the web app.", markup=False)
+    if not args.dry_run:
+        out.print(f"Import #{job.pk}; undo it with `rapport import --revert {job.pk}`.", markup=False)
+    return EXIT_OK if job.status != Status.FAILED else 1
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    from rapport.imports import services
+
+    user = _user(args.user)
+    job = services.get_job(user, args.revert)
+    report = services.revert_import(user=user, job=job)
+    out.print(
+        f"Reverted import #{job.pk}: {report.deleted} cards deleted, {report.restored} restored, "
+        f"{report.facts_removed} facts removed, {report.kept} changed since and kept.",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def cmd_import_or_revert(args: argparse.Namespace) -> int:
+    if args.revert is not None:
+        return cmd_revert(args)
+    if not args.file:
+        raise UsageError("Give the FILE to import (or --revert JOB_ID).")
+    return cmd_import(args)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from rapport.cards.selectors import CardFilter
+    from rapport.imports import services
+
+    user = _user(args.user)
+    flt = CardFilter(q=args.q or "", tier=args.tier or "", stage=args.stage or "", industry=args.industry or "",
+                     item=args.item or "", value=args.value, archived=args.archived)
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            result = services.export_cards(
+                user=user, kind=args.kind, flt=flt, fmt=args.format, stream=stream, channel="cli", segment=args.segment
+            )
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    out.print(f"Exported {result.rows} {args.kind} to {target} ({args.format}).", markup=False)
+    return EXIT_OK
+
+
+def register(subparsers: Any, command: Any) -> None:
+    p = command("import", cmd_import_or_revert, "Import organisations or people from CSV, XLSX or vCard (or revert an import).")
+    p.add_argument("file", nargs="?", help="the CSV, XLSX or vCard file")
+    p.add_argument("--kind", choices=["organizations", "people"], help="default: guessed from the columns (vCard: people)")
+    p.add_argument("--mapping", metavar="MAPPING.json", help='{"column": "target"}; default: suggested from the headers')
+    p.add_argument("--dry-run", action="store_true", help="check every row and report, commit nothing")
+    p.add_argument("--on-duplicate", choices=["skip", "merge", "create"], default="skip",
+                   help="a row with the phone or e-mail of a card you can see (same external id always updates)")
+    p.add_argument("--region", metavar="CC", help="country where phone numbers without +code were written (e.g. ES)")
+    p.add_argument("--strict", action="store_true",
+                   help="a row with any bad value is not imported (default: the bad values are left out and listed)")
+    p.add_argument("--errors", metavar="FILE", help="write the rows that were not imported to this CSV")
+    p.add_argument("--user", metavar="USERNAME", help="who imports (owns the new cards); default: the first admin")
+    p.add_argument("--revert", metavar="JOB_ID", help="undo a whole import instead")
+
+    e = command("export", cmd_export, "Export the organisations or people a user may see as CSV, XLSX or vCard 4.0.")
+    e.add_argument("--kind", choices=["organizations", "people"], required=True)
+    e.add_argument("--format", choices=["csv", "xlsx", "vcard"], required=True)
+    e.add_argument("--output", required=True, metavar="FILE")
+    e.add_argument("--segment", metavar="ID", help="a saved segment (not available yet)")
+    e.add_argument("--user", metavar="USERNAME", help="whose view to export; default: the first admin")
+    e.add_argument("--q", metavar="PREFIX", help="name prefix")
+    e.add_argument("--tier")
+    e.add_argument("--stage")
+    e.add_argument("--industry")
+    e.add_argument("--item", metavar="KEY", help="catalog item the cards hold")
+    e.add_argument("--value", help="value of --item")
+    e.add_argument("--archived", action="store_true", help="archived cards instead of live ones")

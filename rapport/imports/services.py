@@ -1,0 +1,1058 @@
+"""Write use-cases of imports and exports. The CLI, the API and the web wizard all call these.
+
+An import reads a file as a stream, in batches. Each batch is checked for duplicates (external
+id, E.164 phone, e-mail) against the cards the user can see and against itself, new cards go
+through ``cards.bulk.bulk_create_cards`` and existing ones through ``cards.services``, so
+provenance, current values and the search index stay right. Every imported value of a catalog
+item is a fact whose source is ``import`` and whose note names the job, the file and the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import phonenumbers
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from rapport.accounts.models import Role, User
+from rapport.cards import services as cards
+from rapport.cards.bulk import bulk_create_cards
+from rapport.cards.models import Card, Email, Fact, Kind, Phone
+from rapport.cards.values import parse_phone
+from rapport.catalog import selectors as catalog
+from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.text import fold
+from rapport.core.visibility import scope_for, visible_to
+from rapport.imports import mapping as mapping_module
+from rapport.imports import readers
+from rapport.imports.mapping import BuiltRow, RowBuilder
+from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
+from rapport.imports.readers import FileRejected, SourceRow
+from rapport.privacy import crypto
+from rapport.search import services as search
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 2000
+_INTERNATIONAL = re.compile(r"[\s().\-/]")
+_PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+IMPORT_SOURCE = "import"
+KINDS = {"organizations": Kind.ORGANIZATION, "organization": Kind.ORGANIZATION, "people": Kind.PERSON, "person": Kind.PERSON}
+Progress = Callable[[ImportJob], None]
+
+
+def _kind(value: Any) -> str:
+    kind = KINDS.get(str(value or "").lower())
+    if kind is None:
+        raise ValidationError.single("kind", "Expected organizations or people.")
+    return kind
+
+
+def _may_import(user: User) -> None:
+    if not scope_for(user).may_write_card(Card(owner=user)):
+        raise PermissionDenied("Your role may not create cards.")
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class FilePreview:
+    format: str
+    headers: list[str]
+    encoding: str
+    delimiter: str
+    samples: list[SourceRow]
+
+
+def inspect(path: Path, *, sample_rows: int = 5) -> FilePreview:
+    """Format, columns and first rows of a file, without importing anything."""
+    opened = readers.open_file(path)
+    try:
+        samples = []
+        for row in opened.rows:
+            samples.append(row)
+            if len(samples) >= sample_rows:
+                break
+        headers = opened.headers
+        if opened.format == Format.VCARD:
+            headers = _vcard_columns()
+        return FilePreview(opened.format, headers, opened.encoding, opened.delimiter, samples)
+    finally:
+        opened.close()
+
+
+def _vcard_columns() -> list[str]:
+    columns = list(readers.VCARD_FIELDS)
+    for i in range(1, 21):
+        columns += [f"phone.{i}", f"phone.{i}.type", f"email.{i}", f"email.{i}.type"]
+    for i in range(1, 6):
+        columns += [f"address.{i}.{part}" for part in (*mapping_module.ADDRESS_PARTS, "type")]
+    return columns
+
+
+def _guess_kind(fmt: str, suggestions: dict[str, str]) -> str:
+    if fmt == Format.VCARD:
+        return Kind.PERSON
+    targets = set(suggestions.values())
+    if targets & {"given_name", "family_name", "full_name", "item:birth_date"}:
+        return Kind.PERSON
+    return Kind.ORGANIZATION if "name" in targets else Kind.PERSON
+
+
+def create_job(
+    *,
+    user: User,
+    path: Path,
+    file_name: str,
+    kind: Any = None,
+    mapping: Any = None,
+    on_duplicate: Any = OnDuplicate.SKIP,
+    region: Any = "",
+    strict: bool = False,
+    keep_file: bool = False,
+) -> ImportJob:
+    """Checks a file and the import settings and records the job (not yet run).
+
+    Without ``mapping`` the columns are mapped by the suggestions; with ``keep_file`` the file
+    is moved into the import folder (the web wizard runs it later, from another request).
+    """
+    _may_import(user)
+    errors = cards.Errors()
+    if on_duplicate not in OnDuplicate.values:
+        errors.add("on_duplicate", f"Expected one of: {', '.join(OnDuplicate.values)}.")
+    region_code = str(region or "").strip().upper()
+    if region_code and not (len(region_code) == 2 and region_code.isalpha()):
+        errors.add("region", "Expected a two-letter country code.")
+    chosen_kind = errors.run(_kind, kind) if kind not in (None, "") else None
+    errors.raise_if_any()
+    try:
+        preview = inspect(path, sample_rows=0)
+    except FileRejected as exc:
+        raise ValidationError.single("file", str(exc)) from None
+    kind_value = chosen_kind or _guess_kind(preview.format, mapping_module.suggest(preview.headers, Kind.PERSON))
+    if preview.format == Format.VCARD:
+        if kind_value != Kind.PERSON:
+            raise ValidationError.single("kind", "A vCard file holds people.")
+        final = mapping_module.vcard_mapping(preview.headers)
+    elif mapping is None:
+        final = mapping_module.suggest(preview.headers, kind_value)
+    else:
+        final = mapping_module.validate_mapping(mapping, preview.headers, kind_value)
+    job = ImportJob.objects.create(
+        user=user, file_name=Path(file_name).name[:255] or "import", size_bytes=path.stat().st_size, format=preview.format,
+        kind=kind_value, mapping=final, on_duplicate=on_duplicate, region=region_code, strict=bool(strict),
+    )
+    if keep_file:
+        folder = import_folder()
+        target = folder / f"{job.pk}{Path(file_name).suffix.lower()[:10]}"
+        shutil.move(str(path), target)
+        job.stored_path = str(target)
+    else:
+        job.stored_path = str(path)
+    job.save(update_fields=["stored_path"])
+    return job
+
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+def receive_upload(*, user: User, name: str, chunks: Iterator[bytes], kind: Any = None, mapping: Any = None,
+                   on_duplicate: Any = OnDuplicate.SKIP, region: Any = "", strict: bool = False) -> ImportJob:
+    """Stores an uploaded file (refusing it past the size limit, with nothing kept) and
+    records its job, ready for the mapping step."""
+    _may_import(user)
+    limit = int(getattr(settings, "RAPPORT_IMPORT_MAX_BYTES", MAX_UPLOAD_BYTES))
+    folder = import_folder()
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=Path(name).suffix.lower()[:10], delete=False)
+    path = Path(handle.name)
+    size = 0
+    try:
+        with handle:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationError.single("file", f"The file is larger than {limit // (1024 * 1024)} MB; split it or use `rapport import`.")
+                handle.write(chunk)
+        return create_job(user=user, path=path, file_name=name, kind=kind, mapping=mapping, on_duplicate=on_duplicate,
+                          region=region, strict=strict, keep_file=True)
+    finally:
+        path.unlink(missing_ok=True)  # moved into place when the job was created
+
+
+def import_folder() -> Path:
+    folder = Path(getattr(settings, "RAPPORT_IMPORT_DIR", "") or settings.HOME / "imports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def get_job(user: User, job_id: Any) -> ImportJob:
+    """A job of this user (admins see every job); any other answers NotFound."""
+    if isinstance(job_id, bool) or not str(job_id).isdigit() or int(job_id) > 2**62:
+        raise NotFound("import")
+    qs = ImportJob.objects.filter(pk=int(job_id))
+    if scope_for(user).role != Role.ADMIN:
+        qs = qs.filter(user=user)
+    job = qs.first()
+    if job is None:
+        raise NotFound("import")
+    return job
+
+
+def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, on_duplicate: Any = None, region: Any = None) -> ImportJob:
+    """Changes the mapping (and kind, duplicate rule, region) of a job that has not run yet."""
+    if job.status != Status.UPLOADED:
+        raise Conflict("This import has already run.")
+    errors = cards.Errors()
+    new_kind = errors.run(_kind, kind) if kind not in (None, "") else job.kind
+    if on_duplicate not in (None, "") and on_duplicate not in OnDuplicate.values:
+        errors.add("on_duplicate", f"Expected one of: {', '.join(OnDuplicate.values)}.")
+    region_code = job.region if region is None else str(region).strip().upper()
+    if region_code and not (len(region_code) == 2 and region_code.isalpha()):
+        errors.add("region", "Expected a two-letter country code.")
+    errors.raise_if_any()
+    headers = inspect(Path(job.stored_path), sample_rows=0).headers
+    if job.format == Format.VCARD:
+        final = mapping_module.vcard_mapping(headers)
+    else:
+        final = mapping_module.validate_mapping(mapping, headers, new_kind or job.kind)
+    ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(
+        mapping=final, kind=new_kind, on_duplicate=on_duplicate or job.on_duplicate, region=region_code
+    )
+    job.refresh_from_db()
+    return job
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    """One row of a dry run: what it would do, and its problems."""
+
+    number: int
+    name: str
+    action: str  # created | updated | merged | skipped | error
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, reason)
+
+
+@dataclass
+class RunReport:
+    job: ImportJob
+    dry_run: bool
+    rows: list[PreviewRow] = field(default_factory=list)  # only with ``preview_rows``
+
+
+class _Abort(Exception):
+    """Ends a dry run's transaction after the report has been read."""
+
+
+def run_import(
+    *,
+    job: ImportJob,
+    dry_run: bool = False,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    error_file: Path | None = None,
+    preview_rows: int = 0,
+    claimed: bool = False,
+) -> RunReport:
+    """Runs a job to the end. A bad row never stops it; a file that cannot be read fails it.
+
+    With ``dry_run`` everything happens inside one transaction that is rolled back: the
+    counts and errors are exact and nothing is committed (the report and ``error_file`` are
+    read before the rollback). ``claimed``: ``start`` already marked the job running.
+    """
+    _may_import(job.user)
+    expected = Status.RUNNING if claimed else Status.UPLOADED
+    if job.status != expected:
+        raise Conflict("This import has already run; import the file again to resume it.")
+    if not dry_run:
+        report = RunReport(job=job, dry_run=False)
+        try:
+            _execute(job, limit, progress, report, preview_rows)
+        finally:
+            _discard_upload(job)
+        if error_file is not None:
+            write_error_file(job, error_file)
+        return report
+    report = RunReport(job=job, dry_run=True)
+    try:
+        with transaction.atomic():
+            _execute(job, limit, progress, report, preview_rows)
+            snapshot = ImportJob.objects.get(pk=job.pk)
+            if error_file is not None:
+                write_error_file(job, error_file)
+            report.job = snapshot
+            raise _Abort
+    except _Abort:
+        pass
+    job.refresh_from_db()
+    return report
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """An uploaded file holds customer data: once its job has run it is deleted (a file given
+    on the command line is the user's own and stays)."""
+    path = Path(job.stored_path) if job.stored_path else None
+    if path is not None and path.parent.resolve() == import_folder().resolve():
+        path.unlink(missing_ok=True)
+
+
+def _execute(job: ImportJob, limit: int | None, progress: Progress | None, report: RunReport, preview_rows: int) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, started_at=timezone.now())
+    job.status = Status.RUNNING
+    try:
+        opened = readers.open_file(Path(job.stored_path))
+    except FileRejected as exc:
+        _finish(job, Status.FAILED, str(exc))
+        return
+    runner = _Runner(job, report, preview_rows)
+    headers = _vcard_columns() if opened.format == Format.VCARD else opened.headers
+    runner.builder = RowBuilder(
+        mapping=job.mapping, headers=headers, kind=job.kind, source=IMPORT_SOURCE, provenance=job.provenance,
+    )
+    try:
+        batch: list[SourceRow] = []
+        for source_row in opened.rows:
+            if limit is not None and job.rows_read + len(batch) >= limit:
+                break
+            batch.append(source_row)
+            if len(batch) >= BATCH_ROWS:
+                runner.process(batch)
+                batch = []
+                if progress:
+                    progress(job)
+        if batch:
+            runner.process(batch)
+        _finish(job, Status.DONE, "")
+    except FileRejected as exc:
+        _finish(job, Status.FAILED, str(exc))
+    except Exception:
+        log.exception("import %s failed", job.pk)
+        _finish(job, Status.FAILED, "An unexpected error stopped the import; the rows before it were imported.")
+        raise
+    finally:
+        opened.close()
+        if progress:
+            progress(job)
+
+
+def _finish(job: ImportJob, status: str, message: str) -> None:
+    job.status, job.message, job.finished_at = status, message[:500], timezone.now()
+    if status == Status.DONE:
+        job.rows_total = job.rows_read
+    _save_counts(job, "status", "message", "finished_at", "rows_total")
+
+
+def _save_counts(job: ImportJob, *extra: str) -> None:
+    job.progress_at = timezone.now()
+    fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", "progress_at", *extra]
+    ImportJob.objects.filter(pk=job.pk).update(**{f: getattr(job, f) for f in fields})
+
+
+class _Runner:
+    """One job's batches: duplicates, organisations, new cards, updates, errors."""
+
+    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int) -> None:
+        self.job = job
+        self.user = job.user
+        self.scope = scope_for(self.user)
+        self.report = report
+        self.preview_rows = preview_rows
+        self.builder: RowBuilder | None = None
+        self._phones: dict[tuple[str, str], str | None] = {}
+        self._orgs: dict[str, int | None] = {}
+        self._failed_rows: set[int] = set()
+        self._combined: dict[int, int] = {}  # row folded into an earlier row of its batch -> that row
+
+    # --- errors ---------------------------------------------------------------------------------
+
+    def _error_rows(self, errors: list[tuple[int, str, str, str]], *, imported: bool = False) -> None:
+        """Records problems; ``imported`` when the row went in without the values named."""
+        if not errors:
+            return
+        RowError.objects.bulk_create(
+            RowError(job=self.job, row=row, column=column[:255], reason=reason[:500], value=value[:200], row_imported=imported)
+            for row, column, reason, value in errors
+        )
+        if not imported:
+            self._failed_rows.update(row for row, *_ in errors)
+            self.job.error_count = len(self._failed_rows)
+        for row, column, reason, _value in errors:
+            self._preview(row, "", "created" if imported else "error", (column, reason))
+
+    def _preview(self, number: int, name: str, action: str, problem: tuple[str, str] | None = None) -> None:
+        if number > self.preview_rows:
+            return
+        for entry in self.report.rows:
+            if entry.number == number:
+                if problem:
+                    entry.problems.append(problem)
+                if action == "error":
+                    entry.action = "error"
+                if name and not entry.name:
+                    entry.name = name
+                return
+        self.report.rows.append(PreviewRow(number, name, action, [problem] if problem else []))
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def process(self, batch: list[SourceRow]) -> None:
+        assert self.builder is not None
+        self.job.rows_read += len(batch)
+        errors: list[tuple[int, str, str, str]] = []
+        left_out: dict[int, list[tuple[int, str, str, str]]] = {}
+        built: list[BuiltRow] = []
+        for source in batch:
+            row = self.builder.build(source.number, source.cells)
+            problems = [(source.number, p.column, p.reason, p.value) for p in source.problems + row.problems]
+            # A problem in one cell (a formula, a date without a year) leaves that value out,
+            # unless the job is strict; a row that cannot be read at all is never imported.
+            if problems and (self.job.strict or any(not column for _n, column, _r, _v in problems)):
+                errors.extend(problems)
+                continue
+            if problems:
+                left_out[source.number] = problems
+            self._keys(row)
+            built.append(row)
+        new, existing = self._duplicates(built)
+        if self.job.kind == Kind.PERSON:
+            self._employers([*new, *(row for row, _card, _action in existing)])
+        self._error_rows(errors)
+        done = self._create(new)
+        for row, card_id, action in existing:
+            if self._update(row, card_id, action):
+                done.add(row.number)
+        skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
+        for number, problems in left_out.items():
+            if number in self._combined:
+                self._error_rows(problems, imported=self._combined[number] in done)
+            elif number not in skipped:
+                self._error_rows(problems, imported=number in done)
+        self._combined.clear()
+        _save_counts(self.job)
+
+    def _keys(self, row: BuiltRow) -> None:
+        data = row.data
+        own_id = data.pop("_rapport_id", None)
+        if own_id is not None and own_id < 2**62:
+            row.keys.append(f"i:{own_id}")
+        external = str(data.get("external_id") or "").strip()
+        if external:
+            row.keys.append("x:" + external)
+        region = self.job.region or None
+        for phone in data.get("phones", []):
+            e164 = self._e164(phone["number"], region)
+            if e164:
+                row.keys.append("p:" + e164)
+        for email in data.get("emails", []):
+            # Only an address that could be valid identifies anyone ("n/a" in many rows does not).
+            if _PLAUSIBLE_EMAIL.match(email.strip()):
+                row.keys.append("e:" + email.strip().lower())
+
+    def _e164(self, raw: str, region: str | None) -> str | None:
+        """The number in E.164 for the duplicate check. Parsed but not validated: the cards
+        service validates it (and names the problem) when the row is written."""
+        key = (raw, region or "")
+        if key not in self._phones:
+            compact = _INTERNATIONAL.sub("", raw)
+            if compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) <= 16:
+                # Written internationally: its E.164 form is its digits (the service validates them).
+                return compact
+            try:
+                number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
+                # A placeholder ("0", "123") is no one's number: it must not make rows duplicates.
+                possible = phonenumbers.is_possible_number(number)
+                self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if possible else None
+            except phonenumbers.NumberParseException:
+                self._phones[key] = None
+            if len(self._phones) > 200_000:
+                self._phones.clear()
+        return self._phones[key]
+
+    def _duplicates(self, rows: list[BuiltRow]) -> tuple[list[BuiltRow], list[tuple[BuiltRow, int, str]]]:
+        """Splits a batch into new rows and rows that update or merge into a card we can see.
+
+        The rule, until the duplicate engine takes over: the same external id updates; the
+        same E.164 phone or e-mail (case-insensitive) is a duplicate, handled per
+        ``on_duplicate``. Rows of the batch are checked against each other the same way.
+        """
+        found = find_existing(self.user, self.job.kind, {k for r in rows for k in r.keys})
+        new: list[BuiltRow] = []
+        existing: list[tuple[BuiltRow, int, str]] = []
+        pending: dict[str, BuiltRow] = {}  # key -> a new row of this batch
+        for row in rows:
+            if self.job.region and "region" not in row.data:
+                row.data["region"] = self.job.region
+            # The card's own id (a re-imported export) or its external id: this row updates it.
+            identity = [k for k in row.keys if k.startswith(("i:", "x:"))]
+            card_id = next((found[k] for k in identity if k in found), None)
+            external = next((k for k in identity if k.startswith("x:")), None)
+            if card_id is not None:
+                existing.append((row, card_id, Action.UPDATED))
+                continue
+            if external and external in pending:
+                _combine(pending[external], row, overwrite=True)
+                self._combined[row.number] = pending[external].number
+                self.job.updated_count += 1
+                continue
+            contact = [k for k in row.keys if k.startswith(("p:", "e:"))]
+            match = next((found[k] for k in contact if k in found), None)
+            twin = next((pending[k] for k in contact if k in pending), None)
+            if (match is not None or twin is not None) and self.job.on_duplicate != OnDuplicate.CREATE:
+                if self.job.on_duplicate == OnDuplicate.SKIP:
+                    self.job.skipped_count += 1
+                    self._preview(row.number, _name_of(row), "skipped")
+                elif match is not None:
+                    existing.append((row, match, Action.MERGED))
+                elif twin is not None:
+                    _combine(twin, row, overwrite=False)
+                    self._combined[row.number] = twin.number
+                    self.job.updated_count += 1
+                continue
+            for key in row.keys:
+                pending.setdefault(key, row)
+            new.append(row)
+        return new, existing
+
+    def _employers(self, rows: list[BuiltRow]) -> None:
+        """A person's company column links them to that organisation when the user can see one
+        of that exact name; otherwise the name is kept as the ``employer`` fact."""
+        folded = {name: fold(name)[:300] for name in {r.organization_name for r in rows if r.organization_name}}
+        wanted = set(folded.values()) - set(self._orgs)
+        if wanted:
+            for sort_name, card_id in (
+                visible_to(self.user).filter(kind=Kind.ORGANIZATION, archived_at__isnull=True, sort_name__in=wanted)
+                .order_by("id").values_list("sort_name", "id")
+            ):
+                self._orgs.setdefault(sort_name, card_id)
+            for name in wanted:
+                self._orgs.setdefault(name, None)
+            if len(self._orgs) > 100_000:
+                self._orgs.clear()
+        assert self.builder is not None
+        for row in rows:
+            title = row.data.pop("_title", "")
+            if not row.organization_name:
+                continue
+            org_id = self._orgs.get(folded[row.organization_name])
+            column = row.origins.get("organization", "")
+            if org_id is not None:
+                row.data["organization"] = org_id
+                row.data["title"] = title
+            else:
+                facts = row.data.setdefault("facts", [])
+                self.builder._fact(row, facts, column, "employer", row.organization_name)
+                if title:
+                    self.builder._fact(row, facts, row.origins.get("title", column), "formal_position", title)
+
+    def _create(self, rows: list[BuiltRow], *, retry: bool = True) -> set[int]:
+        """New cards through the bulk loader; returns the numbers of the rows that became cards."""
+        if not rows:
+            return set()
+        failed: dict[int, list[tuple[int, str, str, str]]] = {}
+        keys: dict[int, list[str]] = {}
+
+        def on_error(index: int, exc: ValidationError) -> None:
+            row = rows[index]
+            for key, messages in exc.errors.items():
+                name = re.sub(r"^rows\[\d+\]\.", "", key)
+                keys.setdefault(index, []).append(name)
+                for message in messages:
+                    failed.setdefault(index, []).append((row.number, row.column_of(name), message, _value_of(row, name)))
+
+        created: set[int] = set()
+
+        def on_created(pairs: list[tuple[int, int]]) -> None:
+            ImportedRow.objects.bulk_create(
+                ImportedRow(job=self.job, row=rows[index].number, card_id=card_id, action=Action.CREATED, version_after=1)
+                for index, card_id in pairs
+            )
+            self.job.created_count += len(pairs)
+            for index, _card_id in pairs:
+                created.add(rows[index].number)
+                self._preview(rows[index].number, _name_of(rows[index]), "created")
+
+        bulk_create_cards(
+            user=self.user, rows=[r.data for r in rows], batch_size=len(rows), on_error=on_error, on_created=on_created
+        )
+        again: list[BuiltRow] = []
+        for index, problems in failed.items():
+            row = rows[index]
+            if retry and not self.job.strict and _strip(row, keys[index]):
+                row.left_out = problems
+                again.append(row)
+            else:
+                self._error_rows(problems)
+        if again:
+            created_again = self._create(again, retry=False)
+            for row in again:
+                self._error_rows(row.left_out, imported=row.number in created_again)
+            created |= created_again
+        return created
+
+    def _update(self, row: BuiltRow, card_id: int, action: str, *, retry: bool = True) -> bool:
+        """Writes the row onto a card; True when it was written (perhaps without bad values)."""
+        try:
+            with transaction.atomic():
+                card = Card.objects.select_for_update().get(pk=card_id)
+                before = snapshot(card)
+                _apply(self.user, card, row, overwrite=action == Action.UPDATED)
+                card.refresh_from_db(fields=["version"])
+                ImportedRow.objects.create(
+                    job=self.job, row=row.number, card=card, action=action, before=before, version_after=card.version
+                )
+        except ValidationError as exc:
+            problems = [
+                (row.number, row.column_of(key), message, _value_of(row, key))
+                for key, messages in exc.errors.items() for message in messages
+            ]
+            if retry and not self.job.strict and _strip(row, list(exc.errors)):
+                written = self._update(row, card_id, action, retry=False)
+                self._error_rows(problems, imported=written)
+                return written
+            self._error_rows(problems)
+            return False
+        self.job.updated_count += 1
+        self._preview(row.number, _name_of(row), action)
+        return True
+
+
+_REQUIRED = {"name", "given_name", "family_name", "local_name", "kind", "owner", "team", "__all__"}
+
+
+def _strip(row: BuiltRow, keys: list[str]) -> bool:
+    """Leaves the failing values out of a row; False when a failing value is one a card
+    cannot do without (its name), so the row cannot be imported at all."""
+    drop: dict[str, set[int]] = {}
+    for key in keys:
+        match = re.match(r"^(phones|emails|addresses|facts|social)\[(\d+)\]", key)
+        top = key.split(".")[0].split("[")[0]
+        if match:
+            drop.setdefault(match.group(1), set()).add(int(match.group(2)))
+        elif top in _REQUIRED:
+            return False
+        elif top in row.data:
+            row.data.pop(top)
+        else:
+            return False
+    for name, indexes in drop.items():
+        values = row.data.get(name) or []
+        row.data[name] = [v for i, v in enumerate(values) if i not in indexes]
+    return True
+
+
+def find_existing(user: User, kind: str, keys: set[str]) -> dict[str, int]:
+    """Cards the user can see that carry one of the duplicate keys (``i:`` card id, ``x:`` external id,
+    ``p:`` E.164 phone, ``e:`` e-mail), as key -> card id (the oldest card wins).
+
+    The one place the duplicate rule of imports lives; the duplicate engine will replace it.
+    """
+    result: dict[str, int] = {}
+    scope = scope_for(user)
+    own_ids = [int(k[2:]) for k in keys if k.startswith("i:")]
+    externals = [k[2:] for k in keys if k.startswith("x:")]
+    phones = [k[2:] for k in keys if k.startswith("p:")]
+    emails = [k[2:] for k in keys if k.startswith("e:")]
+    visible = scope.card_q("card__")
+    for id_chunk in _chunks(own_ids):
+        for card_id in visible_to(user).filter(kind=kind, pk__in=id_chunk).values_list("id", flat=True):
+            result[f"i:{card_id}"] = card_id
+    for chunk in _chunks(externals):
+        for external, card_id in (
+            visible_to(user).filter(kind=kind, external_id__in=chunk).order_by("-id").values_list("external_id", "id")
+        ):
+            result["x:" + external] = card_id
+    for chunk in _chunks(phones):
+        for e164, card_id in (
+            Phone.objects.filter(visible, e164__in=chunk, card__kind=kind, card__archived_at__isnull=True)
+            .order_by("-card_id").values_list("e164", "card_id")
+        ):
+            result["p:" + e164] = card_id
+    for chunk in _chunks(emails):
+        # The local part is stored as typed: compare case-insensitively.
+        for address, card_id in (
+            Email.objects.annotate(folded=Lower("address"))
+            .filter(visible, folded__in=chunk, card__kind=kind, card__archived_at__isnull=True)
+            .order_by("-card_id").values_list("folded", "card_id")
+        ):
+            result["e:" + address] = card_id
+    return result
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _name_of(row: BuiltRow) -> str:
+    data = row.data
+    return str(data.get("name") or " ".join(p for p in (data.get("given_name"), data.get("family_name")) if p) or data.get("local_name") or "")
+
+
+def _value_of(row: BuiltRow, key: str) -> str:
+    match = re.match(r"^(\w+)\[(\d+)\]", key)
+    data = row.data
+    if match:
+        values = data.get(match.group(1)) or []
+        index = int(match.group(2))
+        if index < len(values):
+            value = values[index]
+            if isinstance(value, dict):
+                value = value.get("number") or value.get("value") or ""
+            return str(value)[:200]
+        return ""
+    value = data.get(key.split(".")[0])
+    return "" if value is None or isinstance(value, (list, dict)) else str(value)[:200]
+
+
+def _combine(target: BuiltRow, row: BuiltRow, *, overwrite: bool) -> None:
+    """Folds a later row of the same batch into an earlier one (same card in the file)."""
+    for key, value in row.data.items():
+        if key in ("phones", "emails", "addresses", "facts"):
+            current = target.data.setdefault(key, [])
+            for entry in value:
+                if entry not in current and len(current) < 20:
+                    target.origins[f"{key}[{len(current)}]"] = row.origins.get(f"{key}[{value.index(entry)}]", "")
+                    current.append(entry)
+        elif value not in (None, "") and (overwrite or target.data.get(key) in (None, "")):
+            target.data[key] = value
+    target.keys.extend(k for k in row.keys if k not in target.keys)
+
+
+def snapshot(card: Card) -> dict[str, Any]:
+    """The core fields and contact points of a card, to put back on revert."""
+    return {
+        "display_name": card.display_name, "given_name": card.given_name, "family_name": card.family_name,
+        "local_name": card.local_name, "website": card.website, "industry": card.industry, "size_band": card.size_band,
+        "tier": card.tier, "lifecycle_stage": card.lifecycle_stage, "external_id": card.external_id,
+        "phones": [{"number": p.e164, "region": p.region, "kind": p.kind} for p in card.phones.all()],
+        "emails": [{"address": e.address, "kind": e.kind} for e in card.emails.all()],
+        "addresses": list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country")),
+    }
+
+
+_CORE = ("website", "industry", "size_band", "tier", "lifecycle_stage", "external_id")
+
+
+def _apply(user: User, card: Card, row: BuiltRow, *, overwrite: bool) -> None:
+    """Writes a row onto an existing card through the cards services. ``overwrite`` (same
+    external id) replaces core fields the row has; otherwise only empty ones are filled.
+    Contact points are added when new; facts are added unless the card already holds that value."""
+    data = row.data
+    change: dict[str, Any] = {}
+    for name in _CORE:
+        value = data.get(name)
+        if value not in (None, "") and (overwrite or not getattr(card, name)) and value != getattr(card, name):
+            change[name] = value
+    if card.kind == Kind.ORGANIZATION:
+        if data.get("name") and (overwrite and data["name"] != card.display_name):
+            change["name"] = data["name"]
+    else:
+        for part in ("given_name", "family_name", "local_name"):
+            value = data.get(part)
+            if value and (overwrite or not getattr(card, part)) and value != getattr(card, part):
+                change[part] = value
+    current_phones = [{"number": p.e164, "region": p.region, "kind": p.kind} for p in card.phones.all()]
+    known_phones = {p["number"] for p in current_phones}
+    region = data.get("region") or None
+    offset_phones = len(current_phones)
+    new_phones = []
+    for phone in data.get("phones", []):
+        e164 = None
+        try:
+            e164 = parse_phone("phone", phone["number"], region)[0]
+        except ValidationError:
+            pass
+        if e164 is None or e164 not in known_phones:
+            new_phones.append(phone)
+            if e164:
+                known_phones.add(e164)
+    current_emails = [{"address": e.address, "kind": e.kind} for e in card.emails.all()]
+    known_emails = {e["address"].casefold() for e in current_emails}
+    new_emails = [e for e in data.get("emails", []) if e.strip().casefold() not in known_emails]
+    current_addresses = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
+    new_addresses = [a for a in data.get("addresses", []) if {**{p: "" for p in mapping_module.ADDRESS_PARTS}, **a} not in current_addresses]
+    if new_phones:
+        change["phones"] = current_phones + new_phones
+        change["region"] = region
+    if new_emails:
+        change["emails"] = current_emails + new_emails
+    if new_addresses:
+        change["addresses"] = current_addresses + new_addresses
+    if change:
+        try:
+            cards.update_card(user=user, card=card, data=change)
+        except ValidationError as exc:
+            raise ValidationError(_shift(exc.errors, {"phones": offset_phones, "emails": len(current_emails),
+                                                      "addresses": len(current_addresses)})) from None
+        card.refresh_from_db()
+    if data.get("organization") and not card.employments.filter(organization_id=data["organization"]).exists():
+        cards.add_employment(user=user, person=card, data={"organization": data["organization"], "title": data.get("title", "")})
+    profile = card.profile or {}
+    for i, fact in enumerate(data.get("facts", [])):
+        current = profile.get(fact["item"])
+        try:
+            if current is not None:
+                item = catalog.items().get(fact["item"])
+                if item is not None:
+                    from rapport.cards.values import parse_item_value
+
+                    if parse_item_value(item, fact["value"])[0] == crypto.unseal(current.get("v")):
+                        continue
+            cards.add_fact(
+                user=user, card=card, item_key=fact["item"], value=fact["value"], source_key=fact["source"], note=fact["note"]
+            )
+        except ValidationError as exc:
+            raise ValidationError({f"facts[{i}].{k}": v for k, v in exc.errors.items()}) from None
+
+
+def _shift(errors: dict[str, list[str]], offsets: dict[str, int]) -> dict[str, list[str]]:
+    """Error keys of the combined list (existing + new) back to the row's own positions."""
+    result: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        match = re.match(r"^(phones|emails|addresses)\[(\d+)\](.*)$", key)
+        if match:
+            key = f"{match.group(1)}[{int(match.group(2)) - offsets[match.group(1)]}]{match.group(3)}"
+        result.setdefault(key, []).extend(messages)
+    return result
+
+
+# --- revert -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RevertReport:
+    deleted: int = 0
+    restored: int = 0
+    kept: int = 0  # cards changed by someone since the import: their core fields were left alone
+    facts_removed: int = 0
+
+
+@transaction.atomic
+def revert_import(*, user: User, job: ImportJob) -> RevertReport:
+    """Undoes a whole import: cards it created are deleted, cards it updated get their earlier
+    core fields and contact points back, and every fact it recorded is removed.
+
+    A card someone changed after the import keeps those changes: a created card is archived
+    instead of deleted, an updated one keeps its core fields (only the import's facts go).
+    """
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.user_id != user.id and scope_for(user).role != Role.ADMIN:
+        raise NotFound("import")
+    if locked.status not in (Status.DONE, Status.FAILED) and not locked.is_stalled:
+        raise Conflict("Only a finished import can be reverted." if locked.status != Status.REVERTED else "This import was already reverted.")
+    report = RevertReport()
+    note_prefix = locked.provenance + ", row "
+    source = catalog.sources().get(IMPORT_SOURCE)
+    created = ImportedRow.objects.filter(job=locked, action=Action.CREATED, card__isnull=False)
+    untouched = list(created.filter(card__version=1).values_list("card_id", flat=True))
+    touched = list(created.exclude(card__version=1).values_list("card_id", flat=True))
+    for chunk in _id_chunks(untouched):
+        Card.objects.filter(pk__in=chunk).delete()
+    report.deleted = len(untouched)
+    now = timezone.now()
+    for chunk in _id_chunks(touched):
+        Card.objects.filter(pk__in=chunk).update(archived_at=now)
+    report.kept += len(touched)
+    for imported in ImportedRow.objects.filter(job=locked).exclude(action=Action.CREATED).exclude(card__isnull=True).select_related("card"):
+        card = imported.card
+        assert card is not None
+        facts = Fact.objects.filter(card=card, source=source, note__startswith=note_prefix)
+        items = set(facts.values_list("item_id", flat=True))
+        report.facts_removed += facts.delete()[0]
+        card.refresh_from_db()
+        for item_id in items:
+            item = catalog.item_by_id(item_id)
+            if item is not None:
+                cards.refresh_current_value(card, item)
+        card.refresh_from_db()
+        if imported.before and card.version == (imported.version_after or 0) + len(items):
+            _restore(card, imported.before)
+            report.restored += 1
+        else:
+            report.kept += 1
+    locked.status, locked.reverted_at, locked.reverted_by = Status.REVERTED, timezone.now(), user
+    if report.kept:
+        locked.message = f"{report.kept} cards changed since the import kept those changes."
+    locked.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+    job.refresh_from_db()
+    return report
+
+
+def _id_chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _restore(card: Card, before: dict[str, Any]) -> None:
+    fields = {k: before[k] for k in ("display_name", "given_name", "family_name", "local_name", *_CORE) if k in before}
+    for name, value in fields.items():
+        setattr(card, name, value)
+    card.sort_name = fold(card.display_name)[:300]
+    card.updated_at = timezone.now()
+    card.save(update_fields=[*fields, "sort_name", "updated_at"])
+    points = cards.ContactPoints(
+        phones=[(p["number"], p["number"], p["region"], p["kind"]) for p in before.get("phones", [])],
+        emails=[(e["address"], e["kind"]) for e in before.get("emails", [])],
+        addresses=before.get("addresses", []),
+    )
+    cards._save_contact_points(card, points, replace=True)
+    search.index_card(card)
+
+
+# --- error file ---------------------------------------------------------------------------------
+
+
+def error_rows(job: ImportJob) -> Iterator[RowError]:
+    return RowError.objects.filter(job=job).order_by("row", "id").iterator(chunk_size=2000)
+
+
+def write_error_file(job: ImportJob, path: Path | IO[str]) -> int:
+    """The error file: one line per problem (row, column, reason, value, outcome), UTF-8 with
+    BOM so spreadsheets open it right; values are neutralised like every export. The outcome
+    says whether the row was not imported or was imported without that value."""
+    from rapport.imports.writers import safe_cell
+
+    own = isinstance(path, Path)
+    handle: IO[str] = path.open("w", encoding="utf-8-sig", newline="") if isinstance(path, Path) else path
+    count = 0
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "column", "reason", "value", "outcome"])
+        for error in error_rows(job):
+            outcome = "value left out" if error.row_imported else "row not imported"
+            writer.writerow([error.row, safe_cell(error.column), safe_cell(error.reason), safe_cell(error.value), outcome])
+            count += 1
+    finally:
+        if own:
+            handle.close()
+    return count
+
+
+def error_file_text(job: ImportJob) -> str:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    write_error_file(job, buffer)
+    return buffer.getvalue()
+
+
+# --- background runs (web wizard, API) ------------------------------------------------------------
+
+
+def start(*, user: User, job: ImportJob) -> None:
+    """Runs a job that is waiting for its run, in the background (see ``launch``)."""
+    _may_import(user)
+    # Claimed here, in the request: a second click cannot start it twice, and the page the
+    # user is sent to already shows it running.
+    claimed = ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(status=Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        raise Conflict("This import has already run; import the file again to resume it.")
+    job.status = Status.RUNNING
+    launch(job)
+
+
+def launch(job: ImportJob) -> None:
+    """Runs a claimed job after the response: in a thread of the web process, or right away when
+    ``RAPPORT_IMPORTS_IN_BACKGROUND`` is off (tests, single-request deployments)."""
+    if not getattr(settings, "RAPPORT_IMPORTS_IN_BACKGROUND", True):
+        run_import(job=job, claimed=True)
+        return
+
+    def work() -> None:
+        close_old_connections()
+        try:
+            run_import(job=ImportJob.objects.get(pk=job.pk), claimed=True)
+        except Exception:  # already logged and recorded on the job
+            pass
+        finally:
+            close_old_connections()
+
+    transaction.on_commit(lambda: threading.Thread(target=work, name=f"import-{job.pk}", daemon=True).start())
+
+
+# --- export -------------------------------------------------------------------------------------
+
+EXPORT_FORMATS = (Format.CSV, Format.XLSX, Format.VCARD)
+
+
+@dataclass
+class ExportResult:
+    rows: int
+    record_id: int
+
+
+def export_cards(
+    *, user: User, kind: Any, flt: Any, fmt: Any, stream: IO[bytes], channel: str = "web", segment: Any = None
+) -> ExportResult:
+    """Writes the cards of a list (kind + list filters) the user may see to ``stream`` and
+    records the export (who, when, which filter, how many rows).
+
+    Only what the user may see: cards outside ``visible_to`` are not in it, items above the
+    user's clearance have no column, and a confidential value on a card where the user may
+    not read it is left out.
+    """
+    from rapport.cards.selectors import CardFilter
+    from rapport.imports import selectors
+    from rapport.imports.writers import CsvWriter, VcardWriter, XlsxWriter
+
+    card_kind = _kind(kind)
+    if segment not in (None, ""):
+        raise ValidationError.single("segment", "Segments are not available yet; filter the list instead.")
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError.single("format", "Expected csv, xlsx or vcard.")
+    if not isinstance(flt, CardFilter):
+        raise ValidationError.single("filters", "Expected list filters.")
+    flt.kind = card_kind
+    cards_qs, items = selectors.export_cards(user, flt)
+    count = 0
+    if fmt == Format.VCARD:
+        vcard = VcardWriter(stream)
+        for exported in selectors.iter_export(user, cards_qs, items):
+            card, core = exported.card, exported.core
+            vcard.card(
+                kind=card.kind, uid=core["external_id"] or f"rapport-card-{card.id}", full_name=core["name"],
+                given=core["given_name"], family=core["family_name"], organization=core["organization"],
+                title=core["title"], phones=exported.phones, emails=exported.emails, addresses=exported.addresses,
+                website=core["website"], birthday=str(exported.raw.get("birth_date") or ""),
+                nickname=str(exported.raw.get("nickname") or ""), note="",
+            )
+            count += 1
+        vcard.close()
+    else:
+        writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == Format.CSV else XlsxWriter(stream, card_kind)
+        columns = list(selectors.CORE_COLUMNS)
+        if card_kind == Kind.ORGANIZATION:
+            columns = [c for c in columns if c not in ("given_name", "family_name", "organization", "title")]
+        writer.header(columns + [f"item:{i.key}" for i in items])
+        for exported in selectors.iter_export(user, cards_qs, items):
+            writer.row([exported.core[c] for c in columns] + [exported.items.get(i.key) for i in items])
+            count += 1
+        writer.close()
+    from rapport.imports.models import ExportRecord
+
+    filters = {k: v for k, v in vars(flt).items() if v not in (None, "", False) and k != "kind"}
+    record = ExportRecord.objects.create(
+        user=user, kind=card_kind, format=fmt, filters=filters, rows=count, channel=channel[:8]
+    )
+    from rapport.audit.services import record as audit
+
+    audit(action="export", record_type="cards.card", actor=user,
+          detail={"kind": card_kind, "format": fmt, "rows": count, "channel": channel[:8],
+                  "items": sorted(i.key for i in items if i.sensitivity in ("confidential", "special"))})
+    return ExportResult(rows=count, record_id=record.pk)

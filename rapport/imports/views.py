@@ -1,0 +1,158 @@
+"""The import wizard (upload → mapping with suggestions → preview → run with progress → report)
+and the export download of the list pages. Views call ``services`` and ``selectors`` only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rapport.accounts import selectors as people_selectors
+from rapport.cards import selectors as card_selectors
+from rapport.cards.forms import CardFilterForm
+from rapport.cards.models import Kind
+from rapport.core.errors import Conflict, NotFound, ValidationError
+from rapport.core.http import AuthedHttpRequest
+from rapport.core.web import fragment_or_page, web_view
+from rapport.imports import api, mapping, selectors, services
+from rapport.imports.forms import MappingForm, UploadForm
+from rapport.imports.models import Format, ImportJob, Status
+from rapport.imports.readers import FileRejected
+
+KIND_PATH = {Kind.ORGANIZATION: "organizations", Kind.PERSON: "people"}
+
+
+@require_http_methods(["GET", "POST"])
+@web_view
+def import_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Recent imports and the upload form (step 1)."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.receive_upload(
+                user=request.user, name=upload.name, chunks=upload.chunks(), kind=form.cleaned_data["kind"] or None
+            )
+        except ValidationError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return redirect("import-detail", job_id=job.pk)
+    return render(request, "imports/list.html", {"form": form, "jobs": selectors.jobs_of(request.user)})
+
+
+def _mapping_form(job: ImportJob, data: Any = None) -> MappingForm:
+    preview = services.inspect(Path(job.stored_path), sample_rows=3)
+    headers = list(job.mapping) if job.format == Format.VCARD else preview.headers
+    samples: dict[str, str] = {}
+    for row in preview.samples:
+        for header, value in row.cells.items():
+            if value and header not in samples:
+                samples[header] = value[:80]
+    initial: dict[str, Any] = {"kind": KIND_PATH.get(Kind(job.kind), "people") if job.kind in Kind.values else "people", "on_duplicate": job.on_duplicate, "region": job.region}
+    for i, header in enumerate(headers):
+        initial[f"col_{i}"] = job.mapping.get(header, "")
+    return MappingForm(data, initial=initial, headers=headers, targets=mapping.target_choices(job.kind), samples=samples)
+
+
+@require_http_methods(["GET", "POST"])
+@web_view
+def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """Step 2 to 5: the mapping (until the job runs), then its progress and report."""
+    job = services.get_job(request.user, job_id)
+    if job.status != Status.UPLOADED:
+        return render(request, "imports/report.html", _report_context(job))
+    try:
+        form = _mapping_form(job, request.POST or None)
+    except FileRejected as exc:
+        messages.error(request, str(exc))
+        return redirect("import-list")
+    preview_rows: list[services.PreviewRow] | None = None
+    preview_job: ImportJob | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.set_mapping(
+                user=request.user, job=job, mapping=form.mapping(), kind=form.cleaned_data["kind"],
+                on_duplicate=form.cleaned_data["on_duplicate"], region=form.cleaned_data["region"],
+            )
+            if "run" in request.POST:
+                services.start(user=request.user, job=job)
+                return redirect("import-detail", job_id=job.pk)
+            report = services.run_import(job=job, dry_run=True, limit=50, preview_rows=50)
+            preview_rows, preview_job = sorted(report.rows, key=lambda r: r.number), report.job
+        except ValidationError as exc:
+            for field, errors in exc.errors.items():
+                for error in errors:
+                    form.add_error(None, f"{field}: {error}")
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            return redirect("import-detail", job_id=job.pk)
+        form = _mapping_form(job, request.POST)
+        form.is_valid()
+    context = {"job": job, "form": form, "preview_rows": preview_rows, "preview_job": preview_job}
+    return fragment_or_page(request, "imports/_preview.html", "imports/mapping.html", context)
+
+
+def _report_context(job: ImportJob) -> dict[str, Any]:
+    return {"job": job, "errors": selectors.errors_of(job, limit=100),
+            "running": job.status == Status.RUNNING and not job.is_stalled}
+
+
+@require_GET
+@web_view
+def import_progress(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """The progress fragment htmx polls while the job runs (the poll stops when it is done)."""
+    job = services.get_job(request.user, job_id)
+    return render(request, "imports/_progress.html", _report_context(job))
+
+
+@require_GET
+@web_view
+def import_errors(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    job = services.get_job(request.user, job_id)
+    response = HttpResponse(services.error_file_text(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+@require_POST
+@web_view
+def import_revert(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    job = services.get_job(request.user, job_id)
+    try:
+        report = services.revert_import(user=request.user, job=job)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Import reverted: %(deleted)d cards deleted, %(restored)d restored, %(kept)d kept because they changed since.")
+                         % {"deleted": report.deleted, "restored": report.restored, "kept": report.kept})
+    return redirect("import-detail", job_id=job.pk)
+
+
+@require_GET
+@web_view
+def export_download(request: AuthedHttpRequest, kind: str) -> FileResponse | HttpResponse:
+    """The list page's export: the same filters as the list, in the format asked for."""
+    if kind not in ("organizations", "people"):
+        raise NotFound("list")
+    card_kind = Kind.ORGANIZATION if kind == "organizations" else Kind.PERSON
+    user = request.user
+    form = CardFilterForm(
+        request.GET, owners=people_selectors.filter_owners(user), teams=people_selectors.reachable_teams(user),
+        items=card_selectors.filterable_items(user, card_kind), industries=[],
+    )
+    if not form.is_valid():
+        # Never export a wider list than the one on screen: a filter we cannot read stops the export.
+        return HttpResponse("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()), status=400,
+                            content_type="text/plain; charset=utf-8")
+    fmt = request.GET.get("format", "csv")
+    try:
+        return api.export_response(request, kind, form.card_filter(card_kind), fmt, request.GET.get("segment", ""), channel="web")
+    except ValidationError as exc:
+        return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()), status=400, content_type="text/plain; charset=utf-8")
