@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "rapport.cards",
     "rapport.activities",
     "rapport.search",
+    "rapport.funnel",
+    "rapport.segments",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +153,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RAPPORT_MAX_TEXT = 10_000  # longest free text (notes, summaries, fact values)
 RAPPORT_DEFAULT_REGION = env_str("RAPPORT_DEFAULT_REGION", "ES")
 RAPPORT_API_PAGE_MAX = 200
+RAPPORT_REGULAR_ORDERS = env_int("RAPPORT_REGULAR_ORDERS", 3)  # N orders in M months make a regular customer
+RAPPORT_REGULAR_MONTHS = env_int("RAPPORT_REGULAR_MONTHS", 12)
+RAPPORT_DORMANT_FACTOR = 2.0  # dormant after this many usual order intervals without an order
+RAPPORT_DORMANT_MIN_DAYS = env_int("RAPPORT_DORMANT_MIN_DAYS", 60)
+RAPPORT_TIER_THRESHOLDS = (0.8, 0.95)  # ABC: cumulative value share closing tiers A and B
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default

@@ -22,4 +22,6 @@ urlpatterns = [
     path("", include("rapport.cards.urls")),
     path("", include("rapport.activities.urls")),
     path("", include("rapport.search.urls")),
+    path("", include("rapport.funnel.urls")),
+    path("", include("rapport.segments.urls")),
 ]

@@ -16,7 +16,10 @@ from rapport.core.extensions import CardPanel, NavEntry
 
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
+    # Start empty: installed apps register their own panels and entries at start-up.
     panels, nav = dict(extensions._panels), dict(extensions._nav)
+    extensions._panels.clear()
+    extensions._nav.clear()
     yield
     extensions._panels.clear()
     extensions._panels.update(panels)
