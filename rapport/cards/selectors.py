@@ -241,6 +241,7 @@ class TimelineEntry:
     detail: str
     by: str
     ref_id: int
+    rule: str = ""  # for a stage change: the funnel rule that allowed or made it, translated
 
 
 def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime | None = None) -> list[TimelineEntry]:
@@ -268,11 +269,16 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
         entries.append(
             TimelineEntry(f.recorded_at, "fact", item.key, item.label, display_value(item, f.value), f.recorded_by.get_username(), f.id)
         )
+    from rapport.funnel.rules import rule_label
+
     stage_labels = dict(Stage.choices)
     for s in stages.order_by("-changed_at", "-id")[:limit]:
         title = f"{stage_labels.get(s.from_stage, '—') if s.from_stage else '—'} → {stage_labels.get(s.to_stage, s.to_stage)}"
         entries.append(
-            TimelineEntry(s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "", s.id)
+            TimelineEntry(
+                s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "",
+                s.id, rule_label(s.rule),
+            )
         )
     entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
     return entries[:limit]
