@@ -77,10 +77,12 @@ def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
+    from rapport.funnel.api import reports_router
     from rapport.funnel.api import router as funnel_router
     from rapport.search.api import router as search_router
     from rapport.segments.api import router as segments_router
 
+    api.add_router("/reports", reports_router)  # before cards: /{kind}/{card_id} would match /reports/x
     api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)

@@ -28,6 +28,8 @@ from rapport.funnel.schemas import (
 )
 
 router = Router(tags=["funnel"])
+# Mounted at /reports before the cards router, whose /{kind}/{card_id} would otherwise take /reports/funnel.
+reports_router = Router(tags=["reports"])
 
 KindPath = Literal["organizations", "people"]
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
@@ -134,7 +136,7 @@ class ReportParams(Schema):
         )
 
 
-@router.get("/reports/funnel", response=FunnelOut, summary="Cards per stage now or at a date, conversions, time in stage")
+@reports_router.get("/funnel", response=FunnelOut, summary="Cards per stage now or at a date, conversions, time in stage")
 def funnel_report(request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams]) -> dict[str, Any]:
     _no_store(response)
     report = selectors.funnel_report(request.user, params.to_filter())
@@ -144,7 +146,7 @@ def funnel_report(request: AuthedHttpRequest, response: HttpResponse, params: Qu
     }
 
 
-@router.get("/reports/methods", response=MethodReportOut, summary="Per prospecting method or fact source: found, customers, time, revenue")
+@reports_router.get("/methods", response=MethodReportOut, summary="Per prospecting method or fact source: found, customers, time, revenue")
 def method_report(
     request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams], by: Literal["method", "source"] = "method"
 ) -> dict[str, Any]:
@@ -152,7 +154,7 @@ def method_report(
     return {"by": by, "items": selectors.method_report(request.user, params.to_filter(), by=by)}
 
 
-@router.get("/reports/referrers", response=ReferrerReportOut, summary="Referrers ranked by the value of what they brought")
+@reports_router.get("/referrers", response=ReferrerReportOut, summary="Referrers ranked by the value of what they brought")
 def referrer_report(request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams]) -> dict[str, Any]:
     _no_store(response)
     return {"items": selectors.referrer_report(request.user, params.to_filter())}
