@@ -82,13 +82,14 @@ def _register_routers() -> None:
     from rapport.search.api import router as search_router
     from rapport.segments.api import router as segments_router
 
-    api.add_router("/reports", reports_router)  # before cards: /{kind}/{card_id} would match /reports/x
+    # Before cards, whose /{kind}/{card_id} would otherwise answer /reports/x and /segments/1.
+    api.add_router("/reports", reports_router)
+    api.add_router("/segments", segments_router)
     api.add_router("/", cards_router)
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/search", search_router)
     api.add_router("/", funnel_router)
-    api.add_router("/segments", segments_router)
 
 
 _register_routers()
