@@ -47,6 +47,7 @@ class CardFilter:
     value: Any = None  # value of ``item``; empty means "has any value"
     archived: bool = False
     organization: int | None = None  # people currently working there
+    segment: int | None = None  # members of a saved segment the user may use
 
 
 def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
@@ -75,6 +76,10 @@ def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
         )
     if flt.item:
         qs = _filter_on_item(user, qs, flt.item, flt.value)
+    if flt.segment:
+        from rapport.segments.selectors import apply_segment
+
+        qs = apply_segment(user, qs, flt.segment)
     return qs
 
 

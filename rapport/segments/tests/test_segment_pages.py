@@ -59,3 +59,18 @@ def test_another_users_private_segment_pages_answer_404(users: Any, ana: Client)
         assert ana.get(url).status_code == 404
     assert ana.post(f"/segments/{segment.id}/delete/").status_code == 404
     assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_organisation_lists_and_the_api_filter_by_a_segment(users: Any, ana: Client, make_org: Any) -> None:
+    from rapport.accounts.services import create_token
+
+    make_org(name="Alfa", lifecycle_stage="customer")
+    make_org(name="Beta", lifecycle_stage="prospect")
+    segment = Segment.objects.create(name="Customers", owner=users["rep_ana"], conditions=[{"field": "stage", "value": ["customer"]}])
+    page = ana.get("/organizations/", {"segment": segment.id}).content.decode()
+    assert "Alfa" in page and "Beta" not in page
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=users['rep_ana'])}")
+    names = [c["name"] for c in client.get(f"/api/v1/organizations?segment={segment.id}").json()["items"]]
+    assert names == ["Alfa"]
+    foreign = Segment.objects.create(name="Ben's", owner=users["rep_ben"], conditions=[])
+    assert client.get(f"/api/v1/organizations?segment={foreign.id}").status_code == 422
