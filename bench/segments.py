@@ -163,8 +163,8 @@ def main() -> None:
     figures["refresh"] = refresh(args)
     print("segments ...", flush=True)
     figures["segments"] = measure(args, world)
-    worst_count = max(f["count_ms"]["p95"] for f in figures["segments"].values())
-    worst_page = max(f["page_ms"]["p95"] for f in figures["segments"].values())
+    worst_count = max(f["count_ms"]["p95_ms"] for f in figures["segments"].values())
+    worst_page = max(f["page_ms"]["p95_ms"] for f in figures["segments"].values())
     figures["verdict"] = {
         "count_p95_ms": worst_count, "page_p95_ms": worst_page, "refresh_s": figures["refresh"]["seconds"],
         "targets": TARGETS,

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from rapport.accounts.models import Role, Team, User
@@ -225,14 +225,44 @@ def refresh(*, today: dt.date | None = None, progress: Any = None) -> RefreshRes
 
 
 def _refresh_completeness(card_ids: list[int]) -> None:
-    """Completeness is measured against the tier's required items, so it moves with the tier."""
+    """Completeness is measured against the tier's required items, so it moves with the tier.
+
+    The same figure as ``cards.services.completeness_of``, counted from the value index in SQL
+    rather than by reading every card's profile: a first refresh may re-tier most cards.
+    """
+    from rapport.cards.models import CurrentValue
     from rapport.cards.services import completeness_of
 
-    for start in range(0, len(card_ids), 2000):
-        cards = list(Card.objects.filter(pk__in=card_ids[start : start + 2000]).only("id", "kind", "tier", "profile"))
-        for card in cards:
-            card.completeness = completeness_of(card)
-        Card.objects.bulk_update(cards, ["completeness"])
+    by_group: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for start in range(0, len(card_ids), 5000):
+        for pk, kind, tier in Card.objects.filter(pk__in=card_ids[start : start + 5000]).values_list("pk", "kind", "tier"):
+            by_group[(tier, kind)].append(pk)
+    for (tier, kind), ids in by_group.items():
+        required_items = catalog.required_items(tier, kind)
+        required = [i.id for i in required_items]
+        by_pct: dict[int, list[int]] = defaultdict(list)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            have = dict(
+                CurrentValue.objects.filter(card_id__in=chunk, item_id__in=required).order_by()
+                .values_list("card_id").annotate(n=Count("id")).values_list("card_id", "n")
+            ) if required else {}
+            for pk in chunk:
+                # A stand-in profile holding as many required items as the card has.
+                profile = {i.key: True for i in required_items[: have.get(pk, 0)]}
+                by_pct[completeness_of(Card(tier=tier, kind=kind, profile=profile))].append(pk)
+        _set_column("completeness", by_pct)
+
+
+def _set_column(column: str, by_value: dict[Any, list[int]]) -> None:
+    with connection.cursor() as cursor:
+        for value, ids in by_value.items():
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                cursor.execute(
+                    f"UPDATE {Card._meta.db_table} SET {column} = %s WHERE id IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608
+                    [value, *chunk],
+                )
 
 
 def _rewrite_dimensions(values: dict[int, float]) -> None:
@@ -258,17 +288,21 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
                     WHEN c.lifecycle_stage IN ('{Stage.CUSTOMER}', '{Stage.DORMANT}') THEN FALSE
                     ELSE NULL END,
                CASE WHEN c.lifecycle_stage = '{Stage.TARGET}' OR c.tier = 'A' THEN TRUE ELSE FALSE END,
-               NULL,
+               t.value,
                %s
-        FROM {card} c LEFT JOIN {quals} q ON q.card_id = c.id
+        FROM {card} c LEFT JOIN {quals} q ON q.card_id = c.id LEFT JOIN segments_value_tmp t ON t.card_id = c.id
     """  # noqa: S608 - only our own table names and constants
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {dims}")  # noqa: S608
-        cursor.execute(sql, [now])
-        items = sorted(values.items())
-        for start in range(0, len(items), 500):
-            chunk = items[start : start + 500]
-            cursor.executemany(f"UPDATE {dims} SET value = %s WHERE card_id = %s", [(v, c) for c, v in chunk])  # noqa: S608
+        # Values go through a temporary table so the one INSERT … SELECT can join them.
+        cursor.execute("CREATE TEMPORARY TABLE segments_value_tmp (card_id bigint PRIMARY KEY, value double precision)")
+        try:
+            items = sorted(values.items())
+            for start in range(0, len(items), 10_000):
+                cursor.executemany("INSERT INTO segments_value_tmp (card_id, value) VALUES (%s, %s)", items[start : start + 10_000])
+            cursor.execute(f"DELETE FROM {dims}")  # noqa: S608
+            cursor.execute(sql, [now])
+        finally:
+            cursor.execute("DROP TABLE segments_value_tmp")
 
 
 def _order_frequency(today: dt.date) -> None:

@@ -36,9 +36,16 @@ def test_refresh_uses_the_estimated_potential_until_orders_exist(users: Any, mak
     rich, poor = make_org(name="Rich"), make_org(name="Poor")
     add_fact(user=users["rep_ana"], card=rich, item_key="category_purchase_volume", value={"amount": "900000", "currency": "EUR"}, source_key="rep_observation")
     add_fact(user=users["rep_ana"], card=poor, item_key="category_purchase_volume", value={"amount": "1000", "currency": "EUR"}, source_key="rep_observation")
+    add_fact(user=users["rep_ana"], card=rich, item_key="annual_business_volume", value={"amount": "5000000", "currency": "EUR"}, source_key="rep_observation")
     services.refresh()
-    assert Card.objects.get(pk=rich.pk).tier == "A" and Card.objects.get(pk=poor.pk).tier == "C"
+    rich, poor = Card.objects.get(pk=rich.pk), Card.objects.get(pk=poor.pk)
+    assert rich.tier == "A" and poor.tier == "C"
     assert Dimensions.objects.get(card=rich).value == 900000.0
+    # Completeness follows the new tier, exactly as the card's own measure.
+    from rapport.cards.services import completeness_of
+
+    assert 0 < rich.completeness == completeness_of(rich)
+    assert poor.completeness == completeness_of(poor)
 
 
 def test_refresh_computes_every_cards_dimensions(users: Any, make_org: Any, make_person: Any) -> None:
