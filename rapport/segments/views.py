@@ -26,6 +26,20 @@ from rapport.segments.models import Segment
 PAGE = 50
 
 
+def panel_context(user: User, card: Any) -> dict[str, Any] | None:
+    """The card's segmentation dimensions as of the last ``rapport segments refresh``."""
+    from rapport.segments.forms import DIMENSION_LABELS
+    from rapport.segments.models import Dimensions
+
+    dims = Dimensions.objects.filter(card_id=card.pk).first()
+    if dims is None:
+        return None
+    flags = [
+        {"key": key, "label": label, "value": getattr(dims, key)} for key, label in DIMENSION_LABELS.items()
+    ]
+    return {"flags": flags, "refreshed_at": dims.refreshed_at}
+
+
 def _choices(user: User) -> dict[str, Any]:
     scope = scope_for(user)
     if scope.role == "admin":

@@ -101,3 +101,11 @@ def test_a_segment_can_filter_on_dimensions_after_a_refresh(users: Any, make_org
     services.refresh()
     assert selectors.count(users["rep_ana"], "", [{"field": "buying", "value": True}]) == (1, True)
     assert selectors.count(users["rep_ana"], "", [{"field": "likely", "value": True}, {"field": "buying", "value": False}]) == (1, True)
+
+
+def test_the_card_page_shows_the_dimensions_after_a_refresh(users: Any, ana: Any, make_org: Any) -> None:
+    org = make_org(name="Shown", lifecycle_stage="customer")
+    assert 'id="segmentation"' not in ana.get(f"/cards/{org.id}/").content.decode()
+    services.refresh()
+    html = ana.get(f"/cards/{org.id}/").content.decode()
+    assert 'id="segmentation"' in html and "Buying customer (not only a visitor): <strong>Yes" in html
