@@ -146,6 +146,7 @@ def funnel_report(request: AuthedHttpRequest) -> HttpResponse:
     try:
         report = selectors.funnel_report(request.user, flt)
         context["methods"] = selectors.method_report(request.user, flt)
+        context["sources"] = selectors.method_report(request.user, flt, by="source")
         context["referrers"] = selectors.referrer_report(request.user, flt, limit=20)
     except ValidationError as exc:
         for field_name, msgs in exc.errors.items():

@@ -106,3 +106,13 @@ def test_the_funnel_page_draws_a_chart_and_a_table(users: Any, ana: Any, funnel:
     assert "<svg" in html and 'class="chart-bar"' in html and "funnel-table" in html
     assert "Other team" not in html
     assert ana.get("/reports/funnel/?as_of=nope").status_code == 422
+
+
+def test_the_source_report_counts_cards_under_the_sources_of_their_facts(users: Any, funnel: Any) -> None:
+    from rapport.cards.services import add_fact
+
+    add_fact(user=users["rep_ana"], card=funnel["a"], item_key="business_scope", value="Tools", source_key="existing_customers")
+    add_fact(user=users["rep_ana"], card=funnel["b"], item_key="business_scope", value="Paint", source_key="existing_customers")
+    rows = {r["key"]: r for r in api(users["rep_ana"]).get("/api/v1/reports/methods?by=source").json()["items"]}
+    assert (rows["existing_customers"]["found"], rows["existing_customers"]["customers"]) == (2, 1)
+    assert api(users["rep_ana"]).get("/api/v1/reports/methods?by=colour").status_code == 422
