@@ -103,16 +103,6 @@ class ProspectingOut(Schema):
     referrals: list[CardRef]
 
 
-class ConversionOut(Schema):
-    model_config = {"populate_by_name": True}
-
-    from_stage: str = Field(..., alias="from")
-    to_stage: str = Field(..., alias="to")
-    entered: int
-    converted: int
-    rate: float | None
-
-
 class FunnelOut(Schema):
     as_of: dt.date
     counts: dict[str, int]
