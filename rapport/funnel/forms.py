@@ -11,13 +11,20 @@ from rapport.funnel.models import Authority, Budget, Intent, Power, Qualificatio
 from rapport.funnel.selectors import ReportFilter
 
 
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]`` as the choice field it is, to set its choices for this request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
 class StageMoveForm(forms.Form):
     to = forms.ChoiceField(label=_("Move to"))
     reason = forms.CharField(label=_("Why"), max_length=500, required=False)
 
     def __init__(self, *args: Any, choices: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = choices
+        choice_field(self, "to").choices = choices
 
 
 class QualificationForm(forms.Form):
@@ -44,7 +51,7 @@ class ProspectingForm(forms.Form):
 
     def __init__(self, *args: Any, methods: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["found_by"].choices = [("", "—"), *methods]
+        choice_field(self, "found_by").choices = [("", "—"), *methods]
 
 
 class ReportFilterForm(forms.Form):
@@ -61,10 +68,10 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]],
                  methods: list[tuple[str, str]], segments: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", _("All")), *teams]
-        self.fields["owner"].choices = [("", _("All")), *reps]
-        self.fields["method"].choices = [("", _("All")), *methods]
-        self.fields["segment"].choices = [("", _("All")), *segments]
+        choice_field(self, "team").choices = [("", _("All")), *teams]
+        choice_field(self, "owner").choices = [("", _("All")), *reps]
+        choice_field(self, "method").choices = [("", _("All")), *methods]
+        choice_field(self, "segment").choices = [("", _("All")), *segments]
 
     def report_filter(self) -> ReportFilter:
         d = self.cleaned_data

@@ -27,7 +27,7 @@ from rapport.funnel.services import target_gaps
 
 # The funnel's forward order; dormant counts as having reached "customer", lost has no rank.
 FUNNEL = [Stage.SUSPECT, Stage.PROSPECT, Stage.TARGET, Stage.CUSTOMER, Stage.REGULAR]
-RANK = {Stage.SUSPECT: 0, Stage.PROSPECT: 1, Stage.TARGET: 2, Stage.CUSTOMER: 3, Stage.REGULAR: 4, Stage.DORMANT: 3}
+RANK: dict[str, int] = {Stage.SUSPECT: 0, Stage.PROSPECT: 1, Stage.TARGET: 2, Stage.CUSTOMER: 3, Stage.REGULAR: 4, Stage.DORMANT: 3}
 
 
 def stage_history(card: Card, *, limit: int = 500) -> list[StageChange]:
@@ -160,13 +160,13 @@ def funnel_report(user: Any, flt: ReportFilter) -> FunnelReport:
             counts[row["lifecycle_stage"]] = row["n"]
     else:
         last = StageChange.objects.filter(card=OuterRef("pk"), changed_at__lte=end).order_by("-changed_at", "-id").values("to_stage")[:1]
-        rows = (
+        past = (
             cards.filter(created_at__lte=end).order_by().annotate(stage_then=Subquery(last))
-            .values("stage_then").annotate(n=Count("id"))
+            .values_list("stage_then").annotate(n=Count("id")).values_list("stage_then", "n")
         )
-        for row in rows:
-            if row["stage_then"]:
-                counts[row["stage_then"]] += row["n"]
+        for stage_then, n in past:
+            if stage_then:
+                counts[stage_then] += n
     changes = (
         StageChange.objects.filter(card__in=cards.values("pk"), changed_at__lte=end)
         .order_by("card_id", "changed_at", "id").values_list("card_id", "to_stage", "changed_at", "reason", "from_stage")
@@ -264,11 +264,11 @@ def method_report(user: Any, flt: ReportFilter, *, by: str = "method") -> list[d
         labels = {s.id: (s.key, s.label) for s in catalog.sources().values() if s.group == SourceGroup.METHOD}
     else:
         raise ValidationError.single("by", "Expected method or source.")
+    rows: list[dict[str, Any]] = []
     bought = set(cards.filter(BOUGHT_Q).values_list("pk", flat=True))
     days = _first_customer_days(cards)
     all_ids = sorted(set().union(*members.values())) if members else []
     revenue = _revenue(all_ids)
-    rows = []
     for group_id, ids in members.items():
         key, label = labels.get(group_id, ("", _("Not recorded"))) if group_id is not None else ("", _("Not recorded"))
         customers = ids & bought
@@ -298,7 +298,7 @@ def referrer_report(user: Any, flt: ReportFilter, *, limit: int = 100) -> list[d
             row["customers"] += 1
     revenue = _revenue([c for r in rows.values() for c in r["ids"]])
     visible = {pk: (name, kind) for pk, name, kind in visible_to(user).filter(pk__in=list(rows)).values_list("pk", "display_name", "kind")}
-    result = []
+    result: list[dict[str, Any]] = []
     for ref_id, row in rows.items():
         if ref_id not in visible:
             continue

@@ -242,7 +242,7 @@ def set_prospecting(*, user: User, card: Card, data: dict[str, Any]) -> Card:
     for name, value in updates.items():
         setattr(locked, name, value)
     locked.updated_at = timezone.now()
-    locked.version = F("version") + 1  # type: ignore[assignment]
+    locked.version = F("version") + 1
     locked.save(update_fields=[*updates, "updated_at", "version"])
     locked.refresh_from_db()
     return locked

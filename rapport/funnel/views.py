@@ -88,7 +88,7 @@ def save_qualification(request: AuthedHttpRequest, card_id: int) -> HttpResponse
     if not form.is_valid():
         for errs in form.errors.values():
             for message in errs:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return _back(card)
     try:
         services.set_qualification(user=request.user, card=card, data=form.service_data())
@@ -107,7 +107,7 @@ def save_prospecting(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     if not form.is_valid():
         for errs in form.errors.values():
             for message in errs:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return _back(card)
     try:
         services.set_prospecting(user=request.user, card=card, data=form.cleaned_data)

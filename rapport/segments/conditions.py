@@ -91,6 +91,7 @@ def _item(user: Any, name: str, value: Any) -> tuple[dict[str, Any], Any]:
     if refused:
         # Same words for "deleted", "never existed" and "above your clearance": no oracle.
         raise ValidationError.single(name, f"Unknown catalog item {value['key'][:64]!r}.")
+    assert item is not None
     out: dict[str, Any] = {"key": item.key}
     if value.get("value") not in (None, ""):
         raw = value["value"]

@@ -24,6 +24,13 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]`` as the choice field it is, to set its choices for this request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
 class SegmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
@@ -58,11 +65,11 @@ class SegmentForm(forms.Form):
     def __init__(self, *args: Any, teams: list[tuple[int, str]], users: list[tuple[int, str]],
                  methods: list[tuple[str, str]], items: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["share_with"].choices = [("", _("Nobody: private")), *teams]
-        self.fields["team"].choices = teams
-        self.fields["owner"].choices = users
-        self.fields["method"].choices = methods
-        self.fields["item"].choices = [("", "—"), *items]
+        choice_field(self, "share_with").choices = [("", _("Nobody: private")), *teams]
+        choice_field(self, "team").choices = teams
+        choice_field(self, "owner").choices = users
+        choice_field(self, "method").choices = methods
+        choice_field(self, "item").choices = [("", "—"), *items]
 
     def segment_data(self) -> dict[str, Any]:
         """The service's input: name, kind, team and the list of conditions."""

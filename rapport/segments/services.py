@@ -88,7 +88,7 @@ def update_segment(*, user: User, segment: Segment, data: dict[str, Any], expect
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.updated_at = timezone.now()
-    locked.version = F("version") + 1  # type: ignore[assignment]
+    locked.version = F("version") + 1
     locked.save()
     locked.refresh_from_db()
     return locked
@@ -329,8 +329,8 @@ def _order_frequency(today: dt.date) -> None:
     with connection.cursor() as cursor:
         for flag, card_ids in flags.items():
             for start in range(0, len(card_ids), 900):
-                chunk = card_ids[start : start + 900]
+                flagged = card_ids[start : start + 900]
                 cursor.execute(
-                    f"UPDATE {Dimensions._meta.db_table} SET frequent = %s, familiar = %s WHERE card_id IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608
-                    [flag, True, *chunk],
+                    f"UPDATE {Dimensions._meta.db_table} SET frequent = %s, familiar = %s WHERE card_id IN ({','.join(['%s'] * len(flagged))})",  # noqa: S608
+                    [flag, True, *flagged],
                 )

@@ -43,7 +43,8 @@ def test_an_unknown_method_or_a_source_that_is_not_a_method_is_refused(users: An
         assert response.status_code == 200 and response.json()["found_by"] is None
     else:
         assert response.status_code == 422 and "found_by" in response.json()["errors"]
-        assert Card.objects.get(pk=org.id).found_by.key == "phone_prospecting"
+        found_by = Card.objects.get(pk=org.id).found_by
+        assert found_by is not None and found_by.key == "phone_prospecting"
 
 
 def test_a_referrer_of_another_team_is_refused_like_a_missing_card(users: Any, make_org: Any) -> None:

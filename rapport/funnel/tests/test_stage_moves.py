@@ -130,4 +130,5 @@ def test_editing_the_stage_on_the_card_follows_the_same_rules(users: Any, make_o
     assert "lost_requires_reopen" in refused.json()["errors"]["lifecycle_stage"][0]
     fresh = make_org(name="Fresh SA")
     assert client.patch(f"/api/v1/organizations/{fresh.id}", {"lifecycle_stage": "prospect"}, content_type="application/json").status_code == 200
-    assert StageChange.objects.filter(card=fresh).order_by("-id").first().rule == "advance"
+    last = StageChange.objects.filter(card=fresh).order_by("-id").first()
+    assert last is not None and last.rule == "advance"

@@ -116,11 +116,13 @@ def test_an_item_above_the_users_clearance_is_refused_like_an_unknown_one(users:
     assert hidden.status_code == unknown.status_code == 422
     assert hidden.json()["errors"]["conditions[0].value"][0].replace(special.key, "K") == unknown.json()["errors"]["conditions[0].value"][0].replace("zz_unknown", "K")
     confidential = InformationItem.objects.filter(sensitivity="confidential", active=True).first()
+    assert confidential is not None
     assert post(api(users["analyst_al"]), {"name": "C", "conditions": [{"field": "item", "value": {"key": confidential.key}}]}).status_code == 422
 
 
 def test_a_shared_segment_on_an_item_the_user_may_not_use_is_refused_not_widened(users: Any, cards: Any) -> None:
     special = InformationItem.objects.filter(sensitivity="special", active=True).first()
+    assert special is not None
     users["manager_mei"].__class__.objects.filter(pk=users["manager_mei"].pk).update(can_see_special=True)
     mei = users["manager_mei"].__class__.objects.get(pk=users["manager_mei"].pk)
     team_id = users["rep_ana"].teams.get().id
@@ -138,6 +140,7 @@ def test_a_segment_on_an_item_deleted_since_is_refused(users: Any, cards: Any) -
     from rapport.catalog import selectors as catalog
 
     item = InformationItem.objects.filter(sensitivity="internal", active=True, applies_to__in=["any", "organization"]).first()
+    assert item is not None
     client = api(users["rep_ana"])
     segment_id = post(client, {"name": "I", "conditions": [{"field": "item", "value": {"key": item.key}}]}).json()["id"]
     assert client.get(f"/api/v1/segments/{segment_id}/members").status_code == 200
