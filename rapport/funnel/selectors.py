@@ -107,9 +107,15 @@ def report_cards(user: Any, flt: ReportFilter) -> QuerySet[Card]:
         if flt.kind not in ("organization", "person"):
             raise ValidationError.single("kind", "Expected organization or person.")
         qs = qs.filter(kind=flt.kind)
+    from rapport.accounts import selectors as people
+
     if flt.team:
+        if flt.team not in {t.id for t in people.reachable_teams(user)}:
+            raise ValidationError.single("team", "Unknown team.")
         qs = qs.filter(team_id=flt.team)
     if flt.owner:
+        if flt.owner not in {u.id for u in people.filter_owners(user)}:
+            raise ValidationError.single("rep", "Unknown user.")
         qs = qs.filter(owner_id=flt.owner)
     if flt.method:
         source = catalog.sources().get(flt.method)

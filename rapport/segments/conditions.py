@@ -165,6 +165,14 @@ def _clean_value(user: Any, name: str, fld: str, value: Any) -> Any:
         bad = [v for v in values if v not in allowed]
         if bad:
             raise ValidationError.single(name, f"Unknown {fld}: {', '.join(map(str, bad[:5]))}.")
+    if fld in ("owner", "team"):
+        # Ids of people and teams outside the user's reach are refused like unknown ones.
+        from rapport.accounts import selectors as people
+
+        reachable = {u.id for u in people.filter_owners(user)} if fld == "owner" else {t.id for t in people.reachable_teams(user)}
+        unknown = [v for v in values if v not in reachable]
+        if unknown:
+            raise ValidationError.single(name, f"Unknown {'user' if fld == 'owner' else 'team'}: {', '.join(map(str, unknown[:5]))}.")
     if fld == "country":
         values = [v.upper() for v in values]
         if not all(len(v) == 2 and v.isalpha() for v in values):

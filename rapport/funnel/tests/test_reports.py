@@ -79,9 +79,14 @@ def test_the_report_filters_by_rep_team_and_method(users: Any, funnel: Any) -> N
     assert by_method["total"] == 1 and by_method["counts"]["customer"] == 1
 
 
-@pytest.mark.parametrize("query", ["as_of=2999-01-01", "as_of=nope", "method=internet", "kind=robot", "segment=999999"])
+@pytest.mark.parametrize("query", ["as_of=2999-01-01", "as_of=nope", "method=internet", "kind=robot", "segment=999999", "team=999999", "rep=999999"])
 def test_bad_report_filters_answer_422(users: Any, funnel: Any, query: str) -> None:
     assert api(users["rep_ana"]).get(f"/api/v1/reports/funnel?{query}").status_code == 422
+
+
+def test_a_rep_cannot_filter_the_report_on_another_teams_rep(users: Any, funnel: Any) -> None:
+    response = api(users["rep_ana"]).get(f"/api/v1/reports/funnel?rep={users['rep_bo_other_team'].id}")
+    assert response.status_code == 422 and "rep" in response.json()["errors"]
 
 
 def test_the_method_report_shows_which_methods_pay(users: Any, funnel: Any) -> None:

@@ -99,6 +99,8 @@ def test_sharing_with_a_team_the_user_is_not_in_is_refused(users: Any, cards: An
         ({"field": "priority", "value": "yes"}, "conditions[0].value"),
         ({"field": "item", "value": {"key": "no_such_item"}}, "conditions[0].value"),
         ({"field": "method", "value": ["internet"]}, "conditions[0].value"),
+        ({"field": "owner", "value": [99_999]}, "conditions[0].value"),
+        ({"field": "team", "value": [99_999]}, "conditions[0].value"),
     ],
 )
 def test_a_bad_condition_is_refused_naming_it_and_nothing_is_saved(users: Any, condition: dict[str, Any], field: str) -> None:
@@ -106,6 +108,18 @@ def test_a_bad_condition_is_refused_naming_it_and_nothing_is_saved(users: Any, c
     assert response.status_code == 422
     assert field in response.json()["errors"], response.json()
     assert not Segment.objects.exists()
+
+
+def test_people_and_teams_of_another_team_are_refused_like_unknown_ones(users: Any) -> None:
+    from rapport.accounts.models import Team
+
+    client = api(users["rep_ana"])
+    south = Team.objects.get(name="South").id
+    foreign = post(client, {"name": "x", "conditions": [{"field": "team", "value": [south]}]})
+    assert foreign.status_code == 422 and "Unknown team" in foreign.json()["errors"]["conditions[0].value"][0]
+    other = post(client, {"name": "x", "conditions": [{"field": "owner", "value": [users["rep_bo_other_team"].id]}]})
+    assert other.status_code == 422
+    assert post(client, {"name": "x", "conditions": [{"field": "owner", "value": [users["rep_ben"].id]}]}).status_code == 201
 
 
 def test_an_item_above_the_users_clearance_is_refused_like_an_unknown_one(users: Any) -> None:
