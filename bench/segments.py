@@ -123,16 +123,25 @@ def refresh(args: argparse.Namespace) -> dict[str, Any]:
     from rapport.funnel import rules
     from rapport.segments import services
 
+    from django.db import connection
+
     provider = BenchOrders(args.seed)
     rules.register_order_evidence(provider)
+    figures: dict[str, Any] = {}
     try:
-        started = time.perf_counter()
-        result = services.refresh()
-        seconds = time.perf_counter() - started
+        # The first refresh re-tiers every valued card; later ones change only what moved.
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cards_card SET tier = ''")
+        for run in ("first", "again"):
+            started = time.perf_counter()
+            result = services.refresh()
+            seconds = time.perf_counter() - started
+            figures[run] = {"seconds": round(seconds, 2), "cards": result.cards, "valued": result.valued, "tiers": result.tiers}
+            print(f"  refresh ({run}): {seconds:.1f} s for {result.cards:,} cards ({result.valued:,} valued, tiers {result.tiers})", flush=True)
     finally:
         rules.unregister_order_evidence(provider)
-    print(f"  refresh: {seconds:.1f} s for {result.cards:,} cards ({result.valued:,} valued, tiers {result.tiers})", flush=True)
-    return {"seconds": round(seconds, 2), "cards": result.cards, "valued": result.valued, "tiers": result.tiers}
+    figures["seconds"] = max(figures["first"]["seconds"], figures["again"]["seconds"])
+    return figures
 
 
 def main() -> None:

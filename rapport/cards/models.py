@@ -109,6 +109,13 @@ class Card(models.Model):
             models.Index(fields=["external_id"], name="card_external_id"),
             models.Index(fields=["kind", "found_by", "archived_at", "sort_name"], name="card_method_sort"),
             models.Index(fields=["referred_by"], name="card_referred_by"),
+            # Saved segments filter on these columns in any combination: equality and IN on the
+            # leading low-cardinality columns seek straight to the members (SQLite skip-scans the
+            # ones a segment leaves out), and the rest are checked in the index, not the table.
+            models.Index(
+                fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at", "sort_name"],
+                name="card_segment",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(display_name=""), name="card_name_not_empty"),

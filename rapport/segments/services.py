@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Role, Team, User
@@ -173,18 +173,6 @@ def abc_tiers(values: dict[int, float], thresholds: tuple[float, float]) -> dict
     return tiers
 
 
-def _set_tiers(table: str, column: str, by_value: dict[Any, list[int]]) -> None:
-    # The version moves too: an edit form opened before the refresh must not overwrite the new tier.
-    with connection.cursor() as cursor:
-        for value, ids in by_value.items():
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
-                cursor.execute(
-                    f"UPDATE {table} SET {column} = %s, version = version + 1 WHERE id IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608 - names are ours
-                    [value, *chunk],
-                )
-
-
 def refresh(*, today: dt.date | None = None, progress: Any = None) -> RefreshResult:
     """Recomputes ABC tiers (per kind) and every card's dimensions.
 
@@ -212,57 +200,78 @@ def refresh(*, today: dt.date | None = None, progress: Any = None) -> RefreshRes
         if wanted != tiers_now.get(card_id):
             changed[wanted].append(card_id)
     with transaction.atomic():
-        _set_tiers(Card._meta.db_table, "tier", changed)
-        _refresh_completeness([c for ids in changed.values() for c in ids])
+        _write_tiers({card_id: (tier, kinds[card_id]) for tier, ids in changed.items() for card_id in ids})
         _rewrite_dimensions(values)
     if progress:
         progress("dimensions", 0)
     _order_frequency(today or timezone.localdate())
+    with connection.cursor() as cursor:
+        # Fresh statistics, so the planner keeps choosing the segment index for the new values.
+        cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else f"ANALYZE {Dimensions._meta.db_table}")
     tally: dict[str, int] = defaultdict(int)
     for t in tiers.values():
         tally[t] += 1
     return RefreshResult(cards=Card.objects.count(), valued=len(values), tiers=dict(tally), seconds=round(time.monotonic() - started, 2))
 
 
-def _refresh_completeness(card_ids: list[int]) -> None:
-    """Completeness is measured against the tier's required items, so it moves with the tier.
+def _write_tiers(new: dict[int, tuple[str, str]]) -> None:
+    """Writes new tiers, with the completeness each implies, through a temporary table.
 
-    The same figure as ``cards.services.completeness_of``, counted from the value index in SQL
-    rather than by reading every card's profile: a first refresh may re-tier most cards.
+    Completeness is measured against the tier's required items, so it moves with the tier:
+    the same figure as ``cards.services.completeness_of``, counted from the value index rather
+    than by reading every card's profile (a first refresh may re-tier most cards). The version
+    moves too, so an edit form opened before the refresh cannot overwrite the new tier.
     """
     from rapport.cards.models import CurrentValue
     from rapport.cards.services import completeness_of
 
-    by_group: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for start in range(0, len(card_ids), 5000):
-        for pk, kind, tier in Card.objects.filter(pk__in=card_ids[start : start + 5000]).values_list("pk", "kind", "tier"):
-            by_group[(tier, kind)].append(pk)
-    for (tier, kind), ids in by_group.items():
-        required_items = catalog.required_items(tier, kind)
-        required = [i.id for i in required_items]
-        by_pct: dict[int, list[int]] = defaultdict(list)
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            have = dict(
-                CurrentValue.objects.filter(card_id__in=chunk, item_id__in=required).order_by()
-                .values_list("card_id").annotate(n=Count("id")).values_list("card_id", "n")
-            ) if required else {}
-            for pk in chunk:
-                # A stand-in profile holding as many required items as the card has.
-                profile = {i.key: True for i in required_items[: have.get(pk, 0)]}
-                by_pct[completeness_of(Card(tier=tier, kind=kind, profile=profile))].append(pk)
-        _set_column("completeness", by_pct)
-
-
-def _set_column(column: str, by_value: dict[Any, list[int]]) -> None:
+    if not new:
+        return
+    card, values = Card._meta.db_table, CurrentValue._meta.db_table
     with connection.cursor() as cursor:
-        for value, ids in by_value.items():
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
-                cursor.execute(
-                    f"UPDATE {Card._meta.db_table} SET {column} = %s WHERE id IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608
-                    [value, *chunk],
+        cursor.execute(
+            "CREATE TEMPORARY TABLE segments_tier_tmp "
+            "(card_id bigint PRIMARY KEY, tier varchar(1), kind varchar(16), completeness integer)"
+        )
+        try:
+            rows = [(card_id, tier, kind) for card_id, (tier, kind) in new.items()]
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(
+                    "INSERT INTO segments_tier_tmp (card_id, tier, kind, completeness) VALUES (%s, %s, %s, 0)",
+                    rows[start : start + 10_000],
                 )
+            for tier, kind in sorted(set(new.values())):
+                required = catalog.required_items(tier, kind)
+                have: dict[int, int] = {}
+                if required:
+                    marks = ",".join(["%s"] * len(required))
+                    cursor.execute(
+                        f"SELECT t.card_id, COUNT(*) FROM segments_tier_tmp t JOIN {values} v ON v.card_id = t.card_id "  # noqa: S608
+                        f"WHERE t.tier = %s AND t.kind = %s AND v.item_id IN ({marks}) GROUP BY t.card_id",
+                        [tier, kind, *(i.id for i in required)],
+                    )
+                    have = dict(cursor.fetchall())
+                # One stand-in card per count of required items present gives each percentage.
+                pct = {
+                    n: completeness_of(Card(tier=tier, kind=kind, profile={i.key: True for i in required[:n]}))
+                    for n in range(len(required) + 1)
+                }
+                if pct[0]:
+                    cursor.execute(
+                        "UPDATE segments_tier_tmp SET completeness = %s WHERE tier = %s AND kind = %s", [pct[0], tier, kind]
+                    )
+                updates = [(pct[n], card_id) for card_id, n in have.items() if pct[n] != pct[0]]
+                for start in range(0, len(updates), 10_000):
+                    cursor.executemany(
+                        "UPDATE segments_tier_tmp SET completeness = %s WHERE card_id = %s", updates[start : start + 10_000]
+                    )
+            cursor.execute(
+                f"UPDATE {card} SET tier = (SELECT t.tier FROM segments_tier_tmp t WHERE t.card_id = {card}.id), "  # noqa: S608
+                f"completeness = (SELECT t.completeness FROM segments_tier_tmp t WHERE t.card_id = {card}.id), "
+                "version = version + 1 WHERE id IN (SELECT card_id FROM segments_tier_tmp)"
+            )
+        finally:
+            cursor.execute("DROP TABLE segments_tier_tmp")
 
 
 def _rewrite_dimensions(values: dict[int, float]) -> None:

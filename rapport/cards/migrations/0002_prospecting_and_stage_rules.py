@@ -43,4 +43,8 @@ class Migration(migrations.Migration):
             model_name='card',
             index=models.Index(fields=['referred_by'], name='card_referred_by'),
         ),
+        migrations.AddIndex(
+            model_name='card',
+            index=models.Index(fields=['kind', 'archived_at', 'lifecycle_stage', 'tier', 'team', 'found_by', 'owner', 'created_at', 'sort_name'], name='card_segment'),
+        ),
     ]
