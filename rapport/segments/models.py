@@ -53,10 +53,6 @@ class Dimensions(models.Model):
     frequent = models.BooleanField(null=True)  # buys at least as often as the norm of its kind; null: not a buyer
     priority = models.BooleanField(default=False)  # a target, or tier A
     value = models.FloatField(null=True)  # revenue, else estimated potential: the ABC basis
+    # No secondary indexes: segments reach this table from the card by primary key, and the
+    # refresh rewrites every row, which each extra index would slow down.
     refreshed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["priority", "card"], name="dim_priority"),
-            models.Index(fields=["buying", "card"], name="dim_buying"),
-        ]

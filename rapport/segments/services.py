@@ -291,7 +291,7 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
                CASE WHEN c.lifecycle_stage = '{Stage.LOST}' OR q.intent = 'none' THEN FALSE ELSE TRUE END,
                CASE WHEN c.lifecycle_stage IN ('{Stage.CUSTOMER}', '{Stage.REGULAR}') THEN TRUE ELSE FALSE END,
                CASE WHEN c.lifecycle_stage IN ('{bought}') THEN TRUE
-                    WHEN EXISTS (SELECT 1 FROM {changes} s WHERE s.card_id = c.id AND s.to_stage IN ('{bought}')) THEN TRUE
+                    WHEN c.id IN (SELECT s.card_id FROM {changes} s WHERE s.to_stage IN ('{bought}')) THEN TRUE
                     ELSE FALSE END,
                CASE WHEN c.lifecycle_stage = '{Stage.REGULAR}' THEN TRUE
                     WHEN c.lifecycle_stage IN ('{Stage.CUSTOMER}', '{Stage.DORMANT}') THEN FALSE
