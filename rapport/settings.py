@@ -157,7 +157,8 @@ RAPPORT_REGULAR_ORDERS = env_int("RAPPORT_REGULAR_ORDERS", 3)  # N orders in M m
 RAPPORT_REGULAR_MONTHS = env_int("RAPPORT_REGULAR_MONTHS", 12)
 RAPPORT_DORMANT_FACTOR = 2.0  # dormant after this many usual order intervals without an order
 RAPPORT_DORMANT_MIN_DAYS = env_int("RAPPORT_DORMANT_MIN_DAYS", 60)
-RAPPORT_TIER_THRESHOLDS = (0.8, 0.95)  # ABC: cumulative value share closing tiers A and B
+# ABC tiers: the cumulative share of value closing tier A and tier B, e.g. "0.8,0.95".
+RAPPORT_TIER_THRESHOLDS = tuple(float(x) for x in env_list("RAPPORT_TIER_THRESHOLDS", ["0.8", "0.95"]))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta tag; kept default

@@ -114,8 +114,10 @@ class RefreshResult:
 
 def tier_thresholds() -> tuple[float, float]:
     """Cumulative value shares closing tier A and tier B (default: 80 % and 95 %)."""
-    a, b = getattr(settings, "RAPPORT_TIER_THRESHOLDS", (0.8, 0.95))
-    return float(a), float(b)
+    a, b = (float(x) for x in getattr(settings, "RAPPORT_TIER_THRESHOLDS", (0.8, 0.95)))
+    if not 0 < a < b <= 1:
+        raise ValidationError.single("RAPPORT_TIER_THRESHOLDS", "Expected two shares with 0 < A < B <= 1, e.g. 0.8,0.95.")
+    return a, b
 
 
 def potential_items() -> list[str]:

@@ -109,3 +109,16 @@ def test_the_card_page_shows_the_dimensions_after_a_refresh(users: Any, ana: Any
     services.refresh()
     html = ana.get(f"/cards/{org.id}/").content.decode()
     assert 'id="segmentation"' in html and "Buying customer (not only a visitor): <strong>Yes" in html
+
+
+def test_tier_thresholds_are_configurable_and_checked(users: Any, make_org: Any, settings: Any) -> None:
+    from rapport.core.errors import ValidationError
+
+    big, small = make_org(name="Big"), make_org(name="Small")
+    settings.RAPPORT_TIER_THRESHOLDS = (0.995, 0.999)
+    with orders(FakeOrders(revenue={big.id: 100.0, small.id: 1.0})):
+        services.refresh()
+        assert Card.objects.get(pk=small.pk).tier == "A"
+        settings.RAPPORT_TIER_THRESHOLDS = (0.9, 0.5)
+        with pytest.raises(ValidationError):
+            services.refresh()
