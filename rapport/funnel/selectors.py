@@ -143,7 +143,32 @@ class FunnelReport:
     reasons_lost: list[dict[str, Any]] = field(default_factory=list)
 
 
+REPORT_CACHE_SECONDS = 120
+
+
 def funnel_report(user: Any, flt: ReportFilter) -> FunnelReport:
+    """The funnel report, cached per user and filter for two minutes.
+
+    It replays the stage history of every card in reach, which takes seconds for an admin
+    over hundreds of thousands of cards; people reload and re-filter the page often.
+    """
+    from django.core.cache import cache
+
+    report_cards(user, flt)  # checks the filters (and the user's reach) before any cached answer
+    # The newest stage move is part of the key, so a move shows up at once.
+    last_move = StageChange.objects.order_by("-id").values_list("id", flat=True).first()
+    key = (
+        f"rapport:funnel:{user.id}:{flt.kind}:{flt.team}:{flt.owner}:{flt.method}:{flt.segment}:{flt.as_of}:"
+        f"{timezone.localdate()}:{last_move}"
+    )
+    found = cache.get(key)
+    if found is None:
+        found = _funnel_report(user, flt)
+        cache.set(key, found, REPORT_CACHE_SECONDS)
+    return found
+
+
+def _funnel_report(user: Any, flt: ReportFilter) -> FunnelReport:
     """Counts per stage (now or at ``as_of``), conversion between stages and time spent in each.
 
     - count at a past date: the stage of each card after its last move on or before that day

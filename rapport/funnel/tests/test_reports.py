@@ -121,3 +121,10 @@ def test_the_source_report_counts_cards_under_the_sources_of_their_facts(users: 
     rows = {r["key"]: r for r in api(users["rep_ana"]).get("/api/v1/reports/methods?by=source").json()["items"]}
     assert (rows["existing_customers"]["found"], rows["existing_customers"]["customers"]) == (2, 1)
     assert api(users["rep_ana"]).get("/api/v1/reports/methods?by=colour").status_code == 422
+
+
+def test_a_stage_move_shows_in_the_report_at_once(users: Any, funnel: Any) -> None:
+    client = api(users["rep_ana"])
+    assert client.get("/api/v1/reports/funnel").json()["counts"]["prospect"] == 1
+    services.move_stage(user=users["rep_ana"], card=funnel["d"], to_stage="prospect")
+    assert client.get("/api/v1/reports/funnel").json()["counts"]["prospect"] == 2
