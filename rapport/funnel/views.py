@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rapport.accounts.models import Team, User
 from rapport.cards import selectors as cards
 from rapport.cards.models import Card, Stage
+from rapport.catalog import selectors as catalog
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for
@@ -30,6 +31,7 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
     stage = card.lifecycle_stage
     targets = rules.legal_targets(stage)
     stage_labels = dict(Stage.choices)
+    method = catalog.source_by_id(card.found_by_id) if card.found_by_id else None  # from the cached catalogue
     return {
         "stage_form": StageMoveForm(choices=[(s, stage_labels[s]) for s in targets]),
         "can_move": bool(targets),
@@ -38,12 +40,12 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
         "qualification_form": QualificationForm(instance_data=q),
         "treatment": selectors.treatment_for(q) if stage in services.QUALIFIED_STAGES else None,
         "target_gaps": [services.describe_gap(g) for g in services.target_gaps(q)] if stage == Stage.PROSPECT else [],
-        "found_by": card.found_by.label if card.found_by_id and card.found_by else "",
+        "found_by": method.label if method else "",
         "referrer": selectors.referrer_of(user, card),
         "referrals": selectors.referrals_of(user, card, limit=50),
         "prospecting_form": ProspectingForm(
             methods=selectors.methods(),
-            initial={"found_by": card.found_by.key if card.found_by_id and card.found_by else "", "referred_by": card.referred_by_id or ""},
+            initial={"found_by": method.key if method else "", "referred_by": card.referred_by_id or ""},
         ),
         "history": [
             {"change": c, "rule": rules.rule_label(c.rule)} for c in selectors.stage_history(card, limit=10)
