@@ -23,7 +23,6 @@ from rapport.core.i18n import pick_label
 from rapport.core.visibility import visible_to
 from rapport.funnel import rules
 from rapport.funnel.models import NEAR_TERM, Intent, Power, Qualification
-from rapport.funnel.services import target_gaps
 
 # The funnel's forward order; dormant counts as having reached "customer", lost has no rank.
 FUNNEL = [Stage.SUSPECT, Stage.PROSPECT, Stage.TARGET, Stage.CUSTOMER, Stage.REGULAR]

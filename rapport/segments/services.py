@@ -18,7 +18,7 @@ from rapport.accounts.models import Role, Team, User
 from rapport.cards.models import Card, CurrentValue, Kind, Stage
 from rapport.cards.values import clean_text
 from rapport.catalog import selectors as catalog
-from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.errors import Conflict, PermissionDenied, ValidationError
 from rapport.core.visibility import scope_for
 from rapport.funnel import rules
 from rapport.segments import conditions as conds
