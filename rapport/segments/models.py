@@ -55,4 +55,4 @@ class Dimensions(models.Model):
     value = models.FloatField(null=True)  # revenue, else estimated potential: the ABC basis
     # No secondary indexes: segments reach this table from the card by primary key, and the
     # refresh rewrites every row, which each extra index would slow down.
-    refreshed_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(default=timezone.now)  # when these values last changed

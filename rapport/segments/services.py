@@ -286,7 +286,12 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
     quals = Qualification._meta.db_table
     now = timezone.now()
     bought = "','".join(rules.BOUGHT)
-    # One INSERT … SELECT for every card: a million rows in seconds, where an ORM loop takes minutes.
+    differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
+    changed = " OR ".join(
+        f"{dims}.{column} {differs} excluded.{column}" for column in ("likely", "buying", "familiar", "frequent", "priority", "value")
+    )
+    # One INSERT … SELECT … ON CONFLICT for every card: a million rows in seconds where an ORM
+    # loop takes minutes, and only the rows whose dimensions changed are written.
     sql = f"""
         INSERT INTO {dims} (card_id, likely, buying, familiar, frequent, priority, value, refreshed_at)
         SELECT c.id,
@@ -302,6 +307,12 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
                t.value,
                %s
         FROM {card} c LEFT JOIN {quals} q ON q.card_id = c.id LEFT JOIN segments_value_tmp t ON t.card_id = c.id
+        WHERE TRUE
+        ON CONFLICT (card_id) DO UPDATE SET
+            likely = excluded.likely, buying = excluded.buying, familiar = excluded.familiar,
+            frequent = excluded.frequent, priority = excluded.priority, value = excluded.value,
+            refreshed_at = excluded.refreshed_at
+        WHERE {changed}
     """  # noqa: S608 - only our own table names and constants
     with connection.cursor() as cursor:
         # Values go through a temporary table so the one INSERT … SELECT can join them.
@@ -310,8 +321,8 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
             items = sorted(values.items())
             for start in range(0, len(items), 10_000):
                 cursor.executemany("INSERT INTO segments_value_tmp (card_id, value) VALUES (%s, %s)", items[start : start + 10_000])
-            cursor.execute(f"DELETE FROM {dims}")  # noqa: S608
             cursor.execute(sql, [now])
+            cursor.execute(f"DELETE FROM {dims} WHERE card_id NOT IN (SELECT id FROM {card})")  # noqa: S608
         finally:
             cursor.execute("DROP TABLE segments_value_tmp")
 

@@ -122,3 +122,17 @@ def test_tier_thresholds_are_configurable_and_checked(users: Any, make_org: Any,
         settings.RAPPORT_TIER_THRESHOLDS = (0.9, 0.5)
         with pytest.raises(ValidationError):
             services.refresh()
+
+
+def test_a_second_refresh_rewrites_only_the_dimensions_that_changed(users: Any, make_org: Any) -> None:
+    from rapport.funnel import services as funnel
+
+    still, moved = make_org(name="Still"), make_org(name="Moved")
+    services.refresh()
+    before = dict(Dimensions.objects.values_list("card_id", "refreshed_at"))
+    funnel.move_stage(user=users["rep_ana"], card=moved, to_stage="prospect")
+    funnel.move_stage(user=users["rep_ana"], card=moved, to_stage="lost", reason="closed down")
+    services.refresh()
+    after = {d.card_id: d for d in Dimensions.objects.all()}
+    assert after[still.pk].refreshed_at == before[still.pk]
+    assert after[moved.pk].refreshed_at > before[moved.pk] and after[moved.pk].likely is False
