@@ -179,8 +179,8 @@ def refresh(*, today: dt.date | None = None, progress: Any = None) -> RefreshRes
     """Recomputes ABC tiers (per kind) and every card's dimensions.
 
     Cards without a known value keep the tier a person set; cards with one get the tier the
-    analysis gives. Dimensions are rewritten for all cards in one statement, then the order
-    based "frequent" flag is set from order evidence when an orders app provides it.
+    analysis gives. Dimensions are computed for all cards in one statement, with "familiar"
+    and "frequent" from order evidence when an orders app provides it.
     """
     import time
 
@@ -201,12 +201,12 @@ def refresh(*, today: dt.date | None = None, progress: Any = None) -> RefreshRes
     for card_id, wanted in tiers.items():
         if wanted != tiers_now.get(card_id):
             changed[wanted].append(card_id)
+    frequent = _order_frequency(today or timezone.localdate())
     with transaction.atomic():
         _write_tiers({card_id: (tier, kinds[card_id]) for tier, ids in changed.items() for card_id in ids})
-        _rewrite_dimensions(values)
+        _rewrite_dimensions(values, frequent)
     if progress:
         progress("dimensions", 0)
-    _order_frequency(today or timezone.localdate())
     with connection.cursor() as cursor:
         # Fresh statistics, so the planner keeps choosing the segment index for the new values.
         cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else f"ANALYZE {Dimensions._meta.db_table}")
@@ -276,7 +276,7 @@ def _write_tiers(new: dict[int, tuple[str, str]]) -> None:
             cursor.execute("DROP TABLE segments_tier_tmp")
 
 
-def _rewrite_dimensions(values: dict[int, float]) -> None:
+def _rewrite_dimensions(values: dict[int, float], frequent: dict[int, bool]) -> None:
     dims = Dimensions._meta.db_table
     card = Card._meta.db_table
     from rapport.cards.models import StageChange
@@ -297,10 +297,11 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
         SELECT c.id,
                CASE WHEN c.lifecycle_stage = '{Stage.LOST}' OR q.intent = 'none' THEN FALSE ELSE TRUE END,
                CASE WHEN c.lifecycle_stage IN ('{Stage.CUSTOMER}', '{Stage.REGULAR}') THEN TRUE ELSE FALSE END,
-               CASE WHEN c.lifecycle_stage IN ('{bought}') THEN TRUE
+               CASE WHEN c.lifecycle_stage IN ('{bought}') OR t.frequent IS NOT NULL THEN TRUE
                     WHEN c.id IN (SELECT s.card_id FROM {changes} s WHERE s.to_stage IN ('{bought}')) THEN TRUE
                     ELSE FALSE END,
-               CASE WHEN c.lifecycle_stage = '{Stage.REGULAR}' THEN TRUE
+               CASE WHEN t.frequent IS NOT NULL THEN t.frequent
+                    WHEN c.lifecycle_stage = '{Stage.REGULAR}' THEN TRUE
                     WHEN c.lifecycle_stage IN ('{Stage.CUSTOMER}', '{Stage.DORMANT}') THEN FALSE
                     ELSE NULL END,
                CASE WHEN c.lifecycle_stage = '{Stage.TARGET}' OR c.tier = 'A' THEN TRUE ELSE FALSE END,
@@ -315,23 +316,28 @@ def _rewrite_dimensions(values: dict[int, float]) -> None:
         WHERE {changed}
     """  # noqa: S608 - only our own table names and constants
     with connection.cursor() as cursor:
-        # Values go through a temporary table so the one INSERT … SELECT can join them.
-        cursor.execute("CREATE TEMPORARY TABLE segments_value_tmp (card_id bigint PRIMARY KEY, value double precision)")
+        # Values and order flags go through a temporary table so the one INSERT … SELECT can join them.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE segments_value_tmp (card_id bigint PRIMARY KEY, value double precision, frequent boolean)"
+        )
         try:
-            items = sorted(values.items())
-            for start in range(0, len(items), 10_000):
-                cursor.executemany("INSERT INTO segments_value_tmp (card_id, value) VALUES (%s, %s)", items[start : start + 10_000])
+            rows = [(c, values.get(c), frequent.get(c)) for c in sorted(set(values) | set(frequent))]
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(
+                    "INSERT INTO segments_value_tmp (card_id, value, frequent) VALUES (%s, %s, %s)", rows[start : start + 10_000]
+                )
             cursor.execute(sql, [now])
             cursor.execute(f"DELETE FROM {dims} WHERE card_id NOT IN (SELECT id FROM {card})")  # noqa: S608
         finally:
             cursor.execute("DROP TABLE segments_value_tmp")
 
 
-def _order_frequency(today: dt.date) -> None:
-    """Frequent vs rare from orders: orders per year at least the median of buyers of the same kind."""
+def _order_frequency(today: dt.date) -> dict[int, bool]:
+    """Frequent vs rare from orders, for each card with orders: orders per year at least the
+    median of the buyers of the same kind (empty until an orders app provides evidence)."""
     provider = rules.order_evidence()
     if provider is None:
-        return
+        return {}
     ids = list(Card.objects.order_by("pk").values_list("pk", "kind"))
     rates: dict[str, dict[int, float]] = defaultdict(dict)
     for start in range(0, len(ids), 5000):
@@ -343,16 +349,8 @@ def _order_frequency(today: dt.date) -> None:
                 continue
             years = max((today - past[0]).days / 365.25, 1 / 12)
             rates[kinds[card_id]][card_id] = len(past) / years
-    flags: dict[Any, list[int]] = defaultdict(list)
+    flags: dict[int, bool] = {}
     for per_kind in rates.values():
         norm = statistics.median(per_kind.values())
-        for card_id, rate in per_kind.items():
-            flags[rate >= norm].append(card_id)
-    with connection.cursor() as cursor:
-        for flag, card_ids in flags.items():
-            for start in range(0, len(card_ids), 900):
-                flagged = card_ids[start : start + 900]
-                cursor.execute(
-                    f"UPDATE {Dimensions._meta.db_table} SET frequent = %s, familiar = %s WHERE card_id IN ({','.join(['%s'] * len(flagged))})",  # noqa: S608
-                    [flag, True, *flagged],
-                )
+        flags.update({card_id: rate >= norm for card_id, rate in per_kind.items()})
+    return flags
