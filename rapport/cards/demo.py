@@ -564,6 +564,9 @@ class _Demo:
         self._activities(orgs + persons)
         self._shares(orgs + persons)
         self._duplicates(persons)
+        from rapport.funnel.demo import enrich  # how cards were found, referrals, stage history
+
+        enrich(self.rng.randint(0, 2**31))
         self.result.organizations = organizations
         self.result.people = people
         return self.result
