@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "rapport.audit",
     "rapport.privacy",
     "rapport.imports",
+    "rapport.funnel",
+    "rapport.segments",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RAPPORT_MAX_TEXT = 10_000  # longest free text (notes, summaries, fact values)
 RAPPORT_DEFAULT_REGION = env_str("RAPPORT_DEFAULT_REGION", "ES")
 RAPPORT_API_PAGE_MAX = 200
+RAPPORT_REGULAR_ORDERS = env_int("RAPPORT_REGULAR_ORDERS", 3)  # N orders in M months make a regular customer
+RAPPORT_REGULAR_MONTHS = env_int("RAPPORT_REGULAR_MONTHS", 12)
+RAPPORT_DORMANT_FACTOR = 2.0  # dormant after this many usual order intervals without an order
+RAPPORT_DORMANT_MIN_DAYS = env_int("RAPPORT_DORMANT_MIN_DAYS", 60)
+# ABC tiers: the cumulative share of value closing tier A and tier B, e.g. "0.8,0.95".
+RAPPORT_TIER_THRESHOLDS = tuple(float(x) for x in env_list("RAPPORT_TIER_THRESHOLDS", ["0.8", "0.95"]))
 
 # Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal
 # bases an administrator allows for special-category items besides explicit consent.

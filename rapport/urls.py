@@ -28,4 +28,6 @@ urlpatterns = [
     path("", include("rapport.audit.urls")),
     path("", include("rapport.privacy.urls")),
     path("", include("rapport.imports.urls")),
+    path("", include("rapport.funnel.urls")),
+    path("", include("rapport.segments.urls")),
 ]

@@ -50,6 +50,7 @@ class CardFilterParams(Schema):
     value: str = Field("", max_length=500, description="Value of `item`; empty: any value")
     archived: bool = False
     organization: int | None = Field(None, ge=1, le=MAX_ID, description="People currently employed there")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Members of a saved segment")
 
 
 def _no_store(response: HttpResponse) -> None:

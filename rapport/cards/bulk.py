@@ -689,7 +689,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
             emails.append((card_id, address, kind, i))
         for i, a in enumerate(r.addresses):
             addresses.append((card_id, a["kind"], a["street"], a["city"], a["region"], a["postal_code"], a["country"], i))
-        stages.append((card_id, "", fields["lifecycle_stage"], now_db, user_id, "created"))
+        stages.append((card_id, "", fields["lifecycle_stage"], now_db, user_id, "created", "", "{}"))
         if r.organization_id is not None:
             employments.append((card_id, r.organization_id, r.title, "", "", None, None))
         for term, weight in r.terms.items():
@@ -698,7 +698,7 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
     _insert(Phone, ["card_id", "e164", "raw", "region", "kind", "position"], phones)
     _insert(Email, ["card_id", "address", "kind", "position"], emails)
     _insert(Address, ["card_id", "kind", "street", "city", "region", "postal_code", "country", "position"], addresses)
-    _insert(StageChange, ["card_id", "from_stage", "to_stage", "changed_at", "changed_by_id", "reason"], stages)
+    _insert(StageChange, ["card_id", "from_stage", "to_stage", "changed_at", "changed_by_id", "reason", "rule", "evidence"], stages)
     _insert(Employment, ["person_id", "organization_id", "title", "level", "function", "started_on", "ended_on"], employments)
     _insert(Fact, _FACT_COLUMNS, facts)
     _insert(

@@ -567,6 +567,9 @@ class _Demo:
         add_decision_units(organizations=orgs)
         self._shares(orgs + persons)
         self._duplicates(persons)
+        from rapport.funnel.demo import enrich  # how cards were found, referrals, stage history
+
+        enrich(self.rng.randint(0, 2**31))
         self.result.organizations = organizations
         self.result.people = people
         return self.result

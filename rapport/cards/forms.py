@@ -106,6 +106,7 @@ class CardFilterForm(forms.Form):
     item = forms.ChoiceField(label=_("Information item"), required=False)
     value = forms.CharField(label=_("Value"), required=False, max_length=500)
     archived = forms.BooleanField(label=_("Archived cards"), required=False)
+    segment = forms.TypedChoiceField(label=_("Segment"), required=False, coerce=int, empty_value=None)
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
 
     def __init__(
@@ -116,8 +117,10 @@ class CardFilterForm(forms.Form):
         teams: Iterable[Any],
         items: Iterable[InformationItem],
         industries: Iterable[str] = (),
+        segments: Iterable[tuple[int, str]] = (),
     ) -> None:
         super().__init__(data)
+        _choice_field(self, "segment").choices = [("", "—"), *segments]
         _choice_field(self, "owner").choices = [("", _("Any owner")), *((u.id, u.get_username()) for u in owners)]
         _choice_field(self, "team").choices = [("", _("Any team")), *((t.id, t.name) for t in teams)]
         _choice_field(self, "item").choices = [("", _("Any information")), *grouped_items(items)]
@@ -138,6 +141,7 @@ class CardFilterForm(forms.Form):
             item=data.get("item") or "",
             value=(data.get("value") or "").strip() if data.get("item") else None,
             archived=bool(data.get("archived")),
+            segment=data.get("segment"),
         )
 
     @property
@@ -147,7 +151,7 @@ class CardFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         data = self.cleaned_data if self.is_bound else {}
-        return any(data.get(k) for k in ("q", "owner", "team", "tier", "stage", "industry", "item", "archived"))
+        return any(data.get(k) for k in ("q", "owner", "team", "tier", "stage", "industry", "item", "archived", "segment"))
 
 
 # --- create and edit -------------------------------------------------------------------------

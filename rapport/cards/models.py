@@ -79,6 +79,15 @@ class Card(models.Model):
     tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, blank=True)
     lifecycle_stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.SUSPECT)
     external_id = models.CharField(max_length=200, blank=True)
+    # How the card was found: a prospecting method of the sources catalogue (group "method").
+    found_by = models.ForeignKey(
+        "catalog.InformationSource", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("found by"),
+    )
+    # Who brought this card to us (a customer, a centre of influence, an agent, an acquaintance).
+    referred_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name=_("referred by")
+    )
     profile = models.JSONField(default=dict, blank=True)
     completeness = models.PositiveSmallIntegerField(default=0)  # percent of the tier's required items
     created_at = models.DateTimeField(default=timezone.now)
@@ -104,6 +113,15 @@ class Card(models.Model):
             models.Index(fields=["kind", "lifecycle_stage", "archived_at", "sort_name", "team", "owner"], name="card_stage_sort"),
             models.Index(fields=["kind", "industry", "archived_at", "sort_name", "team", "owner"], name="card_industry_sort"),
             models.Index(fields=["external_id"], name="card_external_id"),
+            models.Index(fields=["kind", "found_by", "archived_at", "sort_name"], name="card_method_sort"),
+            models.Index(fields=["referred_by"], name="card_referred_by"),
+            # Saved segments filter on these columns in any combination: equality and IN on the
+            # leading low-cardinality columns seek straight to the members (SQLite skip-scans the
+            # ones a segment leaves out), and the rest are checked in the index, not the table.
+            models.Index(
+                fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at", "sort_name"],
+                name="card_segment",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(display_name=""), name="card_name_not_empty"),
@@ -311,6 +329,10 @@ class StageChange(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     reason = models.CharField(max_length=500, blank=True)
+    # The funnel rule that allowed or made the move (e.g. "forward", "first_order"), and for an
+    # automatic move the evidence behind it (e.g. the order dates counted).
+    rule = models.CharField(max_length=40, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

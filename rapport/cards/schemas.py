@@ -263,6 +263,7 @@ class TimelineEntryOut(Schema):
     detail: str
     by: str
     ref_id: int
+    rule: str = ""
 
 
 class TimelineOut(Schema):

@@ -87,6 +87,7 @@ class CardFilter:
     value: Any = None  # value of ``item``; empty means "has any value"
     archived: bool = False
     organization: int | None = None  # people currently working there
+    segment: int | None = None  # members of a saved segment the user may use
 
 
 def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
@@ -115,6 +116,10 @@ def filter_cards(user: Any, flt: CardFilter) -> QuerySet[Card]:
         )
     if flt.item:
         qs = _filter_on_item(user, qs, flt.item, flt.value)
+    if flt.segment:
+        from rapport.segments.selectors import apply_segment
+
+        qs = apply_segment(user, qs, flt.segment)
     return qs
 
 
@@ -167,7 +172,7 @@ def _list_by_item(
     page is read in name order from one index range and the count never visits the cards.
     ``None`` when the filter also narrows columns only the cards hold.
     """
-    if not flt.item or not flt.kind or flt.q or flt.tier or flt.stage or flt.industry or flt.organization:
+    if not flt.item or not flt.kind or flt.q or flt.tier or flt.stage or flt.industry or flt.organization or flt.segment:
         return None
     values, restriction = _item_values(user, flt.item, flt.value)
     values = values.filter(kind=flt.kind, archived=flt.archived)
@@ -382,6 +387,7 @@ class TimelineEntry:
     detail: str
     by: str
     ref_id: int
+    rule: str = ""  # for a stage change: the funnel rule that allowed or made it, translated
 
 
 def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime | None = None) -> list[TimelineEntry]:
@@ -419,11 +425,16 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
             )
         )
     audit_read(user, card, _sensitive_keys(shown))
+    from rapport.funnel.rules import rule_label
+
     stage_labels = dict(Stage.choices)
     for s in stages.order_by("-changed_at", "-id")[:limit]:
         title = f"{stage_labels.get(s.from_stage, '—') if s.from_stage else '—'} → {stage_labels.get(s.to_stage, s.to_stage)}"
         entries.append(
-            TimelineEntry(s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "", s.id)
+            TimelineEntry(
+                s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "",
+                s.id, rule_label(s.rule),
+            )
         )
     entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
     return entries[:limit]

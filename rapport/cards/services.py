@@ -338,6 +338,17 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
             errors, user, data.get("owner", locked.owner_id), data.get("team", locked.team_id)
         )
         locked.owner, locked.team = owner, team
+    stage_rule = ""
+    if fields["lifecycle_stage"] and fields["lifecycle_stage"] != locked.lifecycle_stage:
+        # Stage moves follow the funnel's rules whichever screen they come from.
+        from rapport.funnel.services import check_manual_move
+
+        try:
+            stage_rule = check_manual_move(locked, fields["lifecycle_stage"], "").key
+        except ValidationError as exc:
+            for messages in (exc.errors.get("to"), exc.errors.get("reason")):
+                for message in messages or []:
+                    errors.add("lifecycle_stage", message)
     errors.raise_if_any()
     old_stage, old_tier = locked.lifecycle_stage, locked.tier
     for name, value in fields.items():
@@ -353,7 +364,8 @@ def update_card(*, user: User, card: Card, data: dict[str, Any], expected_versio
         _save_contact_points(locked, points, replace=True)
     if locked.lifecycle_stage != old_stage:
         StageChange.objects.create(
-            card=locked, from_stage=old_stage, to_stage=locked.lifecycle_stage, changed_by=user, reason="edited"
+            card=locked, from_stage=old_stage, to_stage=locked.lifecycle_stage, changed_by=user, reason="edited",
+            rule=stage_rule,
         )
     search.index_card(locked)
     sync_card_copies(locked)

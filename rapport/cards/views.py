@@ -45,6 +45,12 @@ from rapport.core.visibility import scope_for
 # list costs more than the page itself).
 COUNT_LIMIT = 10_000
 
+def segment_choices(user: User) -> list[tuple[int, str]]:
+    from rapport.segments.selectors import segments_for
+
+    return [(s.id, s.name) for s in segments_for(user)[:200]]
+
+
 # --- home and lists --------------------------------------------------------------------------
 
 
@@ -66,6 +72,7 @@ def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         teams=people_selectors.reachable_teams(user),
         items=selectors.filterable_items(user, kind),
         industries=industries,
+        segments=segment_choices(user),
     )
     form.is_valid()
     page = form.page_number

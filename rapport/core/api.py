@@ -102,11 +102,14 @@ def _register_routers() -> None:
     from rapport.cards.api import router as cards_router
     from rapport.catalog.api import router as catalog_router
     from rapport.dedup.api import router as dedup_router
+    from rapport.funnel.api import reports_router
+    from rapport.funnel.api import router as funnel_router
     from rapport.imports.api import router as imports_router
     from rapport.privacy.api import router as privacy_router
     from rapport.quality.api import router as quality_router
     from rapport.relationships.api import router as relationships_router
     from rapport.search.api import router as search_router
+    from rapport.segments.api import router as segments_router
 
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
@@ -115,8 +118,11 @@ def _register_routers() -> None:
     api.add_router("/privacy", privacy_router)
     api.add_router("/dedup", dedup_router)
     api.add_router("/quality", quality_router)
+    api.add_router("/reports", reports_router)
+    api.add_router("/segments", segments_router)
     api.add_router("/", imports_router)
     api.add_router("/", relationships_router)
+    api.add_router("/", funnel_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).
     api.add_router("/", cards_router)

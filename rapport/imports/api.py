@@ -136,16 +136,15 @@ def export(
     kind: Literal["organizations", "people"],
     filters: Query[CardFilterParams],
     format: Literal["csv", "xlsx", "vcard"] = "csv",
-    segment: str = "",
 ) -> FileResponse:
-    return export_response(request, kind, CardFilter(**filters.dict()), format, segment, channel="api")
+    return export_response(request, kind, CardFilter(**filters.dict()), format, channel="api")
 
 
-def export_response(request: AuthedHttpRequest, kind: str, flt: CardFilter, fmt: str, segment: str, *, channel: str) -> FileResponse:
+def export_response(request: AuthedHttpRequest, kind: str, flt: CardFilter, fmt: str, *, channel: str) -> FileResponse:
     """Writes the export to a spooled file (memory up to 8 MB, then disk) and streams it."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     try:
-        services.export_cards(user=request.user, kind=kind, flt=flt, fmt=fmt, stream=spool, channel=channel, segment=segment)
+        services.export_cards(user=request.user, kind=kind, flt=flt, fmt=fmt, stream=spool, channel=channel)
     except BaseException:
         spool.close()
         raise

@@ -149,7 +149,7 @@ def register(subparsers: Any, command: Any) -> None:
     e.add_argument("--kind", choices=["organizations", "people"], required=True)
     e.add_argument("--format", choices=["csv", "xlsx", "vcard"], required=True)
     e.add_argument("--output", required=True, metavar="FILE")
-    e.add_argument("--segment", metavar="ID", help="a saved segment (not available yet)")
+    e.add_argument("--segment", metavar="ID", help="only the members of this saved segment")
     e.add_argument("--user", metavar="USERNAME", help="whose view to export; default: the first admin")
     e.add_argument("--q", metavar="PREFIX", help="name prefix")
     e.add_argument("--tier")

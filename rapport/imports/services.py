@@ -9,6 +9,8 @@ item is a fact whose source is ``import`` and whose note names the job, the file
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io
 import logging
@@ -1012,12 +1014,14 @@ def export_cards(
     from rapport.imports.writers import CsvWriter, VcardWriter, XlsxWriter
 
     card_kind = _kind(kind)
-    if segment not in (None, ""):
-        raise ValidationError.single("segment", "Segments are not available yet; filter the list instead.")
     if fmt not in EXPORT_FORMATS:
         raise ValidationError.single("format", "Expected csv, xlsx or vcard.")
     if not isinstance(flt, CardFilter):
         raise ValidationError.single("filters", "Expected list filters.")
+    if segment not in (None, ""):
+        if isinstance(segment, bool) or not str(segment).isdigit() or len(str(segment)) > 18:
+            raise ValidationError.single("segment", "Expected the id of a saved segment.")
+        flt = dataclasses.replace(flt, segment=int(segment))
     flt.kind = card_kind
     cards_qs, items = selectors.export_cards(user, flt)
     count = 0

@@ -153,6 +153,6 @@ def export_download(request: AuthedHttpRequest, kind: str) -> FileResponse | Htt
                             content_type="text/plain; charset=utf-8")
     fmt = request.GET.get("format", "csv")
     try:
-        return api.export_response(request, kind, form.card_filter(card_kind), fmt, request.GET.get("segment", ""), channel="web")
+        return api.export_response(request, kind, form.card_filter(card_kind), fmt, channel="web")
     except ValidationError as exc:
         return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()), status=400, content_type="text/plain; charset=utf-8")

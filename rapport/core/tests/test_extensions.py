@@ -16,6 +16,7 @@ from rapport.core.extensions import CardPanel, NavEntry
 
 @pytest.fixture
 def clean_registry() -> Iterator[None]:
+    # Start empty: installed apps register their own panels and entries at start-up.
     panels, nav = dict(extensions._panels), dict(extensions._nav)
     # Start empty: the apps' own entries (registered at start-up) are not what these tests check.
     extensions._panels.clear()

@@ -61,7 +61,7 @@ def test_user_errors_exit_2_with_one_line(users: Any, tmp_path: Path, capsys: An
     code, _, err = run(capsys, "import", str(junk), "--user", "rep_ana")
     assert code == 2 and "not a text file" in err
     code, _, err = run(capsys, "export", "--kind", "people", "--format", "csv", "--output", str(tmp_path / "x.csv"), "--segment", "3")
-    assert code == 2 and "Segments are not available" in err
+    assert code == 2 and "segment: Unknown segment." in err
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.csv.part").exists()
 
 

@@ -126,3 +126,28 @@ def test_an_export_reimports_as_the_same_cards(users: Any, people: Any, run: Any
     assert (job.created_count, job.updated_count) == (0, 2)
     people["ben"].refresh_from_db()
     assert people["ben"].given_name == "Bruno Jr."
+
+
+def test_an_export_of_a_segment_holds_only_its_members_the_user_can_see(users: Any, make_person: Any) -> None:
+    from rapport.cards.services import update_card
+    from rapport.segments.models import Segment
+
+    tier_a = make_person(given_name="Ana", family_name="Alta")
+    make_person(given_name="Bea", family_name="Baja")
+    hidden = make_person(owner="rep_bo_other_team", given_name="Olga", family_name="Alta")
+    for card, owner in ((tier_a, "rep_ana"), (hidden, "rep_bo_other_team")):
+        update_card(user=users[owner], card=card, data={"tier": "A"})
+    segment = Segment.objects.create(name="A", kind="person", owner=users["rep_ana"], conditions=[{"field": "tier", "value": ["A"]}])
+    stream = io.BytesIO()
+    services.export_cards(user=users["rep_ana"], kind="people", flt=CardFilter(), fmt="csv", stream=stream, segment=segment.id)
+    assert [r["name"] for r in rows_of(stream.getvalue())] == ["Ana Alta"]
+
+
+def test_an_export_of_someone_elses_private_segment_is_refused(users: Any, make_person: Any) -> None:
+    from rapport.segments.models import Segment
+
+    make_person(given_name="Ana", family_name="Alta")
+    segment = Segment.objects.create(name="Bo's", kind="person", owner=users["rep_bo_other_team"], conditions=[])
+    with pytest.raises(ValidationError) as caught:
+        services.export_cards(user=users["rep_ana"], kind="people", flt=CardFilter(), fmt="csv", stream=io.BytesIO(), segment=segment.id)
+    assert "segment" in caught.value.errors

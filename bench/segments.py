@@ -1,0 +1,189 @@
+"""Segments at scale: live member counts and pages of saved segments, and ``rapport segments refresh``.
+
+    python -m bench.segments [--people 1000000] [--facts-per-card 2] [--reuse] [--samples 100]
+
+Targets (from the issue): with 1M people on SQLite a segment of up to 5 conditions counts its
+members in ≤ 200 ms (p95) and pages them in ≤ 100 ms (p95); the refresh of tiers and
+dimensions for all cards takes ≤ 60 s. The people come from ``bench.cards`` (bulk loading,
+five markets, ten teams); the benchmark then spreads prospecting methods and referrers over
+them and registers an order-evidence provider with revenue and order dates for a fifth of
+the cards, as an orders app would. Results: bench/results/segments-<db>-<people>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import time
+from typing import Any
+
+from bench import common
+
+TARGETS = {"count_p95_ms": 200, "page_p95_ms": 100, "refresh_s": 60}
+
+
+class BenchOrders:
+    """Order evidence for a fifth of the cards, derived from the card id (no storage needed)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.today = dt.date.today()
+
+    def _has(self, card_id: int) -> bool:
+        return (card_id * 2654435761 + self.seed) % 5 == 0
+
+    def order_dates(self, card_ids: list[int]) -> dict[int, list[dt.date]]:
+        out = {}
+        for c in card_ids:
+            if self._has(c):
+                n = 1 + (c * 7) % 12
+                out[c] = [self.today - dt.timedelta(days=20 + ((c + i * 37) % 700)) for i in range(n)]
+        return out
+
+    def revenue(self, card_ids: list[int]) -> dict[int, float]:
+        return {c: float((c * 7919) % 100_000) for c in card_ids if self._has(c)}
+
+
+def spread_prospecting(seed: int) -> None:
+    """Gives every card a prospecting method and one card in twenty a referrer, in a few statements."""
+    from django.db import connection
+
+    from rapport.catalog.models import InformationSource
+
+    methods = list(InformationSource.objects.filter(group="method").order_by("id").values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cases = " ".join(f"WHEN {i} THEN {m}" for i, m in enumerate(methods))
+        cursor.execute(f"UPDATE cards_card SET found_by_id = CASE ((id * 31 + {seed}) % {len(methods)}) {cases} END")
+        cursor.execute("UPDATE cards_card SET referred_by_id = id - 17 WHERE id % 20 = 0 AND id > 17")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
+    import gc
+
+    from rapport.segments import selectors, services
+
+    gc.collect()
+    gc.freeze()
+    rng = random.Random(args.seed + 3)
+    team, _market, reps, manager = world.teams[0]
+    users = {"rep": reps[0], "manager": manager, "admin": world.admin}
+    method_keys = ["referral_chain", "phone_prospecting", "meetings_events", "inbound_web", "agent", "directories_documents"]
+    stages = ["suspect", "prospect", "target", "customer", "regular", "dormant"]
+
+    def five_conditions(role: str) -> list[dict[str, Any]]:
+        team_ids = [team.id] if role == "rep" else list(manager.managed_teams.values_list("id", flat=True)) if role == "manager" else [
+            rng.choice(world.teams)[0].id
+        ]
+        since = (dt.date.today() - dt.timedelta(days=rng.randint(30, 400))).isoformat()
+        return [
+            {"field": "stage", "value": rng.sample(stages, 2)},
+            {"field": "tier", "value": rng.sample(["A", "B", "C"], 2)},
+            {"field": "team", "value": team_ids},
+            {"field": "method", "value": rng.sample(method_keys, 3)},
+            {"field": "created", "value": {"from": since}},
+        ]
+
+    def with_dimension(role: str) -> list[dict[str, Any]]:
+        conds = five_conditions(role)[:4]
+        return [*conds, {"field": rng.choice(["priority", "buying", "likely"]), "value": rng.random() < 0.5}]
+
+    figures: dict[str, Any] = {}
+    for shape, build in (("five_columns", five_conditions), ("four_columns_and_a_dimension", with_dimension)):
+        for role, user in users.items():
+            counts, pages, sizes = [], [], []
+            for i in range(args.samples + 5):
+                conds = build(role)
+                segment = services.create_segment(user=user, data={"name": f"bench {shape} {role} {i}", "kind": "person", "conditions": conds})
+                user = type(user).objects.get(pk=user.pk)  # a fresh request: no cached scope
+                start = time.perf_counter()
+                n, _exact = selectors.count(user, segment.kind, segment.conditions)
+                mid = time.perf_counter()
+                page = rng.randint(0, max(0, min(n, 10_000) - 1) // 50)
+                selectors.members(user, segment, offset=page * 50, limit=50)
+                end = time.perf_counter()
+                if i >= 5:  # the first few warm caches and query plans
+                    counts.append((mid - start) * 1000)
+                    pages.append((end - mid) * 1000)
+                    sizes.append(n)
+                segment.delete()
+            figures[f"{shape}/{role}"] = {
+                "count_ms": common.percentiles(counts), "page_ms": common.percentiles(pages),
+                "members_median": sorted(sizes)[len(sizes) // 2],
+            }
+            print(f"  {shape} ({role}): count {figures[f'{shape}/{role}']['count_ms']}  page {figures[f'{shape}/{role}']['page_ms']}"
+                  f"  ~{figures[f'{shape}/{role}']['members_median']:,} members", flush=True)
+    return figures
+
+
+def refresh(args: argparse.Namespace) -> dict[str, Any]:
+    from rapport.funnel import rules
+    from rapport.segments import services
+
+    from django.db import connection
+
+    provider = BenchOrders(args.seed)
+    rules.register_order_evidence(provider)
+    figures: dict[str, Any] = {}
+    try:
+        # The first refresh re-tiers every valued card; later ones change only what moved.
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cards_card SET tier = ''")
+        for run in ("first", "again"):
+            started = time.perf_counter()
+            result = services.refresh()
+            seconds = time.perf_counter() - started
+            figures[run] = {"seconds": round(seconds, 2), "cards": result.cards, "valued": result.valued, "tiers": result.tiers}
+            print(f"  refresh ({run}): {seconds:.1f} s for {result.cards:,} cards ({result.valued:,} valued, tiers {result.tiers})", flush=True)
+    finally:
+        rules.unregister_order_evidence(provider)
+    figures["seconds"] = max(figures["first"]["seconds"], figures["again"]["seconds"])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--organizations", type=int, default=0)
+    parser.add_argument("--facts-per-card", type=int, default=2)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--reuse", action="store_true", help="keep an existing benchmark database and skip creation")
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--progress-every", type=int, default=100_000)
+    parser.add_argument("--cache-mb", type=int, default=1024)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    name = f"segments-{args.db}-{args.people}"
+    common.setup(name, db=args.db, reuse=args.reuse)
+    from bench import cards as card_bench
+
+    world = card_bench.build_world()
+    figures: dict[str, Any] = {"people": args.people, "organizations": args.organizations}
+    if not args.reuse:
+        print(f"creating {args.people:,} people ...", flush=True)
+        figures["create"] = card_bench.create(args, world)
+        spread_prospecting(args.seed)
+    print("refresh (tiers and dimensions) ...", flush=True)
+    figures["refresh"] = refresh(args)
+    print("segments ...", flush=True)
+    figures["segments"] = measure(args, world)
+    worst_count = max(f["count_ms"]["p95_ms"] for f in figures["segments"].values())
+    worst_page = max(f["page_ms"]["p95_ms"] for f in figures["segments"].values())
+    figures["verdict"] = {
+        "count_p95_ms": worst_count, "page_p95_ms": worst_page, "refresh_s": figures["refresh"]["seconds"],
+        "targets": TARGETS,
+        "met": worst_count <= TARGETS["count_p95_ms"] and worst_page <= TARGETS["page_p95_ms"]
+        and figures["refresh"]["seconds"] <= TARGETS["refresh_s"],
+    }
+    print(figures["verdict"], flush=True)
+    path = common.write_results(name, parameters=vars(args), figures=figures, targets=TARGETS)
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
