@@ -641,9 +641,21 @@ def merge_cards(*, user: User, survivor: Card, loser: Card, candidate: Candidate
         defaults={"kind": survivor.kind, "status": CandidateStatus.MERGED, "decided_by": user, "decided_at": now},
         create_defaults={"kind": survivor.kind, "status": CandidateStatus.MERGED, "decided_by": user, "decided_at": now, "score": 1.0, "reasons": ["merged_by_hand"]},
     )
-    search.index_card(Card.objects.get(pk=survivor.pk))
-    search.index_card(Card.objects.get(pk=loser.pk))
+    _after_merge_change(user, survivor, loser, merge, undone=False)
     return merge
+
+
+def _after_merge_change(user: User, survivor: Card, loser: Card, merge: Merge, *, undone: bool) -> None:
+    """Search index and list copies of both cards brought up to date; the change goes to the audit log."""
+    from rapport.audit.services import record as audit
+    from rapport.cards.services import sync_card_copies
+
+    for card_id in (survivor.pk, loser.pk):
+        fresh = Card.objects.get(pk=card_id)
+        search.index_card(fresh)
+        sync_card_copies(fresh)
+    audit(action="merge", record=survivor, actor=user,
+          detail={"merge": merge.pk, "survivor": survivor.pk, "loser": loser.pk, "undone": undone})
 
 
 def _keep_loser_audience(survivor: Card, loser: Card, user: User) -> list[int]:
@@ -713,8 +725,7 @@ def undo_merge(*, user: User, merge: Merge) -> Merge:
     merge.save(update_fields=["undone_at", "undone_by"])
     left, right = sorted(ids)
     Candidate.objects.filter(left_id=left, right_id=right).update(status=CandidateStatus.PENDING, decided_by=None, decided_at=None)
-    search.index_card(Card.objects.get(pk=survivor.pk))
-    search.index_card(Card.objects.get(pk=loser.pk))
+    _after_merge_change(user, survivor, loser, merge, undone=True)
     return merge
 
 

@@ -518,6 +518,10 @@ def erase_person(*, user: Any, card_id: Any) -> ErasureResult:
         website="", social=[], industry="", external_id="", profile={}, completeness=0,
         archived_at=card.archived_at or timezone.now(), updated_at=timezone.now(), version=models.F("version") + 1,
     )
+    from rapport.cards.models import CurrentValue
+
+    # The profile is gone, so is its value index (which also copied the card's name for lists).
+    CurrentValue.objects.filter(card_id=card.pk).delete()
     redacted = redact_subject(record_type="cards.card", record_ids=[card.pk], pseudonym=pseudonym)
     redacted += redact_subject(record_type="cards.fact", record_ids=fact_ids, pseudonym=pseudonym)
     redacted += redact_subject(record_type="cards.employment", record_ids=employment_ids, pseudonym=pseudonym)

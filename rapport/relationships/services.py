@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.activities import services as activities
+from rapport.audit.services import record as central_audit
 from rapport.cards.models import Card, Employment, Function, Kind, Level
 from rapport.cards.selectors import get_card
 from rapport.cards.services import Errors
@@ -391,6 +392,7 @@ def set_gift_policy(*, user: User, data: dict[str, Any]) -> GiftPolicy:
     policy.save()
     after = {"currency": policy.currency, **{k: _money(getattr(policy, k)) for k in limits}}
     AuditEntry.objects.create(user=user, action="gift_policy_changed", details={"before": before, "after": after})
+    central_audit(action="update", record=policy, actor=user, field="gift_policy", old=before, new=after)
     return policy
 
 
@@ -467,6 +469,8 @@ def record_gift(*, user: User, person_id: Any, data: dict[str, Any]) -> tuple[Gi
             gift=gift,
             details={"value": str(value), "currency": currency, "warnings": warnings, "justification": justification},
         )
+        central_audit(action="update", record=person, actor=user, field="gift_over_limit",
+                      detail={"gift": gift.pk, "value": str(value), "currency": currency, "warnings": warnings})
     return gift, warnings
 
 

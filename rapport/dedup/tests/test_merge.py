@@ -137,3 +137,17 @@ def test_merging_a_card_of_a_colleague_keeps_it_visible_to_them(users: dict[str,
     from rapport.core.visibility import visible_to
 
     assert visible_to(users["rep_bo_other_team"]).filter(pk=mine.pk).exists()
+
+
+def test_a_merge_and_its_undo_are_in_the_audit_log_and_the_lists_follow(users: dict[str, Any], pair: Any) -> None:
+    from rapport.audit.models import AuditEntry
+    from rapport.cards.models import CurrentValue
+    from rapport.search.models import Term
+
+    keep, drop, _org = pair
+    merge = services.merge_cards(user=users["rep_ana"], survivor=keep, loser=drop)
+    assert not CurrentValue.objects.filter(card=drop, archived=False).exists()
+    assert not Term.objects.filter(card_id=drop.pk, archived=False).exists()
+    services.undo_merge(user=users["rep_ana"], merge=merge)
+    details = [e.detail for e in AuditEntry.objects.filter(action="merge").order_by("id")]
+    assert [(d["survivor"], d["loser"], d["undone"]) for d in details] == [(keep.pk, drop.pk, False), (keep.pk, drop.pk, True)]

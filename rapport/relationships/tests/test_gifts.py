@@ -66,6 +66,10 @@ def test_a_confirmed_gift_over_the_limit_needs_a_reason_and_is_audited(users: di
     entry = AuditEntry.objects.get(action="gift_over_limit")
     assert entry.gift_id == r.json()["id"] and entry.person_id == vera.pk and entry.user == users["rep_ana"]
     assert entry.details["justification"] == "Signed contract, manager approved"
+    from rapport.audit.models import AuditEntry as LogEntry
+
+    logged = LogEntry.objects.get(field="gift_over_limit")
+    assert logged.record_id == str(vera.pk) and logged.actor_id == users["rep_ana"].id
 
 
 def test_the_yearly_limit_per_contact_adds_up_the_gifts_of_the_year(users: dict[str, Any], policy: None) -> None:
