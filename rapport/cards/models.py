@@ -99,19 +99,20 @@ class Card(models.Model):
 
     class Meta:
         # Every list is "live cards of one kind, in name order", optionally narrowed by one
-        # column: each index leads with the equality columns and goes on with sort_name, so a
-        # page is an index range scan. The visibility columns (team, owner) and the other
+        # column: each index leads with the equality columns and goes on with sort_name and id
+        # (the list order), so a page is an index range scan that stops after its rows, on
+        # SQLite and PostgreSQL alike. The visibility columns (team, owner) and the other
         # common filters follow, so that rows a user may not see are skipped — and a count
         # is made — from the index alone, without reading the cards.
         indexes = [
-            models.Index(fields=["kind", "archived_at", "sort_name", "team", "owner"], name="card_kind_sort"),
-            models.Index(fields=["owner", "kind", "archived_at", "sort_name"], name="card_owner_sort"),
+            models.Index(fields=["kind", "archived_at", "sort_name", "id", "team", "owner"], name="card_kind_sort"),
+            models.Index(fields=["owner", "kind", "archived_at", "sort_name", "id"], name="card_owner_sort"),
             models.Index(
-                fields=["team", "kind", "archived_at", "sort_name", "lifecycle_stage", "tier", "owner"], name="card_team_sort"
+                fields=["team", "kind", "archived_at", "sort_name", "id", "lifecycle_stage", "tier", "owner"], name="card_team_sort"
             ),
-            models.Index(fields=["kind", "tier", "archived_at", "sort_name", "team", "owner"], name="card_tier_sort"),
-            models.Index(fields=["kind", "lifecycle_stage", "archived_at", "sort_name", "team", "owner"], name="card_stage_sort"),
-            models.Index(fields=["kind", "industry", "archived_at", "sort_name", "team", "owner"], name="card_industry_sort"),
+            models.Index(fields=["kind", "tier", "archived_at", "sort_name", "id", "team", "owner"], name="card_tier_sort"),
+            models.Index(fields=["kind", "lifecycle_stage", "archived_at", "sort_name", "id", "team", "owner"], name="card_stage_sort"),
+            models.Index(fields=["kind", "industry", "archived_at", "sort_name", "id", "team", "owner"], name="card_industry_sort"),
             models.Index(fields=["external_id"], name="card_external_id"),
             models.Index(fields=["kind", "found_by", "archived_at", "sort_name"], name="card_method_sort"),
             models.Index(fields=["referred_by"], name="card_referred_by"),
