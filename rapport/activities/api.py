@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpResponse
 from ninja import Query, Router, Status, Schema
 from pydantic import Field
 
@@ -69,9 +68,8 @@ def _out(activity: Activity, participants: list[Participant]) -> dict[str, Any]:
 
 @router.get("", response=ActivityList, summary="Activities touching cards you can see, newest first")
 def list_activities(
-    request: AuthedHttpRequest, response: HttpResponse, page: Query[PageParams], card: int | None = None, kind: str = ""
+    request: AuthedHttpRequest, page: Query[PageParams], card: int | None = None, kind: str = ""
 ) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
     qs = selectors.activities_for(request.user, card_id=card, kind=kind or None)
     offset, limit = page.clamp()
     rows = list(qs[offset : offset + limit])
@@ -79,8 +77,7 @@ def list_activities(
 
 
 @router.post("", response={201: ActivityOut}, summary="Log an activity")
-def log_activity(request: AuthedHttpRequest, response: HttpResponse, payload: ActivityIn) -> Status[dict[str, Any]]:
-    response["Cache-Control"] = "no-store"
+def log_activity(request: AuthedHttpRequest, payload: ActivityIn) -> Status[dict[str, Any]]:
     activity = services.log_activity(user=request.user, data=payload.dict(exclude_none=True))
     row = selectors.activities_for(request.user).get(pk=activity.pk)
     return Status(201, _out(row, _visible_participants(row)))

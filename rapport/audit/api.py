@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
 from ninja import Query, Router
 
 from rapport.audit import selectors
@@ -17,8 +16,7 @@ router = Router(tags=["audit"])
 
 
 @router.get("", response=AuditList, summary="Search the audit log (administrators)")
-def audit_log(request: AuthedHttpRequest, response: HttpResponse, filters: Query[AuditFilterParams], page: Query[PageParams]) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
+def audit_log(request: AuthedHttpRequest, filters: Query[AuditFilterParams], page: Query[PageParams]) -> dict[str, Any]:
     require_admin_scope(request)
     offset, limit = page.clamp()
     entries, total = selectors.page(request.user, selectors.AuditFilter(**filters.dict()), offset=offset, limit=limit)

@@ -53,10 +53,6 @@ class CardFilterParams(Schema):
     segment: int | None = Field(None, ge=1, le=MAX_ID, description="Members of a saved segment")
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
     data = CardOut.from_card(card)
     data["addresses"] = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
@@ -75,8 +71,7 @@ def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
     return data
 
 
-def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page: PageParams, response: HttpResponse) -> dict[str, Any]:
-    _no_store(response)
+def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page: PageParams) -> dict[str, Any]:
     flt = selectors.CardFilter(kind=kind, **filters.dict())
     offset, limit = page.clamp()
     cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit, count_limit=COUNT_LIMIT)
@@ -85,13 +80,13 @@ def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page
 
 
 @router.get("/organizations", response=CardList, summary="List organisations")
-def list_organizations(request: AuthedHttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
-    return _list(request, Kind.ORGANIZATION, filters, page, response)
+def list_organizations(request: AuthedHttpRequest, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+    return _list(request, Kind.ORGANIZATION, filters, page)
 
 
 @router.get("/people", response=CardList, summary="List people")
-def list_people(request: AuthedHttpRequest, response: HttpResponse, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
-    return _list(request, Kind.PERSON, filters, page, response)
+def list_people(request: AuthedHttpRequest, filters: Query[CardFilterParams], page: Query[PageParams]) -> dict[str, Any]:
+    return _list(request, Kind.PERSON, filters, page)
 
 
 def _created(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
@@ -104,22 +99,19 @@ def _created(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
 
 
 @router.post("/organizations", response={201: CardCreatedOut}, summary="Create an organisation")
-def create_organization(request: AuthedHttpRequest, response: HttpResponse, payload: OrganizationIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def create_organization(request: AuthedHttpRequest, payload: OrganizationIn) -> Status[dict[str, Any]]:
     card = services.create_organization(user=request.user, data=payload.dict(exclude_none=True))
     return Status(201, _created(request, card))
 
 
 @router.post("/people", response={201: CardCreatedOut}, summary="Create a person")
-def create_person(request: AuthedHttpRequest, response: HttpResponse, payload: PersonIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def create_person(request: AuthedHttpRequest, payload: PersonIn) -> Status[dict[str, Any]]:
     card = services.create_person(user=request.user, data=payload.dict(exclude_none=True))
     return Status(201, _created(request, card))
 
 
 @router.get("/{kind}/{card_id}", response=CardDetailOut, summary="A card with its current profile")
 def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     response["ETag"] = f'"{card.version}"'
     return _detail(request, card)
@@ -127,7 +119,6 @@ def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath,
 
 @router.patch("/{kind}/{card_id}", response=CardDetailOut, summary="Change core fields of a card")
 def update_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: CardPatch) -> dict[str, Any]:
-    _no_store(response)
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     # Optimistic concurrency: a change must name the version it was based on (428 without it,
     # 412 when someone else changed the card since).
@@ -156,16 +147,14 @@ def restore_card(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> di
 
 
 @router.get("/{kind}/{card_id}/facts", response=FactList, summary="Facts recorded about a card, newest first")
-def list_facts(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, item: str = "") -> dict[str, Any]:
-    _no_store(response)
+def list_facts(request: AuthedHttpRequest, kind: KindPath, card_id: int, item: str = "") -> dict[str, Any]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     facts = selectors.facts_of(request.user, card, item_key=item or None)
     return {"items": [FactOut.from_fact(f) for f in facts], "count": len(facts)}
 
 
 @router.post("/{kind}/{card_id}/facts", response={201: FactOut}, summary="Record a fact with its provenance")
-def add_fact(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: FactIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def add_fact(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: FactIn) -> Status[dict[str, Any]]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     fact = services.add_fact(
         user=request.user,
@@ -193,8 +182,7 @@ def verify_fact(request: AuthedHttpRequest, fact_id: int) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/timeline", response=TimelineOut, summary="Activities, facts and stage changes, newest first")
-def timeline(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
-    _no_store(response)
+def timeline(request: AuthedHttpRequest, kind: KindPath, card_id: int, limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     entries = selectors.timeline_of(request.user, card, limit=limit)
     return {"items": [e.__dict__ for e in entries], "count": len(entries)}
@@ -215,8 +203,7 @@ def _employment_out(e: Any) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/employments", response=EmploymentList, summary="Where a person works / who works at an organisation")
-def employments(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def employments(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     rows = selectors.employments_of(request.user, card)
     for row in rows:

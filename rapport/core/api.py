@@ -60,9 +60,7 @@ def require_admin_scope(request: HttpRequest) -> None:
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
-    response = api.create_response(request, body, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(errors.ValidationError)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -32,21 +31,15 @@ class QueueParams(Schema):
     status: str = Field("pending", max_length=16, description="pending, merged or not_duplicate")
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 @router.get("/candidates", response=CandidateList, summary="Likely duplicate pairs, best score first")
-def list_candidates(request: AuthedHttpRequest, response: HttpResponse, filters: Query[QueueParams], page: Query[PageParams]) -> dict[str, Any]:
-    _no_store(response)
+def list_candidates(request: AuthedHttpRequest, filters: Query[QueueParams], page: Query[PageParams]) -> dict[str, Any]:
     qs = selectors.candidates(request.user, kind=filters.kind, status=filters.status)
     offset, limit = page.clamp()
     return {"items": [CandidateOut.from_candidate(c) for c in qs[offset : offset + limit]], "count": qs.count()}
 
 
 @router.get("/candidates/{candidate_id}", response=CandidateOut, summary="One pair")
-def get_candidate(request: AuthedHttpRequest, response: HttpResponse, candidate_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_candidate(request: AuthedHttpRequest, candidate_id: int) -> dict[str, Any]:
     return CandidateOut.from_candidate(selectors.get_candidate(request.user, candidate_id))
 
 
@@ -71,8 +64,7 @@ def merge_cards(request: AuthedHttpRequest, payload: MergeIn) -> Status[dict[str
 
 
 @router.get("/merges/{merge_id}", response=MergeOut, summary="One merge")
-def get_merge(request: AuthedHttpRequest, response: HttpResponse, merge_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_merge(request: AuthedHttpRequest, merge_id: int) -> dict[str, Any]:
     return MergeOut.from_merge(selectors.get_merge(request.user, merge_id))
 
 
@@ -83,8 +75,7 @@ def undo_merge(request: AuthedHttpRequest, merge_id: int) -> dict[str, Any]:
 
 
 @router.post("/check", response=MatchList, summary="Existing cards that look like this card data (before creating or importing)")
-def check(request: AuthedHttpRequest, response: HttpResponse, payload: CheckIn) -> dict[str, Any]:
-    _no_store(response)
+def check(request: AuthedHttpRequest, payload: CheckIn) -> dict[str, Any]:
     data = payload.dict(exclude={"kind", "threshold"})
     found = services.find_duplicates(user=request.user, kind=payload.kind, data=data, threshold=payload.threshold)
     return {"items": [{"id": m.card_id, "display_name": m.display_name, "external_id": m.external_id, "score": m.score, "reasons": list(m.reasons)} for m in found]}

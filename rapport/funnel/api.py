@@ -35,10 +35,6 @@ KindPath = Literal["organizations", "people"]
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 def _if_match(request: AuthedHttpRequest) -> int | None:
     raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if not raw:
@@ -51,7 +47,6 @@ def _if_match(request: AuthedHttpRequest) -> int | None:
 @router.post("/{kind}/{card_id}/stage", response=StageChangeOut, summary="Move a card to another lifecycle stage")
 def move_stage(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: StageMoveIn) -> dict[str, Any]:
     """An illegal move answers 422 with ``errors.rule`` naming the rule it breaks."""
-    _no_store(response)
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     change = services.move_stage(
         user=request.user, card=card, to_stage=payload.to, reason=payload.reason or "", expected_version=_if_match(request)
@@ -61,8 +56,7 @@ def move_stage(request: AuthedHttpRequest, response: HttpResponse, kind: KindPat
 
 
 @router.get("/{kind}/{card_id}/stage-history", response=StageHistoryOut, summary="Every stage move of a card, newest first")
-def stage_history(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def stage_history(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     history = selectors.stage_history(card)
     return {
@@ -77,15 +71,13 @@ def _qualification_out(card: Card) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/qualification", response=QualificationOut, summary="Qualification and recommended treatment")
-def get_qualification(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_qualification(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     return _qualification_out(card)
 
 
 @router.put("/{kind}/{card_id}/qualification", response=QualificationOut, summary="Record qualification of a prospect or target")
-def put_qualification(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: QualificationIn) -> dict[str, Any]:
-    _no_store(response)
+def put_qualification(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: QualificationIn) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     services.set_qualification(
         user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=_if_match(request)
@@ -108,15 +100,13 @@ def _prospecting_out(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
 
 
 @router.get("/{kind}/{card_id}/prospecting", response=ProspectingOut, summary="How a card was found, its referrer and referrals")
-def get_prospecting(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_prospecting(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     return _prospecting_out(request, card)
 
 
 @router.put("/{kind}/{card_id}/prospecting", response=ProspectingOut, summary="Record the prospecting method and the referrer")
-def put_prospecting(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: ProspectingIn) -> dict[str, Any]:
-    _no_store(response)
+def put_prospecting(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: ProspectingIn) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     card = services.set_prospecting(user=request.user, card=card, data=payload.dict(exclude_unset=True))
     return _prospecting_out(request, card)
@@ -137,8 +127,7 @@ class ReportParams(Schema):
 
 
 @reports_router.get("/funnel", response=FunnelOut, summary="Cards per stage now or at a date, conversions, time in stage")
-def funnel_report(request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams]) -> dict[str, Any]:
-    _no_store(response)
+def funnel_report(request: AuthedHttpRequest, params: Query[ReportParams]) -> dict[str, Any]:
     report = selectors.funnel_report(request.user, params.to_filter())
     return {
         "as_of": report.as_of, "counts": report.counts, "total": report.total, "conversions": report.conversions,
@@ -148,13 +137,11 @@ def funnel_report(request: AuthedHttpRequest, response: HttpResponse, params: Qu
 
 @reports_router.get("/methods", response=MethodReportOut, summary="Per prospecting method or fact source: found, customers, time, revenue")
 def method_report(
-    request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams], by: Literal["method", "source"] = "method"
+    request: AuthedHttpRequest, params: Query[ReportParams], by: Literal["method", "source"] = "method"
 ) -> dict[str, Any]:
-    _no_store(response)
     return {"by": by, "items": selectors.method_report(request.user, params.to_filter(), by=by)}
 
 
 @reports_router.get("/referrers", response=ReferrerReportOut, summary="Referrers ranked by the value of what they brought")
-def referrer_report(request: AuthedHttpRequest, response: HttpResponse, params: Query[ReportParams]) -> dict[str, Any]:
-    _no_store(response)
+def referrer_report(request: AuthedHttpRequest, params: Query[ReportParams]) -> dict[str, Any]:
     return {"items": selectors.referrer_report(request.user, params.to_filter())}

@@ -7,7 +7,6 @@ import tempfile
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpResponse
-from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -36,10 +35,6 @@ CONTENT_TYPES = {
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "vcard": "vcf"}
 
 
-def _no_store(response: HttpResponseBase) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 @router.post("/imports", response={201: ImportJobOut}, summary="Upload a CSV, XLSX or vCard file as an import job")
 def upload(
     request: AuthedHttpRequest,
@@ -64,15 +59,13 @@ def upload(
 
 
 @router.get("/imports", response=ImportJobList, summary="Recent import jobs")
-def list_jobs(request: AuthedHttpRequest, response: HttpResponse) -> dict[str, Any]:
-    _no_store(response)
+def list_jobs(request: AuthedHttpRequest) -> dict[str, Any]:
     jobs = selectors.jobs_of(request.user)
     return {"items": [ImportJobOut.from_job(j) for j in jobs], "count": len(jobs)}
 
 
 @router.get("/imports/{job_id}", response=ImportJobOut, summary="An import job and its progress")
-def get_job(request: AuthedHttpRequest, response: HttpResponse, job_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_job(request: AuthedHttpRequest, job_id: int) -> dict[str, Any]:
     return ImportJobOut.from_job(services.get_job(request.user, job_id))
 
 
@@ -85,8 +78,7 @@ def set_mapping(request: AuthedHttpRequest, job_id: int, payload: MappingIn) -> 
 
 
 @router.post("/imports/{job_id}/preview", response=PreviewOut, summary="Dry run of the first rows: what each would do")
-def preview(request: AuthedHttpRequest, response: HttpResponse, job_id: int, rows: int = 50) -> dict[str, Any]:
-    _no_store(response)
+def preview(request: AuthedHttpRequest, job_id: int, rows: int = 50) -> dict[str, Any]:
     job = services.get_job(request.user, job_id)
     limit = max(1, min(rows, 200))
     report = services.run_import(job=job, dry_run=True, limit=limit, preview_rows=limit)
@@ -112,7 +104,6 @@ def errors_file(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     job = services.get_job(request.user, job_id)
     response = HttpResponse(services.error_file_text(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    _no_store(response)
     return response
 
 
@@ -124,8 +115,7 @@ def revert(request: AuthedHttpRequest, job_id: int) -> dict[str, Any]:
 
 
 @router.get("/exports", response=ExportRecordList, summary="Export records (admins: everyone's)")
-def list_exports(request: AuthedHttpRequest, response: HttpResponse) -> dict[str, Any]:
-    _no_store(response)
+def list_exports(request: AuthedHttpRequest) -> dict[str, Any]:
     records = list(selectors.exports_of(request.user))
     return {"items": [ExportRecordOut.from_record(r) for r in records], "count": len(records)}
 
@@ -151,5 +141,4 @@ def export_response(request: AuthedHttpRequest, kind: str, flt: CardFilter, fmt:
     spool.seek(0)
     response = FileResponse(spool, content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"), as_attachment=True,
                             filename=f"rapport-{kind}.{EXTENSIONS.get(fmt, 'dat')}")
-    _no_store(response)
     return response

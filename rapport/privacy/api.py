@@ -29,13 +29,11 @@ def export_person(request: AuthedHttpRequest, card_id: int, format: Literal["jso
     else:
         response = HttpResponse(services.export_json(document), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="person-{card_id}.{"vcf" if format == "vcard" else "json"}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/people/{card_id}/erase", response=EraseOut, summary="Erase a person (GDPR art. 17); cannot be undone")
-def erase_person(request: AuthedHttpRequest, response: HttpResponse, card_id: int, payload: EraseIn) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
+def erase_person(request: AuthedHttpRequest, card_id: int, payload: EraseIn) -> dict[str, Any]:
     require_admin_scope(request)
     if not payload.confirm:
         raise ValidationError.single("confirm", "Set confirm to true to erase this person.")
@@ -44,16 +42,14 @@ def erase_person(request: AuthedHttpRequest, response: HttpResponse, card_id: in
 
 
 @router.get("/people/{card_id}/consents", response=ConsentList, summary="Consents and legal bases of a person")
-def consents(request: AuthedHttpRequest, response: HttpResponse, card_id: int) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
+def consents(request: AuthedHttpRequest, card_id: int) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, Kind.PERSON)
     rows = selectors.legal_bases_of(request.user, card)
     return {"items": [ConsentOut.from_row(r) for r in rows], "count": len(rows)}
 
 
 @router.post("/people/{card_id}/consents", response={201: ConsentOut}, summary="Record consent or another legal basis for a purpose")
-def add_consent(request: AuthedHttpRequest, response: HttpResponse, card_id: int, payload: ConsentIn) -> Status[dict[str, Any]]:
-    response["Cache-Control"] = "no-store"
+def add_consent(request: AuthedHttpRequest, card_id: int, payload: ConsentIn) -> Status[dict[str, Any]]:
     card = cards.get_card(request.user, card_id, Kind.PERSON)
     if payload.purpose == "special" and not scope_for(request.user).may_see_special:
         raise ValidationError.single("purpose", f"{payload.purpose!r} is not one of: sales, marketing, profiling.")
@@ -62,8 +58,7 @@ def add_consent(request: AuthedHttpRequest, response: HttpResponse, card_id: int
 
 
 @router.post("/people/{card_id}/consents/{consent_id}/withdraw", response=ConsentOut, summary="Withdraw a consent")
-def withdraw_consent(request: AuthedHttpRequest, response: HttpResponse, card_id: int, consent_id: int) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
+def withdraw_consent(request: AuthedHttpRequest, card_id: int, consent_id: int) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, Kind.PERSON)
     return ConsentOut.from_row(services.withdraw_consent(user=request.user, card=card, basis_id=consent_id))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -21,13 +20,8 @@ class TeamParams(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 @router.get("/cards/{card_id}/conflicts", response=ConflictList, summary="Unresolved conflicting facts of a card")
-def card_conflicts(request: AuthedHttpRequest, response: HttpResponse, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def card_conflicts(request: AuthedHttpRequest, card_id: int) -> dict[str, Any]:
     card = card_selectors.get_card(request.user, card_id)
     return {"items": [ConflictOut.from_conflict(c) for c in selectors.conflicts_of(request.user, card)]}
 
@@ -41,15 +35,13 @@ def resolve(request: AuthedHttpRequest, card_id: int, item: str, payload: Resolv
 
 
 @router.get("/conflicts", response=ConflictList, summary="Unresolved conflicts on the cards you see (or one team's)")
-def team_conflicts(request: AuthedHttpRequest, response: HttpResponse, params: Query[TeamParams]) -> dict[str, Any]:
-    _no_store(response)
+def team_conflicts(request: AuthedHttpRequest, params: Query[TeamParams]) -> dict[str, Any]:
     found = selectors.team_conflicts(request.user, team=params.team, limit=params.limit)
     return {"items": [ConflictOut.from_conflict(t.conflict) for t in found]}
 
 
 @router.get("/cards/{card_id}/completeness", response=CompletenessOut, summary="Weighted completeness and what to collect next")
-def completeness(request: AuthedHttpRequest, response: HttpResponse, card_id: int) -> dict[str, Any]:
-    _no_store(response)
+def completeness(request: AuthedHttpRequest, card_id: int) -> dict[str, Any]:
     card = card_selectors.get_card(request.user, card_id)
     return CompletenessOut.build(
         card.pk, card.tier, selectors.completeness_of(request.user, card), selectors.collect_next(request.user, card, limit=10)
@@ -57,7 +49,6 @@ def completeness(request: AuthedHttpRequest, response: HttpResponse, card_id: in
 
 
 @router.get("/least-complete", response=IncompleteList, summary="Valuable cards (tier A, B) that lack most of what their tier requires")
-def least_complete(request: AuthedHttpRequest, response: HttpResponse, params: Query[TeamParams]) -> dict[str, Any]:
-    _no_store(response)
+def least_complete(request: AuthedHttpRequest, params: Query[TeamParams]) -> dict[str, Any]:
     rows = selectors.least_complete(request.user, team=params.team, limit=params.limit)
     return {"items": [{"card_id": r.card.pk, "display_name": r.card.display_name, "tier": r.card.tier, "percent": r.percent, "missing": r.missing} for r in rows]}

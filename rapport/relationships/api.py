@@ -37,10 +37,6 @@ from rapport.relationships.schemas import (
 router = Router(tags=["relationships"])
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 def graph_out(graph: selectors.DecisionUnitGraph) -> dict[str, Any]:
     return {
         "organization": graph.organization.pk,
@@ -76,14 +72,12 @@ def _if_match(request: AuthedHttpRequest) -> int | None:
 
 
 @router.get("/organizations/{org_id}/decision-unit", response=DecisionUnitOut, summary="The decision unit as a graph with warnings")
-def get_decision_unit(request: AuthedHttpRequest, response: HttpResponse, org_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_decision_unit(request: AuthedHttpRequest, org_id: int) -> dict[str, Any]:
     return graph_out(selectors.decision_unit(request.user, org_id))
 
 
 @router.post("/organizations/{org_id}/decision-unit/members", response={201: NodeOut}, summary="Add a person to the decision unit")
-def add_member(request: AuthedHttpRequest, response: HttpResponse, org_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def add_member(request: AuthedHttpRequest, org_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
     member = services.add_member(user=request.user, organization_id=org_id, data=_data(request, payload))
     return Status(201, _node(request, member.unit.organization_id, member.person_id))
 
@@ -95,7 +89,6 @@ def _node(request: AuthedHttpRequest, org_id: int, person_id: int) -> dict[str, 
 
 @router.patch("/decision-unit/members/{member_id}", response=NodeOut, summary="Change a member (If-Match: the version)")
 def update_member(request: AuthedHttpRequest, response: HttpResponse, member_id: int, payload: MemberPatch) -> dict[str, Any]:
-    _no_store(response)
     member = services.update_member(
         user=request.user, member_id=member_id, data=_data(request, payload), expected_version=_if_match(request)
     )
@@ -110,15 +103,13 @@ def remove_member(request: AuthedHttpRequest, member_id: int) -> Status[None]:
 
 
 @router.get("/people/{person_id}/relationships", response=EdgeList, summary="A person's relationships with people you can see")
-def list_relationships(request: AuthedHttpRequest, response: HttpResponse, person_id: int) -> dict[str, Any]:
-    _no_store(response)
+def list_relationships(request: AuthedHttpRequest, person_id: int) -> dict[str, Any]:
     edges = [_edge(r) for r in selectors.relationships_of(request.user, person_id)]
     return {"items": edges, "count": len(edges)}
 
 
 @router.post("/people/{person_id}/relationships", response={201: EdgeOut}, summary="Record a relationship from this person to another")
-def add_relationship(request: AuthedHttpRequest, response: HttpResponse, person_id: int, payload: RelationshipIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def add_relationship(request: AuthedHttpRequest, person_id: int, payload: RelationshipIn) -> Status[dict[str, Any]]:
     data = _data(request, payload)
     rel = services.add_relationship(user=request.user, data={**data, "from_person": person_id})
     return Status(201, _edge(rel))
@@ -137,8 +128,7 @@ def _edge(rel: Any) -> dict[str, Any]:
 
 
 @router.patch("/decision-unit/relationships/{rel_id}", response=EdgeOut, summary="Change a relationship")
-def update_relationship(request: AuthedHttpRequest, response: HttpResponse, rel_id: int, payload: RelationshipPatch) -> dict[str, Any]:
-    _no_store(response)
+def update_relationship(request: AuthedHttpRequest, rel_id: int, payload: RelationshipPatch) -> dict[str, Any]:
     return _edge(services.update_relationship(user=request.user, relationship_id=rel_id, data=_data(request, payload)))
 
 
@@ -178,14 +168,12 @@ def contact_out(state: selectors.ContactState) -> dict[str, Any]:
 
 
 @router.get("/people/{person_id}/relationship", response=ContactRelationshipOut, summary="Stage, evidence, style, coaching and next step")
-def get_contact(request: AuthedHttpRequest, response: HttpResponse, person_id: int) -> dict[str, Any]:
-    _no_store(response)
+def get_contact(request: AuthedHttpRequest, person_id: int) -> dict[str, Any]:
     return contact_out(selectors.contact_state(request.user, person_id))
 
 
 @router.patch("/people/{person_id}/relationship", response=ContactRelationshipOut, summary="Move the stage and/or set the style")
-def update_contact(request: AuthedHttpRequest, response: HttpResponse, person_id: int, payload: ContactRelationshipPatch) -> dict[str, Any]:
-    _no_store(response)
+def update_contact(request: AuthedHttpRequest, person_id: int, payload: ContactRelationshipPatch) -> dict[str, Any]:
     data = _data(request, payload)
     unknown = set(data) - {"stage", "note", "style"}
     if unknown:
@@ -202,8 +190,7 @@ def update_contact(request: AuthedHttpRequest, response: HttpResponse, person_id
 
 
 @router.post("/people/{person_id}/relationship/questionnaire", response=QuestionnaireOut, summary="Suggest (and optionally save) the style from answers")
-def questionnaire(request: AuthedHttpRequest, response: HttpResponse, person_id: int, payload: QuestionnaireIn) -> dict[str, Any]:
-    _no_store(response)
+def questionnaire(request: AuthedHttpRequest, person_id: int, payload: QuestionnaireIn) -> dict[str, Any]:
     selectors.get_person(request.user, person_id)
     style = services.suggest_style(payload.answers)
     if payload.save:
@@ -226,15 +213,13 @@ def gift_out(gift: Gift, warnings: list[str] | None = None) -> dict[str, Any]:
 
 
 @router.get("/people/{person_id}/gifts", response=GiftList, summary="Gifts and hospitality given to a contact")
-def list_gifts(request: AuthedHttpRequest, response: HttpResponse, person_id: int) -> dict[str, Any]:
-    _no_store(response)
+def list_gifts(request: AuthedHttpRequest, person_id: int) -> dict[str, Any]:
     gifts = selectors.gifts_of(request.user, person_id)
     return {"items": [gift_out(g) for g in gifts], "count": len(gifts)}
 
 
 @router.post("/people/{person_id}/gifts", response={201: GiftOut}, summary="Record a gift or hospitality (limits enforced)")
-def record_gift(request: AuthedHttpRequest, response: HttpResponse, person_id: int, payload: GiftIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def record_gift(request: AuthedHttpRequest, person_id: int, payload: GiftIn) -> Status[dict[str, Any]]:
     gift, warnings = services.record_gift(user=request.user, person_id=person_id, data=_data(request, payload))
     return Status(201, gift_out(gift, warnings))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpResponse
 from ninja import Query, Router
 
 from rapport.cards.schemas import CardList, CardOut
@@ -17,11 +16,9 @@ router = Router(tags=["search"])
 @router.get("", response=CardList, summary="Search names (any script), e-mails and phone numbers")
 def search(
     request: AuthedHttpRequest,
-    response: HttpResponse,
     q: str = Query(..., min_length=1, max_length=200),
     kind: Literal["organization", "person"] | None = None,
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
-    response["Cache-Control"] = "no-store"
     cards = search_cards(request.user, q, kind=kind, limit=limit)
     return {"items": [CardOut.from_card(c) for c in cards], "count": len(cards)}

@@ -16,10 +16,6 @@ from rapport.segments.schemas import MemberList, SegmentIn, SegmentList, Segment
 router = Router(tags=["segments"])
 
 
-def _no_store(response: HttpResponse) -> None:
-    response["Cache-Control"] = "no-store"
-
-
 def _payload(data: dict[str, Any]) -> dict[str, Any]:
     if "conditions" in data and data["conditions"] is not None:
         data["conditions"] = [{"field": c["field"], "value": c.get("value")} for c in data["conditions"]]
@@ -27,10 +23,9 @@ def _payload(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("", response=SegmentList, summary="Segments I own or that are shared with my teams")
-def list_segments(request: AuthedHttpRequest, response: HttpResponse, counts: bool = False) -> dict[str, Any]:
+def list_segments(request: AuthedHttpRequest, counts: bool = False) -> dict[str, Any]:
     """With ``counts=true`` each segment carries its live member count (a segment the user may
     no longer use answers ``count: null``)."""
-    _no_store(response)
     items = []
     for s in selectors.segments_for(request.user)[:500]:
         counted = None
@@ -44,15 +39,13 @@ def list_segments(request: AuthedHttpRequest, response: HttpResponse, counts: bo
 
 
 @router.post("", response={201: SegmentOut}, summary="Save a segment")
-def create_segment(request: AuthedHttpRequest, response: HttpResponse, payload: SegmentIn) -> Status[dict[str, Any]]:
-    _no_store(response)
+def create_segment(request: AuthedHttpRequest, payload: SegmentIn) -> Status[dict[str, Any]]:
     segment = services.create_segment(user=request.user, data=_payload(payload.dict(exclude_none=True)))
     return Status(201, SegmentOut.from_segment(selectors.get_segment(request.user, segment.pk)))
 
 
 @router.get("/{segment_id}", response=SegmentOut, summary="A segment with its live member count")
 def get_segment(request: AuthedHttpRequest, response: HttpResponse, segment_id: int) -> dict[str, Any]:
-    _no_store(response)
     segment = selectors.get_segment(request.user, segment_id)
     response["ETag"] = f'"{segment.version}"'
     return SegmentOut.from_segment(segment, selectors.count(request.user, segment.kind, segment.conditions))
@@ -60,7 +53,6 @@ def get_segment(request: AuthedHttpRequest, response: HttpResponse, segment_id: 
 
 @router.patch("/{segment_id}", response=SegmentOut, summary="Change a segment (owner only)")
 def update_segment(request: AuthedHttpRequest, response: HttpResponse, segment_id: int, payload: SegmentPatch) -> dict[str, Any]:
-    _no_store(response)
     segment = selectors.get_segment(request.user, segment_id)
     raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if raw and not raw.isdigit():
@@ -81,8 +73,7 @@ def delete_segment(request: AuthedHttpRequest, segment_id: int) -> Status[None]:
 
 
 @router.get("/{segment_id}/members", response=MemberList, summary="Cards in a segment, in name order")
-def members(request: AuthedHttpRequest, response: HttpResponse, segment_id: int, page: Query[PageParams]) -> dict[str, Any]:
-    _no_store(response)
+def members(request: AuthedHttpRequest, segment_id: int, page: Query[PageParams]) -> dict[str, Any]:
     segment = selectors.get_segment(request.user, segment_id)
     offset, limit = page.clamp()
     total, exact = selectors.count(request.user, segment.kind, segment.conditions)
