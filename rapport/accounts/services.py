@@ -124,14 +124,8 @@ def token_for(raw: str) -> ApiToken | None:
 
 
 def user_for_token(raw: str) -> User | None:
-    token = ApiToken.objects.active().select_related("user").filter(key_hash=hash_token(raw)).first()
-    if token is None or not token.user.is_active:
-        return None
-    # Touch at most once a minute so reads do not become writes on every call.
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token = token_for(raw)
+    return token.user if token is not None else None
 
 
 def get_user(username: str) -> User:
