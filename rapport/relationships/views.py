@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -179,70 +181,64 @@ def _back(person_id: int, anchor: str = "") -> HttpResponse:
     return redirect(reverse("contact-prepare", args=[person_id]) + anchor)
 
 
-@require_POST
-@web_view
-def stage_move(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
+def _prepare_post(
+    request: AuthedHttpRequest, person_id: int, form: forms.Form, form_name: str,
+    save: Callable[[dict[str, Any]], object], success: str, anchor: str,
+) -> HttpResponse:
+    """One form of the preparation page: saved through its service, or the page again with the errors."""
     selectors.get_person(request.user, person_id)
-    form = StageForm(request.POST)
     if form.is_valid():
         try:
-            services.set_stage(user=request.user, person_id=person_id, stage=form.cleaned_data["stage"], note=form.cleaned_data["note"])
+            save(form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc.errors)
     if form.errors:
-        return render(request, "relationships/prepare.html", _prepare_context(request, person_id, stage_form=form), status=422)
-    messages.success(request, _("Relationship stage changed."))
-    return _back(person_id, "#stage")
+        return render(request, "relationships/prepare.html", _prepare_context(request, person_id, **{form_name: form}), status=422)
+    messages.success(request, success)
+    return _back(person_id, anchor)
+
+
+@require_POST
+@web_view
+def stage_move(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
+    return _prepare_post(
+        request, person_id, StageForm(request.POST), "stage_form",
+        lambda data: services.set_stage(user=request.user, person_id=person_id, stage=data["stage"], note=data["note"]),
+        _("Relationship stage changed."), "#stage",
+    )
 
 
 @require_POST
 @web_view
 def style_set(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
-    selectors.get_person(request.user, person_id)
-    form = StyleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.set_style(user=request.user, person_id=person_id, style=form.cleaned_data["style"])
-        except ValidationError as exc:
-            add_service_errors(form, exc.errors)
-    if form.errors:
-        return render(request, "relationships/prepare.html", _prepare_context(request, person_id, style_form=form), status=422)
-    messages.success(request, _("Communication style saved."))
-    return _back(person_id, "#style")
+    return _prepare_post(
+        request, person_id, StyleForm(request.POST), "style_form",
+        lambda data: services.set_style(user=request.user, person_id=person_id, style=data["style"]),
+        _("Communication style saved."), "#style",
+    )
 
 
 @require_POST
 @web_view
 def questionnaire(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
-    selectors.get_person(request.user, person_id)
-    form = QuestionnaireForm(request.POST)
-    if form.is_valid():
-        try:
-            answers = {k: str(v) for k, v in form.cleaned_data.items()}
-            style = services.suggest_style(answers)
-            services.set_style(user=request.user, person_id=person_id, style=style, answers=answers)
-        except ValidationError as exc:
-            add_service_errors(form, exc.errors)
-    if form.errors:
-        return render(request, "relationships/prepare.html", _prepare_context(request, person_id, questionnaire_form=form), status=422)
-    messages.success(request, _("The answers suggest this style; it has been saved. Change it if you know better."))
-    return _back(person_id, "#style")
+    def save(data: dict[str, Any]) -> None:
+        answers = {k: str(v) for k, v in data.items()}
+        services.set_style(user=request.user, person_id=person_id, style=services.suggest_style(answers), answers=answers)
+
+    return _prepare_post(
+        request, person_id, QuestionnaireForm(request.POST), "questionnaire_form", save,
+        _("The answers suggest this style; it has been saved. Change it if you know better."), "#style",
+    )
 
 
 @require_POST
 @web_view
 def typical_activity(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
-    selectors.get_person(request.user, person_id)
-    form = TypicalActivityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.log_relationship_activity(user=request.user, person_id=person_id, data=dict(form.cleaned_data))
-        except ValidationError as exc:
-            add_service_errors(form, exc.errors)
-    if form.errors:
-        return render(request, "relationships/prepare.html", _prepare_context(request, person_id, activity_form=form), status=422)
-    messages.success(request, _("Activity logged."))
-    return _back(person_id, "#stage")
+    return _prepare_post(
+        request, person_id, TypicalActivityForm(request.POST), "activity_form",
+        lambda data: services.log_relationship_activity(user=request.user, person_id=person_id, data=dict(data)),
+        _("Activity logged."), "#stage",
+    )
 
 
 @require_POST
