@@ -115,7 +115,6 @@ class Card(models.Model):
             models.Index(fields=["kind", "industry", "archived_at", "sort_name", "id", "team", "owner"], name="card_industry_sort"),
             models.Index(fields=["external_id"], name="card_external_id"),
             models.Index(fields=["kind", "found_by", "archived_at", "sort_name"], name="card_method_sort"),
-            models.Index(fields=["referred_by"], name="card_referred_by"),
             # Saved segments filter on these columns in any combination: equality and IN on the
             # leading low-cardinality columns seek straight to the members (SQLite skip-scans the
             # ones a segment leaves out), and the rest are checked in the index, not the table.
@@ -225,7 +224,8 @@ class Employment(models.Model):
     """A person working at an organisation for a period, with title, level and function."""
 
     person = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="employments")
-    organization = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="staff")
+    # Indexed by employment_org_person, which starts with it.
+    organization = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="staff", db_index=False)
     title = models.CharField(_("title"), max_length=200, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices, blank=True)
     function = models.CharField(_("function"), max_length=24, choices=Function.choices, blank=True)
@@ -268,7 +268,7 @@ class Share(models.Model):
 class Fact(models.Model):
     """One value learned about a card, with its provenance. Append-only: a new fact supersedes, never overwrites."""
 
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="facts")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="facts", db_index=False)  # fact_card_item
     item = models.ForeignKey("catalog.InformationItem", on_delete=models.PROTECT, related_name="facts")
     value = models.JSONField()
     value_text = models.CharField(max_length=500, blank=True)  # normalised text for filters and search
@@ -298,8 +298,9 @@ class Fact(models.Model):
 class CurrentValue(models.Model):
     """The current value of one item on one card, indexed so lists can filter on any catalog item."""
 
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="current_values")
-    item = models.ForeignKey("catalog.InformationItem", on_delete=models.CASCADE, related_name="+")
+    # Both indexed by composites that start with them: current_value_card_item and current_value_list.
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="current_values", db_index=False)
+    item = models.ForeignKey("catalog.InformationItem", on_delete=models.CASCADE, related_name="+", db_index=False)
     fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="+")
     value_text = models.CharField(max_length=500)
     # Copies of the card's columns that a filtered list needs, so that "people whose <item>
@@ -324,7 +325,7 @@ class CurrentValue(models.Model):
 class StageChange(models.Model):
     """A move of a card from one lifecycle stage to another: when, who and why."""
 
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="stage_changes")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="stage_changes", db_index=False)  # stage_change_card
     from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=16, choices=Stage.choices)
     changed_at = models.DateTimeField(default=timezone.now)
