@@ -188,6 +188,32 @@ def _prototype_indexes() -> None:
 CANDIDATE_CAP = 5000  # more candidates than this: the words are too common to rank them all
 
 
+def _token_filter(token: Any, typo_words: list[str]) -> Any:
+    """A row matching ``token`` exactly, by prefix or as one of its typo words."""
+    from django.db.models import Q
+
+    q = Q(term=token.text)
+    if token.prefix:
+        q |= Q(term__gte=token.text, term__lt=token.text + "\uffff")
+    if typo_words:
+        q |= Q(term__in=typo_words)
+    return q
+
+
+def _match_case(token: Any, typo_words: list[str]) -> Any:
+    """How well one index row answers one token: exact beats prefix beats one typo (0: no match)."""
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    from rapport.search.selectors import EXACT, PREFIX, TYPO
+
+    whens = [When(term=token.text, then=Value(EXACT * 10) + F("weight"))]
+    if token.prefix:
+        whens.append(When(term__gte=token.text, term__lt=token.text + "\uffff", then=Value(PREFIX * 10) + F("weight")))
+    if typo_words:
+        whens.append(When(term__in=typo_words, then=Value(TYPO * 10) + F("weight")))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
 def search_intersect_first(user: Any, query: str, *, limit: int = 20, min_prefix: int = 2) -> list[Any]:
     """search_cards with the words matched on the index alone before any card row is read;
     with ``min_prefix=3`` a two-letter word (Li, Wu, Ng) matches whole words only."""
@@ -205,7 +231,7 @@ def search_intersect_first(user: Any, query: str, *, limit: int = 20, min_prefix
         return []
     typo = [search._typo_words(t) for t in tokens]
     # 1. Card ids having every word: one covering-index range per word, intersected.
-    per_token = [Term.objects.filter(search._token_filter(t, w)).values_list("card_id", flat=True) for t, w in zip(tokens, typo)]
+    per_token = [Term.objects.filter(_token_filter(t, w)).values_list("card_id", flat=True) for t, w in zip(tokens, typo)]
     candidates = per_token[0].intersection(*per_token[1:]) if len(per_token) > 1 else per_token[0].distinct()
     ids = list(candidates[:CANDIDATE_CAP])
     # 2. Visibility and archive state on the candidates only (a primary-key probe each).
@@ -213,10 +239,10 @@ def search_intersect_first(user: Any, query: str, *, limit: int = 20, min_prefix
     if not visible:
         return []
     # 3. Rank as search_cards does, over the candidates' terms only.
-    match_any = search._token_filter(tokens[0], typo[0])
+    match_any = _token_filter(tokens[0], typo[0])
     for t, w in zip(tokens[1:], typo[1:]):
-        match_any |= search._token_filter(t, w)
-    scores_q = {f"m{i}": Max(search._match_case(t, w)) for i, (t, w) in enumerate(zip(tokens, typo))}
+        match_any |= _token_filter(t, w)
+    scores_q = {f"m{i}": Max(_match_case(t, w)) for i, (t, w) in enumerate(zip(tokens, typo))}
     rows: list[Any] = list(Term.objects.filter(match_any, card_id__in=visible).values("card_id").annotate(**scores_q))
     ranked = sorted(rows, key=lambda r: -sum(r[n] for n in scores_q))[: limit * 3]
     scores = {r["card_id"]: sum(r[n] for n in scores_q) for r in ranked}

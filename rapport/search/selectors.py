@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 
 from rapport.cards.models import Card
 from rapport.core.text import fold, has_han, pinyin_words, words
@@ -59,25 +60,6 @@ def _typo_words(token: Token) -> list[str]:
     )
 
 
-def _token_filter(token: Token, typo_words: list[str]) -> Q:
-    q = Q(term=token.text)
-    if token.prefix:
-        q |= Q(term__gte=token.text, term__lt=token.text + "\uffff")
-    if typo_words:
-        q |= Q(term__in=typo_words)
-    return q
-
-
-def _match_case(token: Token, typo_words: list[str]) -> Case:
-    """How well one index row answers one query token: exact beats prefix beats one typo (0: no match)."""
-    whens = [When(term=token.text, then=Value(EXACT * 10) + F("weight"))]
-    if token.prefix:
-        whens.append(When(term__gte=token.text, term__lt=token.text + "\uffff", then=Value(PREFIX * 10) + F("weight")))
-    if typo_words:
-        whens.append(When(term__in=typo_words, then=Value(TYPO * 10) + F("weight")))
-    return Case(*whens, default=Value(0), output_field=IntegerField())
-
-
 def _scoped_rows(user: Any, kind: str | None, include_archived: bool) -> QuerySet[Term]:
     rows = Term.objects.all()
     visibility = scope_for(user).card_q(id_field="card_id")
@@ -104,22 +86,40 @@ def _exact_matches(rows: QuerySet[Term], tokens: list[Token], limit: int) -> lis
 
 
 def _ranked_matches(rows: QuerySet[Term], tokens: list[Token], limit: int, skip: set[int]) -> list[int]:
-    """Cards matching every word exactly, by prefix or with one typo, best score first."""
-    typo = [_typo_words(t) for t in tokens]
-    match_any = Q()
-    for token, typo_words in zip(tokens, typo):
-        match_any |= _token_filter(token, typo_words)
-    per_token = {f"m{i}": Max(_match_case(t, w)) for i, (t, w) in enumerate(zip(tokens, typo))}
-    grouped = rows.filter(match_any).values("card_id").annotate(**per_token)
-    for name in per_token:
-        grouped = grouped.filter(**{f"{name}__gt": 0})
+    """Cards matching every word exactly, by prefix or with one typo, best score first.
+
+    Each way a word can match (exact, prefix range, typo words) is its own index range of the
+    covering index, read without visiting the table; their rows are put together with UNION
+    ALL and scored in two groupings: the best match of each word on each card, then the sum
+    over the words of the cards that matched them all. (One ``OR`` of the three ranges is a
+    bitmap scan on PostgreSQL, which reads every matching row from the table.)
+    """
     if skip:
-        grouped = grouped.exclude(card_id__in=skip)
-    score: Any = F("m0")
-    for name in list(per_token)[1:]:
-        score = score + F(name)
-    ranked = grouped.annotate(score=score).order_by("-score", "-card_id")[:limit]
-    return [row["card_id"] for row in ranked]
+        rows = rows.exclude(card_id__in=skip)
+    branches: list[QuerySet[Any]] = []
+    for index, token in enumerate(tokens):
+        ways = [(Q(term=token.text), EXACT)]
+        if token.prefix:
+            ways.append((Q(term__gt=token.text, term__lt=token.text + "\uffff"), PREFIX))
+        typo_words = _typo_words(token)
+        if typo_words:
+            ways.append((Q(term__in=typo_words), TYPO))
+        for condition, strength in ways:
+            branches.append(
+                rows.filter(condition)
+                .annotate(token=Value(index, output_field=IntegerField()), score=Value(strength * 10) + F("weight"))
+                .values("card_id", "token", "score")
+            )
+    matches = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    inner, params = matches.query.sql_with_params()
+    sql = (
+        "SELECT card_id, SUM(best) AS total FROM ("
+        f"SELECT card_id, token, MAX(score) AS best FROM ({inner}) matches GROUP BY card_id, token"
+        ") per_word GROUP BY card_id HAVING COUNT(*) = %s ORDER BY total DESC, card_id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, len(tokens), limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
