@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     out.print(table)
     out.print(f"Password for every demo user: {demo.DEMO_PASSWORD}")
-    out.print("Open http://127.0.0.1:8000/ after `rapport serve`.")
+    out.print("Serve it with `rapport serve` (http://127.0.0.1:8000/ unless --host or --port say otherwise).")
     return EXIT_OK
 
 
