@@ -3,6 +3,7 @@ the map, the warning list following; and the layout time at 300 people and 1,000
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -81,6 +82,15 @@ def test_editing_an_attitude_on_a_demo_organizations_map_changes_its_warnings(br
     # Export as SVG: a document with every person's circle.
     svg = page.evaluate("window.rapportDecisionUnit.svg()")
     assert svg.startswith("<svg") and svg.count("<circle") >= Member.objects.filter(unit__organization_id=org_id).count()
+
+    # Two ties between the same people (a rivalry and a friendship) are curved apart in the
+    # SVG as on the map, not drawn on top of each other.
+    rivalry = Relationship.objects.get(from_person_id=decision_maker.person_id, kind="rival")
+    Relationship.objects.create(from_person_id=rivalry.from_person_id, to_person_id=rivalry.to_person_id, kind="friend")
+    svg = page.evaluate("window.rapportDecisionUnit.reload().then(() => window.rapportDecisionUnit.svg())")
+    lines = re.findall(r'<path d="(M[^"]+)"', svg)
+    assert lines and len(set(lines)) == len(lines)
+    assert sum(" Q" in line for line in lines) >= 2
     with page.expect_download() as download:
         page.click("#dmu-export-png")
     assert download.value.suggested_filename.endswith(".png")

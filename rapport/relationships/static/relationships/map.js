@@ -373,12 +373,13 @@
       out.push('<text x="' + (b.x1 + b.w / 2) + '" y="' + (b.y1 - 6) + '" text-anchor="middle" font-size="14" font-weight="bold">' + esc(g.data("label")) + "</text>");
     });
     cy.edges().forEach(function (e) {
-      var s = e.source().position(), t = e.target().position();
-      var r = e.target().width() / 2;
-      var dx = t.x - s.x, dy = t.y - s.y, len = Math.sqrt(dx * dx + dy * dy) || 1;
-      var tx = t.x - dx / len * r, ty = t.y - dy / len * r;
+      // The line as the map draws it: from border to border, and curved where two people have
+      // several ties (the map's bezier control point), so parallel ties do not overlap.
+      var s = e.sourceEndpoint(), t = e.targetEndpoint();
+      var bend = e.data("multi") === 1 ? e.controlPoints() : null;
+      var d = "M" + s.x + "," + s.y + (bend && bend.length ? " Q" + bend[0].x + "," + bend[0].y + " " : " L") + t.x + "," + t.y;
       var dash = e.data("kind") === "influences" ? ' stroke-dasharray="6 4"' : (e.data("kind") === "rival" ? ' stroke-dasharray="2 3"' : "");
-      out.push('<line x1="' + s.x + '" y1="' + s.y + '" x2="' + tx + '" y2="' + ty + '" stroke="' + e.data("colour") + '" stroke-width="' + e.data("width") + '"' + dash +
+      out.push('<path d="' + d + '" fill="none" stroke="' + e.data("colour") + '" stroke-width="' + e.data("width") + '"' + dash +
         (e.data("arrow") === "triangle" ? ' marker-end="url(#arrow)"' : "") + ' opacity="0.8"/>');
     });
     cy.nodes("[kind = 'band']").forEach(function (n) {
