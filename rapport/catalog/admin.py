@@ -9,7 +9,7 @@ from rapport.catalog.models import InformationItem, InformationSource
 from rapport.core.errors import ValidationError
 
 
-class InformationItemForm(forms.ModelForm):  # type: ignore[type-arg]
+class InformationItemForm(forms.ModelForm):
     """Refuses a sensitivity change the use-case would refuse (special stays special), with its reason."""
 
     class Meta:
@@ -27,7 +27,7 @@ class InformationItemForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(InformationItem)
-class InformationItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InformationItemAdmin(admin.ModelAdmin):
     form = InformationItemForm
     list_display = ("key", "block", "type", "sensitivity", "cost", "active")
     list_filter = ("block", "type", "sensitivity", "active")
@@ -48,6 +48,6 @@ class InformationItemAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(InformationSource)
-class InformationSourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InformationSourceAdmin(admin.ModelAdmin):
     list_display = ("key", "group", "default_confidence", "active")
     list_filter = ("group",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 
 from django.conf import settings
 
@@ -13,7 +14,7 @@ NAME = "Lucía Méndez"
 
 
 def test_every_configured_log_handler_drops_query_strings() -> None:
-    config = settings.LOGGING
+    config: dict[str, Any] = settings.LOGGING
     assert config["filters"]["no_query_strings"]["()"] == "rapport.privacy.logging.StripQueryStrings"
     for name, handler in config["handlers"].items():
         assert "no_query_strings" in handler.get("filters", []), name
