@@ -200,9 +200,30 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Personal data never reaches a log: every handler drops query strings from request lines
+# (a name in an old "?q=" link), and no handler writes request bodies. Django's own "django"
+# and "django.server" loggers are redefined so that their default handlers (which print request
+# lines as they came, and e-mail error reports with the request's data) are not used.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "no_query_strings": {"()": "rapport.privacy.logging.StripQueryStrings"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        "debug_console": {"class": "logging.StreamHandler", "level": "INFO", "filters": ["require_debug_true", "no_query_strings"]},
+        "django.server": {
+            "class": "logging.StreamHandler", "level": "INFO", "formatter": "django.server", "filters": ["no_query_strings"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["debug_console"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("RAPPORT_LOG_LEVEL", "WARNING")},
 }

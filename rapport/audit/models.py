@@ -89,9 +89,10 @@ class AuditEntry(models.Model):
 
 
 class Maintenance(models.Model):
-    """Present only inside the two sanctioned maintenance operations (retention purge and the
-    redaction of an erased subject). Database triggers refuse UPDATE and DELETE on the audit
-    table while this table is empty."""
+    """Present only inside the sanctioned maintenance operations (retention purge, the
+    redaction of an erased subject, and the redaction of an item's values once it becomes
+    special). Database triggers refuse UPDATE and DELETE on the audit table while this table
+    is empty."""
 
     started_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=32)

@@ -8,6 +8,7 @@ except Django's sign-in events, which have no use-case of ours to live in).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Iterable
 
 from django.conf import settings
@@ -128,7 +129,7 @@ def record_many(entries: Iterable[dict[str, Any]]) -> list[AuditEntry]:
     return AuditEntry.objects.bulk_create(built)
 
 
-# --- the two sanctioned maintenance operations ------------------------------------------------
+# --- the sanctioned maintenance operations ----------------------------------------------------
 
 
 class _maintenance:
@@ -185,3 +186,20 @@ def redact_subject(*, record_type: str, record_ids: list[Any], pseudonym: str) -
             )
             total += cursor.rowcount
     return total
+
+
+def redact_item_values(*, record_type: str, field: str) -> int:
+    """An item has become special: the values earlier entries recorded for it (``old``/``new``
+    of ``field`` on ``record_type``) become ``[special]``, as if it had always been. What
+    happened, by whom and when stays. The caller holds the transaction."""
+    table = AuditEntry._meta.db_table
+    marker = json.dumps(REDACTED)
+    value = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    with _maintenance("reclassification"), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET old = CASE WHEN old IS NULL THEN NULL ELSE {value} END, "
+            f"new = CASE WHEN new IS NULL THEN NULL ELSE {value} END "
+            f"WHERE record_type = %s AND field = %s AND redacted = %s",
+            [marker, marker, record_type, field, False],
+        )
+        return cursor.rowcount

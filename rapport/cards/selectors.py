@@ -285,14 +285,11 @@ def _referenced_people(pairs: Iterable[tuple[InformationItem | None, Any]]) -> s
 def profile_of(user: Any, card: Card) -> list[ProfileValue]:
     readable = readable_items(user, card)
     result = []
-    entries = card.profile or {}
-    people = person_names(user, _referenced_people((readable.get(k), crypto.unseal(e.get("v"))) for k, e in entries.items()))
-    for key, entry in entries.items():
-        item = readable.get(key)
-        if item is None:
-            continue
+    # Only what the user may read is decrypted, and each value once.
+    entries = [(readable[k], e, crypto.unseal(e.get("v"))) for k, e in (card.profile or {}).items() if k in readable]
+    people = person_names(user, _referenced_people((item, value) for item, _, value in entries))
+    for item, entry, value in entries:
         source = catalog.sources().get(entry.get("s", ""))
-        value = crypto.unseal(entry.get("v"))
         result.append(
             ProfileValue(
                 item=item,

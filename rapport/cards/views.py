@@ -276,11 +276,15 @@ def organization_options(user: User, query: str, chosen: str | None = None) -> l
     return found
 
 
-@require_GET
+@require_POST
 @web_view
 def organization_choices(request: AuthedHttpRequest) -> HttpResponse:
-    """The organisation select of the employment form, refreshed as the user types (htmx)."""
-    form = EmploymentForm(prefix="job", organizations=organization_options(request.user, request.GET.get("job-organization_q", "")))
+    """The organisation select of the employment form, refreshed as the user types (htmx).
+
+    POST: the typed name is personal data and stays out of the URL (and so out of logs)."""
+    query = request.POST.get("job-organization_q", "")[:200]
+    chosen = request.POST.get("job-organization")
+    form = EmploymentForm(prefix="job", organizations=organization_options(request.user, query, chosen))
     return render(request, "cards/_organization_choices.html", {"employment_form": form})
 
 

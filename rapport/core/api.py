@@ -15,6 +15,10 @@ from rapport.core import errors
 class BearerToken(HttpBearer):
     """``Authorization: Bearer rp_…`` with a token from ``rapport token create``."""
 
+    # A read-only token may call unsafe methods only on endpoints that change nothing (see
+    # ``QueryBearerToken``).
+    reads_only = False
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from rapport.accounts.services import token_for
 
@@ -25,9 +29,16 @@ class BearerToken(HttpBearer):
             return None
         request.user = found.user
         request.token_scope = found.scope  # type: ignore[attr-defined]
-        if found.scope == "read" and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if found.scope == "read" and request.method not in ("GET", "HEAD", "OPTIONS") and not self.reads_only:
             raise errors.PermissionDenied("This token may only read.")
         return found.user
+
+
+class QueryBearerToken(BearerToken):
+    """For a POST that only reads: its query is personal data (a name, a phone number), so it
+    travels in the body instead of the URL, and a read-only token may still ask it."""
+
+    reads_only = True
 
 
 class Session(APIKeyCookie):
@@ -50,6 +61,10 @@ api = NinjaAPI(
     throttle=[ApiRateThrottle()],
     urls_namespace="api",
 )
+
+
+# ``auth=`` of POST endpoints that change nothing (searches whose text must stay out of URLs).
+QUERY_AUTH = [QueryBearerToken(), Session()]
 
 
 def require_admin_scope(request: HttpRequest) -> None:

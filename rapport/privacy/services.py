@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from rapport.audit.models import Action
 from rapport.audit.services import record as audit
-from rapport.audit.services import redact_subject
+from rapport.audit.services import redact_item_values, redact_subject
 from rapport.core.errors import NotFound, PermissionDenied, ValidationError
 from rapport.core.visibility import scope_for
 from rapport.privacy import crypto
@@ -590,62 +590,170 @@ class RotationResult:
     key: str = ""
 
 
+def _seal_fact_chunk(chunk: list[Any], keys: dict[int, str]) -> int:
+    """Seals (or re-seals under the newest key) value and note of each fact, and puts the blind
+    index in ``value_text``; ``keys`` maps item ids to item keys. Returns how many changed."""
+    from rapport.cards.models import Fact
+
+    changed_rows = []
+    for fact in chunk:
+        value, changed = crypto.rotate_value(fact.value) if crypto.is_sealed(fact.value) else (crypto.seal(fact.value), True)
+        text = fact.value_text
+        if not text.startswith(crypto.BLIND_PREFIX):
+            text = crypto.blind_index(keys[fact.item_id], text)
+        note, note_changed = crypto.rotate_text(fact.note)
+        if fact.note and not fact.note.startswith(crypto.TEXT_PREFIX):
+            note, note_changed = crypto.seal_text(fact.note), True
+        if changed or note_changed or text != fact.value_text:
+            fact.value, fact.value_text, fact.note = value, text, note
+            changed_rows.append(fact)
+    if changed_rows:
+        Fact.objects.bulk_update(changed_rows, ["value", "value_text", "note"])
+    return len(changed_rows)
+
+
+def _facts_after(keys: dict[int, str], last: int, batch: int) -> list[Any]:
+    from rapport.cards.models import Fact
+
+    return list(
+        Fact.objects.select_for_update().filter(item_id__in=list(keys), pk__gt=last)
+        .order_by("pk").only("pk", "item_id", "value", "value_text", "note")[:batch]
+    )
+
+
+def _blind_index_current_values(keys: dict[int, str], batch: int) -> int:
+    """Current values of the items still in clear get their blind index instead."""
+    from rapport.cards.models import CurrentValue
+
+    done = 0
+    last = 0
+    while True:
+        chunk = list(
+            CurrentValue.objects.filter(item_id__in=list(keys), pk__gt=last).order_by("pk").only("pk", "item_id", "value_text")[:batch]
+        )
+        if not chunk:
+            return done
+        clear = [c for c in chunk if not c.value_text.startswith(crypto.BLIND_PREFIX)]
+        for current in clear:
+            current.value_text = crypto.blind_index(keys[current.item_id], current.value_text)
+        if clear:
+            CurrentValue.objects.bulk_update(clear, ["value_text"])
+            done += len(clear)
+        last = chunk[-1].pk
+
+
+def _seal_profile_chunk(card_ids: list[int], item_keys: set[str]) -> int:
+    """Seals (or re-seals) the items' entries in the profiles of these cards."""
+    from rapport.cards.models import Card
+
+    changed_cards = []
+    for card in Card.objects.select_for_update().filter(pk__in=card_ids).only("pk", "profile"):
+        profile = dict(card.profile or {})
+        changed_any = False
+        for key, entry in profile.items():
+            if key not in item_keys:
+                continue
+            stored = entry.get("v")
+            value, changed = crypto.rotate_value(stored) if crypto.is_sealed(stored) else (crypto.seal(stored), True)
+            if changed:
+                profile[key] = {**entry, "v": value}
+                changed_any = True
+        if changed_any:
+            card.profile = profile
+            changed_cards.append(card)
+    if changed_cards:
+        Card.objects.bulk_update(changed_cards, ["profile"])
+    return len(changed_cards)
+
+
+def _cards_with(keys: dict[int, str]) -> list[int]:
+    from rapport.cards.models import CurrentValue
+
+    return sorted(set(CurrentValue.objects.filter(item_id__in=list(keys)).values_list("card_id", flat=True)))
+
+
 def rotate_keys(*, batch: int = 500) -> RotationResult:
     """Re-encrypts every sealed value with the newest key, and seals values of special items
-    still in clear (an item an administrator has just marked special). Safe to interrupt and
-    run again: each batch commits on its own, and rows not yet done stay readable."""
+    still in clear (written by a process whose catalog cache did not yet know the item was
+    special). Safe to interrupt and run again: each batch commits on its own, and rows not yet
+    done stay readable."""
     from rapport.catalog import selectors as catalog
     from rapport.catalog.models import Sensitivity
-    from rapport.cards.models import Card, CurrentValue, Fact
 
     result = RotationResult(key=crypto.primary_key_id())
     special_keys = {i.id: i.key for i in catalog.items().values() if i.sensitivity == Sensitivity.SPECIAL}
     last = 0
     while True:
         with transaction.atomic():
-            chunk = list(
-                Fact.objects.select_for_update().filter(item_id__in=list(special_keys), pk__gt=last)
-                .order_by("pk").only("pk", "item_id", "value", "value_text", "note")[:batch]
-            )
+            chunk = _facts_after(special_keys, last, batch)
             if not chunk:
                 break
-            for fact in chunk:
-                if crypto.is_sealed(fact.value):
-                    value, changed = crypto.rotate_value(fact.value)
-                else:
-                    value, changed = crypto.seal(fact.value), True
-                text = fact.value_text
-                if not text.startswith(crypto.BLIND_PREFIX):
-                    text = crypto.blind_index(special_keys[fact.item_id], text)
-                note, note_changed = crypto.rotate_text(fact.note)
-                if fact.note and not fact.note.startswith(crypto.TEXT_PREFIX):
-                    note, note_changed = crypto.seal_text(fact.note), True
-                if changed or note_changed or text != fact.value_text:
-                    Fact.objects.filter(pk=fact.pk).update(value=value, value_text=text, note=note)
-                    result.facts += 1
+            result.facts += _seal_fact_chunk(chunk, special_keys)
             last = chunk[-1].pk
     with transaction.atomic():
-        for current in CurrentValue.objects.filter(item_id__in=list(special_keys)).exclude(value_text__startswith=crypto.BLIND_PREFIX):
-            CurrentValue.objects.filter(pk=current.pk).update(value_text=crypto.blind_index(special_keys[current.item_id], current.value_text))
-    card_ids = sorted(set(CurrentValue.objects.filter(item_id__in=list(special_keys)).values_list("card_id", flat=True)))
+        _blind_index_current_values(special_keys, batch)
+    card_ids = _cards_with(special_keys)
     for start in range(0, len(card_ids), batch):
         with transaction.atomic():
-            for card in Card.objects.select_for_update().filter(pk__in=card_ids[start : start + batch]).only("pk", "profile"):
-                profile = dict(card.profile or {})
-                changed_any = False
-                for key, entry in profile.items():
-                    if key not in special_keys.values():
-                        continue
-                    stored = entry.get("v")
-                    value, changed = crypto.rotate_value(stored) if crypto.is_sealed(stored) else (crypto.seal(stored), True)
-                    if changed:
-                        profile[key] = {**entry, "v": value}
-                        changed_any = True
-                if changed_any:
-                    Card.objects.filter(pk=card.pk).update(profile=profile)
-                    result.cards += 1
+            result.cards += _seal_profile_chunk(card_ids[start : start + batch], set(special_keys.values()))
     audit(action=Action.KEYS, record_type="privacy.keys", detail={"facts": result.facts, "cards": result.cards, "key": result.key})
     return result
+
+
+# --- an item becomes special ------------------------------------------------------------------
+
+
+@dataclass
+class SealResult:
+    facts: int = 0
+    current_values: int = 0
+    cards: int = 0
+    merges: int = 0
+    audit_entries: int = 0
+
+
+def seal_item(*, item: Any, batch: int = 500) -> SealResult:
+    """Seals every stored value of ``item``, which has just become special: its facts (value
+    and note encrypted, ``value_text`` replaced by the blind index), its current values (blind
+    index), the cards' profile entries, the profiles kept by merges for their undo, and the
+    values the audit log recorded when the item was created (replaced by ``[special]``).
+
+    Runs inside the caller's transaction (``rapport.catalog.services.change_sensitivity``), in
+    batches of ``batch`` rows so that memory stays flat on large tables: either the item is
+    special and every copy is sealed, or nothing changed.
+    """
+    keys = {item.id: item.key}
+    result = SealResult()
+    last = 0
+    while chunk := _facts_after(keys, last, batch):
+        result.facts += _seal_fact_chunk(chunk, keys)
+        last = chunk[-1].pk
+    result.current_values = _blind_index_current_values(keys, batch)
+    card_ids = _cards_with(keys)
+    for start in range(0, len(card_ids), batch):
+        result.cards += _seal_profile_chunk(card_ids[start : start + batch], {item.key})
+    result.merges = _seal_merge_snapshots(item.key)
+    result.audit_entries = redact_item_values(record_type="cards.fact", field=item.key)
+    return result
+
+
+def _seal_merge_snapshots(item_key: str) -> int:
+    """A merge keeps the loser's profile as it was, to undo the merge: seal the item there too."""
+    if not apps.is_installed("rapport.dedup"):
+        return 0
+    from rapport.dedup.models import Merge
+
+    changed = []
+    for merge in Merge.objects.select_for_update().only("pk", "record").iterator(chunk_size=500):
+        profile = ((merge.record or {}).get("loser_before") or {}).get("profile") or {}
+        entry = profile.get(item_key) if isinstance(profile, dict) else None
+        if not isinstance(entry, dict) or crypto.is_sealed(entry.get("v")):
+            continue
+        profile[item_key] = {**entry, "v": crypto.seal(entry.get("v"))}
+        changed.append(merge)
+    if changed:
+        Merge.objects.bulk_update(changed, ["record"], batch_size=500)
+    return len(changed)
 
 
 def last_activity_of(card: Any) -> dt.datetime | None:
@@ -656,5 +764,5 @@ def last_activity_of(card: Any) -> dt.datetime | None:
 
 __all__ = [
     "Basis", "ErasureResult", "erase_person", "export_person", "is_tombstoned", "record_consent", "register_erasure_handler",
-    "rotate_keys", "sweep", "vcard_of", "withdraw_consent",
+    "rotate_keys", "seal_item", "sweep", "vcard_of", "withdraw_consent",
 ]

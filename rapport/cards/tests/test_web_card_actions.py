@@ -43,7 +43,7 @@ def test_a_fact_on_a_card_out_of_reach_answers_404(ana: Client, users: Any, make
 def test_an_employment_is_recorded_from_the_person_page(ana: Client, make_org: Any, make_person: Any) -> None:
     org = make_org(name="Aceros del Norte")
     person = make_person(given_name="Lucía", family_name="Ramos")
-    choices = ana.get(reverse("organization-choices"), {"job-organization_q": "aceros"}, headers=HTMX).content.decode()
+    choices = ana.post(reverse("organization-choices"), {"job-organization_q": "aceros"}, headers=HTMX).content.decode()
     assert f'value="{org.id}"' in choices
     response = ana.post(
         reverse("card-add-employment", args=[person.id]),
@@ -58,7 +58,7 @@ def test_an_employment_is_recorded_from_the_person_page(ana: Client, make_org: A
 def test_an_employment_at_an_organisation_out_of_reach_is_refused(ana: Client, make_org: Any, make_person: Any) -> None:
     foreign = make_org(owner="rep_bo_other_team", name="Aceros del Sur")
     person = make_person(given_name="Lucía", family_name="Ramos")
-    assert f'value="{foreign.id}"' not in ana.get(reverse("organization-choices"), {"job-organization_q": "aceros"}).content.decode()
+    assert f'value="{foreign.id}"' not in ana.post(reverse("organization-choices"), {"job-organization_q": "aceros"}).content.decode()
     response = ana.post(reverse("card-add-employment", args=[person.id]), {"job-organization": foreign.id})
     assert response.status_code == 422
     assert not Employment.objects.filter(person=person).exists()

@@ -168,6 +168,9 @@ def test_list_search_and_filters_never_show_records_out_of_reach(users: dict[str
             assert response.json()["items"] == [], url
     web = Client()
     web.force_login(users["rep_ana"])
-    for url in ("/", "/organizations/", "/people/", "/search/?q=hiddenpersonz", "/search/?q=hiddenorgquu&live=1",
-                f"/people/?organization={hidden['org'].id}"):
+    for url in ("/", "/organizations/", "/people/", f"/people/?organization={hidden['org'].id}"):
         _no_leak(web.get(url).content, url)
+    for q in ("hiddenpersonz", "hiddenorgquu"):
+        _no_leak(client.post("/api/v1/search", {"q": q}, content_type="application/json").content, f"POST /api/v1/search {q}")
+        for data in ({"q": q}, {"q": q, "live": "1"}, {"q": q, "pick": "organization"}):
+            _no_leak(web.post("/search/", data, headers={"HX-Request": "true"}).content, f"POST /search/ {data}")
