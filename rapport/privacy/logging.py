@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 import re
 
-# A query string, up to the protocol of a request line ("GET /search/?q=Ana HTTP/1.1"), a
-# closing quote or the end of the line: a badly encoded one may hold spaces.
-_QUERY = re.compile(r"\?[^\"\n]*?(?=\s+HTTP/\d|\"|$)", re.MULTILINE)
+# A query string after a path, up to the protocol of a request line ("GET /search/?q=Ana
+# HTTP/1.1"), a closing quote or the end of the line: a badly encoded one may hold spaces.
+# A question mark in ordinary text (not after a path) is left alone.
+_QUERY = re.compile(r"(/[^\s?\"]*)\?[^\"\n]*?(?=\s+HTTP/\d|\"|$)", re.MULTILINE)
 REMOVED = "?[query removed]"
 
 
 def strip_query(text: str) -> str:
     """``text`` with every query string replaced by a marker (the path stays, for debugging)."""
-    return _QUERY.sub(REMOVED, text)
+    return _QUERY.sub(lambda m: m.group(1) + REMOVED, text)
 
 
 class StripQueryStrings(logging.Filter):

@@ -45,3 +45,8 @@ def test_the_development_server_request_line_keeps_its_path_but_not_its_query() 
 
 def test_a_text_without_a_query_string_is_left_alone() -> None:
     assert strip_query('"POST /search/ HTTP/1.1" 200 512') == '"POST /search/ HTTP/1.1" 200 512'
+
+
+def test_a_question_mark_in_ordinary_text_is_not_taken_for_a_query_string() -> None:
+    assert strip_query("Is the catalog loaded? yes") == "Is the catalog loaded? yes"
+    assert strip_query("GET http://example.test/x?q=1") == "GET http://example.test/x?[query removed]"
