@@ -212,9 +212,9 @@ def list_cards(
     # Live cards all have archived_at NULL, so ordering on it first changes nothing, but it
     # lets PostgreSQL read the page in order from the (…, archived_at, sort_name, id) index
     # and stop after it: an IS NULL condition does not count as an equality for its ordering.
-    order = ("sort_name", "id") if flt.archived else ("archived_at", "sort_name", "id")
+    ordering = ("sort_name", "id") if flt.archived else ("archived_at", "sort_name", "id")
     page = list(
-        qs.order_by(*order)
+        qs.order_by(*ordering)
         .select_related("owner", "team")
         .prefetch_related("phones", "emails")[offset : offset + limit]
     )
