@@ -40,7 +40,10 @@ MAX_ID = 2**62  # beyond every database's integer: refused with 422 instead of o
 
 
 class CardFilterParams(Schema):
-    q: str = Field("", max_length=300, description="Name prefix")
+    q: str = Field("", max_length=300, description=(
+        "Name prefix. Deprecated: it puts a name in the URL, where access logs and proxies keep it; "
+        "POST /api/v1/search with {\"q\", \"kind\"} finds cards by name with the text in the body."
+    ), json_schema_extra={"deprecated": True})
     owner: int | None = Field(None, ge=1, le=MAX_ID)
     team: int | None = Field(None, ge=1, le=MAX_ID)
     tier: str = Field("", max_length=1)

@@ -91,6 +91,11 @@ def _value_widget_attrs(mode: str, target: str) -> dict[str, str]:
 # --- list filters ----------------------------------------------------------------------------
 
 
+# Filters that can hold personal data (a name, a phone number, an e-mail address): pages send
+# them in POST bodies only, never in URLs, where browser histories, proxies and logs keep them.
+PRIVATE_FILTERS = ("q", "value")
+
+
 class CardFilterForm(forms.Form):
     """The filters of the organisation and person lists; builds the shared ``CardFilter``."""
 

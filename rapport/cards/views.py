@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from rapport.accounts import selectors as people_selectors
 from rapport.cards import selectors, services
 from rapport.cards.forms import (
     PAGE_SIZE,
+    PRIVATE_FILTERS,
     CardFilterForm,
     EmploymentForm,
     FactForm,
@@ -63,11 +64,23 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "cards/home.html", context)
 
 
+def filter_data(request: HttpRequest) -> QueryDict:
+    """The list filters of a request: the form's POST, or a link's query string without the
+    filters that could name someone (a link or bookmark still selects owner, tier, stage…)."""
+    if request.method == "POST":
+        return request.POST
+    data = request.GET.copy()
+    for name in PRIVATE_FILTERS:
+        data.pop(name, None)
+    return data
+
+
 def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     user = request.user
     industries = selectors.industries(user, kind)
+    data = filter_data(request)
     form = CardFilterForm(
-        request.GET,
+        data,
         owners=people_selectors.filter_owners(user),
         teams=people_selectors.reachable_teams(user),
         items=selectors.filterable_items(user, kind),
@@ -104,17 +117,20 @@ def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         "value_item": selected_item,
         "value_values": [form.data.get("value", "")],
         "can_create": scope_for(user).may_write_card(Card()),
+        # The filters again, for the export form under the table (POSTed like the list's).
+        "filter_fields": [(name, value) for name, values in data.lists() if name not in ("page", "csrfmiddlewaretoken")
+                          for value in values],
     }
     return fragment_or_page(request, "cards/_table.html", "cards/list.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @web_view
 def organization_list(request: AuthedHttpRequest) -> HttpResponse:
     return _card_list(request, Kind.ORGANIZATION)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @web_view
 def person_list(request: AuthedHttpRequest) -> HttpResponse:
     return _card_list(request, Kind.PERSON)

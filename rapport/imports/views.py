@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rapport.accounts import selectors as people_selectors
 from rapport.cards import selectors as card_selectors
-from rapport.cards.forms import CardFilterForm
+from rapport.cards.forms import PRIVATE_FILTERS, CardFilterForm
 from rapport.cards.models import Kind
 from rapport.core.errors import Conflict, NotFound, ValidationError
 from rapport.core.http import AuthedHttpRequest
@@ -135,23 +135,31 @@ def import_revert(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     return redirect("import-detail", job_id=job.pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @web_view
 def export_download(request: AuthedHttpRequest, kind: str) -> FileResponse | HttpResponse:
-    """The list page's export: the same filters as the list, in the format asked for."""
+    """The list page's export: the same filters as the list, in the format asked for.
+
+    The list page POSTs its filters. A link may select the others, but a name or value
+    filter in a URL is refused rather than dropped: the export would be wider than asked.
+    """
     if kind not in ("organizations", "people"):
         raise NotFound("list")
     card_kind = Kind.ORGANIZATION if kind == "organizations" else Kind.PERSON
     user = request.user
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "GET" and any(data.get(name) for name in PRIVATE_FILTERS):
+        return HttpResponse(_("Send the name and value filters in the body of a POST, not in the address."), status=400,
+                            content_type="text/plain; charset=utf-8")
     form = CardFilterForm(
-        request.GET, owners=people_selectors.filter_owners(user), teams=people_selectors.reachable_teams(user),
+        data, owners=people_selectors.filter_owners(user), teams=people_selectors.reachable_teams(user),
         items=card_selectors.filterable_items(user, card_kind), industries=[],
     )
     if not form.is_valid():
         # Never export a wider list than the one on screen: a filter we cannot read stops the export.
         return HttpResponse("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()), status=400,
                             content_type="text/plain; charset=utf-8")
-    fmt = request.GET.get("format", "csv")
+    fmt = data.get("format", "csv")
     try:
         return api.export_response(request, kind, form.card_filter(card_kind), fmt, channel="web")
     except ValidationError as exc:

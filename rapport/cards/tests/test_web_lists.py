@@ -58,7 +58,7 @@ def test_the_list_filters_on_name_prefix_tier_stage_and_owner(ana: Client, make_
     url = reverse("organization-list")
 
     def names(**params: Any) -> set[str]:
-        html = ana.get(url, params).content.decode()
+        html = ana.post(url, params).content.decode()
         return {n for n in ("Alfa Distribución", "Beta Comercial", "Alfa Ben") if n in html}
 
     assert names(q="alfa") == {"Alfa Distribución", "Alfa Ben"}
@@ -74,9 +74,9 @@ def test_the_list_filters_on_a_catalog_item(ana: Client, make_org: Any, users: d
     services.add_fact(user=users["rep_ana"], card=known, item_key="business_scope", value="Paint", source_key="customer_stated")
     html = ana.get(reverse("organization-list"), {"item": "business_scope"}).content.decode()
     assert "Known Scope" in html and "Unknown Scope" not in html
-    html = ana.get(reverse("organization-list"), {"item": "business_scope", "value": "paint"}).content.decode()
+    html = ana.post(reverse("organization-list"), {"item": "business_scope", "value": "paint"}).content.decode()
     assert "Known Scope" in html
-    html = ana.get(reverse("organization-list"), {"item": "business_scope", "value": "tools"}).content.decode()
+    html = ana.post(reverse("organization-list"), {"item": "business_scope", "value": "tools"}).content.decode()
     assert "Known Scope" not in html
 
 
@@ -109,9 +109,31 @@ def test_the_list_pages_by_fifty(ana: Client, users: dict[str, Any]) -> None:
     _bulk_orgs(users["rep_ana"], 55)
     first = ana.get(reverse("organization-list")).content.decode()
     assert "1–50 of 55" in first
-    assert "page=2" in first
-    second = ana.get(reverse("organization-list"), {"page": 2}).content.decode()
+    assert 'form="list-filters" name="page" value="2"' in first
+    second = ana.post(reverse("organization-list"), {"page": 2}).content.decode()
     assert "51–55 of 55" in second
+
+
+def test_the_list_filter_form_posts_so_a_name_typed_in_it_stays_out_of_the_address(ana: Client, users: dict[str, Any]) -> None:
+    _bulk_orgs(users["rep_ana"], 55)
+    html = ana.post(reverse("organization-list"), {"q": "org 0"}).content.decode()
+    assert '<form id="list-filters" class="filters panel" method="post"' in html and 'hx-post="/organizations/"' in html
+    name_box = html.split('name="q" id="id_q"')[1].split(">")[0]
+    assert 'hx-post="/organizations/"' in name_box and "hx-get" not in name_box
+    assert 'hx-push-url="true"' not in html and "?q=" not in html and "q=org" not in html
+    # The next page of the same name filter is asked for with the form, the name in the body.
+    assert 'form="list-filters" name="page" value="2"' in html
+    assert "51–55 of 55" in ana.post(reverse("organization-list"), {"q": "org 0", "page": 2}).content.decode()
+
+
+def test_a_name_or_value_filter_in_a_list_address_is_ignored(ana: Client, make_org: Any) -> None:
+    make_org(name="Alfa Distribución", tier="A")
+    make_org(name="Beta Comercial", tier="B")
+    html = ana.get(reverse("organization-list"), {"q": "alfa"}).content.decode()
+    assert "Alfa Distribución" in html and "Beta Comercial" in html  # ignored, not applied
+    assert 'value="alfa"' not in html
+    html = ana.get(reverse("organization-list"), {"tier": "B"}).content.decode()  # naming no one: still linkable
+    assert "Beta Comercial" in html and "Alfa Distribución" not in html
 
 
 def _bulk_orgs(user: Any, count: int) -> None:

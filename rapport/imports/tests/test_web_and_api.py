@@ -76,12 +76,22 @@ def test_an_upload_over_the_size_limit_is_refused_and_nothing_kept(ana: Client, 
 def test_the_list_page_offers_an_export_of_the_same_filters(ana: Client, make_person: Any) -> None:
     make_person(given_name="Lucía", family_name="Martín")
     make_person(given_name="Bruno", family_name="Díaz")
-    page = ana.get("/people/?q=bru").content.decode()
-    assert "/exports/people/?q=bru&amp;format=csv" in page
-    response = ana.get("/exports/people/?q=bru&format=csv")
+    page = ana.post("/people/", {"q": "bru"}).content.decode()
+    # The export is a form carrying the list's filters in its body, not a link with them in the address.
+    assert 'action="/exports/people/"' in page and '<input type="hidden" name="q" value="bru">' in page
+    assert "?q=" not in page
+    response = ana.post("/exports/people/", {"q": "bru", "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(b"".join(getattr(response, "streaming_content")).decode("utf-8-sig"))))
     assert [r["name"] for r in rows] == ["Bruno Díaz"]
     assert ExportRecord.objects.get().channel == "web"
+
+
+def test_an_export_link_with_a_name_in_its_address_is_refused_rather_than_widened(ana: Client, make_person: Any) -> None:
+    make_person(given_name="Bruno", family_name="Díaz")
+    response = ana.get("/exports/people/?q=bru&format=csv")
+    assert response.status_code == 400 and "POST" in response.content.decode()
+    assert ExportRecord.objects.count() == 0
+    assert ana.get("/exports/people/?tier=A&format=csv").status_code == 200  # filters that name no one may be linked
 
 
 def test_an_export_with_a_filter_it_cannot_read_exports_nothing(ana: Client, make_person: Any) -> None:
