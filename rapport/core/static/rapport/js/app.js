@@ -24,6 +24,14 @@
     }
   }, true);
 
+  // A field that asks for its own results as the user types (a list's name box) keeps its
+  // change event from its form: when it loses focus the form would ask for the same results
+  // again, racing (and aborting) the request of the button that was clicked.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-own-requests]")) { event.stopPropagation(); }
+  }, true);
+
   // "Missing" links on the card page pick the item in the add-fact form instead of reloading.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-pick-item]");
