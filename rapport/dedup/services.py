@@ -37,6 +37,7 @@ from rapport.search.models import Term
 
 KINDS = (Kind.ORGANIZATION.value, Kind.PERSON.value)
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit with room to spare
+WHOLE_TABLES_FROM = 20_000  # cards read: from here on, related tables are read in one pass each
 
 
 def _check_kind(kind: Any) -> str:
@@ -63,7 +64,7 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     """Match records of the live cards of ``kind`` the user may see (all, or only ``card_ids``).
 
     One query per table, read as plain tuples: building a million records must not build a
-    million model instances. For all cards, the phones, e-mails, addresses and values are read
+    million model instances. For many cards, the phones, e-mails, addresses and values are read
     whole and kept only for the cards just read (those the user sees): one pass over each table
     costs less than asking the database to match every row against a million card ids.
     """
@@ -90,7 +91,7 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     item_ids = {key: items[key].id for key in ("birth_date", "tax_id") if key in items}
 
     def related(model: Any, *fields: str, **extra: Any) -> Iterator[tuple[Any, ...]]:
-        if wanted is None:
+        if wanted is None and len(ids) >= WHOLE_TABLES_FROM:
             every = model.objects.filter(**extra).order_by().values_list("card_id", *fields).iterator(chunk_size=20_000)
             yield from (row for row in every if row[0] in live)
         else:

@@ -173,3 +173,21 @@ def test_a_scan_reports_how_long_reading_comparing_and_storing_took(users: dict[
     result = services.scan(user=users["admin"], kind="person")
     assert set(result.seconds) == {"read", "compare", "store"} and all(s >= 0 for s in result.seconds.values())
     assert result.created == 1 and Candidate.objects.get().reasons[:2] == ["same_name", "same_email"]
+
+
+def test_reading_related_tables_whole_gives_the_same_records_and_only_for_visible_cards(
+    users: dict[str, Any], make_person: Any, make_org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = make_person(given_name="Ana", family_name="Gil", phones=["+34611000001", "+34611000002"], emails=["ana@gil.es"],
+                       addresses=[{"street": "Calle Mayor 3", "city": "Madrid", "postal_code": "28013"}])
+    add_fact(user=users["rep_ana"], card=mine, item_key="birth_date", value="1980-04-05", source_key="customer_roster")
+    make_person(given_name="Luis", family_name="Gil")
+    make_person(owner="rep_bo_other_team", given_name="Ana", family_name="Gil", phones=["+34611000001"])
+    make_org(name="Gil y Asociados SL", phones=["+34911000000"])
+    by_id = services.records_for(users["rep_ana"], "person")
+    monkeypatch.setattr(services, "WHOLE_TABLES_FROM", 0)
+    whole = services.records_for(users["rep_ana"], "person")
+    assert sorted(whole, key=lambda r: r.id) == sorted(by_id, key=lambda r: r.id) and len(whole) == 2
+    record = next(r for r in whole if r.id == mine.pk)
+    assert record.phones == {"+34611000001", "+34611000002"} and record.emails == {"ana@gil.es"}
+    assert (record.birth_date, record.street, record.city, record.postal_code) == ("1980-04-05", "calle mayor 3", "madrid", "28013")
