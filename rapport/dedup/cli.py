@@ -23,6 +23,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("expected a whole number from 1 to 64")
+    return value
+
+
 def register(subparsers: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
     from rapport.dedup.matching import DEFAULT_THRESHOLD
 
@@ -35,6 +45,9 @@ def register(subparsers: Any, command: Callable[..., argparse.ArgumentParser]) -
     p.add_argument("--report", metavar="PAIRS.csv", help="write every pair found to this CSV file")
     p.add_argument("--user", metavar="USERNAME", help="act as this user (default: the first admin); only their visible cards are compared")
     p.add_argument("--no-queue", action="store_true", help="do not store the pairs in the review queue")
+    p.add_argument("--workers", type=_workers, default=1, metavar="N",
+                   help="processes sharing the comparisons (default 1; more pays only on idle cores: "
+                        "each forked process copies the memory it touches)")
 
 
 def _safe_cell(value: str) -> str:
@@ -69,7 +82,10 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     kind = KINDS[args.kind]
     started = time.perf_counter()
     with err.status(f"Comparing {args.kind}…"):
-        result = services.scan(user=user, kind=kind, threshold=args.threshold, store=not args.no_queue)
+        result = services.scan(
+            user=user, kind=kind, threshold=args.threshold, store=not args.no_queue,
+            workers=args.workers,
+        )
     elapsed = time.perf_counter() - started
     if report is not None:
         with report.open("w", newline="", encoding="utf-8") as fh:

@@ -19,6 +19,7 @@ all-against-all: its records are sorted by name and each is compared with its ne
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,7 +30,7 @@ from typing import Any
 
 import phonenumbers
 import yaml
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import Hamming, JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio, token_sort_ratio
 
 from rapport.core.text import fold, has_han
@@ -94,25 +95,44 @@ def _latin_words(text: str) -> tuple[str, ...]:
     return tuple(w for w in _NON_WORD.split(fold(text)) if w and w != "_")
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=500_000)
+def _name_part(text: str) -> tuple[str, bool]:
+    """One name field folded word by word (Chinese words in pinyin), and whether it had Chinese."""
+    if not text:
+        return "", False
+    return " ".join(_pinyin(w) if has_han(w) else w for w in _latin_words(text)), has_han(text)
+
+
+@lru_cache(maxsize=200_000)
+def _given_words(given: str) -> str:
+    return " ".join(name_token(w) for w in given.split())
+
+
+@lru_cache(maxsize=200_000)
+def _local_person_name(local: str) -> tuple[str, str]:
+    if has_han(local):
+        chars = "".join(_HAN.findall(local))
+        return _pinyin(chars[1:]), _pinyin(chars[:1])
+    words = _latin_words(local)
+    return " ".join(words[:-1]), words[-1] if words else ""
+
+
 def person_name(given: str, family: str, local: str = "") -> tuple[str, str]:
     """(given, family) folded for comparison; a name in Chinese characters becomes pinyin.
 
     王小明 → ("xiaoming", "wang"): the first character is the family name, as for nearly
     every Chinese name; the Latin spelling "Xiaoming Wang" or "Wang Xiaoming" then matches.
+    Each field is normalised once per distinct value (a million cards hold far fewer distinct
+    given and family names than distinct combinations of both).
     """
     if not (given or family) and local:
-        if has_han(local):
-            chars = "".join(_HAN.findall(local))
-            return _pinyin(chars[1:]), _pinyin(chars[:1])
-        words = _latin_words(local)
-        return " ".join(words[:-1]), words[-1] if words else ""
-    g = " ".join(_pinyin(w) if has_han(w) else w for w in _latin_words(given))
-    f = " ".join(_pinyin(w) if has_han(w) else w for w in _latin_words(family))
-    if has_han(given + family):
+        return _local_person_name(local)
+    g, han_given = _name_part(given)
+    f, han_family = _name_part(family)
+    if han_given or han_family:
         # Pinyin syllables of one name are written together ("xiao ming" = "xiaoming").
         g, f = g.replace(" ", ""), f.replace(" ", "")
-    return " ".join(name_token(w) for w in g.split()), f
+    return _given_words(g), f
 
 
 def organization_name(name: str) -> str:
@@ -223,52 +243,76 @@ def build_record(
     region: str = "ES",
 ) -> MatchRecord:
     """A match record from raw card data: phones in E.164 or as typed, e-mails as typed."""
+    address = address or {}
+    return make_record(
+        id, kind, name, given_name, family_name, local_name, external_id, phones, emails, birth_date, tax_id, website,
+        address.get("street", "") or "", address.get("city", "") or "", address.get("postal_code", "") or "", region,
+    )
+
+
+def make_record(
+    id: int, kind: str, name: str, given_name: str, family_name: str, local_name: str, external_id: str,
+    phones: Iterable[str], emails: Iterable[str], birth_date: str, tax_id: str, website: str,
+    street: str, city: str, postal_code: str, region: str = "ES",
+) -> MatchRecord:
+    """``build_record`` with every value in order: what a scan calls a million times."""
     if kind == "person":
         given, family = person_name(given_name, family_name, local_name)
         if not (given or family) and name:
             words = _latin_words(name)
             given, family = " ".join(name_token(w) for w in words[:-1]), (words[-1] if words else "")
-        full = " ".join(p for p in (given, family) if p)
+        full = f"{given} {family}" if given and family else given or family
     else:
         given, family = "", ""
         full = organization_name(name or local_name)
-    address = address or {}
-    postal = address.get("postal_code", "") or ""
     return MatchRecord(
-        id=id,
-        kind=kind,
-        external_id=external_id or "",
-        given=given,
-        family=family,
-        name=full,
-        phones=frozenset(k for k in (phone_key(p, region) for p in phones) if k),
-        emails=frozenset(k for k in (email_key(e) for e in emails) if k),
-        birth_date=(birth_date or "")[:10],
-        tax_id=tax_key(tax_id),
-        website=website_key(website),
-        postal_code=(_DIGITS.sub("", postal) or fold(postal)) if postal else "",
-        city=" ".join(_latin_words(address.get("city", "") or "")),
-        street=" ".join(_latin_words(address.get("street", "") or "")),
-        display=name or " ".join(p for p in (given_name, family_name) if p) or local_name,
+        id,
+        kind,
+        external_id or "",
+        given,
+        family,
+        full,
+        frozenset(filter(None, [phone_key(p, region) for p in phones])) if phones else _NOTHING,
+        frozenset(filter(None, [email_key(e) for e in emails])) if emails else _NOTHING,
+        birth_date[:10] if birth_date else "",
+        tax_key(tax_id) if tax_id else "",
+        website_key(website) if website else "",
+        _postal_key(postal_code) if postal_code else "",
+        _place_key(city) if city else "",
+        _place_key(street) if street else "",
+        name or (f"{given_name} {family_name}" if given_name and family_name else given_name or family_name) or local_name,
     )
 
 
-def blocking_keys(r: MatchRecord) -> Iterator[str]:
+_NOTHING: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=100_000)
+def _postal_key(postal: str) -> str:
+    return _DIGITS.sub("", postal) or fold(postal)
+
+
+@lru_cache(maxsize=500_000)
+def _place_key(text: str) -> str:
+    """A city or a street folded to its words (cached: both repeat across a million cards)."""
+    return " ".join(_latin_words(text))
+
+
+def blocking_keys(r: MatchRecord) -> list[str]:
     """The keys a record is filed under; two records are compared only if they share one."""
-    for p in r.phones:
-        yield "p" + p
+    keys = ["p" + p for p in r.phones]
     for e in r.emails:
-        yield "e" + e
+        keys.append("e" + e)
         if r.kind == "organization":
-            domain = e.rpartition("@")[2]
-            if domain not in free_mail_domains():
-                yield "d" + domain
+            domain = "d" + e.rpartition("@")[2]
+            if domain[1:] not in free_mail_domains() and domain not in keys:
+                keys.append(domain)  # once, even for two addresses at the same company
     if r.tax_id:
-        yield "t" + r.tax_id
+        keys.append("t" + r.tax_id)
     if r.external_id:
-        yield "x" + r.external_id
+        keys.append("x" + r.external_id)
     if r.website:
-        yield "w" + r.website
+        keys.append("w" + r.website)
     words = sorted(r.name.split())
     if r.kind == "person":
         # A name alone never reaches the default threshold (same name: -4 + 3.2), so names are
@@ -276,22 +320,22 @@ def blocking_keys(r: MatchRecord) -> Iterator[str]:
         # similar name, can make a pair without a shared phone, e-mail or birth date. Two
         # keys each, so a typo in the first letters of either word still leaves one shared.
         if r.birth_date:
-            yield f"b{r.birth_date}{words[0][:1] if words else ''}"
+            keys.append(f"b{r.birth_date}{words[0][:1] if words else ''}")
         if words:
             a, b = words[0], words[-1]
             place = r.postal_code or r.city
             if place:
-                yield f"c{a[:3]}|{b[:1]}|{place}"
-                yield f"k{a[:1]}|{b[:3]}|{place}"
+                keys.append(f"c{a[:3]}|{b[:1]}|{place}")
+                keys.append(f"k{a[:1]}|{b[:3]}|{place}")
             if r.birth_date:
                 year = r.birth_date[:4]
-                yield f"y{a[:3]}|{b[:1]}|{year}"
-                yield f"z{a[:1]}|{b[:3]}|{year}"
-    else:
-        if words:
-            longest = max(words, key=len)
-            yield "o" + longest[:6]
-            yield "q" + "".join(w[:1] for w in r.name.split())[:8] + (words[0][:2] if words else "")
+                keys.append(f"y{a[:3]}|{b[:1]}|{year}")
+                keys.append(f"z{a[:1]}|{b[:3]}|{year}")
+    elif words:
+        longest = max(words, key=len)
+        keys.append("o" + longest[:6])
+        keys.append("q" + "".join(w[:1] for w in r.name.split())[:8] + words[0][:2])
+    return keys
 
 
 # --- scoring --------------------------------------------------------------------------------
@@ -336,23 +380,23 @@ def _dates_close(a: str, b: str) -> bool:
     """Day and month swapped, or one digit typed wrong: the same birth date, mistyped."""
     if len(a) != 10 or len(b) != 10:
         return False
-    ya, ma, da = a[:4], a[5:7], a[8:10]
-    yb, mb, db = b[:4], b[5:7], b[8:10]
-    if ya == yb and ma == db and da == mb:
+    if a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]:
         return True
-    return sum(x != y for x, y in zip(a, b)) == 1
+    return Hamming.distance(a, b) == 1
+
+
+NAME_BEST = 3.2  # the most a name adds: the same name
 
 
 def score_pair(a: MatchRecord, b: MatchRecord) -> PairScore:
     """How likely ``a`` and ``b`` are the same customer, and why."""
     w = PRIOR
     reasons: list[str] = []
-    person = a.kind == "person"
-    sim = _person_name_similarity(a, b) if person else _organization_name_similarity(a, b)
+    sim = _person_name_similarity(a, b) if a.kind == "person" else _organization_name_similarity(a, b)
     if not a.name or not b.name:
         pass
     elif sim >= 0.97:
-        w += 3.2
+        w += NAME_BEST
         reasons.append("same_name")
     elif sim >= 0.90:
         w += 2.4
@@ -365,60 +409,94 @@ def score_pair(a: MatchRecord, b: MatchRecord) -> PairScore:
     else:
         w -= 5.0
         reasons.append("different_name")
-    if a.phones and b.phones:
-        if a.phones & b.phones:
-            w += 4.5
-            reasons.append("same_phone")
-        else:
-            w -= 0.8
-    if a.emails and b.emails:
-        if a.emails & b.emails:
-            w += 5.5
-            reasons.append("same_email")
-        else:
-            w -= 0.8
-    if a.external_id and a.external_id == b.external_id:
-        # The same id in the system both came from (an import run twice, a CRM export).
-        w += 8.0
-        reasons.append("same_external_id")
-    if a.tax_id and b.tax_id:
-        if a.tax_id == b.tax_id:
-            w += 7.0
-            reasons.append("same_tax_id")
-        else:
-            w -= 7.0
-            reasons.append("tax_id_differs")
-    if a.birth_date and b.birth_date:
-        if a.birth_date == b.birth_date:
-            w += 3.5
-            reasons.append("same_birth_date")
-        elif _dates_close(a.birth_date, b.birth_date):
-            w += 1.0
-            reasons.append("birth_date_close")
-        else:
-            w -= 5.0
-            reasons.append("birth_date_differs")
-    if not person and a.website and b.website:
-        if a.website == b.website:
-            w += 4.0
-            reasons.append("same_website")
-        else:
-            w -= 1.0
-    if not person and a.emails and b.emails and not (a.emails & b.emails):
-        da = {e.rpartition("@")[2] for e in a.emails} - free_mail_domains()
-        db = {e.rpartition("@")[2] for e in b.emails} - free_mail_domains()
-        if da & db:
-            w += 3.0
-            reasons.append("same_email_domain")
-    if a.street and b.street and (a.postal_code == b.postal_code or a.city == b.city):
-        if JaroWinkler.normalized_similarity(a.street, b.street) >= 0.9:
-            w += 2.0
-            reasons.append("same_address")
-    elif a.city and b.city and a.city != b.city and a.postal_code != b.postal_code:
-        w -= 0.5
+    w = _evidence(a, b, w, reasons)
     score = 1.0 / (1.0 + math.exp(-w))
     left, right = (a.id, b.id) if a.id < b.id else (b.id, a.id)
     return PairScore(left, right, round(score, 4), tuple(reasons))
+
+
+def _evidence(a: MatchRecord, b: MatchRecord, w: float, reasons: list[str] | None) -> float:
+    """``w`` plus the weight of everything but the name; the reasons go to ``reasons`` if given.
+
+    Cheap next to comparing names, so pairs that cannot reach the threshold even with the same
+    name are set aside before their names are compared (see ``_score_blocks``).
+    """
+    if a.phones and b.phones:
+        if a.phones.isdisjoint(b.phones):
+            w -= 0.8
+        else:
+            w += 4.5
+            if reasons is not None:
+                reasons.append("same_phone")
+    if a.emails and b.emails:
+        if a.emails.isdisjoint(b.emails):
+            w -= 0.8
+        else:
+            w += 5.5
+            if reasons is not None:
+                reasons.append("same_email")
+    if a.external_id and a.external_id == b.external_id:
+        # The same id in the system both came from (an import run twice, a CRM export).
+        w += 8.0
+        if reasons is not None:
+            reasons.append("same_external_id")
+    if a.tax_id and b.tax_id:
+        if a.tax_id == b.tax_id:
+            w += 7.0
+            if reasons is not None:
+                reasons.append("same_tax_id")
+        else:
+            w -= 7.0
+            if reasons is not None:
+                reasons.append("tax_id_differs")
+    if a.birth_date and b.birth_date:
+        if a.birth_date == b.birth_date:
+            w += 3.5
+            if reasons is not None:
+                reasons.append("same_birth_date")
+        elif _dates_close(a.birth_date, b.birth_date):
+            w += 1.0
+            if reasons is not None:
+                reasons.append("birth_date_close")
+        else:
+            w -= 5.0
+            if reasons is not None:
+                reasons.append("birth_date_differs")
+    if a.kind != "person":
+        if a.website and b.website:
+            if a.website == b.website:
+                w += 4.0
+                if reasons is not None:
+                    reasons.append("same_website")
+            else:
+                w -= 1.0
+        if a.emails and b.emails and a.emails.isdisjoint(b.emails):
+            da = {e.rpartition("@")[2] for e in a.emails} - free_mail_domains()
+            db = {e.rpartition("@")[2] for e in b.emails} - free_mail_domains()
+            if da & db:
+                w += 3.0
+                if reasons is not None:
+                    reasons.append("same_email_domain")
+    if a.street and b.street and (a.postal_code == b.postal_code or a.city == b.city):
+        if JaroWinkler.normalized_similarity(a.street, b.street) >= 0.9:
+            w += 2.0
+            if reasons is not None:
+                reasons.append("same_address")
+    elif a.city and b.city and a.city != b.city and a.postal_code != b.postal_code:
+        w -= 0.5
+    return w
+
+
+def hopeless_below(threshold: float) -> float:
+    """A weight of evidence below which a pair cannot score ``threshold``, even after rounding.
+
+    Scores are rounded to 4 decimals, so a pair just under the threshold may round up to it:
+    the bound stays 0.0001 below the threshold to keep every such pair.
+    """
+    floor = threshold - 0.0001
+    if floor <= 0:
+        return -math.inf
+    return math.log(floor / (1.0 - floor)) - 1e-9
 
 
 # --- finding pairs --------------------------------------------------------------------------
@@ -428,9 +506,11 @@ def score_pair(a: MatchRecord, b: MatchRecord) -> PairScore:
 class RunStats:
     records: int = 0
     keys: int = 0
-    compared: int = 0
+    compared: int = 0  # pairs looked at (each once per process; see ``find_pairs``)
     found: int = 0
     large_blocks: int = 0
+    names_compared: int = 0  # pairs whose other evidence left the name to decide
+    workers: int = 1
 
 
 @dataclass
@@ -449,6 +529,7 @@ class Index:
         """Existing records likely to be ``record`` (which need not be in the index), best first."""
         seen: set[int] = set()
         found: list[PairScore] = []
+        floor, best = hopeless_below(threshold), PRIOR + NAME_BEST
         for key in set(blocking_keys(record)):
             ids = self.blocks.get(key, ())
             if len(ids) > 2000:
@@ -457,46 +538,144 @@ class Index:
                 if other == record.id or other in seen:
                     continue
                 seen.add(other)
-                pair = score_pair(record, self.records[other])
+                candidate = self.records[other]
+                if _evidence(record, candidate, best, None) < floor:
+                    continue
+                pair = score_pair(record, candidate)
                 if pair.score >= threshold:
                     found.append(pair)
         found.sort(key=lambda p: -p.score)
         return found[:limit]
 
 
-def find_pairs(records: Iterable[MatchRecord], *, threshold: float = DEFAULT_THRESHOLD, stats: RunStats | None = None) -> list[PairScore]:
-    """Every pair of records at or above ``threshold``, each pair once, best first."""
+@dataclass
+class _Share:
+    """What one process found in its share of the blocks."""
+
+    found: list[PairScore]
+    compared: int = 0
+    names_compared: int = 0
+    large_blocks: int = 0
+
+
+def _score_blocks(blocks: list[list[int]], by_id: dict[int, MatchRecord], threshold: float) -> _Share:
+    """Scores every pair of each block once (sorted neighbours only in a large block).
+
+    A pair whose evidence besides the name cannot reach the threshold even with the same name
+    is not scored further: most pairs a blocking key brings together are strangers born the
+    same year or living in the same town, and comparing their names is the expensive part.
+    """
+    floor, best = hopeless_below(threshold), PRIOR + NAME_BEST
+    evidence, score = _evidence, score_pair
+    share = _Share(found=[])
+    found = share.found
+    seen: set[int] = set()
+    compared = names = 0
+    shift = 1 << 32
+    for ids in blocks:
+        n = len(ids)
+        if n > SMALL_BLOCK:
+            share.large_blocks += 1
+            ids = sorted(set(ids), key=lambda i: by_id[i].name)
+            n, reach = len(ids), WINDOW
+        else:
+            reach = n
+        for i in range(n - 1):
+            x = ids[i]
+            a = by_id[x]
+            for j in range(i + 1, min(n, i + 1 + reach)):
+                y = ids[j]
+                code = x * shift + y if x < y else y * shift + x
+                if code in seen:
+                    continue
+                seen.add(code)
+                compared += 1
+                b = by_id[y]
+                if evidence(a, b, best, None) < floor:
+                    continue
+                names += 1
+                pair = score(a, b)
+                if pair.score >= threshold:
+                    found.append(pair)
+    share.compared, share.names_compared = compared, names
+    return share
+
+
+_WORK: tuple[list[list[int]], dict[int, MatchRecord], float, int] | None = None
+PARALLEL_MIN_RECORDS = 50_000  # below this, starting processes costs more than it saves
+
+
+def _score_share(part: int) -> _Share:
+    assert _WORK is not None
+    blocks, by_id, threshold, parts = _WORK
+    return _score_blocks(blocks[part::parts], by_id, threshold)
+
+
+def _score_in_parallel(blocks: list[list[int]], by_id: dict[int, MatchRecord], threshold: float, parts: int) -> list[_Share]:
+    """The blocks dealt out to ``parts`` processes: this one and ``parts - 1`` forked copies.
+
+    The copies inherit the records (nothing is sent to them) and send back only what they
+    found. A pair filed under keys that landed in different shares is scored in each; the
+    caller keeps it once.
+    """
+    global _WORK
+    _WORK = (blocks, by_id, threshold, parts)
+    try:
+        with multiprocessing.get_context("fork").Pool(parts - 1) as pool:
+            others = pool.map_async(_score_share, range(1, parts))
+            mine = _score_share(0)
+            return [mine, *others.get()]
+    finally:
+        _WORK = None
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def find_pairs(
+    records: Iterable[MatchRecord], *, threshold: float = DEFAULT_THRESHOLD, stats: RunStats | None = None, workers: int = 1,
+) -> list[PairScore]:
+    """Every pair of records at or above ``threshold``, each pair once, best first.
+
+    With ``workers`` > 1 (and enough records, on a system that can fork) the scoring is
+    shared between that many processes; the pairs found are the same.
+    """
     stats = stats if stats is not None else RunStats()
     by_id: dict[int, MatchRecord] = {}
-    blocks: dict[str, list[int]] = defaultdict(list)
+    # Most keys belong to one record only: a key's first record is kept as a plain id, and a
+    # list is made only when a second record shares the key.
+    first: dict[str, int] = {}
+    shared: dict[str, list[int]] = {}
     for r in records:
-        by_id[r.id] = r
+        rid = r.id
+        by_id[rid] = r
         for key in blocking_keys(r):
-            blocks[key].append(r.id)
+            other = first.setdefault(key, rid)
+            if other != rid:
+                ids = shared.get(key)
+                if ids is None:
+                    shared[key] = [other, rid]
+                else:
+                    ids.append(rid)
     stats.records = len(by_id)
-    stats.keys = len(blocks)
-    seen: set[int] = set()
-    found: list[PairScore] = []
-    shift = 1 << 32
-    for ids in blocks.values():
-        n = len(ids)
-        if n < 2:
-            continue
-        if n <= SMALL_BLOCK:
-            pairs: Iterator[tuple[int, int]] = ((ids[i], ids[j]) for i in range(n) for j in range(i + 1, n))
-        else:
-            stats.large_blocks += 1
-            ordered = sorted(set(ids), key=lambda i: by_id[i].name)
-            pairs = ((ordered[i], ordered[j]) for i in range(len(ordered)) for j in range(i + 1, min(i + 1 + WINDOW, len(ordered))))
-        for x, y in pairs:
-            code = x * shift + y if x < y else y * shift + x
-            if code in seen:
-                continue
-            seen.add(code)
-            stats.compared += 1
-            pair = score_pair(by_id[x], by_id[y])
-            if pair.score >= threshold:
-                found.append(pair)
+    stats.keys = len(first)
+    blocks = list(shared.values())
+    del first, shared
+    parts = max(1, min(workers, 8))
+    if parts > 1 and len(by_id) >= PARALLEL_MIN_RECORDS and can_fork():
+        shares = _score_in_parallel(blocks, by_id, threshold, parts)
+    else:
+        parts = 1
+        shares = [_score_blocks(blocks, by_id, threshold)]
+    stats.workers = parts
+    if parts == 1:
+        found = shares[0].found
+    else:
+        found = list({(p.left, p.right): p for share in shares for p in share.found}.values())
+    stats.compared = sum(s.compared for s in shares)
+    stats.names_compared = sum(s.names_compared for s in shares)
+    stats.large_blocks = sum(s.large_blocks for s in shares)
     found.sort(key=lambda p: (-p.score, p.left, p.right))
     stats.found = len(found)
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, ForeignObjectRel, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from rapport.accounts.models import User
@@ -35,6 +37,7 @@ from rapport.search.models import Term
 
 KINDS = (Kind.ORGANIZATION.value, Kind.PERSON.value)
 _CHUNK = 900  # ids per IN (...) list: below SQLite's parameter limit with room to spare
+WHOLE_TABLES_FROM = 20_000  # cards read: from here on, related tables are read in one pass each
 
 
 def _check_kind(kind: Any) -> str:
@@ -61,7 +64,9 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     """Match records of the live cards of ``kind`` the user may see (all, or only ``card_ids``).
 
     One query per table, read as plain tuples: building a million records must not build a
-    million model instances.
+    million model instances. For many cards, the phones, e-mails, addresses and values are read
+    whole and kept only for the cards just read (those the user sees): one pass over each table
+    costs less than asking the database to match every row against a million card ids.
     """
     cards = visible_to(user).filter(kind=kind, archived_at__isnull=True)
     wanted: list[int] | None = None
@@ -72,54 +77,55 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     rows: list[tuple[Any, ...]] = []
     columns = ("id", "display_name", "given_name", "family_name", "local_name", "external_id", "website")
     if wanted is None:
-        rows = list(cards.values_list(*columns))
+        rows = list(cards.order_by().values_list(*columns).iterator(chunk_size=20_000))
     else:
         for chunk in _chunks(wanted):
-            rows.extend(cards.filter(pk__in=chunk).values_list(*columns))
+            rows.extend(cards.filter(pk__in=chunk).order_by().values_list(*columns))
     ids = [r[0] for r in rows]
-    phones: dict[int, list[str]] = defaultdict(list)
-    emails: dict[int, list[str]] = defaultdict(list)
-    addresses: dict[int, dict[str, str]] = {}
-    values: dict[int, dict[int, str]] = defaultdict(dict)
+    live = set(ids)
+    phones: dict[int, list[str]] = {}
+    emails: dict[int, list[str]] = {}
+    addresses: dict[int, tuple[str, str, str]] = {}
+    values: dict[int, dict[int, str]] = {}
     items = catalog.items()
     item_ids = {key: items[key].id for key in ("birth_date", "tax_id") if key in items}
 
     def related(model: Any, *fields: str, **extra: Any) -> Iterator[tuple[Any, ...]]:
-        if wanted is None:
-            yield from model.objects.filter(card__in=cards, **extra).order_by().values_list("card_id", *fields).iterator(chunk_size=20_000)
+        if wanted is None and len(ids) >= WHOLE_TABLES_FROM:
+            every = model.objects.filter(**extra).order_by().values_list("card_id", *fields).iterator(chunk_size=20_000)
+            yield from (row for row in every if row[0] in live)
         else:
             for chunk in _chunks(ids):
                 yield from model.objects.filter(card_id__in=chunk, **extra).order_by().values_list("card_id", *fields)
 
     for card_id, e164 in related(Phone, "e164"):
-        phones[card_id].append(e164)
+        if card_id in phones:
+            phones[card_id].append(e164)
+        else:
+            phones[card_id] = [e164]
     for card_id, address in related(Email, "address"):
-        emails[card_id].append(address)
+        if card_id in emails:
+            emails[card_id].append(address)
+        else:
+            emails[card_id] = [address]
     for card_id, street, city, postal in related(Address, "street", "city", "postal_code"):
-        addresses.setdefault(card_id, {"street": street, "city": city, "postal_code": postal})
+        addresses.setdefault(card_id, (street, city, postal))
     if item_ids:
         for card_id, item_id, text in related(CurrentValue, "item_id", "value_text", item_id__in=list(item_ids.values())):
-            values[card_id][item_id] = text
+            values.setdefault(card_id, {})[item_id] = text
     birth_id, tax_id = item_ids.get("birth_date", -1), item_ids.get("tax_id", -1)
-    empty: dict[int, str] = {}
-    return [
-        matching.build_record(
-            id=card_id,
-            kind=kind,
-            name=display,
-            given_name=given,
-            family_name=family,
-            local_name=local,
-            external_id=external,
-            phones=phones.get(card_id, ()),
-            emails=emails.get(card_id, ()),
-            birth_date=values.get(card_id, empty).get(birth_id, ""),
-            tax_id=values.get(card_id, empty).get(tax_id, ""),
-            website=website,
-            address=addresses.get(card_id),
-        )
-        for card_id, display, given, family, local, external, website in rows
-    ]
+    no_values: dict[int, str] = {}
+    no_address = ("", "", "")
+    make = matching.make_record
+    records = []
+    for card_id, display, given, family, local, external, website in rows:
+        card_values = values.get(card_id, no_values)
+        street, city, postal = addresses.get(card_id, no_address)
+        records.append(make(
+            card_id, kind, display, given, family, local, external, phones.get(card_id, ()), emails.get(card_id, ()),
+            card_values.get(birth_id, ""), card_values.get(tax_id, ""), website, street, city, postal,
+        ))
+    return records
 
 
 def record_from_data(kind: str, data: dict[str, Any], *, region: str | None = None) -> MatchRecord:
@@ -366,44 +372,79 @@ class ScanResult:
     records: dict[int, MatchRecord] = field(default_factory=dict)
     created: int = 0
     updated: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall seconds: read, compare, store
 
 
-def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: bool = True) -> ScanResult:
-    """Finds every likely duplicate pair among the cards the user sees; stores them for review."""
+def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: bool = True, workers: int = 1) -> ScanResult:
+    """Finds every likely duplicate pair among the cards the user sees; stores them for review.
+
+    ``workers`` > 1 shares the scoring between that many processes (forked copies of this
+    one): for the command line, not for a web request.
+    """
     kind = _check_kind(kind)
     threshold = _check_threshold("threshold", threshold)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValidationError.single("workers", "Expected a whole number of at least 1.")
+    started = time.perf_counter()
     with _no_cyclic_gc():
         records = records_for(user, kind)
+        read = time.perf_counter()
         stats = RunStats()
-        pairs = matching.find_pairs(records, threshold=threshold, stats=stats)
-    result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
+        pairs = matching.find_pairs(records, threshold=threshold, stats=stats, workers=workers)
+        result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
+    compared = time.perf_counter()
     if store:
         result.created, result.updated = store_candidates(kind, pairs)
+    result.seconds = {
+        "read": round(read - started, 2), "compare": round(compared - read, 2), "store": round(time.perf_counter() - compared, 2),
+    }
     return result
 
 
 def store_candidates(kind: str, pairs: list[PairScore]) -> tuple[int, int]:
-    """Adds new pairs to the queue and refreshes the score of pending ones; decided pairs stay decided."""
+    """Adds new pairs to the queue and refreshes the score of pending ones; decided pairs stay decided.
+
+    Written with one prepared statement per batch rather than through model instances: a
+    first scan of a million cards queues a few hundred thousand pairs.
+    """
     if not pairs:
         return 0, 0
-    existing: dict[tuple[int, int], Candidate] = {}
+    existing: dict[tuple[int, int], tuple[int, str, float, list[str]]] = {}
     lefts = sorted({p.left for p in pairs})
     for chunk in _chunks(lefts):
-        for c in Candidate.objects.filter(left_id__in=chunk).only("id", "left_id", "right_id", "status", "score", "reasons"):
-            existing[(c.left_id, c.right_id)] = c
-    new: list[Candidate] = []
-    changed: list[Candidate] = []
+        for pk, left, right, status, score, reasons in Candidate.objects.filter(left_id__in=chunk).values_list(
+            "id", "left_id", "right_id", "status", "score", "reasons"
+        ):
+            existing[(left, right)] = (pk, status, score, reasons)
     now = timezone.now()
+    new: list[PairScore] = []
+    changed: list[tuple[int, PairScore]] = []
     for p in pairs:
         found = existing.get((p.left, p.right))
         if found is None:
-            new.append(Candidate(kind=kind, left_id=p.left, right_id=p.right, score=p.score, reasons=list(p.reasons), found_at=now))
-        elif found.status == CandidateStatus.PENDING and (found.score != p.score or list(found.reasons) != list(p.reasons)):
-            found.score, found.reasons = p.score, list(p.reasons)
-            changed.append(found)
-    with transaction.atomic():
-        Candidate.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
-        Candidate.objects.bulk_update(changed, ["score", "reasons"], batch_size=2000)
+            new.append(p)
+        elif found[1] == CandidateStatus.PENDING and (found[2] != p.score or list(found[3] or []) != list(p.reasons)):
+            changed.append((found[0], p))
+    ops = connection.ops
+    table = ops.quote_name(Candidate._meta.db_table)
+    insert = (
+        f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
+        "(kind, left_id, right_id, score, reasons, status, found_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        f"{ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], [])}"
+    )
+    update = f"UPDATE {table} SET score = %s, reasons = %s WHERE id = %s"
+    found_at = ops.adapt_datetimefield_value(now)
+    pending = CandidateStatus.PENDING.value
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(new), 5000):
+            cursor.executemany(insert, [
+                (kind, p.left, p.right, p.score, ops.adapt_json_value(list(p.reasons), None), pending, found_at)
+                for p in new[start : start + 5000]
+            ])
+        for start in range(0, len(changed), 5000):
+            cursor.executemany(update, [
+                (p.score, ops.adapt_json_value(list(p.reasons), None), pk) for pk, p in changed[start : start + 5000]
+            ])
     return len(new), len(changed)
 
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import random
 import string
 
+import pytest
+
 from rapport.dedup.matching import (
     DEFAULT_THRESHOLD,
+    NAME_BEST,
+    PRIOR,
+    SMALL_BLOCK,
+    WINDOW,
+    MatchRecord,
     RunStats,
+    _evidence,
+    blocking_keys,
     build_record,
+    can_fork,
     email_key,
     find_pairs,
+    hopeless_below,
     organization_name,
+    person_name,
     phone_key,
     score_pair,
 )
@@ -100,3 +112,93 @@ def test_the_same_external_id_marks_a_duplicate_even_when_the_name_changed() -> 
     assert "same_external_id" in score_pair(a, b).reasons and score_pair(a, b).score >= DEFAULT_THRESHOLD  # type: ignore[arg-type]
     assert score_pair(a, c).score < DEFAULT_THRESHOLD  # type: ignore[arg-type]
     assert [(p.left, p.right) for p in find_pairs([a, b, c])] == [(1, 2)]  # type: ignore[list-item]
+
+
+# --- the fast scan against the plain definition ------------------------------------------------
+
+
+def _labelled(kind: str, count: int, seed: int) -> list[MatchRecord]:
+    """People or organisations with realistic duplicates, namesakes and relatives (as in bench.dedup)."""
+    from bench.dedup import Population, build_pools
+
+    population = Population(random.Random(seed), build_pools(size=40))
+    rows = population.people(count) if kind == "person" else population.organizations(count)
+    records = []
+    for i, (_entity, row) in enumerate(rows, start=1):
+        if i > count:
+            break
+        records.append(build_record(
+            id=i, kind=kind, name=row.get("name", ""), given_name=row.get("given_name", ""),
+            family_name=row.get("family_name", ""), local_name=row.get("local_name", ""), phones=row.get("phones", []),
+            emails=row.get("emails", []), birth_date=row.get("birth_date", ""), tax_id=row.get("tax_id", ""),
+            website=row.get("website", ""), address=(row.get("addresses") or [None])[0], region=row["region"],
+        ))
+    return records
+
+
+def _every_pair_sharing_a_key(records: list[MatchRecord], threshold: float) -> list[tuple[int, int, float, tuple[str, ...]]]:
+    """The definition, without shortcuts: every two records filed under one key, fully scored."""
+    by_key: dict[str, list[int]] = {}
+    for r in records:
+        for key in blocking_keys(r):
+            by_key.setdefault(key, []).append(r.id)
+    by_id = {r.id: r for r in records}
+    pairs: set[tuple[int, int]] = set()
+    for ids in by_key.values():
+        if len(ids) > SMALL_BLOCK:  # a hot key: each record and its next WINDOW neighbours by name
+            ids = sorted(set(ids), key=lambda i: by_id[i].name)
+            near = [(ids[i], ids[j]) for i in range(len(ids)) for j in range(i + 1, min(len(ids), i + 1 + WINDOW))]
+        else:
+            near = [(x, y) for x in ids for y in ids]
+        pairs.update((min(x, y), max(x, y)) for x, y in near if x != y)
+    scored = [score_pair(by_id[x], by_id[y]) for x, y in pairs]
+    return sorted(((p.left, p.right, p.score, p.reasons) for p in scored if p.score >= threshold), key=lambda p: (-p[2], p[0], p[1]))
+
+
+def test_the_scan_finds_exactly_the_pairs_of_the_plain_definition_on_labelled_people_and_organisations() -> None:
+    for kind, count in (("person", 3000), ("organization", 1500)):
+        records = _labelled(kind, count, seed=3)
+        for threshold in (0.5, DEFAULT_THRESHOLD, 0.95):
+            stats = RunStats()
+            found = [(p.left, p.right, p.score, p.reasons) for p in find_pairs(records, threshold=threshold, stats=stats)]
+            assert found == _every_pair_sharing_a_key(records, threshold), (kind, threshold)
+            assert len(found) > count // 10
+            # Names were compared only for the pairs whose other evidence left the name to decide.
+            assert stats.names_compared < stats.compared
+
+
+def test_a_pair_set_aside_before_its_names_are_compared_could_never_reach_the_threshold() -> None:
+    records = _labelled("person", 1500, seed=5)
+    rng = random.Random(9)
+    for threshold in (0.0, 0.3, DEFAULT_THRESHOLD, 0.9999, 1.0):
+        floor = hopeless_below(threshold)
+        for _ in range(3000):
+            a, b = rng.sample(records, 2)
+            if _evidence(a, b, PRIOR + NAME_BEST, None) < floor:
+                assert score_pair(a, b).score < threshold
+    assert hopeless_below(0.0) == float("-inf")
+
+
+def test_sharing_the_comparisons_between_processes_finds_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not can_fork():
+        pytest.skip("this system cannot fork")
+    monkeypatch.setattr("rapport.dedup.matching.PARALLEL_MIN_RECORDS", 10)
+    records = _labelled("person", 2000, seed=4)
+    alone, shared = RunStats(), RunStats()
+    one = find_pairs(records, stats=alone)
+    two = find_pairs(records, stats=shared, workers=2)
+    assert shared.workers == 2 and alone.workers == 1
+    assert [(p.left, p.right, p.score, p.reasons) for p in two] == [(p.left, p.right, p.score, p.reasons) for p in one]
+
+
+def test_a_record_filed_twice_under_one_key_is_never_paired_with_itself() -> None:
+    a = build_record(id=1, kind="organization", name="Acme Iberia", emails=["ventas@acme.es", "info@acme.es"])
+    b = build_record(id=2, kind="organization", name="Acme Iberia SL", emails=["compras@acme.es"])
+    assert blocking_keys(a).count("dacme.es") == 1
+    assert [(p.left, p.right) for p in find_pairs([a, b], threshold=0.5)] == [(1, 2)]
+
+
+def test_chinese_and_latin_name_fields_normalise_as_one_name() -> None:
+    assert person_name("Xiao Ming", "王") == ("xiaoming", "wang")
+    assert person_name("Pepe", "García López") == ("jose", "garcia lopez")
+    assert person_name("", "", "王小明") == ("xiaoming", "wang")

@@ -132,3 +132,62 @@ def test_pairs_of_a_merged_card_leave_the_queue_until_the_merge_is_undone(users:
     assert pairs() == {(a.pk, c.pk)}  # a now has b's phone
     services.undo_merge(user=users["rep_ana"], merge=merge)
     assert (b.pk, c.pk) in pairs() and (a.pk, b.pk) in pairs()
+
+
+def test_storing_pairs_again_refreshes_pending_scores_and_leaves_decided_pairs_alone(
+    users: dict[str, Any], make_person: Any
+) -> None:
+    from rapport.dedup.matching import PairScore
+
+    a, b, c = (make_person(given_name="Irene", family_name=f"Soler{i}") for i in range(3))
+    assert services.store_candidates("person", [PairScore(a.pk, b.pk, 0.91, ("same_phone",)), PairScore(a.pk, c.pk, 0.85, ())]) == (2, 0)
+    decided = Candidate.objects.get(left=a, right=c)
+    services.mark_not_duplicate(user=users["admin"], candidate=decided)
+    again = [PairScore(a.pk, b.pk, 0.97, ("same_phone", "same_email")), PairScore(a.pk, c.pk, 0.99, ("same_email",))]
+    assert services.store_candidates("person", again) == (0, 1)
+    pending = Candidate.objects.get(left=a, right=b)
+    assert (pending.score, pending.reasons, pending.status, pending.kind) == (0.97, ["same_phone", "same_email"], CandidateStatus.PENDING, "person")
+    assert pending.found_at is not None and pending.decided_by is None
+    decided.refresh_from_db()
+    assert (decided.score, decided.status) == (0.85, CandidateStatus.NOT_DUPLICATE)
+    assert services.store_candidates("person", again) == (0, 0)
+
+
+def test_a_scan_refuses_a_number_of_workers_that_is_not_a_positive_whole_number(users: dict[str, Any], capsys: Any) -> None:
+    from rapport.cli import main
+
+    for workers in (0, -1, 1.5, True):
+        with pytest.raises(ValidationError) as exc:
+            services.scan(user=users["admin"], kind="person", workers=workers)  # type: ignore[arg-type]
+        assert "workers" in exc.value.errors
+    for text in ("0", "two", "65"):
+        with pytest.raises(SystemExit):
+            main(["dedup", "--kind", "people", "--workers", text])
+    assert main(["dedup", "--kind", "people", "--workers", "2", "--no-queue"]) == 0
+    assert Candidate.objects.count() == 0
+
+
+def test_a_scan_reports_how_long_reading_comparing_and_storing_took(users: dict[str, Any], make_person: Any) -> None:
+    make_person(given_name="Tomás", family_name="Rey", emails=["tomas@rey.es"])
+    make_person(given_name="Tomas", family_name="Rey", emails=["TOMAS@rey.es"])
+    result = services.scan(user=users["admin"], kind="person")
+    assert set(result.seconds) == {"read", "compare", "store"} and all(s >= 0 for s in result.seconds.values())
+    assert result.created == 1 and Candidate.objects.get().reasons[:2] == ["same_name", "same_email"]
+
+
+def test_reading_related_tables_whole_gives_the_same_records_and_only_for_visible_cards(
+    users: dict[str, Any], make_person: Any, make_org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = make_person(given_name="Ana", family_name="Gil", phones=["+34611000001", "+34611000002"], emails=["ana@gil.es"],
+                       addresses=[{"street": "Calle Mayor 3", "city": "Madrid", "postal_code": "28013"}])
+    add_fact(user=users["rep_ana"], card=mine, item_key="birth_date", value="1980-04-05", source_key="customer_roster")
+    make_person(given_name="Luis", family_name="Gil")
+    make_person(owner="rep_bo_other_team", given_name="Ana", family_name="Gil", phones=["+34611000001"])
+    make_org(name="Gil y Asociados SL", phones=["+34911000000"])
+    by_id = services.records_for(users["rep_ana"], "person")
+    monkeypatch.setattr(services, "WHOLE_TABLES_FROM", 0)
+    whole = services.records_for(users["rep_ana"], "person")
+    assert sorted(whole, key=lambda r: r.id) == sorted(by_id, key=lambda r: r.id) and len(whole) == 2
+    record = next(r for r in whole if r.id == mine.pk)
+    assert record.phones == {"+34611000001", "+34611000002"} and record.emails == {"ana@gil.es"}
+    assert (record.birth_date, record.street, record.city, record.postal_code) == ("1980-04-05", "calle mayor 3", "madrid", "28013")
