@@ -6,15 +6,17 @@ from django.db import migrations, models
 
 
 def analyze_cards(apps: object, schema_editor: object) -> None:
-    """New indexes have no statistics on SQLite, whose planner then guesses (and picks badly);
-    sampled, so this takes a second, not minutes, on a large table."""
+    """New indexes have no statistics on SQLite, whose planner then guesses (and picks badly).
+
+    A full analysis (seconds for a million cards): a sampled one counts at most the sample per
+    key prefix, so every index looks equally selective and a segment's owner branch is read
+    through the segment index, 100,000s of entries, instead of the owner's own range.
+    """
     connection = schema_editor.connection  # type: ignore[attr-defined]
     if connection.vendor != "sqlite":
         return  # PostgreSQL plans from column statistics, which the new indexes do not change
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA analysis_limit=1000")
         cursor.execute('ANALYZE "cards_card"')
-        cursor.execute("PRAGMA analysis_limit=0")
 
 
 class Migration(migrations.Migration):
