@@ -86,7 +86,8 @@ class Card(models.Model):
     )
     # Who brought this card to us (a customer, a centre of influence, an agent, an acquaintance).
     referred_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name=_("referred by")
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name=_("referred by"),
+        db_index=False,  # card_referred_by holds only the cards that have a referrer
     )
     profile = models.JSONField(default=dict, blank=True)
     completeness = models.PositiveSmallIntegerField(default=0)  # percent of the tier's required items
@@ -105,21 +106,39 @@ class Card(models.Model):
         # common filters follow, so that rows a user may not see are skipped — and a count
         # is made — from the index alone, without reading the cards.
         indexes = [
-            models.Index(fields=["kind", "archived_at", "sort_name", "id", "team", "owner"], name="card_kind_sort"),
-            models.Index(fields=["owner", "kind", "archived_at", "sort_name", "id"], name="card_owner_sort"),
+            # The kind, owner and team list indexes also carry every column a saved segment
+            # filters on, so a segment's page is read in name order and its members are counted
+            # from the index alone, for each branch of a user's visibility in turn (see
+            # rapport.segments.selectors).
             models.Index(
-                fields=["team", "kind", "archived_at", "sort_name", "id", "lifecycle_stage", "tier", "owner"], name="card_team_sort"
+                fields=["kind", "archived_at", "sort_name", "id", "team", "owner", "lifecycle_stage", "tier", "found_by",
+                        "created_at", "referred_by"],
+                name="card_kind_sort",
+            ),
+            models.Index(
+                fields=["owner", "kind", "archived_at", "sort_name", "id", "team", "lifecycle_stage", "tier", "found_by",
+                        "created_at", "referred_by"],
+                name="card_owner_sort",
+            ),
+            models.Index(
+                fields=["team", "kind", "archived_at", "sort_name", "id", "lifecycle_stage", "tier", "owner", "found_by",
+                        "created_at", "referred_by"],
+                name="card_team_sort",
             ),
             models.Index(fields=["kind", "tier", "archived_at", "sort_name", "id", "team", "owner"], name="card_tier_sort"),
             models.Index(fields=["kind", "lifecycle_stage", "archived_at", "sort_name", "id", "team", "owner"], name="card_stage_sort"),
             models.Index(fields=["kind", "industry", "archived_at", "sort_name", "id", "team", "owner"], name="card_industry_sort"),
             models.Index(fields=["external_id"], name="card_external_id"),
             models.Index(fields=["kind", "found_by", "archived_at", "sort_name"], name="card_method_sort"),
+            # Partial: one card in many has a referrer, and an index holding the others would
+            # tempt SQLite to read "without a referrer" (IS NULL) from it, nearly every card.
+            models.Index(fields=["referred_by"], name="card_referred_by", condition=Q(referred_by__isnull=False)),
             # Saved segments filter on these columns in any combination: equality and IN on the
             # leading low-cardinality columns seek straight to the members (SQLite skip-scans the
             # ones a segment leaves out), and the rest are checked in the index, not the table.
             models.Index(
-                fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at", "sort_name"],
+                fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at",
+                        "referred_by", "sort_name"],
                 name="card_segment",
             ),
         ]
