@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.helpers import console_errors, sign_in
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -33,13 +35,8 @@ def shot(page: "Page", name: str) -> None:
 
 def test_a_rep_is_warned_compares_merges_and_undoes(browser_page: "Page", live_url: str, rep: Any) -> None:
     page = browser_page
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "favicon" not in msg.text else None)
-    page.goto(f"{live_url}/login/")
-    page.fill("input[name=username]", "rep_ana")
-    page.fill("input[name=password]", "correct horse 42")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    errors = console_errors(page)
+    sign_in(page, live_url)
 
     page.goto(f"{live_url}/people/new/")
     page.fill("input[name=given_name]", "Paco")

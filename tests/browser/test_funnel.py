@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.helpers import console_errors, sign_in
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -27,13 +29,8 @@ def test_a_prospect_is_qualified_moved_to_target_and_counted(browser_page: "Page
     from rapport.cards.models import Card
 
     page = browser_page
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "favicon" not in msg.text else None)
-    page.goto(f"{live_url}/login/")
-    page.fill("input[name=username]", "rep_ana")
-    page.fill("input[name=password]", "correct horse 42")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    errors = console_errors(page)
+    sign_in(page, live_url)
     card = Card.objects.get()
     page.goto(f"{live_url}/cards/{card.id}/")
     assert "To become a target" in page.inner_text("#funnel")

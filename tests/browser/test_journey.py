@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.helpers import console_errors, sign_in
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -20,18 +22,9 @@ def rep(transactional_db: None) -> Any:
     return create_user(username="rep_ana", role="rep", teams=["Norte"], password="correct horse 42", validate=False)
 
 
-def sign_in(page: "Page", live_url: str) -> None:
-    page.goto(f"{live_url}/login/")
-    page.fill("input[name=username]", "rep_ana")
-    page.fill("input[name=password]", "correct horse 42")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
-
-
 def test_a_rep_creates_an_organization_and_a_person_records_a_fact_and_finds_it(browser_page: "Page", live_url: str, rep: Any) -> None:
     page = browser_page
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "favicon" not in msg.text else None)
+    errors = console_errors(page)
     sign_in(page, live_url)
 
     page.goto(f"{live_url}/organizations/new/")

@@ -8,18 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.helpers import console_errors, sign_in
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: "Page", live_url: str, username: str, password: str) -> None:
-    page.goto(f"{live_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
 
 
 def click_person(page: "Page", person: int) -> None:
@@ -42,8 +36,7 @@ def test_editing_an_attitude_on_a_demo_organizations_map_changes_its_warnings(br
     decision_maker = next(m for m in Member.objects.select_related("unit").order_by("id") if "decision_maker" in m.roles)
     org_id = decision_maker.unit.organization_id
     page = browser_page
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and "favicon" not in msg.text else None)
+    errors = console_errors(page)
     sign_in(page, live_url, admin.username, demo.DEMO_PASSWORD)
 
     page.goto(f"{live_url}/organizations/{org_id}/decision-unit/")
