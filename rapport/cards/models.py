@@ -95,6 +95,11 @@ class Card(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)  # bumped on every change, for optimistic locking
+    # The segmentation dimensions of the last ``rapport segments refresh`` as bits, two per
+    # dimension (known true, known false; neither before the first refresh), copied from
+    # segments.Dimensions so that a segment's dimension condition is checked in the list
+    # indexes instead of by a look-up per card. Written only by the refresh.
+    dimension_flags = models.PositiveIntegerField(default=0)
 
     objects = CardQuerySet.as_manager()
 
@@ -112,17 +117,17 @@ class Card(models.Model):
             # rapport.segments.selectors).
             models.Index(
                 fields=["kind", "archived_at", "sort_name", "id", "team", "owner", "lifecycle_stage", "tier", "found_by",
-                        "created_at", "referred_by"],
+                        "created_at", "referred_by", "dimension_flags"],
                 name="card_kind_sort",
             ),
             models.Index(
                 fields=["owner", "kind", "archived_at", "sort_name", "id", "team", "lifecycle_stage", "tier", "found_by",
-                        "created_at", "referred_by"],
+                        "created_at", "referred_by", "dimension_flags"],
                 name="card_owner_sort",
             ),
             models.Index(
                 fields=["team", "kind", "archived_at", "sort_name", "id", "lifecycle_stage", "tier", "owner", "found_by",
-                        "created_at", "referred_by"],
+                        "created_at", "referred_by", "dimension_flags"],
                 name="card_team_sort",
             ),
             models.Index(fields=["kind", "tier", "archived_at", "sort_name", "id", "team", "owner"], name="card_tier_sort"),
@@ -138,7 +143,7 @@ class Card(models.Model):
             # ones a segment leaves out), and the rest are checked in the index, not the table.
             models.Index(
                 fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at",
-                        "referred_by", "sort_name"],
+                        "referred_by", "sort_name", "dimension_flags"],
                 name="card_segment",
             ),
         ]

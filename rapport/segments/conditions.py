@@ -32,7 +32,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import F, Q
-from django.db.models.lookups import In
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
 from rapport.cards.models import Address, CurrentValue, Kind, SizeBand, Stage, Tier
@@ -45,6 +45,11 @@ from rapport.core.visibility import scope_for
 LIST_FIELDS = ("stage", "tier", "owner", "team", "industry", "size_band", "method", "country")
 BOOL_FIELDS = ("referred", "likely", "buying", "familiar", "frequent", "priority")
 DIMENSIONS = ("likely", "buying", "familiar", "frequent", "priority")
+# Card.dimension_flags: two bits per dimension, (known true, known false); neither before the
+# card's first refresh, and "frequent" is neither for a card that does not buy.
+DIMENSION_BITS = {
+    "likely": (1, 2), "buying": (4, 8), "familiar": (16, 32), "frequent": (64, 128), "priority": (256, 512),
+}
 PERIOD_FIELDS = ("created", "updated")
 FIELDS = (*LIST_FIELDS, *BOOL_FIELDS, *PERIOD_FIELDS, "region", "item")
 MAX_CONDITIONS = 20
@@ -217,7 +222,10 @@ def to_q(user: Any, kind: str, conditions: Any) -> Q:
             if "to" in value:
                 q &= Q(**{f"{column}__lt": _day_start(value["to"]) + dt.timedelta(days=1)})
         elif fld in DIMENSIONS:
-            q &= Q(**{f"dimensions__{fld}": value})
+            # The card's copy of its dimensions (written by ``segments refresh``), checked in the
+            # list and segment indexes rather than looked up card by card.
+            bit = DIMENSION_BITS[fld][0 if value else 1]
+            q &= Q(Exact(F("dimension_flags").bitand(bit), bit))
         elif fld == "item":
             item = catalog.items()[value["key"]]
             values = CurrentValue.objects.filter(item_id=item.id)

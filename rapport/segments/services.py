@@ -280,6 +280,16 @@ def _write_tiers(new: dict[int, tuple[str, str]]) -> None:
             cursor.execute("DROP TABLE segments_tier_tmp")
 
 
+# Card.dimension_flags as ``conds.DIMENSION_BITS`` describes them, from a dimensions row. The
+# same expression backfilled the column (cards migration 0008).
+DIMENSION_FLAGS_SQL = (
+    "(CASE WHEN likely THEN 1 ELSE 2 END) + (CASE WHEN buying THEN 4 ELSE 8 END)"
+    " + (CASE WHEN familiar THEN 16 ELSE 32 END)"
+    " + (CASE WHEN frequent IS NULL THEN 0 WHEN frequent THEN 64 ELSE 128 END)"
+    " + (CASE WHEN priority THEN 256 ELSE 512 END)"
+)
+
+
 def _rewrite_dimensions(values: dict[int, float], frequent: dict[int, bool]) -> None:
     dims = Dimensions._meta.db_table
     card = Card._meta.db_table
@@ -332,6 +342,12 @@ def _rewrite_dimensions(values: dict[int, float], frequent: dict[int, bool]) -> 
                 )
             cursor.execute(sql, [now])
             cursor.execute(f"DELETE FROM {dims} WHERE card_id NOT IN (SELECT id FROM {card})")  # noqa: S608
+            # The rows written just now (changed or new), copied onto their cards as bits.
+            cursor.execute(
+                f"UPDATE {card} SET dimension_flags = f.flags FROM (SELECT card_id, {DIMENSION_FLAGS_SQL} AS flags "
+                f"FROM {dims} WHERE refreshed_at = %s) f WHERE f.card_id = {card}.id AND {card}.dimension_flags <> f.flags",
+                [now],
+            )  # noqa: S608 - only our own table names and constants
         finally:
             cursor.execute("DROP TABLE segments_value_tmp")
 

@@ -103,6 +103,35 @@ def test_a_segment_can_filter_on_dimensions_after_a_refresh(users: Any, make_org
     assert selectors.count(users["rep_ana"], "", [{"field": "likely", "value": True}, {"field": "buying", "value": False}]) == (1, True)
 
 
+def test_each_dimension_condition_matches_exactly_the_cards_whose_dimensions_say_so(users: Any, make_org: Any, make_person: Any) -> None:
+    from rapport.core.visibility import visible_to
+    from rapport.funnel import services as funnel
+    from rapport.segments import selectors
+
+    def members(field: str, value: bool) -> set[int]:
+        conditions = [{"field": field, "value": value}]
+        return set(visible_to(users["rep_ana"]).filter(selectors.filter_q(users["rep_ana"], "", conditions)).values_list("id", flat=True))
+
+    make_org(name="Customer", lifecycle_stage="customer")
+    make_person(lifecycle_stage="regular")
+    lost = make_org(name="Lost", lifecycle_stage="customer")
+    funnel.move_stage(user=users["rep_ana"], card=lost, to_stage="lost", reason="moved away")
+    make_org(name="Suspect")
+    services.refresh()
+    unrefreshed = make_org(name="Created after the refresh")  # no dimensions yet: matches neither
+    for field in ("likely", "buying", "familiar", "frequent", "priority"):
+        for value in (True, False):
+            expected = set(Dimensions.objects.filter(**{field: value}).values_list("card_id", flat=True))
+            found = members(field, value)
+            assert found == expected and unrefreshed.pk not in found, (field, value)
+            assert selectors.count(users["rep_ana"], "", [{"field": field, "value": value}]) == (len(expected), True)
+    # A card whose stage moves is found under its new dimensions after the next refresh.
+    funnel.move_stage(user=users["rep_ana"], card=lost, to_stage="prospect", reason="back in touch")
+    assert lost.pk not in members("likely", True)
+    services.refresh()
+    assert lost.pk in members("likely", True)
+
+
 def test_the_card_page_shows_the_dimensions_after_a_refresh(users: Any, ana: Any, make_org: Any) -> None:
     org = make_org(name="Shown", lifecycle_stage="customer")
     assert 'id="segmentation"' not in ana.get(f"/cards/{org.id}/").content.decode()
