@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.sql.where import OR
 
 from rapport.catalog.models import Sensitivity
 
@@ -140,3 +141,60 @@ def visible_to(user: Any, queryset: QuerySet["Card"] | None = None) -> QuerySet[
         return qs.none()
     q = scope_for(user).card_q()
     return qs.filter(q) if q else qs
+
+
+# A visibility branch "column IN (a list)" of up to this many values is read value by value.
+MAX_SPLIT = 20
+
+
+def _branch_order(branch: Any) -> int:
+    """Teams first: they hold most of what a user sees, and one's own cards are mostly in them,
+    so the owner branch is left with cards it tells apart in ``card_owner_sort`` alone."""
+    lookup = branch[0] if isinstance(branch, tuple) else ""
+    return 0 if lookup.startswith("team") else 1 if lookup.startswith("owner") else 2
+
+
+def _split_in(branch: Any) -> list[Any]:
+    """``("team_id__in", [1, 2])`` as ``("team_id", 1)`` and ``("team_id", 2)``; anything else as it is."""
+    if isinstance(branch, tuple) and branch[0].endswith("__in") and isinstance(branch[1], (list, tuple)):
+        if len(branch[1]) <= MAX_SPLIT:
+            return [(branch[0].removesuffix("__in"), value) for value in branch[1]]
+    return [branch]
+
+
+def _branch_key(branch: Any) -> Any:
+    if isinstance(branch, tuple) and isinstance(branch[1], (int, str)):
+        return branch
+    return id(branch)
+
+
+def visible_parts(user: Any) -> list[QuerySet["Card"]]:
+    """``visible_to(user)`` as disjoint querysets whose union is exactly the visible cards.
+
+    Visibility is an OR of a few branches (own cards, the teams' cards, the managed people's
+    cards, shared cards). One query over the OR leaves SQLite two bad plans for a large
+    segment: fetch every visible card from the table to check the segment's columns, or walk
+    every card of the kind. Split into branches, each is an index range that carries the
+    segment's columns: the team branch reads ``card_team_sort``, the owner branch
+    ``card_owner_sort``, and each branch leaves out the cards of the branches before it, so
+    counts add up and no card appears twice.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return [visible_to(user)]
+    q = scope_for(user).card_q()
+    branches = list(q.children) if q.connector == OR and not q.negated and len(q.children) > 1 else []
+    if not branches:
+        return [visible_to(user)]
+    # "team IN (1, 2)" becomes "team = 1" and "team = 2": an equality reads the list index in
+    # name order, an IN would need its rows sorted.
+    # (A manager's own team may also be one they manage: each branch once.)
+    branches = list({_branch_key(split): split for branch in branches for split in _split_in(branch)}.values())
+    from rapport.cards.models import Card
+
+    parts: list[QuerySet[Card]] = []
+    before = Q()
+    for branch in sorted(branches, key=_branch_order):
+        branch_q = branch if isinstance(branch, Q) else Q(branch)
+        parts.append(Card.objects.filter(branch_q & ~before) if before else Card.objects.filter(branch_q))
+        before = before | branch_q if before else branch_q
+    return parts

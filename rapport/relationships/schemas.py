@@ -59,34 +59,24 @@ class DecisionUnitOut(Schema):
     influence_total: int
 
 
-class MemberIn(InSchema):
+class _MemberFields(InSchema):
+    """What a member of a decision unit is; every field may be left out."""
+
+    level: Any = None
+    function: Any = None
+    roles: Any = None
+    influence: Any = None
+    attitude: Any = None
+    coach: Any = None
+    cares_about: Any = None
+
+
+class MemberIn(_MemberFields):
     person: Any
-    level: Any = None
-    function: Any = None
-    roles: Any = None
-    influence: Any = None
-    attitude: Any = None
-    coach: Any = None
-    cares_about: Any = None
 
 
-class MemberPatch(InSchema):
-    level: Any = None
-    function: Any = None
-    roles: Any = None
-    influence: Any = None
-    attitude: Any = None
-    coach: Any = None
-    cares_about: Any = None
+class MemberPatch(_MemberFields):
     version: Any = None
-
-
-class RelationshipIn(InSchema):
-    to_person: Any
-    kind: Any
-    directed: Any = None
-    strength: Any = None
-    note: Any = None
 
 
 class RelationshipPatch(InSchema):
@@ -94,6 +84,11 @@ class RelationshipPatch(InSchema):
     directed: Any = None
     strength: Any = None
     note: Any = None
+
+
+class RelationshipIn(RelationshipPatch):
+    to_person: Any
+    kind: Any
 
 
 class CoachingOut(Schema):

@@ -280,13 +280,10 @@ def _write_tiers(new: dict[int, tuple[str, str]]) -> None:
             cursor.execute("DROP TABLE segments_tier_tmp")
 
 
-# Card.dimension_flags as ``conds.DIMENSION_BITS`` describes them, from a dimensions row. The
-# same expression backfilled the column (cards migration 0008).
-DIMENSION_FLAGS_SQL = (
-    "(CASE WHEN likely THEN 1 ELSE 2 END) + (CASE WHEN buying THEN 4 ELSE 8 END)"
-    " + (CASE WHEN familiar THEN 16 ELSE 32 END)"
-    " + (CASE WHEN frequent IS NULL THEN 0 WHEN frequent THEN 64 ELSE 128 END)"
-    " + (CASE WHEN priority THEN 256 ELSE 512 END)"
+# Card.dimension_flags from a dimensions row, bit by bit as ``conds.DIMENSION_BITS`` says (a
+# NULL "frequent" sets neither bit). Cards migration 0008 backfilled the column the same way.
+DIMENSION_FLAGS_SQL = " + ".join(
+    f"(CASE WHEN {name} IS NULL THEN 0 WHEN {name} THEN {yes} ELSE {no} END)" for name, (yes, no) in conds.DIMENSION_BITS.items()
 )
 
 
