@@ -9,9 +9,8 @@ from ninja import Query, Router, Status
 
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
-from rapport.core.pagination import PageParams
 from rapport.segments import selectors, services
-from rapport.segments.schemas import MemberList, SegmentIn, SegmentList, SegmentOut, SegmentPatch
+from rapport.segments.schemas import MemberList, MemberPageParams, SegmentIn, SegmentList, SegmentOut, SegmentPatch
 
 router = Router(tags=["segments"])
 
@@ -73,16 +72,28 @@ def delete_segment(request: AuthedHttpRequest, segment_id: int) -> Status[None]:
 
 
 @router.get("/{segment_id}/members", response=MemberList, summary="Cards in a segment, in name order")
-def members(request: AuthedHttpRequest, segment_id: int, page: Query[PageParams]) -> dict[str, Any]:
+def members(request: AuthedHttpRequest, segment_id: int, page: Query[MemberPageParams]) -> dict[str, Any]:
+    """Page with the cursors: ``after=<next_after>`` for the next page, ``before=<prev_before>``
+    for the previous one; each page costs the same however deep it is. ``offset`` still works,
+    but a deep offset reads every member before it."""
     segment = selectors.get_segment(request.user, segment_id)
     offset, limit = page.clamp()
+    if offset and (page.after is not None or page.before is not None):
+        raise ValidationError.single("offset", "Give an offset or a cursor (after, before), not both.")
     total, exact = selectors.count(request.user, segment.kind, segment.conditions)
-    cards = selectors.members(request.user, segment, offset=offset, limit=limit)
+    if offset:
+        cards = selectors.members(request.user, segment, offset=offset, limit=limit)
+        more = offset + len(cards) < total or not exact
+        next_after = cards[-1].pk if cards and len(cards) == limit and more else None
+        prev_before = cards[0].pk if cards else None
+    else:
+        result = selectors.member_page(request.user, segment, after=page.after, before=page.before, limit=limit)
+        cards, next_after, prev_before = result.cards, result.next_after, result.prev_before
     return {
         "items": [
             {"id": c.id, "kind": c.kind, "name": c.display_name, "stage": c.lifecycle_stage, "tier": c.tier,
              "owner": c.owner.get_username(), "team": c.team_id}
             for c in cards
         ],
-        "count": total, "count_exact": exact,
+        "count": total, "count_exact": exact, "next_after": next_after, "prev_before": prev_before,
     }

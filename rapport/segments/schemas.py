@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from rapport.core.pagination import PageParams
 from rapport.segments.models import Segment
 
 
@@ -76,3 +77,10 @@ class MemberList(Schema):
     items: list[MemberOut]
     count: int
     count_exact: bool
+    next_after: int | None = Field(None, description="Pass as `after` for the next page; empty on the last page")
+    prev_before: int | None = Field(None, description="Pass as `before` for the previous page; empty on the first page")
+
+
+class MemberPageParams(PageParams):
+    after: int | None = Field(None, ge=1, le=2**62, description="The page after this card (an id from `next_after`)")
+    before: int | None = Field(None, ge=1, le=2**62, description="The page before this card (an id from `prev_before`)")

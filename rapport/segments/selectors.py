@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -87,3 +88,71 @@ def members(user: Any, segment: Segment, *, offset: int = 0, limit: int = 50) ->
         return []
     found = {c.pk: c for c in Card.objects.filter(pk__in=ids).select_related("owner", "team")}
     return [found[card_id] for card_id in ids if card_id in found]
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """A page of members read from a cursor, with the cursors of the pages around it."""
+
+    cards: list[Card]
+    next_after: int | None  # the last card's id when more members follow
+    prev_before: int | None  # the first card's id when members come before it
+
+
+CURSOR_MAX = 2**62
+
+
+def _cursor(user: Any, field: str, card_id: Any) -> tuple[str, int]:
+    """The (sort_name, id) position of a card the user may see; any other id is refused alike."""
+    if isinstance(card_id, bool) or not isinstance(card_id, int) or not 0 < card_id <= CURSOR_MAX:
+        raise ValidationError.single(field, "Expected a card id.")
+    row = visible_to(user).filter(pk=card_id).values_list("sort_name", "id").first()
+    if row is None:
+        raise ValidationError.single(field, "Unknown card.")
+    return row
+
+
+def member_page(user: Any, segment: Segment, *, after: int | None = None, before: int | None = None, limit: int = 50) -> MemberPage:
+    """The members that follow card ``after`` (or precede card ``before``) in name order.
+
+    Keyset paging: the cursor is a card id, never a name, so no personal data travels in a
+    link; the server looks up where that card sorts. Each page is read from the list indexes
+    starting at that position, so page 1,000 costs what page 1 costs, where an offset would
+    walk every member before it. The cursor card need not still be a member (it may have
+    left the segment between two pages); it must be a card the user sees.
+    """
+    if after is not None and before is not None:
+        raise ValidationError.single("before", "Give either after or before, not both.")
+    if not 1 <= limit <= 1000:
+        raise ValidationError.single("limit", "Expected 1 to 1000.")
+    parts = _member_parts(user, segment.kind, segment.conditions)
+    backwards = before is not None
+    if after is not None or before is not None:
+        field, card_id = ("before", before) if backwards else ("after", after)
+        name, pk = _cursor(user, field, card_id)
+        # (sort_name, id) > (name, pk), written so that each part reads an index range from
+        # ``name`` on; the second test is checked on the index entries.
+        if backwards:
+            key = Q(sort_name__lte=name) & ~Q(sort_name=name, id__gte=pk)
+        else:
+            key = Q(sort_name__gte=name) & ~Q(sort_name=name, id__lte=pk)
+        parts = [part.filter(key) for part in parts]
+    first, *rest = (part.order_by().values_list("sort_name", "id") for part in parts)
+    qs = first.union(*rest, all=True) if rest else first
+    order = ("-sort_name", "-id") if backwards else ("sort_name", "id")
+    rows = list(qs.order_by(*order)[: limit + 1])
+    more = len(rows) > limit
+    ids = [card_id for _name, card_id in rows[:limit]]
+    if backwards:
+        ids.reverse()
+    found = {c.pk: c for c in Card.objects.filter(pk__in=ids).select_related("owner", "team")} if ids else {}
+    cards = [found[card_id] for card_id in ids if card_id in found]
+    if not cards:
+        return MemberPage(cards=[], next_after=None, prev_before=None)
+    has_next = True if backwards else more
+    has_prev = more if backwards else after is not None
+    return MemberPage(
+        cards=cards,
+        next_after=cards[-1].pk if has_next else None,
+        prev_before=cards[0].pk if has_prev else None,
+    )

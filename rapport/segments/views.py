@@ -120,21 +120,30 @@ def segment_count(request: AuthedHttpRequest) -> HttpResponse:
 @web_view
 def segment_detail(request: AuthedHttpRequest, segment_id: int) -> HttpResponse:
     segment = selectors.get_segment(request.user, segment_id)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    context: dict[str, Any] = {"segment": segment, "page": page, "may_edit": segment.owner_id == request.user.id}
+    context: dict[str, Any] = {"segment": segment, "may_edit": segment.owner_id == request.user.id}
     try:
         n, exact = selectors.count(request.user, segment.kind, segment.conditions)
-        context.update({
-            "count": n, "exact": exact,
-            "members": selectors.members(request.user, segment, offset=(page - 1) * PAGE, limit=PAGE),
-            "has_next": page * PAGE < n, "next_page": page + 1, "prev_page": page - 1,
-        })
     except ValidationError as exc:
         context["error"] = "; ".join(m for msgs in exc.errors.values() for m in msgs)
         return render(request, "segments/detail.html", context, status=422)
+    # Pages follow a card id (never a name) in name order: ?after=<id> or ?before=<id>.
+    cursors: dict[str, int | None] = {}
+    for field in ("after", "before"):
+        raw = request.GET.get(field, "").strip()
+        if raw and (not raw.isdigit() or len(raw) > 19):
+            context.update({"count": n, "exact": exact, "page_error": _("That page does not exist. Start again from the first page.")})
+            return render(request, "segments/detail.html", context, status=400)
+        cursors[field] = int(raw) if raw else None
+    try:
+        page = selectors.member_page(request.user, segment, after=cursors["after"], before=cursors["before"], limit=PAGE)
+    except ValidationError:
+        context.update({"count": n, "exact": exact, "page_error": _("That page does not exist. Start again from the first page.")})
+        return render(request, "segments/detail.html", context, status=400)
+    context.update({
+        "count": n, "exact": exact, "members": page.cards,
+        "next_after": page.next_after, "prev_before": page.prev_before,
+        "paged": cursors["after"] is not None or cursors["before"] is not None,
+    })
     return render(request, "segments/detail.html", context)
 
 
