@@ -139,10 +139,11 @@ class Card(models.Model):
             # tempt SQLite to read "without a referrer" (IS NULL) from it, nearly every card.
             models.Index(fields=["referred_by"], name="card_referred_by", condition=Q(referred_by__isnull=False)),
             # Saved segments filter on these columns in any combination: equality and IN on the
-            # leading low-cardinality columns seek straight to the members (SQLite skip-scans the
-            # ones a segment leaves out), and the rest are checked in the index, not the table.
+            # leading low-cardinality columns (stage, tier, method), then a date range, seek
+            # straight to the members when counting them; the rest are checked in the index,
+            # not the table.
             models.Index(
-                fields=["kind", "archived_at", "lifecycle_stage", "tier", "team", "found_by", "owner", "created_at",
+                fields=["kind", "archived_at", "lifecycle_stage", "tier", "found_by", "created_at", "team", "owner",
                         "referred_by", "sort_name", "dimension_flags"],
                 name="card_segment",
             ),

@@ -87,7 +87,9 @@ def members(request: AuthedHttpRequest, segment_id: int, page: Query[MemberPageP
         next_after = cards[-1].pk if cards and len(cards) == limit and more else None
         prev_before = cards[0].pk if cards else None
     else:
-        result = selectors.member_page(request.user, segment, after=page.after, before=page.before, limit=limit)
+        result = selectors.member_page(
+            request.user, segment, after=page.after, before=page.before, limit=limit, known_count=(total, exact)
+        )
         cards, next_after, prev_before = result.cards, result.next_after, result.prev_before
     return {
         "items": [

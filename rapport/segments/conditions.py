@@ -190,8 +190,12 @@ def _day_start(day: str) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(dt.date.fromisoformat(day), dt.time.min))
 
 
-def to_q(user: Any, kind: str, conditions: Any) -> Q:
-    """The filter of a segment for this user; re-checks every condition first."""
+def to_q(user: Any, kind: str, conditions: Any, *, ordered: bool = True) -> Q:
+    """The filter of a segment for this user; re-checks every condition first.
+
+    ``ordered``: the query reads members in name order (a page, a list), from the list indexes;
+    otherwise (a count) it may seek on the prospecting method in the segment index.
+    """
     cleaned = clean(user, kind, conditions)
     q = Q(kind=kind) if kind else Q()
     scope = scope_for(user)
@@ -205,10 +209,11 @@ def to_q(user: Any, kind: str, conditions: Any) -> Q:
             q &= Q(**{f"{fld}_id__in": value})
         elif fld == "method":
             ids = [s.id for k, s in catalog.sources().items() if k in value]
-            # Checked in the segment and list indexes, never read through the method index: that
-            # one holds no visibility or segment columns, and SQLite's estimate for an IN of
-            # several methods would have it fetch a card from the table for each of 100,000s.
-            q &= Q(In(F("found_by_id") + 0, ids))
+            # In name order, checked in the list indexes, never read through the method index:
+            # that one holds no visibility or segment columns, and SQLite's estimate for an IN
+            # of several methods would have it fetch a card from the table for each of
+            # 100,000s. A count seeks on it in the segment index (stage, tier, method, date).
+            q &= Q(In(F("found_by_id") + 0, ids)) if ordered else Q(found_by_id__in=ids)
         elif fld == "referred":
             q &= Q(referred_by__isnull=not value)
         elif fld == "country":

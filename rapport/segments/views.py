@@ -135,7 +135,9 @@ def segment_detail(request: AuthedHttpRequest, segment_id: int) -> HttpResponse:
             return render(request, "segments/detail.html", context, status=400)
         cursors[field] = int(raw) if raw else None
     try:
-        page = selectors.member_page(request.user, segment, after=cursors["after"], before=cursors["before"], limit=PAGE)
+        page = selectors.member_page(
+            request.user, segment, after=cursors["after"], before=cursors["before"], limit=PAGE, known_count=(n, exact)
+        )
     except ValidationError:
         context.update({"count": n, "exact": exact, "page_error": _("That page does not exist. Start again from the first page.")})
         return render(request, "segments/detail.html", context, status=400)

@@ -17,28 +17,28 @@ from rapport.segments.models import Segment
 from rapport.segments.tests.test_broad_segments import BROAD, expected_ids, world  # noqa: F401  (fixture)
 
 
-def walk_forwards(user: User, segment: Segment, limit: int) -> list[int]:
+def walk_forwards(user: User, segment: Segment, limit: int, known: tuple[int, bool] | None = None) -> list[int]:
     seen: list[int] = []
-    page = selectors.member_page(user, segment, limit=limit)
+    page = selectors.member_page(user, segment, limit=limit, known_count=known)
     assert page.prev_before is None
     while True:
         seen += [c.pk for c in page.cards]
         if page.next_after is None:
             return seen
         assert page.next_after == page.cards[-1].pk
-        page = selectors.member_page(user, segment, after=page.next_after, limit=limit)
+        page = selectors.member_page(user, segment, after=page.next_after, limit=limit, known_count=known)
         assert page.prev_before == page.cards[0].pk
 
 
-def walk_backwards(user: User, segment: Segment, last: int, limit: int) -> list[int]:
+def walk_backwards(user: User, segment: Segment, last: int, limit: int, known: tuple[int, bool] | None = None) -> list[int]:
     """From the end: the page before a cursor past the last member, then each previous page."""
     seen: list[int] = []
-    page = selectors.member_page(user, segment, before=last, limit=limit)
+    page = selectors.member_page(user, segment, before=last, limit=limit, known_count=known)
     while True:
         seen = [c.pk for c in page.cards] + seen
         if page.prev_before is None:
             return seen
-        page = selectors.member_page(user, segment, before=page.prev_before, limit=limit)
+        page = selectors.member_page(user, segment, before=page.prev_before, limit=limit, known_count=known)
 
 
 @pytest.mark.parametrize("username", ["rep_ana", "rep_ben", "rep_bo_other_team", "manager_mei", "admin"])
@@ -50,11 +50,27 @@ def test_walking_the_cursors_either_way_gives_exactly_the_visible_members_in_nam
     user = User.objects.get(username=username)
     want = expected_ids(user, kind, conditions)
     segment = Segment(name="broad", kind=kind, conditions=conditions, owner=user)
-    for limit in (1, 2, 50):
-        assert walk_forwards(user, segment, limit) == want
-        if want:
-            # Walking back from the last member's page gives everything before it.
-            assert walk_backwards(user, segment, want[-1], limit) == want[:-1]
+    # Read from the name index, and (a small segment whose count is known) from its members sorted.
+    for known in (None, selectors.count(user, kind, conditions)):
+        for limit in (1, 2, 50):
+            assert walk_forwards(user, segment, limit, known) == want
+            if want:
+                # Walking back from the last member's page gives everything before it.
+                assert walk_backwards(user, segment, want[-1], limit, known) == want[:-1]
+
+
+def test_an_empty_segment_with_a_known_count_reads_no_members(users: dict[str, User], make_org: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ana = users["rep_ana"]
+    make_org(name="Alpha", lifecycle_stage="customer")
+    segment = Segment(name="none", kind="organization", conditions=[{"field": "stage", "value": ["lost"]}], owner=ana)
+    known = selectors.count(ana, segment.kind, segment.conditions)
+    assert known == (0, True)
+    with CaptureQueriesContext(connection) as ctx:
+        page = selectors.member_page(ana, segment, known_count=known)
+    assert page.cards == [] and page.next_after is None and len(ctx.captured_queries) == 0
 
 
 def test_cards_with_the_same_name_page_by_id_without_skipping_or_repeating(users: dict[str, User], make_org: Any) -> None:
@@ -62,8 +78,9 @@ def test_cards_with_the_same_name_page_by_id_without_skipping_or_repeating(users
     same = [make_org(name="Twin").pk for _ in range(5)]
     others = [make_org(name=name).pk for name in ("Alpha", "Zulu")]
     segment = Segment(name="all", kind="organization", conditions=[], owner=ana)
-    assert walk_forwards(ana, segment, 1) == [others[0], *sorted(same), others[1]]
-    assert walk_forwards(ana, segment, 2) == [others[0], *sorted(same), others[1]]
+    for known in (None, (7, True)):
+        assert walk_forwards(ana, segment, 1, known) == [others[0], *sorted(same), others[1]]
+        assert walk_forwards(ana, segment, 2, known) == [others[0], *sorted(same), others[1]]
 
 
 def test_a_cursor_card_that_left_the_segment_still_marks_the_place(users: dict[str, User], make_org: Any) -> None:
