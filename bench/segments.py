@@ -138,7 +138,7 @@ def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
                 user = type(user).objects.get(pk=user.pk)  # a fresh request: no cached scope
                 cpu_start, start = time.process_time(), time.perf_counter()
                 n, _exact = selectors.count(user, segment.kind, segment.conditions)
-                cpu_mid, mid = time.process_time(), time.perf_counter()
+                cpu_counted, counted = time.process_time(), time.perf_counter()
                 # A page at a random depth, reached as the UI and the API reach it: from the
                 # previous page's last card (found here, untimed, by offset).
                 page = rng.randint(0, max(0, min(n, 10_000) - 1) // 50)
@@ -151,9 +151,9 @@ def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
                 selectors.member_page(user, segment, after=after, limit=50, known_count=(n, _exact))
                 cpu_end, end = time.process_time(), time.perf_counter()
                 if i >= 5:  # the first few warm caches and query plans
-                    counts.append((mid - start) * 1000)
+                    counts.append((counted - start) * 1000)
                     pages.append((end - mid) * 1000)
-                    count_cpu.append((cpu_mid - cpu_start) * 1000)
+                    count_cpu.append((cpu_counted - cpu_start) * 1000)
                     page_cpu.append((cpu_end - cpu_mid) * 1000)
                     sizes.append(n)
                 segment.delete()
