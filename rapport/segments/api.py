@@ -82,7 +82,7 @@ def members(request: AuthedHttpRequest, segment_id: int, page: Query[MemberPageP
         raise ValidationError.single("offset", "Give an offset or a cursor (after, before), not both.")
     total, exact = selectors.count(request.user, segment.kind, segment.conditions)
     if offset:
-        cards = selectors.members(request.user, segment, offset=offset, limit=limit)
+        cards = selectors.members(request.user, segment, offset=offset, limit=limit, known_count=(total, exact))
         more = offset + len(cards) < total or not exact
         next_after = cards[-1].pk if cards and len(cards) == limit and more else None
         prev_before = cards[0].pk if cards else None

@@ -73,18 +73,54 @@ def count(user: Any, kind: str, conditions: Any, *, limit: int = COUNT_LIMIT) ->
     return min(n, limit), n <= limit
 
 
-def members(user: Any, segment: Segment, *, offset: int = 0, limit: int = 50) -> list[Card]:
-    """One page of members in name order.
+def members(
+    user: Any, segment: Segment, *, offset: int = 0, limit: int = 50, known_count: tuple[int, bool] | None = None
+) -> list[Card]:
+    """One page of members in name order, by offset (``member_page`` pages by cursor).
 
     The ids come first, read in name order from the list indexes (each visible part in order,
     merged), so the page stops after its rows instead of sorting every member; then the page's
-    cards with their owner and team.
+    cards with their owner and team. A deep offset walks every member before it.
     """
-    parts = _member_parts(user, segment.kind, segment.conditions)
-    first, *rest = (part.order_by().values_list("sort_name", "id") for part in parts)
-    qs = first.union(*rest, all=True) if rest else first
-    page = list(qs.order_by("sort_name", "id")[offset : offset + limit])
-    ids = [card_id for _name, card_id in page]
+    rows = _page_rows(user, segment, key=None, backwards=False, offset=offset, limit=limit, known_count=known_count)
+    return _cards([card_id for _name, card_id in rows])
+
+
+# A segment with at most this many members is paged from all of them: walking the name index
+# for a few members spread over a million cards reads most of the index.
+SMALL_SEGMENT = 2_000
+
+
+def _page_rows(
+    user: Any, segment: Segment, *, key: Q | None, backwards: bool, offset: int, limit: int,
+    known_count: tuple[int, bool] | None,
+) -> list[tuple[str, int]]:
+    """(sort_name, id) of a page of members, in name order (reversed when ``backwards``)."""
+    order = ("-sort_name", "-id") if backwards else ("sort_name", "id")
+    small = known_count is not None and known_count[1] and known_count[0] <= SMALL_SEGMENT
+    if small and known_count is not None and known_count[0] == 0:
+        return []
+    # A small segment's members are found through the segment index, as a count finds them;
+    # a page of a large one is read in name order from the list indexes.
+    parts = _member_parts(user, segment.kind, segment.conditions, ordered=not small)
+    if key is not None:
+        parts = [part.filter(key) for part in parts]
+    if small:
+        first, *rest = (part.order_by().values("id") for part in parts)
+        union = first.union(*rest, all=True) if rest else first
+        ids = [row["id"] for row in union]
+        if not ids:
+            return []
+        # Sorted by the database, in its collation, from those ids alone.
+        by_id = Card.objects.filter(pk__in=ids).order_by(*order).values_list("sort_name", "id")
+        return list(by_id[offset : offset + limit])
+    first_named, *rest_named = (part.order_by().values_list("sort_name", "id") for part in parts)
+    qs = first_named.union(*rest_named, all=True) if rest_named else first_named
+    return list(qs.order_by(*order)[offset : offset + limit])
+
+
+def _cards(ids: list[int]) -> list[Card]:
+    """The cards of a page, in the page's order, with their owner and team."""
     if not ids:
         return []
     found = {c.pk: c for c in Card.objects.filter(pk__in=ids).select_related("owner", "team")}
@@ -113,11 +149,6 @@ def _cursor(user: Any, field: str, card_id: Any) -> tuple[str, int]:
     return row
 
 
-# A segment with at most this many members is paged from all of them, sorted here: walking
-# the name index for a few members spread over a million cards reads most of the index.
-SMALL_SEGMENT = 2_000
-
-
 def member_page(
     user: Any, segment: Segment, *, after: int | None = None, before: int | None = None, limit: int = 50,
     known_count: tuple[int, bool] | None = None,
@@ -131,14 +162,14 @@ def member_page(
     left the segment between two pages); it must be a card the user sees.
 
     ``known_count``, the segment's ``count()`` if the caller has it, lets a small segment skip
-    the name index: its members are read straight from the segment index and sorted here.
+    the name index: its members are found through the segment index, then sorted.
     """
     if after is not None and before is not None:
         raise ValidationError.single("before", "Give either after or before, not both.")
     if not 1 <= limit <= 1000:
         raise ValidationError.single("limit", "Expected 1 to 1000.")
-    parts = _member_parts(user, segment.kind, segment.conditions)
     backwards = before is not None
+    key = None
     if after is not None or before is not None:
         field, card_id = ("before", before) if backwards else ("after", after)
         name, pk = _cursor(user, field, card_id)
@@ -148,23 +179,12 @@ def member_page(
             key = Q(sort_name__lte=name) & ~Q(sort_name=name, id__gte=pk)
         else:
             key = Q(sort_name__gte=name) & ~Q(sort_name=name, id__lte=pk)
-        parts = [part.filter(key) for part in parts]
-    first, *rest = (part.order_by().values_list("sort_name", "id") for part in parts)
-    qs = first.union(*rest, all=True) if rest else first
-    order = ("-sort_name", "-id") if backwards else ("sort_name", "id")
-    if known_count is not None and known_count[1] and known_count[0] <= SMALL_SEGMENT:
-        # Few members: their ids from the segment index (the keyset condition applied), then
-        # the page sorted by the database, in its collation, from those ids alone.
-        small = [card_id for _name, card_id in qs] if known_count[0] else []
-        rows = list(Card.objects.filter(pk__in=small).order_by(*order).values_list("sort_name", "id")[: limit + 1]) if small else []
-    else:
-        rows = list(qs.order_by(*order)[: limit + 1])
+    rows = _page_rows(user, segment, key=key, backwards=backwards, offset=0, limit=limit + 1, known_count=known_count)
     more = len(rows) > limit
     ids = [card_id for _name, card_id in rows[:limit]]
     if backwards:
         ids.reverse()
-    found = {c.pk: c for c in Card.objects.filter(pk__in=ids).select_related("owner", "team")} if ids else {}
-    cards = [found[card_id] for card_id in ids if card_id in found]
+    cards = _cards(ids)
     if not cards:
         return MemberPage(cards=[], next_after=None, prev_before=None)
     has_next = True if backwards else more
