@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapport.cards.bulk import Checked
 from rapport.cards.models import AddressKind, EmailKind, Kind, PhoneKind
 from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, ItemType
@@ -244,6 +245,7 @@ class BuiltRow:
     organization_name: str = ""
     keys: list[str] = field(default_factory=list)  # duplicate keys: "x:<external id>", "p:<e164>", "e:<email>"
     left_out: list[tuple[int, str, str, str]] = field(default_factory=list)  # problems of values dropped on retry
+    checked: Checked | None = None  # validated ahead of loading (``Loader.check``); None when it must be validated then
 
     def column_of(self, field_name: str) -> str:
         """The source column behind an error key such as ``facts[2].value`` or ``phones[0]``."""
