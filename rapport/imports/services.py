@@ -547,25 +547,40 @@ class _Runner:
     # --- one batch ------------------------------------------------------------------------------
 
     def process(self, staged: Staged) -> None:
+        job = self.job
+        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count)
+        try:
+            self._process(staged)
+        except BaseException:
+            # The batch's transaction was rolled back: the job counts only what was committed.
+            job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
+            self._pending_errors.clear()
+            raise
+
+    def _process(self, staged: Staged) -> None:
         self.job.rows_read += staged.rows
         built, left_out = staged.built, staged.left_out
         new, existing = self._duplicates(built)
         if self.job.kind == Kind.PERSON:
             self._employers([*new, *(row for row, _card, _action in existing)])
-        self._error_rows(staged.errors)
-        done = self._create(new)
-        for row, card_id, action in existing:
-            if self._update(row, card_id, action):
-                done.add(row.number)
-        skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
-        for number, problems in left_out.items():
-            if number in self._combined:
-                self._error_rows(problems, imported=self._combined[number] in done)
-            elif number not in skipped:
-                self._error_rows(problems, imported=number in done)
-        self._combined.clear()
-        self._write_errors()
-        _save_counts(self.job)
+        # One transaction per batch: its cards, their records, its errors and the job's counts
+        # commit together, in one commit (each costs a write of every page the batch touched),
+        # and a failure leaves none of the batch behind.
+        with transaction.atomic():
+            self._error_rows(staged.errors)
+            done = self._create(new)
+            for row, card_id, action in existing:
+                if self._update(row, card_id, action):
+                    done.add(row.number)
+            skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
+            for number, problems in left_out.items():
+                if number in self._combined:
+                    self._error_rows(problems, imported=self._combined[number] in done)
+                elif number not in skipped:
+                    self._error_rows(problems, imported=number in done)
+            self._combined.clear()
+            self._write_errors()
+            _save_counts(self.job)
 
     def _duplicates(self, rows: list[BuiltRow]) -> tuple[list[BuiltRow], list[tuple[BuiltRow, int, str]]]:
         """Splits a batch into new rows and rows that update or merge into a card we can see.
