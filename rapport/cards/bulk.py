@@ -134,6 +134,11 @@ class _RowIn:
     title: str = ""
     person_refs: list[int] = field(default_factory=list)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As a plain tuple of its fields: a slotted dataclass's own state is rebuilt field by
+        # field in Python, three times slower to unpickle (the importer's worker sends these).
+        return (_RowIn, tuple(getattr(self, name) for name in self.__slots__))
+
 
 @dataclass(slots=True)
 class Checked:
@@ -142,6 +147,15 @@ class Checked:
     row: dict[str, Any]
     prepared: _RowIn
     facts: int  # how many of the row's facts were validated; later ones are checked when it is loaded
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Checked, (self.row, self.prepared, self.facts))
+
+    def extend(self, facts: list[_FactIn]) -> None:
+        """Adds facts ``Loader.check_more`` accepted, appended to the row's facts in that order."""
+        self.prepared.facts.extend(facts)
+        self.prepared.person_refs.extend(f.value for f in facts if f.item.type == ItemType.PERSON)
+        self.facts += len(facts)
 
 
 def _fact_in(item_key: str, source_key: str, value: Any, value_json: str, value_text: str, *rest: Any) -> _FactIn:
@@ -314,6 +328,19 @@ class Loader:
             return None
         self._finish(prepared)
         return Checked(row, prepared, checked)
+
+    def check_more(self, checked: Checked, facts: list[Any]) -> list[_FactIn] | None:
+        """Validates facts to be appended to a checked row (see ``Checked.extend``), or None
+        when one has a problem (then they are validated, and named, when the row is loaded)."""
+        prepared = checked.prepared
+        errors = Errors()
+        found = []
+        for i, raw in enumerate(facts, start=checked.facts):
+            fact = self._fact(errors, f"facts[{i}]", prepared.kind, prepared.owner_id, prepared.team_id, raw)
+            if fact is None or errors.errors:
+                return None
+            found.append(fact)
+        return found
 
     def warm(self) -> None:
         """Answers, once, the lookups ``check`` needs that could query the database (the

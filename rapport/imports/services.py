@@ -41,7 +41,7 @@ from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
 from rapport.imports import mapping as mapping_module
 from rapport.imports import pipeline, readers
-from rapport.imports.mapping import BuiltRow, RowBuilder
+from rapport.imports.mapping import BuiltRow, EmployerFacts, RowBuilder
 from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
 from rapport.imports.readers import FileRejected, SourceRow
 from rapport.privacy import crypto
@@ -430,8 +430,27 @@ class _Stager:
             if self.region and "region" not in row.data:
                 row.data["region"] = self.region
             row.checked = self.loader.check(row.data)
+            if row.organization_name:
+                row.employer = self._employer(row)
             staged.built.append(row)
         return staged
+
+    def _employer(self, row: BuiltRow) -> EmployerFacts:
+        """What ``_Runner._employers`` adds to a row whose company is not a card the user can
+        see (the employer and job title facts), worked out here so the importing process only
+        appends it. Void once the row's data changes (``_combine``)."""
+        assert self.builder is not None
+        facts = list(row.data.get("facts", []))
+        known = len(facts)
+        scratch = BuiltRow(number=row.number, data={}, origins={})
+        column = row.origins.get("organization", "")
+        self.builder._fact(scratch, facts, column, "employer", row.organization_name)
+        title = row.data.get("_title", "")
+        if title:
+            self.builder._fact(scratch, facts, row.origins.get("title", column), "formal_position", title)
+        added = facts[known:]
+        checked = self.loader.check_more(row.checked, added) if row.checked is not None else None
+        return EmployerFacts(added, scratch.origins, checked)
 
     def _keys(self, row: BuiltRow) -> None:
         data = row.data
@@ -629,6 +648,8 @@ class _Runner:
         """A person's company column links them to that organisation when the user can see one
         of that exact name; otherwise the name is kept as the ``employer`` fact."""
         folded = {name: fold(name)[:300] for name in {r.organization_name for r in rows if r.organization_name}}
+        if len(self._orgs) + len(folded) > 100_000:
+            self._orgs.clear()  # before the look-up, so this batch's names are all looked up
         wanted = set(folded.values()) - set(self._orgs)
         if wanted:
             for sort_name, card_id in (
@@ -638,8 +659,6 @@ class _Runner:
                 self._orgs.setdefault(sort_name, card_id)
             for name in wanted:
                 self._orgs.setdefault(name, None)
-            if len(self._orgs) > 100_000:
-                self._orgs.clear()
         assert self.builder is not None
         for row in rows:
             title = row.data.pop("_title", "")
@@ -650,6 +669,12 @@ class _Runner:
             if org_id is not None:
                 row.data["organization"] = org_id
                 row.data["title"] = title
+            elif row.employer is not None:
+                # Worked out ahead (``_Stager._employer``) for this very data: the same facts.
+                row.data.setdefault("facts", []).extend(row.employer.facts)
+                row.origins.update(row.employer.origins)
+                if row.checked is not None and row.employer.checked is not None:
+                    row.checked.extend(row.employer.checked)
             else:
                 facts = row.data.setdefault("facts", [])
                 self.builder._fact(row, facts, column, "employer", row.organization_name)
@@ -825,7 +850,7 @@ def _value_of(row: BuiltRow, key: str) -> str:
 
 def _combine(target: BuiltRow, row: BuiltRow, *, overwrite: bool) -> None:
     """Folds a later row of the same batch into an earlier one (same card in the file)."""
-    target.checked = None  # its data changes: it is validated again when loaded
+    target.checked = target.employer = None  # its data changes: it is validated again when loaded
     for key, value in row.data.items():
         if key in ("phones", "emails", "addresses", "facts"):
             current = target.data.setdefault(key, [])
