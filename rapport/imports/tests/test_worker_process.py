@@ -3,6 +3,8 @@ and a worker that dies or a file that breaks halfway fails the job cleanly, with
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import signal
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from rapport.cards.models import Card, Fact
@@ -53,9 +56,9 @@ def world(users: Any, make_org: Any, make_person: Any) -> Any:
     return build
 
 
-def _import(users: Any, tmp_path: Path, content: str, *, worker: bool, name: str = "messy.csv", **options: Any) -> ImportJob:
+def _import(users: Any, tmp_path: Path, content: str | bytes, *, worker: bool, name: str = "messy.csv", **options: Any) -> ImportJob:
     path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     job = services.create_job(user=users["rep_ana"], path=path, file_name=name, region="ES", **options)
     with _WorkerUsed() as used:
         try:
@@ -116,16 +119,17 @@ def _snapshot(job: ImportJob) -> dict[str, Any]:
     }
 
 
-def _both_ways(users: Any, world: Any, tmp_path: Path, monkeypatch: Any, content: str, **options: Any) -> tuple[Any, Any]:
+def _both_ways(users: Any, world: Any, tmp_path: Path, monkeypatch: Any, content: str | bytes, *,
+               file_name: str = "messy.csv", **options: Any) -> tuple[Any, Any]:
     monkeypatch.setattr(services, "BATCH_ROWS", 4)  # several batches through the pipe
     monkeypatch.setattr(services, "PIPELINE_MIN_BYTES", 0)
     world()
     with _Setting(worker=False):
-        inline = _snapshot(_import(users, tmp_path, content, worker=False, **options))
+        inline = _snapshot(_import(users, tmp_path, content, worker=False, name=file_name, **options))
     Card.objects.all().delete()
     ImportJob.objects.all().delete()
     world()
-    forked = _snapshot(_import(users, tmp_path, content, worker=True, **options))
+    forked = _snapshot(_import(users, tmp_path, content, worker=True, name=file_name, **options))
     return inline, forked
 
 
@@ -152,6 +156,32 @@ def test_a_messy_file_imports_the_same_through_the_worker_as_in_line(
     inline, forked = _both_ways(users, world, tmp_path, monkeypatch, MESSY * 3, **options)
     assert inline["job"][0] == Status.DONE
     assert inline["errors"] and inline["rows"] and len(inline["cards"]) > 5
+    assert forked == inline
+
+
+def test_workbooks_and_vcards_import_the_same_through_the_worker(
+    users: Any, world: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in csv.reader(io.StringIO(MESSY * 2)):
+        sheet.append(line)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    inline, forked = _both_ways(users, world, tmp_path, monkeypatch, buffer.getvalue(), file_name="book.xlsx")
+    assert inline["errors"] and len(inline["cards"]) > 5
+    assert forked == inline
+    Card.objects.all().delete()
+    ImportJob.objects.all().delete()
+    cards = "".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz {i}\r\nN:Ruiz {i};Ana;;;\r\nTEL;TYPE=CELL:+34 699 {i:06d}\r\n"
+        f"EMAIL:{'ana' if i % 3 else 'not-an-address'}{i}@example.es\r\nBDAY:{'--04-12' if i % 5 == 0 else '1980-04-12'}\r\n"
+        f"ORG:{'Frutas Martín' if i % 2 else 'Nueva S.L.'}\r\nTITLE:Gerente\r\nEND:VCARD\r\n"
+        for i in range(1, 30)
+    )
+    inline, forked = _both_ways(users, world, tmp_path, monkeypatch, cards * 2, file_name="cards.vcf")
+    assert inline["errors"] and len(inline["cards"]) > 20
     assert forked == inline
 
 
