@@ -876,7 +876,9 @@ def _load(
                 else:
                     prepared.append(loader.prepare(start + offset, raw))
             except BulkError as exc:
-                failed.append(exc)
+                # Kept without its traceback: that holds this frame, which holds ``failed``, and the
+                # cycle would keep the whole batch alive until a garbage collection (off during loads).
+                failed.append(exc.with_traceback(None))
         for index, errors in loader.check_references(prepared).items():
             failed.append(BulkError(index, errors))
         if failed:
