@@ -115,6 +115,7 @@ def capture_import_rows(people: int, seed: int, out: Path) -> None:
     """Runs a real import of ``bench.imports``' CSV and pickles the rows it gives the bulk loader."""
     common.setup("bulk-ceiling-capture")
     from rapport.accounts.services import create_user
+    from rapport.cards.bulk import Checked
     from rapport.imports import services
 
     from bench.imports import write_csv
@@ -125,8 +126,9 @@ def capture_import_rows(people: int, seed: int, out: Path) -> None:
     captured: list[dict[str, Any]] = []
     load = services.bulk_create_cards
 
-    def keep(*, rows: list[dict[str, Any]], **kwargs: Any) -> int:
-        captured.extend(_plain(row) for row in rows)  # as given, before the loader reads them
+    def keep(*, rows: list[dict[str, Any] | Checked], **kwargs: Any) -> int:
+        # As given, before the loader reads them (a row the importer checked ahead is its dict).
+        captured.extend(_plain(row.row if isinstance(row, Checked) else row) for row in rows)
         return load(rows=rows, **kwargs)
 
     services.bulk_create_cards = keep  # type: ignore[assignment]
