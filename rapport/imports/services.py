@@ -373,7 +373,7 @@ def _in_worker(job: ImportJob) -> bool:
     """Whether this run reads the file in a worker process: a large enough file, fork
     available, and no transaction open here (a dry run, a caller's atomic block), since the
     connection is closed before forking and a transaction cannot outlive it."""
-    if not getattr(settings, "RAPPORT_IMPORT_WORKER", True) or not pipeline.available():
+    if not settings.RAPPORT_IMPORT_WORKER or not pipeline.available():
         return False
     return job.size_bytes >= PIPELINE_MIN_BYTES and not any(c.in_atomic_block for c in connections.all())
 
