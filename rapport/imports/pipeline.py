@@ -54,15 +54,17 @@ def run_in_worker(items: Iterator[T]) -> Generator[T, None, None]:
     sender.close()  # only the worker writes: its death then reads as the end of the pipe
     try:
         while True:
-            kind, payload = _receive(receiver, process)
+            message = list(_receive(receiver, process))
+            kind = message[0]
             if kind == "batch":
-                yield payload
+                # Popped, so this frame does not keep the batch alive while the caller works on it.
+                yield message.pop()
             elif kind == "done":
                 return
             elif kind == "rejected":
-                raise FileRejected(payload)
+                raise FileRejected(message[1])
             else:
-                raise WorkerFailed("The process reading the file failed.", payload)
+                raise WorkerFailed("The process reading the file failed.", message[1])
     finally:
         receiver.close()
         _stop(process)

@@ -338,12 +338,15 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
         # process while this one does the duplicate check and the writing (SQLite has one writer).
         batches = pipeline.run_in_worker(batches)
     # An import allocates millions of small, acyclic objects: the cyclic collector would scan
-    # the growing heap again and again for nothing (as in bulk_create_cards).
+    # the growing heap again and again for nothing (as in bulk_create_cards). Between batches
+    # the young generations (what the batch left, little) are collected, so memory stays bounded.
     collecting = gc.isenabled()
     gc.disable()
     try:
         for staged in batches:
             runner.process(staged)
+            del staged
+            gc.collect(1)
             if progress:
                 progress(job)
         _finish(job, Status.DONE, "")
