@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Generator, Iterator
 from multiprocessing.connection import Connection
@@ -113,6 +114,13 @@ def _refuse_queries(*_args: Any) -> Any:
 def _work(items: Iterator[Any], sender: Connection, receiver: Connection) -> None:
     """The worker: produces every item and sends it, then "done" (or why it stopped)."""
     receiver.close()
+    try:
+        # The parent's handlers are not the worker's: SIGTERM (``_stop``) ends it, and Ctrl-C is
+        # the parent's to handle (it then stops the worker).
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # pragma: no cover - not the main thread, which a forked process always is
+        pass
     # Nothing it allocates is cyclic garbage worth scanning for, and a collection would touch
     # (and so copy) every page it shares with the parent.
     gc.disable()

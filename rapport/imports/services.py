@@ -709,8 +709,10 @@ class _Runner:
             )
             self.job.created_count += len(pairs)
             for index, _card_id in pairs:
-                created.add(rows[index].number)
-                self._preview(rows[index].number, _name_of(rows[index]), "created")
+                number = rows[index].number
+                created.add(number)
+                if number <= self.preview_rows:  # the name only for the rows a preview shows
+                    self._preview(number, _name_of(rows[index]), "created")
 
         bulk_create_cards(
             user=self.user, rows=[r.checked or r.data for r in rows], batch_size=len(rows), on_error=on_error,

@@ -304,3 +304,27 @@ def test_a_small_file_a_dry_run_and_a_transaction_stay_in_one_process(users: Any
     with _WorkerUsed() as used, transaction.atomic():
         services.run_import(job=job, limit=10)
     assert used == []
+
+
+def test_an_import_that_stops_early_stops_its_worker(users: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 5)
+    monkeypatch.setattr(services, "PIPELINE_MIN_BYTES", 0)
+    process = services._Runner.process
+    seen: list[int] = []
+
+    def fails_on_the_second_batch(self: Any, staged: Any) -> None:
+        seen.append(staged.rows)
+        if len(seen) == 2:
+            raise RuntimeError("disk full")
+        process(self, staged)
+
+    monkeypatch.setattr(services._Runner, "process", fails_on_the_second_batch)
+    lines = "".join(f"p-{i},Persona,{i}\r\n" for i in range(1, 200))
+    with pytest.raises(RuntimeError):
+        _import(users, tmp_path, "external_id,First Name,Last Name\r\n" + lines, worker=True)
+    job = ImportJob.objects.get()
+    assert (job.status, job.rows_read, job.created_count) == (Status.FAILED, 5, 5)
+    assert job.message == "An unexpected error stopped the import; the rows before it were imported."
+    assert multiprocessing.active_children() == []
