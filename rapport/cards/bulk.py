@@ -278,7 +278,8 @@ class _JsonStrings(dict[str, str]):
 
 
 class Loader:
-    """Per-call caches: catalog lookups, owner/team decisions and parsed dates repeat across rows."""
+    """Caches of one load (one call, or all the calls of one import): catalog lookups, owner/team
+    decisions and parsed dates repeat across rows."""
 
     def __init__(self, user: User) -> None:
         self.user = user
@@ -849,6 +850,8 @@ def bulk_create_cards(
     scope = scope_for(user)
     if not scope.may_write_card(Card(owner=user)):
         raise PermissionDenied("Your role may not create cards.")
+    if loader is not None and loader.user.pk != user.pk:
+        raise ValueError("The loader was made for another user.")
     # The load allocates millions of small, acyclic objects; the cyclic collector would scan
     # the growing heap again and again (a third of the Python time, measured) for nothing.
     collecting = gc.isenabled()
