@@ -43,8 +43,8 @@ def available() -> bool:
 
 
 def run_in_worker(items: Iterator[T]) -> Generator[T, None, None]:
-    """Yields what ``items`` yields, computed in a forked process. Closing the generator
-    (the import stopped early) stops the worker."""
+    """Yields what ``items`` yields, computed in a process forked now (the database connections
+    are closed first). Closing the generator (the import stopped early) stops the worker."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     # A connection must not be shared with the child: closed here, reopened on the next query.
@@ -53,6 +53,10 @@ def run_in_worker(items: Iterator[T]) -> Generator[T, None, None]:
     process = context.Process(target=_work, args=(items, sender, receiver), name="rapport-import-reader", daemon=True)
     process.start()
     sender.close()  # only the worker writes: its death then reads as the end of the pipe
+    return _results(receiver, process)
+
+
+def _results(receiver: Connection, process: Any) -> Generator[Any, None, None]:
     try:
         while True:
             message = list(_receive(receiver, process))

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import phonenumbers
 from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, connections, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -342,6 +342,7 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
     # the young generations (what the batch left, little) are collected, so memory stays bounded.
     collecting = gc.isenabled()
     gc.disable()
+    checkpoints = _fewer_checkpoints()
     try:
         for staged in batches:
             runner.process(staged)
@@ -363,6 +364,7 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
     finally:
         batches.close()  # stops the worker, if any, when the import ends early
         opened.close()
+        checkpoints()
         if collecting:
             gc.enable()
         if progress:
@@ -370,6 +372,36 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
 
 
 PIPELINE_MIN_BYTES = 256 * 1024  # below this a second process costs more than it saves
+IMPORT_CHECKPOINT_PAGES = 20_000  # SQLite pages (80 MB) the write-ahead log may grow to during an import
+
+
+def _fewer_checkpoints() -> Callable[[], None]:
+    """On SQLite, lets the write-ahead log grow to ``IMPORT_CHECKPOINT_PAGES`` before it is copied
+    into the database: by default that happens after every batch's commit, and copies (and
+    syncs) again the index pages each batch touches; one copy per several batches saves about
+    5 % of an import's time (bench.imports, 100,000 rows). A commit of another connection meanwhile
+    may do the copy instead (a fraction of a second). Returns what puts the setting back and
+    copies the log, at the end of the import. Not inside a transaction (a dry run), where the
+    log cannot be copied."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(before), IMPORT_CHECKPOINT_PAGES)}")
+    wrapper = connection.connection
+
+    def restore() -> None:
+        if connection.connection is not wrapper or connection.in_atomic_block:
+            return  # a new connection has the default; a broken run left a transaction to roll back
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except DatabaseError:  # the next commit's own checkpoint copies the log then
+            log.warning("could not copy the write-ahead log after an import", exc_info=True)
+
+    return restore
 
 
 def _in_worker(job: ImportJob) -> bool:

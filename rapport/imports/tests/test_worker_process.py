@@ -328,3 +328,30 @@ def test_an_import_that_stops_early_stops_its_worker(users: Any, tmp_path: Path,
     assert (job.status, job.rows_read, job.created_count) == (Status.FAILED, 5, 5)
     assert job.message == "An unexpected error stopped the import; the rows before it were imported."
     assert multiprocessing.active_children() == []
+
+
+def test_sqlite_copies_its_write_ahead_log_less_often_only_during_an_import(
+    users: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a setting of SQLite")
+    monkeypatch.setattr(services, "BATCH_ROWS", 5)
+    monkeypatch.setattr(services, "PIPELINE_MIN_BYTES", 0)
+    seen: list[int] = []
+    process = services._Runner.process
+
+    def records_the_setting(self: Any, staged: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            seen.append(cursor.fetchone()[0])
+        process(self, staged)
+
+    monkeypatch.setattr(services._Runner, "process", records_the_setting)
+    lines = "".join(f"p-{i},Persona,{i}\r\n" for i in range(1, 12))
+    _import(users, tmp_path, "external_id,First Name,Last Name\r\n" + lines, worker=True)
+    assert seen == [services.IMPORT_CHECKPOINT_PAGES] * 3
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 1000
