@@ -385,10 +385,13 @@ def _fewer_checkpoints() -> Callable[[], None]:
     log cannot be copied."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         return lambda: None
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        before = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(before), IMPORT_CHECKPOINT_PAGES)}")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            before = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(before), IMPORT_CHECKPOINT_PAGES)}")
+    except DatabaseError:  # the import then finds the database as broken, and says so
+        return lambda: None
     wrapper = connection.connection
 
     def restore() -> None:
