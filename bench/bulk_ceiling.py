@@ -8,7 +8,7 @@ issue asks for 20,000 cards/s, i.e. 50 µs per card. This benchmark splits that 
 parts, on the same rows (``bench.cards.RowMaker``), and measures what each part costs when
 nothing else is done:
 
-1. ``validate``: ``_Loader.prepare`` per card: parsing and checking every value, as the
+1. ``validate``: ``Loader.prepare`` per card: parsing and checking every value, as the
    services do (phones, e-mails, facts, owner and team, search terms).
 2. ``service_write``: ``_write`` per card into the application's database, indexes and all
    (building the row tuples, executemany, commit). The rows it inserts are captured.
@@ -115,6 +115,7 @@ def capture_import_rows(people: int, seed: int, out: Path) -> None:
     """Runs a real import of ``bench.imports``' CSV and pickles the rows it gives the bulk loader."""
     common.setup("bulk-ceiling-capture")
     from rapport.accounts.services import create_user
+    from rapport.cards.bulk import Checked
     from rapport.imports import services
 
     from bench.imports import write_csv
@@ -125,8 +126,9 @@ def capture_import_rows(people: int, seed: int, out: Path) -> None:
     captured: list[dict[str, Any]] = []
     load = services.bulk_create_cards
 
-    def keep(*, rows: list[dict[str, Any]], **kwargs: Any) -> int:
-        captured.extend(_plain(row) for row in rows)  # as given, before the loader reads them
+    def keep(*, rows: list[dict[str, Any] | Checked], **kwargs: Any) -> int:
+        # As given, before the loader reads them (a row the importer checked ahead is its dict).
+        captured.extend(_plain(row.row if isinstance(row, Checked) else row) for row in rows)
         return load(rows=rows, **kwargs)
 
     services.bulk_create_cards = keep  # type: ignore[assignment]
@@ -176,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     maker = RowMaker(random.Random(args.seed), build_pools(random.Random(args.seed)), world, args.facts_per_card)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size=-1048576")
-    loader = bulk._Loader(world.admin)
+    loader = bulk.Loader(world.admin)
     captured: list[list[tuple[str, str, list[Any]]]] = []
     rows_per_table: dict[str, int] = defaultdict(int)
-    write_insert = bulk._insert
+    write_insert = bulk.insert_rows
 
     def capture(model: Any, columns: list[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False) -> None:
         write_insert(model, columns, rows, ignore_conflicts=ignore_conflicts)
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             captured[-1].append((sql, table, rows))
             rows_per_table[table] += len(rows)
 
-    bulk._insert = capture
+    bulk.insert_rows = capture
     validate_s = write_s = 0.0
     validate_cpu = write_cpu = 0.0
     gc.disable()
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 done += len(raw)
             print(f"  {kind}: {done:,} validated and written", flush=True)
     finally:
-        bulk._insert = write_insert
+        bulk.insert_rows = write_insert
         gc.enable()
     connection.close()
 

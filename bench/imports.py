@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -56,19 +58,29 @@ def seed_existing(user: Any, count: int) -> None:
         )
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_import(user: Any, path: Path) -> dict[str, Any]:
     from rapport.imports import services
 
     from rapport.imports.models import RowError
 
-    started, cpu = time.perf_counter(), time.process_time()
+    load_before = os.getloadavg()[0]
+    started, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     job = services.create_job(user=user, path=path, file_name=path.name, kind="people", on_duplicate="skip")
     job = services.run_import(job=job).job
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    worker_cpu = _children_cpu() - children
     return {
         "rows": job.rows_read, "seconds": round(seconds, 2), "rows_per_s": round(job.rows_read / seconds),
         # CPU time of this process: on a shared machine wall time also counts other programs' turns.
         "cpu_seconds": round(cpu_seconds, 2), "rows_per_cpu_s": round(job.rows_read / cpu_seconds),
+        # The worker process that reads and checks the file (0 when the import ran in one process).
+        "worker_cpu_seconds": round(worker_cpu, 2),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, before and after
         "values_left_out": RowError.objects.filter(job=job, row_imported=True).count(),
         "created": job.created_count, "updated": job.updated_count, "skipped_duplicates": job.skipped_count,
         "rows_not_imported": job.error_count, "status": job.status,

@@ -104,6 +104,12 @@ class _FactIn:
     note: str
     basis: Any = None  # the LegalBasisIn of a special-category fact
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Catalog entries travel as their keys (to the importer's main process): pickling the
+        # model instances of every fact would cost more than validating the fact again.
+        return (_fact_in, (self.item.key, self.source.key, self.value, self.value_json, self.value_text,
+                           self.observed_at, self.confidence, self.verified, self.note, self.basis))
+
 
 @dataclass(slots=True)
 class _RowIn:
@@ -127,6 +133,33 @@ class _RowIn:
     organization_id: int | None = None
     title: str = ""
     person_refs: list[int] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As a plain tuple of its fields: a slotted dataclass's own state is rebuilt field by
+        # field in Python, three times slower to unpickle (the importer's worker sends these).
+        return (_RowIn, tuple(getattr(self, name) for name in self.__slots__))
+
+
+@dataclass(slots=True)
+class Checked:
+    """A row ``Loader.check`` validated ahead of ``bulk_create_cards`` (perhaps in another process)."""
+
+    row: dict[str, Any]
+    prepared: _RowIn
+    facts: int  # how many of the row's facts were validated; later ones are checked when it is loaded
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Checked, (self.row, self.prepared, self.facts))
+
+    def extend(self, facts: list[_FactIn]) -> None:
+        """Adds facts ``Loader.check_more`` accepted, appended to the row's facts in that order."""
+        self.prepared.facts.extend(facts)
+        self.prepared.person_refs.extend(f.value for f in facts if f.item.type == ItemType.PERSON)
+        self.facts += len(facts)
+
+
+def _fact_in(item_key: str, source_key: str, value: Any, value_json: str, value_text: str, *rest: Any) -> _FactIn:
+    return _FactIn(catalog.items()[item_key], value, value_json, value_text, catalog.sources()[source_key], *rest)
 
 
 _EMAIL = re.compile(
@@ -244,8 +277,9 @@ class _JsonStrings(dict[str, str]):
         return value
 
 
-class _Loader:
-    """Per-call caches: catalog lookups, owner/team decisions and parsed dates repeat across rows."""
+class Loader:
+    """Caches of one load (one call, or all the calls of one import): catalog lookups, owner/team
+    decisions and parsed dates repeat across rows."""
 
     def __init__(self, user: User) -> None:
         self.user = user
@@ -269,6 +303,66 @@ class _Loader:
         if not isinstance(row, dict):
             raise BulkError(index, {"__all__": ["Expected an object."]})
         errors = Errors()
+        prepared = self._core(errors, index, row)
+        self._links(errors, prepared, row, first_fact=0)
+        if errors.errors:
+            raise BulkError(index, errors.errors)
+        self._finish(prepared)
+        return prepared
+
+    def check(self, row: dict[str, Any]) -> Checked | None:
+        """Validates a row ahead of ``bulk_create_cards`` without touching the database, or
+        None when the row has a problem (``prepare`` then names it, in the loading call).
+
+        Safe in a worker process: every lookup that could query (owner and team, clearances,
+        the catalog) was answered in the parent first; see ``warm``. The row's employer and any
+        fact added to it later are checked by ``complete``, in the loading call.
+        """
+        errors = Errors()
+        prepared = self._core(errors, 0, row)
+        if errors.errors:
+            return None
+        facts = row.get("facts")
+        checked = len(facts) if type(facts) is list else 0
+        self._links(errors, prepared, row, first_fact=0)
+        if errors.errors:
+            return None
+        self._finish(prepared)
+        return Checked(row, prepared, checked)
+
+    def check_more(self, checked: Checked, facts: list[Any]) -> list[_FactIn] | None:
+        """Validates facts to be appended to a checked row (see ``Checked.extend``), or None
+        when one has a problem (then they are validated, and named, when the row is loaded)."""
+        prepared = checked.prepared
+        errors = Errors()
+        found = []
+        for i, raw in enumerate(facts, start=checked.facts):
+            fact = self._fact(errors, f"facts[{i}]", prepared.kind, prepared.owner_id, prepared.team_id, raw)
+            if fact is None or errors.errors:
+                return None
+            found.append(fact)
+        return found
+
+    def warm(self) -> None:
+        """Answers, once, the lookups ``check`` needs that could query the database (the
+        importer's rows name no owner or team: the user's own, and what they may see there)."""
+        owner_id, team_id = self._owner_and_team(Errors(), None, None)
+        self._allowed_on(owner_id, team_id)
+
+    def complete(self, index: int, checked: Checked) -> _RowIn:
+        """The ``prepare`` of a row ``check`` accepted: only its employer and the facts added
+        since are validated here. Any problem sends the whole row through ``prepare``, so the
+        errors are exactly the ones it names."""
+        row, prepared = checked.row, checked.prepared
+        errors = Errors()
+        self._links(errors, prepared, row, first_fact=checked.facts)
+        if errors.errors:
+            return self.prepare(index, row)
+        prepared.index = index
+        return prepared
+
+    def _core(self, errors: Errors, index: int, row: dict[str, Any]) -> _RowIn:
+        """Names, core fields, contact points, owner and team."""
         kind = row.get("kind") or (Kind.ORGANIZATION if "name" in row else Kind.PERSON)
         if kind not in Kind.values:
             errors.add("kind", f"{kind!r} is not one of: {', '.join(Kind.values)}.")
@@ -288,12 +382,15 @@ class _Loader:
             errors, row.get("phones"), row.get("emails"), row.get("addresses"), row.get("region")
         )
         owner_id, team_id = self._owner_and_team(errors, row.get("owner"), row.get("team"))
-        prepared = _RowIn(
+        return _RowIn(
             index=index, kind=kind, display_name=display, given_name=given, family_name=family, local_name=local,
             fields=fields, phones=points.phones, emails=points.emails, addresses=points.addresses,
             owner_id=owner_id, team_id=team_id, terms={},
         )
-        if kind == Kind.PERSON and row.get("organization") not in (None, ""):
+
+    def _links(self, errors: Errors, prepared: _RowIn, row: dict[str, Any], *, first_fact: int) -> None:
+        """The employer and the facts from ``first_fact`` on."""
+        if prepared.kind == Kind.PERSON and row.get("organization") not in (None, ""):
             org = row["organization"]
             if isinstance(org, bool) or not str(org).isdigit():
                 errors.add("organization", "Expected a card id.")
@@ -305,17 +402,16 @@ class _Loader:
             if not isinstance(facts, list):
                 errors.add("facts", "Expected a list of facts.")
             else:
-                for i, raw in enumerate(facts):
-                    fact = self._fact(errors, f"facts[{i}]", kind, owner_id, team_id, raw)
+                for i in range(first_fact, len(facts)):
+                    fact = self._fact(errors, f"facts[{i}]", prepared.kind, prepared.owner_id, prepared.team_id, facts[i])
                     if fact is not None:
                         prepared.facts.append(fact)
                         if fact.item.type == ItemType.PERSON:
                             prepared.person_refs.append(fact.value)
-        if errors.errors:
-            raise BulkError(index, errors.errors)
+
+    def _finish(self, prepared: _RowIn) -> None:
         prepared.terms = self._terms(prepared)
-        prepared.sort_name = fold(display)[:300]
-        return prepared
+        prepared.sort_name = fold(prepared.display_name)[:300]
 
     def _owner_and_team(self, errors: Errors, owner: Any, team: Any) -> tuple[int, int | None]:
         # The same rules as one-by-one creation, decided once per distinct (owner, team) pair.
@@ -571,7 +667,7 @@ def _phone_digits(e164: str) -> list[str]:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False) -> None:
+def insert_rows(model: Any, columns: list[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False) -> None:
     """One multi-row insert: COPY on PostgreSQL, executemany on SQLite's own connection."""
     if not rows:
         return
@@ -632,7 +728,7 @@ _FACT_COLUMNS = [
 ]
 
 
-def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
+def _write(loader: Loader, rows: list[_RowIn]) -> list[int]:
     """Inserts one validated batch and returns the new card ids; the caller holds the transaction."""
     adapt_dt = connection.ops.adapt_datetimefield_value
     user_id = loader.user.id
@@ -694,21 +790,21 @@ def _write(loader: _Loader, rows: list[_RowIn]) -> list[int]:
             employments.append((card_id, r.organization_id, r.title, "", "", None, None))
         for term, weight in r.terms.items():
             terms.append((term, card_id, weight, r.kind, False, r.owner_id, r.team_id))
-    _insert(Card, _CARD_COLUMNS, cards)
-    _insert(Phone, ["card_id", "e164", "raw", "region", "kind", "position"], phones)
-    _insert(Email, ["card_id", "address", "kind", "position"], emails)
-    _insert(Address, ["card_id", "kind", "street", "city", "region", "postal_code", "country", "position"], addresses)
-    _insert(StageChange, ["card_id", "from_stage", "to_stage", "changed_at", "changed_by_id", "reason", "rule", "evidence"], stages)
-    _insert(Employment, ["person_id", "organization_id", "title", "level", "function", "started_on", "ended_on"], employments)
-    _insert(Fact, _FACT_COLUMNS, facts)
-    _insert(
+    insert_rows(Card, _CARD_COLUMNS, cards)
+    insert_rows(Phone, ["card_id", "e164", "raw", "region", "kind", "position"], phones)
+    insert_rows(Email, ["card_id", "address", "kind", "position"], emails)
+    insert_rows(Address, ["card_id", "kind", "street", "city", "region", "postal_code", "country", "position"], addresses)
+    insert_rows(StageChange, ["card_id", "from_stage", "to_stage", "changed_at", "changed_by_id", "reason", "rule", "evidence"], stages)
+    insert_rows(Employment, ["person_id", "organization_id", "title", "level", "function", "started_on", "ended_on"], employments)
+    insert_rows(Fact, _FACT_COLUMNS, facts)
+    insert_rows(
         CurrentValue,
         ["card_id", "item_id", "fact_id", "value_text", "kind", "archived", "sort_name", "owner_id", "team_id"],
         currents,
     )
     LegalBasis.objects.bulk_create(bases)
-    _insert(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
-    _insert(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
+    insert_rows(Term, ["term", "card_id", "weight", "kind", "archived", "owner_id", "team_id"], terms)
+    insert_rows(Variant, ["variant", "word"], loader.new_variants(rows), ignore_conflicts=True)
     return card_ids
 
 
@@ -728,10 +824,11 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
 def bulk_create_cards(
     *,
     user: User,
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[dict[str, Any] | Checked],
     batch_size: int = 5000,
     on_error: ErrorHandler | None = None,
     on_created: CreatedHandler | None = None,
+    loader: Loader | None = None,
 ) -> int:
     """Creates many organisation and person cards; returns how many were created.
 
@@ -746,35 +843,45 @@ def bulk_create_cards(
     the call in ``transaction.atomic()`` for all-or-nothing). With ``on_error`` bad rows are
     reported to it and skipped, and the rest is loaded. ``on_created`` receives the ids of each
     batch's new cards inside that batch's transaction, so what it records commits with them.
+
+    A row may also be a ``Checked`` from ``loader.check`` (the importer validates in a worker
+    process while this one writes); pass that ``loader``, which also keeps its caches across calls.
     """
     scope = scope_for(user)
     if not scope.may_write_card(Card(owner=user)):
         raise PermissionDenied("Your role may not create cards.")
+    if loader is not None and loader.user.pk != user.pk:
+        raise ValueError("The loader was made for another user.")
     # The load allocates millions of small, acyclic objects; the cyclic collector would scan
     # the growing heap again and again (a third of the Python time, measured) for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(user, rows, max(1, batch_size), on_error, on_created)
+        return _load(loader or Loader(user), rows, max(1, batch_size), on_error, on_created)
     finally:
         if collecting:
             gc.enable()
 
 
 def _load(
-    user: User, rows: Iterable[dict[str, Any]], batch_size: int, on_error: ErrorHandler | None,
+    loader: Loader, rows: Iterable[dict[str, Any] | Checked], batch_size: int, on_error: ErrorHandler | None,
     on_created: CreatedHandler | None,
 ) -> int:
-    loader = _Loader(user)
+    user = loader.user
     created = 0
     for start, chunk in _batches(rows, batch_size):
         prepared: list[_RowIn] = []
         failed: list[BulkError] = []
         for offset, raw in enumerate(chunk):
             try:
-                prepared.append(loader.prepare(start + offset, raw))
+                if type(raw) is Checked:
+                    prepared.append(loader.complete(start + offset, raw))
+                else:
+                    prepared.append(loader.prepare(start + offset, raw))
             except BulkError as exc:
-                failed.append(exc)
+                # Kept without its traceback: that holds this frame, which holds ``failed``, and the
+                # cycle would keep the whole batch alive until a garbage collection (off during loads).
+                failed.append(exc.with_traceback(None))
         for index, errors in loader.check_references(prepared).items():
             failed.append(BulkError(index, errors))
         if failed:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapport.cards.bulk import Checked
 from rapport.cards.models import AddressKind, EmailKind, Kind, PhoneKind
 from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, ItemType
@@ -234,6 +235,18 @@ def validate_mapping(mapping: Any, headers: list[str], kind: str) -> dict[str, s
 
 
 @dataclass
+class EmployerFacts:
+    """The facts a company column becomes when it names no organisation the user can see."""
+
+    facts: list[dict[str, Any]]
+    origins: dict[str, str]  # "facts[n]" -> column, for those facts
+    checked: list[Any] | None  # the facts validated (``Loader.check_more``), or None: validated when loaded
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EmployerFacts, (self.facts, self.origins, self.checked))
+
+
+@dataclass
 class BuiltRow:
     """A row ready for the cards services, and which column each part came from (for errors)."""
 
@@ -244,6 +257,8 @@ class BuiltRow:
     organization_name: str = ""
     keys: list[str] = field(default_factory=list)  # duplicate keys: "x:<external id>", "p:<e164>", "e:<email>"
     left_out: list[tuple[int, str, str, str]] = field(default_factory=list)  # problems of values dropped on retry
+    checked: Checked | None = None  # validated ahead of loading (``Loader.check``); None when it must be validated then
+    employer: EmployerFacts | None = None  # what the company column adds when it names no visible card
 
     def column_of(self, field_name: str) -> str:
         """The source column behind an error key such as ``facts[2].value`` or ``phones[0]``."""

@@ -9,28 +9,30 @@ item is a fact whose source is ``import`` and whose note names the job, the file
 
 from __future__ import annotations
 
-import dataclasses
-
 import csv
+import dataclasses
+import gc
 import io
+import json
 import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import phonenumbers
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, connections, transaction
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from rapport.accounts.models import Role, User
 from rapport.cards import services as cards
-from rapport.cards.bulk import bulk_create_cards
+from rapport.cards.bulk import Loader, bulk_create_cards, insert_rows
 from rapport.cards.models import Card, Email, Fact, Kind, Phone
 from rapport.cards.values import parse_phone
 from rapport.catalog import selectors as catalog
@@ -38,8 +40,8 @@ from rapport.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
 from rapport.imports import mapping as mapping_module
-from rapport.imports import readers
-from rapport.imports.mapping import BuiltRow, RowBuilder
+from rapport.imports import pipeline, readers
+from rapport.imports.mapping import BuiltRow, EmployerFacts, RowBuilder
 from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
 from rapport.imports.readers import FileRejected, SourceRow
 from rapport.privacy import crypto
@@ -325,33 +327,209 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
         return
     runner = _Runner(job, report, preview_rows)
     headers = _vcard_columns() if opened.format == Format.VCARD else opened.headers
-    runner.builder = RowBuilder(
+    builder = RowBuilder(
         mapping=job.mapping, headers=headers, kind=job.kind, source=IMPORT_SOURCE, provenance=job.provenance,
     )
+    runner.builder = builder
+    stage = _Stager(builder, runner.loader, region=job.region, strict=job.strict)
+    batches: Generator[Staged, None, None] = (stage(batch) for batch in _source_batches(opened.rows, limit))
+    if _in_worker(job):
+        # Reading, mapping, the duplicate keys and the database-free checks run in a second
+        # process while this one does the duplicate check and the writing (SQLite has one writer).
+        batches = pipeline.run_in_worker(batches)
+    # An import allocates millions of small, acyclic objects: the cyclic collector would scan
+    # the growing heap again and again for nothing (as in bulk_create_cards). Between batches
+    # the young generations (what the batch left, little) are collected, so memory stays bounded.
+    collecting = gc.isenabled()
+    gc.disable()
+    checkpoints = _fewer_checkpoints()
     try:
-        batch: list[SourceRow] = []
-        for source_row in opened.rows:
-            if limit is not None and job.rows_read + len(batch) >= limit:
-                break
-            batch.append(source_row)
-            if len(batch) >= BATCH_ROWS:
-                runner.process(batch)
-                batch = []
-                if progress:
-                    progress(job)
-        if batch:
-            runner.process(batch)
+        for staged in batches:
+            runner.process(staged)
+            del staged
+            gc.collect(1)
+            if progress:
+                progress(job)
         _finish(job, Status.DONE, "")
     except FileRejected as exc:
         _finish(job, Status.FAILED, str(exc))
+    except pipeline.WorkerFailed as exc:
+        log.error("import %s failed: %s", job.pk, exc.detail or exc)
+        _finish(job, Status.FAILED, f"{exc} The rows before it were imported.")
+        raise
     except Exception:
         log.exception("import %s failed", job.pk)
         _finish(job, Status.FAILED, "An unexpected error stopped the import; the rows before it were imported.")
         raise
     finally:
+        batches.close()  # stops the worker, if any, when the import ends early
         opened.close()
+        checkpoints()
+        if collecting:
+            gc.enable()
         if progress:
             progress(job)
+
+
+PIPELINE_MIN_BYTES = 256 * 1024  # below this a second process costs more than it saves
+IMPORT_CHECKPOINT_PAGES = 20_000  # SQLite pages (80 MB) the write-ahead log may grow to during an import
+
+
+def _fewer_checkpoints() -> Callable[[], None]:
+    """On SQLite, lets the write-ahead log grow to ``IMPORT_CHECKPOINT_PAGES`` before it is copied
+    into the database: by default that happens after every batch's commit, and copies (and
+    syncs) again the index pages each batch touches; one copy per several batches saves about
+    5 % of an import's time (bench.imports, 100,000 rows). A commit of another connection meanwhile
+    may do the copy instead (a fraction of a second). Returns what puts the setting back and
+    copies the log, at the end of the import. Not inside a transaction (a dry run), where the
+    log cannot be copied."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return lambda: None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            before = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {max(int(before), IMPORT_CHECKPOINT_PAGES)}")
+    except DatabaseError:  # the import then finds the database as broken, and says so
+        return lambda: None
+    wrapper = connection.connection
+
+    def restore() -> None:
+        if connection.connection is not wrapper or connection.in_atomic_block:
+            return  # a new connection has the default; a broken run left a transaction to roll back
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except DatabaseError:  # the next commit's own checkpoint copies the log then
+            log.warning("could not copy the write-ahead log after an import", exc_info=True)
+
+    return restore
+
+
+def _in_worker(job: ImportJob) -> bool:
+    """Whether this run reads the file in a worker process: a large enough file, fork
+    available, and no transaction open here (a dry run, a caller's atomic block), since the
+    connection is closed before forking and a transaction cannot outlive it."""
+    if not settings.RAPPORT_IMPORT_WORKER or not pipeline.available():
+        return False
+    return job.size_bytes >= PIPELINE_MIN_BYTES and not any(c.in_atomic_block for c in connections.all())
+
+
+def _source_batches(rows: Iterator[SourceRow], limit: int | None) -> Iterator[list[SourceRow]]:
+    batch: list[SourceRow] = []
+    read = 0
+    for source_row in rows:
+        if limit is not None and read >= limit:
+            break
+        batch.append(source_row)
+        read += 1
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class Staged:
+    """One batch after the steps that need no database (``_Stager``)."""
+
+    rows: int  # rows read
+    errors: list[tuple[int, str, str, str]]  # (row, column, reason, value) of rows that cannot be imported at all
+    left_out: dict[int, list[tuple[int, str, str, str]]]  # row -> problems of values left out of it
+    built: list[BuiltRow]
+
+
+class _Stager:
+    """Mapping, duplicate keys and the database-free checks of a batch. Runs in the import's
+    worker process or in-line, with the same result: it reads nothing but the rows."""
+
+    def __init__(self, builder: RowBuilder, loader: Loader, *, region: str, strict: bool) -> None:
+        self.builder = builder
+        self.loader = loader
+        self.region = region
+        self.strict = strict
+        self._phones: dict[tuple[str, str], str | None] = {}
+
+    def __call__(self, batch: list[SourceRow]) -> Staged:
+        staged = Staged(rows=len(batch), errors=[], left_out={}, built=[])
+        for source in batch:
+            row = self.builder.build(source.number, source.cells)
+            problems = [(source.number, p.column, p.reason, p.value) for p in source.problems + row.problems]
+            # A problem in one cell (a formula, a date without a year) leaves that value out,
+            # unless the job is strict; a row that cannot be read at all is never imported.
+            if problems and (self.strict or any(not column for _n, column, _r, _v in problems)):
+                staged.errors.extend(problems)
+                continue
+            if problems:
+                staged.left_out[source.number] = problems
+            self._keys(row)
+            if self.region and "region" not in row.data:
+                row.data["region"] = self.region
+            row.checked = self.loader.check(row.data)
+            if row.organization_name:
+                row.employer = self._employer(row)
+            staged.built.append(row)
+        return staged
+
+    def _employer(self, row: BuiltRow) -> EmployerFacts:
+        """What ``_Runner._employers`` adds to a row whose company is not a card the user can
+        see (the employer and job title facts), worked out here so the importing process only
+        appends it. Void once the row's data changes (``_combine``)."""
+        assert self.builder is not None
+        facts = list(row.data.get("facts", []))
+        known = len(facts)
+        scratch = BuiltRow(number=row.number, data={}, origins={})
+        column = row.origins.get("organization", "")
+        self.builder._fact(scratch, facts, column, "employer", row.organization_name)
+        title = row.data.get("_title", "")
+        if title:
+            self.builder._fact(scratch, facts, row.origins.get("title", column), "formal_position", title)
+        added = facts[known:]
+        checked = self.loader.check_more(row.checked, added) if row.checked is not None else None
+        return EmployerFacts(added, scratch.origins, checked)
+
+    def _keys(self, row: BuiltRow) -> None:
+        data = row.data
+        own_id = data.pop("_rapport_id", None)
+        if own_id is not None and own_id < 2**62:
+            row.keys.append(f"i:{own_id}")
+        external = str(data.get("external_id") or "").strip()
+        if external:
+            row.keys.append("x:" + external)
+        region = self.region or None
+        for phone in data.get("phones", []):
+            e164 = self._e164(phone["number"], region)
+            if e164:
+                row.keys.append("p:" + e164)
+        for email in data.get("emails", []):
+            # Only an address that could be valid identifies anyone ("n/a" in many rows does not).
+            if _PLAUSIBLE_EMAIL.match(email.strip()):
+                row.keys.append("e:" + email.strip().lower())
+
+    def _e164(self, raw: str, region: str | None) -> str | None:
+        """The number in E.164 for the duplicate check. Parsed but not validated: the cards
+        service validates it (and names the problem) when the row is written."""
+        key = (raw, region or "")
+        if key in self._phones:
+            return self._phones[key]
+        compact = _INTERNATIONAL.sub("", raw)
+        if compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) <= 16:
+            # Written internationally: its E.164 form is its digits (the service validates them).
+            return compact
+        e164: str | None = None
+        try:
+            number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
+            # A placeholder ("0", "123") is no one's number: it must not make rows duplicates.
+            if phonenumbers.is_possible_number(number):
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            pass
+        if len(self._phones) >= 200_000:
+            self._phones.clear()
+        self._phones[key] = e164
+        return e164
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:
@@ -377,8 +555,12 @@ class _Runner:
         self.report = report
         self.preview_rows = preview_rows
         self.builder: RowBuilder | None = None
-        self._phones: dict[tuple[str, str], str | None] = {}
+        # One loader for the whole job: its caches carry over from batch to batch, and what it
+        # needs from the database is read now, before a worker process forks with a copy of it.
+        self.loader = Loader(self.user)
+        self.loader.warm()
         self._orgs: dict[str, int | None] = {}
+        self._pending_errors: list[tuple[Any, ...]] = []
         self._failed_rows: set[int] = set()
         self._combined: dict[int, int] = {}  # row folded into an earlier row of its batch -> that row
 
@@ -388,9 +570,10 @@ class _Runner:
         """Records problems; ``imported`` when the row went in without the values named."""
         if not errors:
             return
-        RowError.objects.bulk_create(
-            RowError(job=self.job, row=row, column=column[:255], reason=reason[:500], value=value[:200], row_imported=imported)
-            for row, column, reason, value in errors
+        # Written once per batch (``_write_errors``), in the order they were found.
+        job_id = self.job.pk
+        self._pending_errors.extend(
+            (job_id, row, column[:255], reason[:500], value[:200], imported) for row, column, reason, value in errors
         )
         if not imported:
             self._failed_rows.update(row for row, *_ in errors)
@@ -414,78 +597,47 @@ class _Runner:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def process(self, batch: list[SourceRow]) -> None:
-        assert self.builder is not None
-        self.job.rows_read += len(batch)
-        errors: list[tuple[int, str, str, str]] = []
-        left_out: dict[int, list[tuple[int, str, str, str]]] = {}
-        built: list[BuiltRow] = []
-        for source in batch:
-            row = self.builder.build(source.number, source.cells)
-            problems = [(source.number, p.column, p.reason, p.value) for p in source.problems + row.problems]
-            # A problem in one cell (a formula, a date without a year) leaves that value out,
-            # unless the job is strict; a row that cannot be read at all is never imported.
-            if problems and (self.job.strict or any(not column for _n, column, _r, _v in problems)):
-                errors.extend(problems)
-                continue
-            if problems:
-                left_out[source.number] = problems
-            self._keys(row)
-            built.append(row)
+    def _write_errors(self) -> None:
+        pending, self._pending_errors = self._pending_errors, []
+        insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def process(self, staged: Staged) -> None:
+        job = self.job
+        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count)
+        try:
+            self._process(staged)
+        except BaseException:
+            # The batch's transaction was rolled back: the job counts only what was committed.
+            job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
+            self._pending_errors.clear()
+            raise
+
+    def _process(self, staged: Staged) -> None:
+        self.job.rows_read += staged.rows
+        built, left_out = staged.built, staged.left_out
         new, existing = self._duplicates(built)
         if self.job.kind == Kind.PERSON:
             self._employers([*new, *(row for row, _card, _action in existing)])
-        self._error_rows(errors)
-        done = self._create(new)
-        for row, card_id, action in existing:
-            if self._update(row, card_id, action):
-                done.add(row.number)
-        skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
-        for number, problems in left_out.items():
-            if number in self._combined:
-                self._error_rows(problems, imported=self._combined[number] in done)
-            elif number not in skipped:
-                self._error_rows(problems, imported=number in done)
-        self._combined.clear()
-        _save_counts(self.job)
-
-    def _keys(self, row: BuiltRow) -> None:
-        data = row.data
-        own_id = data.pop("_rapport_id", None)
-        if own_id is not None and own_id < 2**62:
-            row.keys.append(f"i:{own_id}")
-        external = str(data.get("external_id") or "").strip()
-        if external:
-            row.keys.append("x:" + external)
-        region = self.job.region or None
-        for phone in data.get("phones", []):
-            e164 = self._e164(phone["number"], region)
-            if e164:
-                row.keys.append("p:" + e164)
-        for email in data.get("emails", []):
-            # Only an address that could be valid identifies anyone ("n/a" in many rows does not).
-            if _PLAUSIBLE_EMAIL.match(email.strip()):
-                row.keys.append("e:" + email.strip().lower())
-
-    def _e164(self, raw: str, region: str | None) -> str | None:
-        """The number in E.164 for the duplicate check. Parsed but not validated: the cards
-        service validates it (and names the problem) when the row is written."""
-        key = (raw, region or "")
-        if key not in self._phones:
-            compact = _INTERNATIONAL.sub("", raw)
-            if compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) <= 16:
-                # Written internationally: its E.164 form is its digits (the service validates them).
-                return compact
-            try:
-                number = phonenumbers.parse(raw, (region or settings.RAPPORT_DEFAULT_REGION).upper())
-                # A placeholder ("0", "123") is no one's number: it must not make rows duplicates.
-                possible = phonenumbers.is_possible_number(number)
-                self._phones[key] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if possible else None
-            except phonenumbers.NumberParseException:
-                self._phones[key] = None
-            if len(self._phones) > 200_000:
-                self._phones.clear()
-        return self._phones[key]
+        # One transaction per batch: its cards, their records, its errors and the job's counts
+        # commit together, in one commit (each costs a write of every page the batch touched),
+        # and a failure leaves none of the batch behind.
+        with transaction.atomic():
+            self._error_rows(staged.errors)
+            done = self._create(new)
+            for row, card_id, action in existing:
+                if self._update(row, card_id, action):
+                    done.add(row.number)
+            skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
+            for number, problems in left_out.items():
+                if number in self._combined:
+                    self._error_rows(problems, imported=self._combined[number] in done)
+                elif number not in skipped:
+                    self._error_rows(problems, imported=number in done)
+            self._combined.clear()
+            self._write_errors()
+            _save_counts(self.job)
 
     def _duplicates(self, rows: list[BuiltRow]) -> tuple[list[BuiltRow], list[tuple[BuiltRow, int, str]]]:
         """Splits a batch into new rows and rows that update or merge into a card we can see.
@@ -499,8 +651,6 @@ class _Runner:
         existing: list[tuple[BuiltRow, int, str]] = []
         pending: dict[str, BuiltRow] = {}  # key -> a new row of this batch
         for row in rows:
-            if self.job.region and "region" not in row.data:
-                row.data["region"] = self.job.region
             # The card's own id (a re-imported export) or its external id: this row updates it.
             identity = [k for k in row.keys if k.startswith(("i:", "x:"))]
             card_id = next((found[k] for k in identity if k in found), None)
@@ -536,6 +686,8 @@ class _Runner:
         """A person's company column links them to that organisation when the user can see one
         of that exact name; otherwise the name is kept as the ``employer`` fact."""
         folded = {name: fold(name)[:300] for name in {r.organization_name for r in rows if r.organization_name}}
+        if len(self._orgs) + len(folded) > 100_000:
+            self._orgs.clear()  # before the look-up, so this batch's names are all looked up
         wanted = set(folded.values()) - set(self._orgs)
         if wanted:
             for sort_name, card_id in (
@@ -545,8 +697,6 @@ class _Runner:
                 self._orgs.setdefault(sort_name, card_id)
             for name in wanted:
                 self._orgs.setdefault(name, None)
-            if len(self._orgs) > 100_000:
-                self._orgs.clear()
         assert self.builder is not None
         for row in rows:
             title = row.data.pop("_title", "")
@@ -557,6 +707,12 @@ class _Runner:
             if org_id is not None:
                 row.data["organization"] = org_id
                 row.data["title"] = title
+            elif row.employer is not None:
+                # Worked out ahead (``_Stager._employer``) for this very data: the same facts.
+                row.data.setdefault("facts", []).extend(row.employer.facts)
+                row.origins.update(row.employer.origins)
+                if row.checked is not None and row.employer.checked is not None:
+                    row.checked.extend(row.employer.checked)
             else:
                 facts = row.data.setdefault("facts", [])
                 self.builder._fact(row, facts, column, "employer", row.organization_name)
@@ -581,17 +737,21 @@ class _Runner:
         created: set[int] = set()
 
         def on_created(pairs: list[tuple[int, int]]) -> None:
-            ImportedRow.objects.bulk_create(
-                ImportedRow(job=self.job, row=rows[index].number, card_id=card_id, action=Action.CREATED, version_after=1)
-                for index, card_id in pairs
+            job_id = self.job.pk
+            insert_rows(
+                ImportedRow, ["job_id", "row", "card_id", "action", "before", "version_after"],
+                [(job_id, rows[index].number, card_id, Action.CREATED.value, None, 1) for index, card_id in pairs],
             )
             self.job.created_count += len(pairs)
             for index, _card_id in pairs:
-                created.add(rows[index].number)
-                self._preview(rows[index].number, _name_of(rows[index]), "created")
+                number = rows[index].number
+                created.add(number)
+                if number <= self.preview_rows:  # the name only for the rows a preview shows
+                    self._preview(number, _name_of(rows[index]), "created")
 
         bulk_create_cards(
-            user=self.user, rows=[r.data for r in rows], batch_size=len(rows), on_error=on_error, on_created=on_created
+            user=self.user, rows=[r.checked or r.data for r in rows], batch_size=len(rows), on_error=on_error,
+            on_created=on_created, loader=self.loader,
         )
         again: list[BuiltRow] = []
         for index, problems in failed.items():
@@ -641,6 +801,7 @@ _REQUIRED = {"name", "given_name", "family_name", "local_name", "kind", "owner",
 def _strip(row: BuiltRow, keys: list[str]) -> bool:
     """Leaves the failing values out of a row; False when a failing value is one a card
     cannot do without (its name), so the row cannot be imported at all."""
+    row.checked = None  # the row changes: it is validated again when loaded
     drop: dict[str, set[int]] = {}
     for key in keys:
         match = re.match(r"^(phones|emails|addresses|facts|social)\[(\d+)\]", key)
@@ -672,34 +833,38 @@ def find_existing(user: User, kind: str, keys: set[str]) -> dict[str, int]:
     phones = [k[2:] for k in keys if k.startswith("p:")]
     emails = [k[2:] for k in keys if k.startswith("e:")]
     visible = scope.card_q("card__")
-    for id_chunk in _chunks(own_ids):
-        for card_id in visible_to(user).filter(kind=kind, pk__in=id_chunk).values_list("id", flat=True):
+    # Each list goes to the database as one parameter (a JSON or array value the query unpacks):
+    # a batch's thousands of keys would otherwise cost Django and the driver one placeholder each.
+    if own_ids:
+        for card_id in visible_to(user).filter(kind=kind, pk__in=_listed(own_ids, "bigint")).values_list("id", flat=True):
             result[f"i:{card_id}"] = card_id
-    for chunk in _chunks(externals):
+    if externals:
         for external, card_id in (
-            visible_to(user).filter(kind=kind, external_id__in=chunk).order_by("-id").values_list("external_id", "id")
+            visible_to(user).filter(kind=kind, external_id__in=_listed(externals)).order_by("-id").values_list("external_id", "id")
         ):
             result["x:" + external] = card_id
-    for chunk in _chunks(phones):
+    if phones:
         for e164, card_id in (
-            Phone.objects.filter(visible, e164__in=chunk, card__kind=kind, card__archived_at__isnull=True)
+            Phone.objects.filter(visible, e164__in=_listed(phones), card__kind=kind, card__archived_at__isnull=True)
             .order_by("-card_id").values_list("e164", "card_id")
         ):
             result["p:" + e164] = card_id
-    for chunk in _chunks(emails):
+    if emails:
         # The local part is stored as typed: compare case-insensitively.
         for address, card_id in (
             Email.objects.annotate(folded=Lower("address"))
-            .filter(visible, folded__in=chunk, card__kind=kind, card__archived_at__isnull=True)
+            .filter(visible, folded__in=_listed(emails), card__kind=kind, card__archived_at__isnull=True)
             .order_by("-card_id").values_list("folded", "card_id")
         ):
             result["e:" + address] = card_id
     return result
 
 
-def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _listed(values: list[Any], sql_type: str = "text") -> RawSQL:
+    """A subquery yielding ``values``, for ``__in``, with the whole list as one parameter."""
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
 
 
 def _name_of(row: BuiltRow) -> str:
@@ -725,6 +890,7 @@ def _value_of(row: BuiltRow, key: str) -> str:
 
 def _combine(target: BuiltRow, row: BuiltRow, *, overwrite: bool) -> None:
     """Folds a later row of the same batch into an earlier one (same card in the file)."""
+    target.checked = target.employer = None  # its data changes: it is validated again when loaded
     for key, value in row.data.items():
         if key in ("phones", "emails", "addresses", "facts"):
             current = target.data.setdefault(key, [])
