@@ -410,8 +410,14 @@ def _fewer_checkpoints() -> Callable[[], None]:
 def _in_worker(job: ImportJob) -> bool:
     """Whether this run reads the file in a worker process: a large enough file, fork
     available, and no transaction open here (a dry run, a caller's atomic block), since the
-    connection is closed before forking and a transaction cannot outlive it."""
+    connection is closed before forking and a transaction cannot outlive it.
+
+    Only from the main thread (the command line): a fork copies the locks that other threads
+    hold at that moment, so a worker forked from a thread of a web server could wait forever
+    on one. Imports started from the web run in their thread, in one process."""
     if not settings.RAPPORT_IMPORT_WORKER or not pipeline.available():
+        return False
+    if threading.current_thread() is not threading.main_thread():
         return False
     return job.size_bytes >= PIPELINE_MIN_BYTES and not any(c.in_atomic_block for c in connections.all())
 

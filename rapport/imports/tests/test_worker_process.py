@@ -306,6 +306,21 @@ def test_a_small_file_a_dry_run_and_a_transaction_stay_in_one_process(users: Any
     assert used == []
 
 
+def test_an_import_started_from_another_thread_stays_in_one_process(users: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    import threading
+
+    monkeypatch.setattr(services, "PIPELINE_MIN_BYTES", 0)
+    path = tmp_path / "web.csv"
+    path.write_text("First Name\r\nAna\r\n", encoding="utf-8")
+    job = services.create_job(user=users["rep_ana"], path=path, file_name="web.csv")
+    assert services._in_worker(job)  # from the main thread, as the command line runs it
+    seen: list[bool] = []
+    thread = threading.Thread(target=lambda: seen.append(services._in_worker(job)))  # as the web app launches it
+    thread.start()
+    thread.join()
+    assert seen == [False]
+
+
 def test_an_import_that_stops_early_stops_its_worker(users: Any, tmp_path: Path, monkeypatch: Any) -> None:
     import multiprocessing
 
