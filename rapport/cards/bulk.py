@@ -318,17 +318,12 @@ class Loader:
         the catalog) was answered in the parent first; see ``warm``. The row's employer and any
         fact added to it later are checked by ``complete``, in the loading call.
         """
-        errors = Errors()
-        prepared = self._core(errors, 0, row)
-        if errors.errors:
+        try:
+            prepared = self.prepare(0, row)
+        except BulkError:
             return None
         facts = row.get("facts")
-        checked = len(facts) if type(facts) is list else 0
-        self._links(errors, prepared, row, first_fact=0)
-        if errors.errors:
-            return None
-        self._finish(prepared)
-        return Checked(row, prepared, checked)
+        return Checked(row, prepared, len(facts) if type(facts) is list else 0)
 
     def check_more(self, checked: Checked, facts: list[Any]) -> list[_FactIn] | None:
         """Validates facts to be appended to a checked row (see ``Checked.extend``), or None

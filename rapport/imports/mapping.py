@@ -491,6 +491,18 @@ class RowBuilder:
         elif any(parts):
             row.problems.append(CellProblem("birth_year", "Birth year, month and day must all be numbers.", "/".join(parts)))
 
+    def employer_facts(self, row: BuiltRow, title: str) -> EmployerFacts:
+        """The facts the row's company column becomes when it names no organisation the user can
+        see: the employer and, with a job title, the formal position (not yet validated)."""
+        facts = list(row.data.get("facts", []))
+        known = len(facts)
+        scratch = BuiltRow(number=row.number, data={}, origins={})
+        column = row.origins.get("organization", "")
+        self._fact(scratch, facts, column, "employer", row.organization_name)
+        if title:
+            self._fact(scratch, facts, row.origins.get("title", column), "formal_position", title)
+        return EmployerFacts(facts[known:], scratch.origins, None)
+
     def _fact(self, row: BuiltRow, facts: list[dict[str, Any]], column: str, key: str, value: str) -> None:
         item = self.items.get(key)
         if item is None or item.applies_to not in ("any", self.kind):

@@ -481,20 +481,12 @@ class _Stager:
 
     def _employer(self, row: BuiltRow) -> EmployerFacts:
         """What ``_Runner._employers`` adds to a row whose company is not a card the user can
-        see (the employer and job title facts), worked out here so the importing process only
-        appends it. Void once the row's data changes (``_combine``)."""
-        assert self.builder is not None
-        facts = list(row.data.get("facts", []))
-        known = len(facts)
-        scratch = BuiltRow(number=row.number, data={}, origins={})
-        column = row.origins.get("organization", "")
-        self.builder._fact(scratch, facts, column, "employer", row.organization_name)
-        title = row.data.get("_title", "")
-        if title:
-            self.builder._fact(scratch, facts, row.origins.get("title", column), "formal_position", title)
-        added = facts[known:]
-        checked = self.loader.check_more(row.checked, added) if row.checked is not None else None
-        return EmployerFacts(added, scratch.origins, checked)
+        see, worked out (and validated) here so the importing process only appends it. Void
+        once the row's data changes (``_combine``)."""
+        employer = self.builder.employer_facts(row, row.data.get("_title", ""))
+        if row.checked is not None:
+            employer.checked = self.loader.check_more(row.checked, employer.facts)
+        return employer
 
     def _keys(self, row: BuiltRow) -> None:
         data = row.data
@@ -709,21 +701,16 @@ class _Runner:
             if not row.organization_name:
                 continue
             org_id = self._orgs.get(folded[row.organization_name])
-            column = row.origins.get("organization", "")
             if org_id is not None:
                 row.data["organization"] = org_id
                 row.data["title"] = title
-            elif row.employer is not None:
-                # Worked out ahead (``_Stager._employer``) for this very data: the same facts.
-                row.data.setdefault("facts", []).extend(row.employer.facts)
-                row.origins.update(row.employer.origins)
-                if row.checked is not None and row.employer.checked is not None:
-                    row.checked.extend(row.employer.checked)
             else:
-                facts = row.data.setdefault("facts", [])
-                self.builder._fact(row, facts, column, "employer", row.organization_name)
-                if title:
-                    self.builder._fact(row, facts, row.origins.get("title", column), "formal_position", title)
+                # Usually worked out ahead (``_Stager._employer``) for this very data.
+                employer = row.employer or self.builder.employer_facts(row, title)
+                row.data.setdefault("facts", []).extend(employer.facts)
+                row.origins.update(employer.origins)
+                if row.checked is not None and employer.checked is not None:
+                    row.checked.extend(employer.checked)
 
     def _create(self, rows: list[BuiltRow], *, retry: bool = True) -> set[int]:
         """New cards through the bulk loader; returns the numbers of the rows that became cards."""

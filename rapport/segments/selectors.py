@@ -97,9 +97,10 @@ def _page_rows(
 ) -> list[tuple[str, int]]:
     """(sort_name, id) of a page of members, in name order (reversed when ``backwards``)."""
     order = ("-sort_name", "-id") if backwards else ("sort_name", "id")
-    small = known_count is not None and known_count[1] and known_count[0] <= SMALL_SEGMENT
-    if small and known_count is not None and known_count[0] == 0:
+    members_known = known_count[0] if known_count is not None and known_count[1] else None
+    if members_known == 0:
         return []
+    small = members_known is not None and members_known <= SMALL_SEGMENT
     # A small segment's members are found through the segment index, as a count finds them;
     # a page of a large one is read in name order from the list indexes.
     parts = _member_parts(user, segment.kind, segment.conditions, ordered=not small)

@@ -116,6 +116,16 @@ def segment_count(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "segments/_count.html", context)
 
 
+def _card_id(raw: str) -> int | None:
+    """A cursor from the address: empty, or digits (``member_page`` checks the card)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationError.single("cursor", "Expected a card id.")
+    return int(raw)
+
+
 @require_GET
 @web_view
 def segment_detail(request: AuthedHttpRequest, segment_id: int) -> HttpResponse:
@@ -126,25 +136,17 @@ def segment_detail(request: AuthedHttpRequest, segment_id: int) -> HttpResponse:
     except ValidationError as exc:
         context["error"] = "; ".join(m for msgs in exc.errors.values() for m in msgs)
         return render(request, "segments/detail.html", context, status=422)
+    context.update({"count": n, "exact": exact})
     # Pages follow a card id (never a name) in name order: ?after=<id> or ?before=<id>.
-    cursors: dict[str, int | None] = {}
-    for field in ("after", "before"):
-        raw = request.GET.get(field, "").strip()
-        if raw and (not raw.isdigit() or len(raw) > 19):
-            context.update({"count": n, "exact": exact, "page_error": _("That page does not exist. Start again from the first page.")})
-            return render(request, "segments/detail.html", context, status=400)
-        cursors[field] = int(raw) if raw else None
     try:
-        page = selectors.member_page(
-            request.user, segment, after=cursors["after"], before=cursors["before"], limit=PAGE, known_count=(n, exact)
-        )
+        after, before = (_card_id(request.GET.get(name, "")) for name in ("after", "before"))
+        page = selectors.member_page(request.user, segment, after=after, before=before, limit=PAGE, known_count=(n, exact))
     except ValidationError:
-        context.update({"count": n, "exact": exact, "page_error": _("That page does not exist. Start again from the first page.")})
+        context["page_error"] = _("That page does not exist. Start again from the first page.")
         return render(request, "segments/detail.html", context, status=400)
     context.update({
-        "count": n, "exact": exact, "members": page.cards,
-        "next_after": page.next_after, "prev_before": page.prev_before,
-        "paged": cursors["after"] is not None or cursors["before"] is not None,
+        "members": page.cards, "next_after": page.next_after, "prev_before": page.prev_before,
+        "paged": after is not None or before is not None,
     })
     return render(request, "segments/detail.html", context)
 
