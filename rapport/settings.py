@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rapport.imports",
     "rapport.funnel",
     "rapport.segments",
+    "rapport.commerce",
 ]
 
 MIDDLEWARE = [

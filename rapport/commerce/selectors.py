@@ -1,0 +1,402 @@
+"""Read use-cases of the commercial record. Orders, invoices and payments are visible exactly as
+their customer's card is: every query here starts from ``visible_to``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+
+from rapport.cards.models import Card
+from rapport.commerce.models import (
+    ZERO,
+    Allocation,
+    AccountCheck,
+    Cell,
+    CollectionPolicy,
+    CreditProfile,
+    Invoice,
+    InvoiceKind,
+    Order,
+    Payment,
+    PaymentKind,
+    Product,
+)
+from rapport.core.errors import NotFound
+from rapport.core.visibility import scope_for, visible_to
+
+
+def _visible(user: Any, qs: QuerySet[Any]) -> QuerySet[Any]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if scope_for(user).sees_everything:
+        return qs
+    return qs.filter(card_id__in=visible_to(user).values("id"))
+
+
+def visible_orders(user: Any) -> QuerySet[Order]:
+    return _visible(user, Order.objects.all())
+
+
+def visible_invoices(user: Any) -> QuerySet[Invoice]:
+    return _visible(user, Invoice.objects.all())
+
+
+def visible_payments(user: Any) -> QuerySet[Payment]:
+    return _visible(user, Payment.objects.all())
+
+
+def _get(qs: QuerySet[Any], object_id: Any, what: str) -> Any:
+    if isinstance(object_id, bool) or not str(object_id).isdigit() or int(str(object_id)) > 2**62:
+        raise NotFound(what)
+    obj = qs.filter(pk=int(str(object_id))).first()
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
+def get_order(user: Any, order_id: Any) -> Order:
+    return _get(visible_orders(user).select_related("card", "approved_by"), order_id, "order")
+
+
+def get_invoice(user: Any, invoice_id: Any) -> Invoice:
+    return _get(visible_invoices(user).select_related("card", "order"), invoice_id, "invoice")
+
+
+def get_payment(user: Any, payment_id: Any) -> Payment:
+    return _get(visible_payments(user).select_related("card"), payment_id, "payment")
+
+
+def get_product(product_id: Any) -> Product:
+    return _get(Product.objects.all(), product_id, "product")
+
+
+def order_lines(order: Order) -> list[Any]:
+    return list(order.lines.select_related("product"))
+
+
+def credit_of(card: Card) -> CreditProfile | None:
+    return CreditProfile.objects.filter(card=card).select_related("set_by").first()
+
+
+def pending_approvals(user: Any) -> QuerySet[Order]:
+    """Orders waiting for a credit decision that this user may see."""
+    return visible_orders(user).filter(approval="pending").select_related("card").order_by("ordered_on", "id")
+
+
+# --- the account statement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    date: dt.date
+    kind: str  # invoice | credit_note | payment | advance | deposit
+    number: str
+    due_on: dt.date | None
+    debit: Decimal  # what the customer came to owe
+    credit: Decimal  # what they paid or were credited
+    balance: Decimal  # running balance after this line
+    open_amount: Decimal | None  # invoices and credit notes: what is still open
+    overdue_days: int  # 0 unless an invoice is open past its due date
+    record_id: int
+
+
+@dataclass
+class Statement:
+    card: Card
+    currency: str
+    currencies: list[str]
+    date_from: dt.date | None
+    date_to: dt.date
+    opening_balance: Decimal
+    lines: list[StatementLine]
+    invoiced: Decimal = ZERO
+    paid: Decimal = ZERO
+    balance: Decimal = ZERO
+    overdue: Decimal = ZERO
+    advances: Decimal = ZERO  # unallocated advances
+    deposits: Decimal = ZERO  # unallocated deposits
+    last_check: AccountCheck | None = None
+    aging: dict[str, Decimal] = field(default_factory=dict)
+
+
+def statement_currencies(card: Card) -> list[str]:
+    found = set(Invoice.objects.filter(card=card).values_list("currency", flat=True).distinct())
+    found |= set(Payment.objects.filter(card=card).values_list("currency", flat=True).distinct())
+    return sorted(found)
+
+
+AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+def bucket_of(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1_30"
+    if days_overdue <= 60:
+        return "31_60"
+    if days_overdue <= 90:
+        return "61_90"
+    return "over_90"
+
+
+def account_statement(card: Card, *, currency: str | None = None, date_from: dt.date | None = None,
+                      date_to: dt.date | None = None, as_of: dt.date | None = None) -> Statement:
+    """A customer's account in one currency: opening balance before ``date_from``, every invoice,
+    credit note and payment in the period with the running balance, and what is overdue.
+
+    The caller has already fetched ``card`` through visibility.
+    """
+    currencies = statement_currencies(card)
+    cur = currency or (currencies[0] if currencies else "")
+    today = as_of or timezone.localdate()
+    end = date_to or today
+    invoices = Invoice.objects.filter(card=card, currency=cur, cancelled=False, issued_on__lte=end)
+    payments = Payment.objects.filter(card=card, currency=cur, received_on__lte=end)
+    opening = ZERO
+    if date_from is not None:
+        before = invoices.filter(issued_on__lt=date_from).values("kind").annotate(s=Sum("amount"))
+        for row in before:
+            opening += row["s"] if row["kind"] == InvoiceKind.INVOICE else -row["s"]
+        opening -= payments.filter(received_on__lt=date_from).aggregate(s=Sum("amount"))["s"] or ZERO
+        invoices = invoices.filter(issued_on__gte=date_from)
+        payments = payments.filter(received_on__gte=date_from)
+    entries: list[tuple[dt.date, int, int, str, str, dt.date | None, Decimal, Decimal, Decimal | None]] = []
+    for inv in invoices.values_list("id", "kind", "external_id", "issued_on", "due_on", "amount", "open_amount"):
+        pk, kind, number, issued, due, amount, open_amount = inv
+        is_invoice = kind == InvoiceKind.INVOICE
+        entries.append((issued, 0, pk, kind, number or f"#{pk}", due if is_invoice else None,
+                        amount if is_invoice else ZERO, ZERO if is_invoice else amount, open_amount))
+    for pay in payments.values_list("id", "kind", "external_id", "received_on", "amount"):
+        pk, kind, number, received, amount = pay
+        entries.append((received, 1, pk, kind, number or f"#{pk}", None, ZERO, amount, None))
+    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    balance = opening
+    lines = []
+    statement = Statement(card=card, currency=cur, currencies=currencies, date_from=date_from, date_to=end,
+                          opening_balance=opening, lines=lines)
+    for date, _order, pk, kind, number, due, debit, credit, open_amount in entries:
+        balance += debit - credit
+        overdue = (today - due).days if due is not None and open_amount and due < today else 0
+        lines.append(StatementLine(date, kind, number, due, debit, credit, balance, open_amount, max(overdue, 0), pk))
+        statement.invoiced += debit
+        statement.paid += credit
+    statement.balance = balance
+    # What is overdue and how old, as of today, over every open invoice (not only the period's).
+    statement.aging = {b: ZERO for b in AGING_BUCKETS}
+    for due, open_amount in Invoice.objects.filter(card=card, currency=cur, is_open=True, kind=InvoiceKind.INVOICE,
+                                                   cancelled=False).values_list("due_on", "open_amount"):
+        bucket = bucket_of((today - due).days)
+        statement.aging[bucket] += open_amount
+        if bucket != "current":
+            statement.overdue += open_amount
+    for kind, left in Payment.objects.filter(card=card, currency=cur, unallocated__gt=0).values_list("kind", "unallocated"):
+        if kind == PaymentKind.ADVANCE:
+            statement.advances += left
+        elif kind == PaymentKind.DEPOSIT:
+            statement.deposits += left
+    statement.last_check = AccountCheck.objects.filter(card=card, currency=cur).order_by("-as_of", "-id").first()
+    return statement
+
+
+def allocations_of_invoice(invoice: Invoice) -> list[Allocation]:
+    return list(invoice.allocations.select_related("payment", "credit_note").order_by("created_at", "id"))
+
+
+# --- receivables: aging and the collection matrix ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    long_after_days: int
+    large_from: Decimal
+
+
+DEFAULT_LONG_AFTER_DAYS = 30
+
+
+def thresholds(team_id: int | None, currency: str, policies: dict[tuple[int | None, str], Thresholds] | None = None) -> Thresholds | None:
+    """The team's thresholds for a currency, else the currency's default; ``None`` when neither is set."""
+    table = policies if policies is not None else policy_table()
+    return table.get((team_id, currency)) or table.get((None, currency))
+
+
+def policy_table() -> dict[tuple[int | None, str], Thresholds]:
+    return {
+        (p.team_id, p.currency): Thresholds(p.long_after_days, p.large_from)
+        for p in CollectionPolicy.objects.all()
+    }
+
+
+def cell_of(days_overdue: int, amount: Decimal, limits: Thresholds | None) -> str:
+    """The matrix cell of an overdue invoice; without thresholds every amount counts as small."""
+    long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
+    large = limits is not None and amount >= limits.large_from
+    if days_overdue > long_after:
+        return Cell.LONG_LARGE if large else Cell.LONG_SMALL
+    return Cell.SHORT_LARGE if large else Cell.SHORT_SMALL
+
+
+@dataclass
+class CellTotal:
+    count: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=dict)  # per currency
+
+
+@dataclass
+class Matrix:
+    as_of: dt.date
+    cells: dict[str, CellTotal]
+    aging: dict[str, dict[str, Decimal]]  # bucket -> currency -> open amount
+    aging_counts: dict[str, int]
+
+
+def open_invoices(user: Any, *, team: int | None = None, rep: int | None = None, segment: int | None = None,
+                  card: int | None = None) -> QuerySet[Invoice]:
+    """Open invoices (not credit notes) the user may see, narrowed by the card's team, owner or a segment."""
+    qs = Invoice.objects.filter(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False)
+    cards: QuerySet[Card] | None = None
+    if team is not None or rep is not None or segment is not None:
+        cards = visible_to(user)
+        if team is not None:
+            cards = cards.filter(team_id=team)
+        if rep is not None:
+            cards = cards.filter(owner_id=rep)
+        if segment is not None:
+            from rapport.segments.selectors import apply_segment
+
+            cards = apply_segment(user, cards, segment)
+        qs = qs.filter(card_id__in=cards.values("id"))
+    else:
+        qs = _visible(user, qs)
+    if card is not None:
+        qs = qs.filter(card_id=card)
+    return qs
+
+
+def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
+                       segment: int | None = None) -> Matrix:
+    """Every overdue invoice in exactly one cell, with counts and amounts per currency, and the
+    aging of every open invoice (current, 1–30, 31–60, 61–90, over 90 days).
+
+    The database groups by currency, due date band and amount band (each team's thresholds
+    differ, so the card's team joins the grouping only when a team has its own policy);
+    Python then places each group in its cell.
+    """
+    today = as_of or timezone.localdate()
+    policies = policy_table()
+    qs = open_invoices(user, team=team, rep=rep, segment=segment).filter(issued_on__lte=today)
+    team_policies = any(team_id is not None for team_id, _c in policies)
+    # Due-date bands: the aging buckets, and each distinct "long after" threshold in force.
+    cuts = sorted({30, 60, 90} | {p.long_after_days for p in policies.values()} | {DEFAULT_LONG_AFTER_DAYS})
+    due_band = Case(
+        When(due_on__gte=today, then=Value(-1)),
+        *[When(due_on__gte=today - dt.timedelta(days=d), then=Value(d)) for d in cuts],
+        default=Value(100000), output_field=IntegerField(),
+    )
+    large_values = sorted({p.large_from for p in policies.values()})
+    amount_band = Case(
+        *[When(open_amount__lt=v, then=Value(i)) for i, v in enumerate(large_values)],
+        default=Value(len(large_values)), output_field=IntegerField(),
+    ) if large_values else Value(0, output_field=IntegerField())
+    group = ["currency", "due_band", "amount_band"] + (["card__team_id"] if team_policies else [])
+    rows = (
+        qs.annotate(due_band=due_band, amount_band=amount_band).values(*group)
+        .annotate(n=Count("id"), s=Sum("open_amount")).order_by()
+    )
+    cells = {c: CellTotal() for c in Cell.values}
+    aging: dict[str, dict[str, Decimal]] = {b: {} for b in AGING_BUCKETS}
+    aging_counts = {b: 0 for b in AGING_BUCKETS}
+    for row in rows:
+        currency, band, amount_band_index = row["currency"], row["due_band"], row["amount_band"]
+        # The band is the smallest cut the age is within: an upper bound of the days overdue.
+        days = 0 if band == -1 else band
+        bucket = "current" if band == -1 else bucket_of(days)
+        aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
+        aging_counts[bucket] += row["n"]
+        if band == -1:
+            continue
+        limits = thresholds(row.get("card__team_id"), currency, policies)
+        # The group's amounts lie at or above large_values[index - 1]: large when that reaches the threshold.
+        lower = large_values[amount_band_index - 1] if amount_band_index > 0 else None
+        is_large = limits is not None and lower is not None and lower >= limits.large_from
+        long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
+        is_long = days > long_after
+        cell = (Cell.LONG_LARGE if is_large else Cell.LONG_SMALL) if is_long else (Cell.SHORT_LARGE if is_large else Cell.SHORT_SMALL)
+        total = cells[cell]
+        total.count += row["n"]
+        total.amounts[currency] = total.amounts.get(currency, ZERO) + row["s"]
+    return Matrix(as_of=today, cells=cells, aging=aging, aging_counts=aging_counts)
+
+
+def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
+                  segment: int | None = None, limit: int = 200) -> list[tuple[Invoice, int]]:
+    """The overdue invoices of one matrix cell (the drill-down), oldest first, with days overdue."""
+    today = as_of or timezone.localdate()
+    policies = policy_table()
+    qs = (
+        open_invoices(user, team=team, rep=rep, segment=segment)
+        .filter(issued_on__lte=today, due_on__lt=today).select_related("card", "card__owner").order_by("due_on", "id")
+    )
+    found: list[tuple[Invoice, int]] = []
+    for invoice in qs.iterator(chunk_size=500):
+        days = (today - invoice.due_on).days
+        if cell_of(days, invoice.open_amount, thresholds(invoice.card.team_id, invoice.currency, policies)) == cell:
+            found.append((invoice, days))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def aging_by(user: Any, *, by: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Open receivables per customer, team or rep, in the five aging buckets, per currency."""
+    today = as_of or timezone.localdate()
+    key = {"customer": "card_id", "team": "card__team_id", "rep": "card__owner_id"}[by]
+    band = Case(
+        When(due_on__gte=today, then=Value("current")),
+        When(due_on__gte=today - dt.timedelta(days=30), then=Value("1_30")),
+        When(due_on__gte=today - dt.timedelta(days=60), then=Value("31_60")),
+        When(due_on__gte=today - dt.timedelta(days=90), then=Value("61_90")),
+        default=Value("over_90"),
+    )
+    rows = (
+        _visible(user, Invoice.objects.filter(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False, issued_on__lte=today))
+        .annotate(bucket=band).values(key, "currency", "bucket").annotate(s=Sum("open_amount")).order_by()
+    )
+    table: dict[tuple[Any, str], dict[str, Decimal]] = {}
+    for row in rows:
+        buckets = table.setdefault((row[key], row["currency"]), {b: ZERO for b in AGING_BUCKETS})
+        buckets[row["bucket"]] += row["s"]
+    out = [
+        {"key": k, "currency": cur, **buckets, "total": sum(buckets.values(), ZERO)}
+        for (k, cur), buckets in table.items()
+    ]
+    out.sort(key=lambda r: (-(r["total"] - r["current"]), str(r["key"])))
+    return out
+
+
+def order_counts(card_ids: list[int]) -> dict[int, int]:
+    return dict(
+        Order.objects.filter(card_id__in=card_ids).exclude(status="cancelled").values("card_id")
+        .annotate(n=Count("id")).values_list("card_id", "n")
+    )
+
+
+def has_orders(card: Card) -> bool:
+    return Order.objects.filter(card=card).exists()
+
+
+def products(*, ours: bool | None = None, active: bool | None = True, q: str = "") -> QuerySet[Product]:
+    qs = Product.objects.all()
+    if ours is not None:
+        qs = qs.filter(is_ours=ours)
+    if active is not None:
+        qs = qs.filter(active=active)
+    if q:
+        qs = qs.filter(Q(sku__icontains=q) | Q(name__icontains=q) | Q(brand__icontains=q) | Q(category__icontains=q))
+    return qs.order_by("sku")
