@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rapport.funnel",
     "rapport.segments",
     "rapport.commerce",
+    "rapport.aftersales",
 ]
 
 MIDDLEWARE = [
