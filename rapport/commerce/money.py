@@ -90,3 +90,10 @@ def format_money(amount: Decimal | int | float | None, currency: str, language: 
     if amount is None:
         return ""
     return format_currency(Decimal(amount), currency, locale=babel_locale(language))
+
+
+def text(amount: Decimal | None, currency: str) -> str | None:
+    """An amount as the API writes it: a decimal string with the currency's minor units ("1234.50")."""
+    if amount is None:
+        return None
+    return str(round_money(Decimal(amount), currency)) if currency else str(amount)

@@ -205,7 +205,7 @@ def account_statement(card: Card, *, currency: str | None = None, date_from: dt.
 
 
 def allocations_of_invoice(invoice: Invoice) -> list[Allocation]:
-    return list(invoice.allocations.select_related("payment", "credit_note").order_by("created_at", "id"))
+    return list(invoice.allocations.select_related("invoice", "payment", "credit_note").order_by("created_at", "id"))
 
 
 # --- receivables: aging and the collection matrix ----------------------------------------------------

@@ -235,6 +235,14 @@ def find_product(value: Any, field: str = "product") -> Product:
 # --- orders ------------------------------------------------------------------------------------------
 
 
+def _funnel_follows(card: Card) -> None:
+    """An order that starts or stops counting may move the card in the funnel (first order →
+    customer, repeated orders → regular); the funnel's own rules decide and record why."""
+    from rapport.funnel.services import apply_order_evidence
+
+    apply_order_evidence(card_ids=[card.pk])
+
+
 @dataclass(frozen=True)
 class LineIn:
     product: Product | None
@@ -384,6 +392,7 @@ def create_order(*, user: User, card: Card, data: dict[str, Any]) -> Order:
     ])
     record(action="create", record=order, actor=user,
            detail={"card": card.pk, "total": str(total), "currency": order.currency, "approval": order.approval})
+    _funnel_follows(card)
     return order
 
 
@@ -435,6 +444,8 @@ def change_order(*, user: User, order: Order, data: dict[str, Any], expected_ver
     locked.version += 1
     locked.save()
     record(action="update", record=locked, actor=user, old=old, new={k: str(v) for k, v in changed.items()})
+    if "status" in changed or "approval" in changed:
+        _funnel_follows(locked.card)
     return locked
 
 
@@ -454,6 +465,7 @@ def decide_order(*, user: User, order: Order, approve: bool, note: Any = "") -> 
     locked.version += 1
     locked.save()
     record(action="permission", record=locked, actor=user, field="approval", new=locked.approval, detail={"note": text})
+    _funnel_follows(locked.card)
     return locked
 
 
