@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Container, Iterable
 
 from django.db import transaction
@@ -519,9 +520,22 @@ def _card_copies(card: Card) -> dict[str, Any]:
     }
 
 
+CopySync = Callable[[Card], None]
+_copy_syncs: list[CopySync] = []
+
+
+def register_copy_sync(sync: CopySync) -> None:
+    """Lets an app that copies a card's owner and team onto its own rows (for fast lists by
+    team or rep) keep them in step; called with the card whenever those may have changed."""
+    if sync not in _copy_syncs:
+        _copy_syncs.append(sync)
+
+
 def sync_card_copies(card: Card) -> None:
     """Copies a card's name, archived flag, owner and team onto the rows that carry them for fast lists."""
     CurrentValue.objects.filter(card_id=card.pk).update(**_card_copies(card))
+    for sync in _copy_syncs:
+        sync(card)
 
 
 def refresh_current_value(card: Card, item: InformationItem) -> None:

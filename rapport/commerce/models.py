@@ -189,6 +189,10 @@ class Invoice(models.Model):
     open_amount = models.DecimalField(_("open amount"), **MONEY)
     is_open = models.BooleanField(default=True)  # open_amount > 0 and not cancelled
     cancelled = models.BooleanField(default=False)
+    # Copies of the card's owner and team (kept in step by ``sync_card_copies``), so that the
+    # receivables of a team or a rep are an index range of their own, not a join per invoice.
+    owner_id = models.IntegerField(db_default=0, default=0)
+    team_id = models.IntegerField(null=True, blank=True)
     non_payment = models.CharField(_("cause of non-payment"), max_length=10, choices=NonPayment.choices, blank=True)
     non_payment_note = models.CharField(max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
@@ -207,6 +211,10 @@ class Invoice(models.Model):
             models.Index(fields=["is_open", "due_on", "currency", "open_amount", "card"], name="invoice_open_due",
                          condition=Q(is_open=True)),
             models.Index(fields=["card", "is_open", "due_on", "currency", "open_amount"], name="invoice_card_open",
+                         condition=Q(is_open=True)),
+            models.Index(fields=["team_id", "is_open", "due_on", "currency", "open_amount", "owner_id"], name="invoice_team_open",
+                         condition=Q(is_open=True)),
+            models.Index(fields=["owner_id", "is_open", "due_on", "currency", "open_amount", "team_id"], name="invoice_owner_open",
                          condition=Q(is_open=True)),
         ]
         constraints = [

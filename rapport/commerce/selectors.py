@@ -27,7 +27,7 @@ from rapport.commerce.models import (
     Product,
 )
 from rapport.core.errors import NotFound
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import disjoint_branches, scope_for, visible_to
 
 
 def _visible(user: Any, qs: QuerySet[Any]) -> QuerySet[Any]:
@@ -125,9 +125,9 @@ class Statement:
 
 
 def statement_currencies(card: Card) -> list[str]:
-    found = set(Invoice.objects.filter(card=card).values_list("currency", flat=True).distinct())
-    found |= set(Payment.objects.filter(card=card).values_list("currency", flat=True).distinct())
-    return sorted(found)
+    invoices = Invoice.objects.filter(card=card).order_by().values_list("currency", flat=True).distinct()
+    payments = Payment.objects.filter(card=card).order_by().values_list("currency", flat=True).distinct()
+    return sorted(set(invoices.union(payments)))
 
 
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
@@ -150,56 +150,64 @@ def account_statement(card: Card, *, currency: str | None = None, date_from: dt.
     """A customer's account in one currency: opening balance before ``date_from``, every invoice,
     credit note and payment in the period with the running balance, and what is overdue.
 
-    The caller has already fetched ``card`` through visibility.
+    Reads each of the customer's documents in that currency once (a customer has thousands at
+    most) and sorts them out here: before the period, in it, and still open. The caller has
+    already fetched ``card`` through visibility.
     """
     currencies = statement_currencies(card)
     cur = currency or (currencies[0] if currencies else "")
     today = as_of or timezone.localdate()
     end = date_to or today
-    invoices = Invoice.objects.filter(card=card, currency=cur, cancelled=False, issued_on__lte=end)
-    payments = Payment.objects.filter(card=card, currency=cur, received_on__lte=end)
+    start = date_from or dt.date.min
+    statement = Statement(card=card, currency=cur, currencies=currencies, date_from=date_from, date_to=end,
+                          opening_balance=ZERO, lines=[])
+    aging = {b: ZERO for b in AGING_BUCKETS}
     opening = ZERO
-    if date_from is not None:
-        before = invoices.filter(issued_on__lt=date_from).values("kind").annotate(s=Sum("amount"))
-        for row in before:
-            opening += row["s"] if row["kind"] == InvoiceKind.INVOICE else -row["s"]
-        opening -= payments.filter(received_on__lt=date_from).aggregate(s=Sum("amount"))["s"] or ZERO
-        invoices = invoices.filter(issued_on__gte=date_from)
-        payments = payments.filter(received_on__gte=date_from)
+    # (date, payments after invoices of the same day, id, kind, number, due, debit, credit, open amount)
     entries: list[tuple[dt.date, int, int, str, str, dt.date | None, Decimal, Decimal, Decimal | None]] = []
-    for inv in invoices.values_list("id", "kind", "external_id", "issued_on", "due_on", "amount", "open_amount"):
-        pk, kind, number, issued, due, amount, open_amount = inv
+    invoice_rows = Invoice.objects.filter(card=card, currency=cur, cancelled=False).order_by().values_list(
+        "id", "kind", "external_id", "issued_on", "due_on", "amount", "open_amount", "is_open"
+    )
+    for pk, kind, number, issued, due, amount, open_amount, is_open in invoice_rows:
         is_invoice = kind == InvoiceKind.INVOICE
+        if is_invoice and is_open:
+            # What is overdue and how old, as of today, over every open invoice (not only the period's).
+            aging[bucket_of((today - due).days)] += open_amount
+        if issued > end:
+            continue
+        if issued < start:
+            opening += amount if is_invoice else -amount
+            continue
         entries.append((issued, 0, pk, kind, number or f"#{pk}", due if is_invoice else None,
                         amount if is_invoice else ZERO, ZERO if is_invoice else amount, open_amount))
-    for pay in payments.values_list("id", "kind", "external_id", "received_on", "amount"):
-        pk, kind, number, received, amount = pay
+    payment_rows = Payment.objects.filter(card=card, currency=cur).order_by().values_list(
+        "id", "kind", "external_id", "received_on", "amount", "unallocated"
+    )
+    for pk, kind, number, received, amount, unallocated in payment_rows:
+        if unallocated:
+            if kind == PaymentKind.ADVANCE:
+                statement.advances += unallocated
+            elif kind == PaymentKind.DEPOSIT:
+                statement.deposits += unallocated
+        if received > end:
+            continue
+        if received < start:
+            opening -= amount
+            continue
         entries.append((received, 1, pk, kind, number or f"#{pk}", None, ZERO, amount, None))
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     balance = opening
-    lines = []
-    statement = Statement(card=card, currency=cur, currencies=currencies, date_from=date_from, date_to=end,
-                          opening_balance=opening, lines=lines)
-    for date, _order, pk, kind, number, due, debit, credit, open_amount in entries:
+    lines = statement.lines
+    invoiced = paid = ZERO
+    for date, _later, pk, kind, number, due, debit, credit, open_amount in entries:
         balance += debit - credit
         overdue = (today - due).days if due is not None and open_amount and due < today else 0
-        lines.append(StatementLine(date, kind, number, due, debit, credit, balance, open_amount, max(overdue, 0), pk))
-        statement.invoiced += debit
-        statement.paid += credit
-    statement.balance = balance
-    # What is overdue and how old, as of today, over every open invoice (not only the period's).
-    statement.aging = {b: ZERO for b in AGING_BUCKETS}
-    for due, open_amount in Invoice.objects.filter(card=card, currency=cur, is_open=True, kind=InvoiceKind.INVOICE,
-                                                   cancelled=False).values_list("due_on", "open_amount"):
-        bucket = bucket_of((today - due).days)
-        statement.aging[bucket] += open_amount
-        if bucket != "current":
-            statement.overdue += open_amount
-    for kind, left in Payment.objects.filter(card=card, currency=cur, unallocated__gt=0).values_list("kind", "unallocated"):
-        if kind == PaymentKind.ADVANCE:
-            statement.advances += left
-        elif kind == PaymentKind.DEPOSIT:
-            statement.deposits += left
+        lines.append(StatementLine(date, kind, number, due, debit, credit, balance, open_amount, overdue, pk))
+        invoiced += debit
+        paid += credit
+    statement.opening_balance, statement.balance, statement.invoiced, statement.paid = opening, balance, invoiced, paid
+    statement.aging = aging
+    statement.overdue = sum((v for k, v in aging.items() if k != "current"), ZERO)
     statement.last_check = AccountCheck.objects.filter(card=card, currency=cur).order_by("-as_of", "-id").first()
     return statement
 
@@ -256,27 +264,44 @@ class Matrix:
     aging_counts: dict[str, int]
 
 
+def _invoice_parts(user: Any, *, team: int | None = None, rep: int | None = None, segment: int | None = None,
+                   card: int | None = None) -> list[Q]:
+    """Filters on open invoices (not credit notes) that the user may see, narrowed by the card's
+    team, owner, a segment or one card, as disjoint parts whose union is the whole.
+
+    Invoices carry copies of their card's owner and team, so each branch of the user's
+    visibility (a team, their own cards, the people they manage, shares) reads an index range
+    of its own instead of checking the card of every open invoice.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    base = Q(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False)
+    if team is not None:
+        base &= Q(team_id=team)
+    if rep is not None:
+        base &= Q(owner_id=rep)
+    if card is not None:
+        base &= Q(card_id=card)
+    if segment is not None:
+        from rapport.segments.selectors import apply_segment
+
+        base &= Q(card_id__in=apply_segment(user, visible_to(user), segment).values("id"))
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return [base]
+    return [base & branch for branch in disjoint_branches(scope.card_q(id_field="card_id"))]
+
+
 def open_invoices(user: Any, *, team: int | None = None, rep: int | None = None, segment: int | None = None,
                   card: int | None = None) -> QuerySet[Invoice]:
     """Open invoices (not credit notes) the user may see, narrowed by the card's team, owner or a segment."""
-    qs = Invoice.objects.filter(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False)
-    cards: QuerySet[Card] | None = None
-    if team is not None or rep is not None or segment is not None:
-        cards = visible_to(user)
-        if team is not None:
-            cards = cards.filter(team_id=team)
-        if rep is not None:
-            cards = cards.filter(owner_id=rep)
-        if segment is not None:
-            from rapport.segments.selectors import apply_segment
-
-            cards = apply_segment(user, cards, segment)
-        qs = qs.filter(card_id__in=cards.values("id"))
-    else:
-        qs = _visible(user, qs)
-    if card is not None:
-        qs = qs.filter(card_id=card)
-    return qs
+    parts = _invoice_parts(user, team=team, rep=rep, segment=segment, card=card)
+    if not parts:
+        return Invoice.objects.none()
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return Invoice.objects.filter(combined)
 
 
 def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
@@ -284,13 +309,13 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
     """Every overdue invoice in exactly one cell, with counts and amounts per currency, and the
     aging of every open invoice (current, 1–30, 31–60, 61–90, over 90 days).
 
-    The database groups by currency, due date band and amount band (each team's thresholds
-    differ, so the card's team joins the grouping only when a team has its own policy);
-    Python then places each group in its cell.
+    The database groups by currency, due-date band and amount band (each team's thresholds
+    differ, so the team joins the grouping only when a team has its own policy); Python then
+    places each group in its cell. A user who sees part of the data gets one grouped query per
+    branch of their visibility, the branches being disjoint.
     """
     today = as_of or timezone.localdate()
     policies = policy_table()
-    qs = open_invoices(user, team=team, rep=rep, segment=segment).filter(issued_on__lte=today)
     team_policies = any(team_id is not None for team_id, _c in policies)
     # Due-date bands: the aging buckets, and each distinct "long after" threshold in force.
     cuts = sorted({30, 60, 90} | {p.long_after_days for p in policies.values()} | {DEFAULT_LONG_AFTER_DAYS})
@@ -304,34 +329,42 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
         *[When(open_amount__lt=v, then=Value(i)) for i, v in enumerate(large_values)],
         default=Value(len(large_values)), output_field=IntegerField(),
     ) if large_values else Value(0, output_field=IntegerField())
-    group = ["currency", "due_band", "amount_band"] + (["card__team_id"] if team_policies else [])
-    rows = (
-        qs.annotate(due_band=due_band, amount_band=amount_band).values(*group)
-        .annotate(n=Count("id"), s=Sum("open_amount")).order_by()
-    )
+    group = ["currency", "due_band", "amount_band"] + (["team_id"] if team_policies else [])
     cells = {c: CellTotal() for c in Cell.values}
     aging: dict[str, dict[str, Decimal]] = {b: {} for b in AGING_BUCKETS}
     aging_counts = {b: 0 for b in AGING_BUCKETS}
-    for row in rows:
-        currency, band, amount_band_index = row["currency"], row["due_band"], row["amount_band"]
-        # The band is the smallest cut the age is within: an upper bound of the days overdue.
-        days = 0 if band == -1 else band
-        bucket = "current" if band == -1 else bucket_of(days)
-        aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
-        aging_counts[bucket] += row["n"]
-        if band == -1:
-            continue
-        limits = thresholds(row.get("card__team_id"), currency, policies)
-        # The group's amounts lie at or above large_values[index - 1]: large when that reaches the threshold.
-        lower = large_values[amount_band_index - 1] if amount_band_index > 0 else None
-        is_large = limits is not None and lower is not None and lower >= limits.large_from
-        long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
-        is_long = days > long_after
-        cell = (Cell.LONG_LARGE if is_large else Cell.LONG_SMALL) if is_long else (Cell.SHORT_LARGE if is_large else Cell.SHORT_SMALL)
-        total = cells[cell]
-        total.count += row["n"]
-        total.amounts[currency] = total.amounts.get(currency, ZERO) + row["s"]
+    for part in _invoice_parts(user, team=team, rep=rep, segment=segment):
+        rows = (
+            Invoice.objects.filter(part, issued_on__lte=today).annotate(due_band=due_band, amount_band=amount_band)
+            .values(*group).annotate(n=Count("id"), s=Sum("open_amount")).order_by()
+        )
+        for row in rows:
+            _place(row, cells, aging, aging_counts, policies, large_values)
     return Matrix(as_of=today, cells=cells, aging=aging, aging_counts=aging_counts)
+
+
+def _place(row: dict[str, Any], cells: dict[str, CellTotal], aging: dict[str, dict[str, Decimal]], aging_counts: dict[str, int],
+           policies: dict[tuple[int | None, str], Thresholds], large_values: list[Decimal]) -> None:
+    currency, band, amount_band_index = row["currency"], row["due_band"], row["amount_band"]
+    # The band is the smallest cut the age is within: an upper bound of the days overdue.
+    days = 0 if band == -1 else band
+    bucket = "current" if band == -1 else bucket_of(days)
+    aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
+    aging_counts[bucket] += row["n"]
+    if band == -1:
+        return
+    limits = thresholds(row.get("team_id"), currency, policies)
+    # The group's amounts lie at or above large_values[index - 1]: large when that reaches the threshold.
+    lower = large_values[amount_band_index - 1] if amount_band_index > 0 else None
+    is_large = limits is not None and lower is not None and lower >= limits.large_from
+    long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
+    if days > long_after:
+        cell = Cell.LONG_LARGE if is_large else Cell.LONG_SMALL
+    else:
+        cell = Cell.SHORT_LARGE if is_large else Cell.SHORT_SMALL
+    total = cells[cell]
+    total.count += row["n"]
+    total.amounts[currency] = total.amounts.get(currency, ZERO) + row["s"]
 
 
 def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
@@ -346,7 +379,7 @@ def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: i
     found: list[tuple[Invoice, int]] = []
     for invoice in qs.iterator(chunk_size=500):
         days = (today - invoice.due_on).days
-        if cell_of(days, invoice.open_amount, thresholds(invoice.card.team_id, invoice.currency, policies)) == cell:
+        if cell_of(days, invoice.open_amount, thresholds(invoice.team_id, invoice.currency, policies)) == cell:
             found.append((invoice, days))
             if len(found) >= limit:
                 break
@@ -356,7 +389,7 @@ def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: i
 def aging_by(user: Any, *, by: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
     """Open receivables per customer, team or rep, in the five aging buckets, per currency."""
     today = as_of or timezone.localdate()
-    key = {"customer": "card_id", "team": "card__team_id", "rep": "card__owner_id"}[by]
+    key = {"customer": "card_id", "team": "team_id", "rep": "owner_id"}[by]
     band = Case(
         When(due_on__gte=today, then=Value("current")),
         When(due_on__gte=today - dt.timedelta(days=30), then=Value("1_30")),
@@ -365,7 +398,7 @@ def aging_by(user: Any, *, by: str, as_of: dt.date | None = None) -> list[dict[s
         default=Value("over_90"),
     )
     rows = (
-        _visible(user, Invoice.objects.filter(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False, issued_on__lte=today))
+        open_invoices(user).filter(issued_on__lte=today)
         .annotate(bucket=band).values(key, "currency", "bucket").annotate(s=Sum("open_amount")).order_by()
     )
     table: dict[tuple[Any, str], dict[str, Decimal]] = {}

@@ -504,6 +504,7 @@ def create_invoice(*, user: User, card: Card, data: dict[str, Any], order: Order
     invoice = Invoice.objects.create(
         card=card, order=order, kind=kind, external_id=external_id, currency=currency, issued_on=issued_on,
         due_on=due_on, amount=amount, open_amount=amount, is_open=True, note=_text(data, "note", 500), created_by=user,
+        owner_id=card.owner_id, team_id=card.team_id,
     )
     record(action="create", record=invoice, actor=user, detail={"card": card.pk, "amount": str(amount), "currency": currency, "kind": kind})
     return invoice
@@ -698,6 +699,13 @@ def set_collection_policy(*, user: User, team: Any, currency: Any, long_after_da
     )
     record(action="update", record=policy, actor=user, detail={"team": getattr(team, "pk", None), "currency": code})
     return policy
+
+
+def sync_invoice_copies(card: Card) -> None:
+    """Keeps the owner and team copied onto a card's invoices in step with the card."""
+    Invoice.objects.filter(card_id=card.pk).exclude(owner_id=card.owner_id, team_id=card.team_id).update(
+        owner_id=card.owner_id, team_id=card.team_id
+    )
 
 
 def card_for_write(user: User, card_id: Any) -> Card:

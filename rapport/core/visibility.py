@@ -182,19 +182,34 @@ def visible_parts(user: Any) -> list[QuerySet["Card"]]:
     if user is None or not getattr(user, "is_authenticated", False):
         return [visible_to(user)]
     q = scope_for(user).card_q()
-    branches = list(q.children) if q.connector == OR and not q.negated and len(q.children) > 1 else []
-    if not branches:
+    if not _branches(q):
         return [visible_to(user)]
+    from rapport.cards.models import Card
+
+    return [Card.objects.filter(branch) for branch in disjoint_branches(q)]
+
+
+def _branches(q: Q) -> list[Any]:
+    return list(q.children) if q.connector == OR and not q.negated and len(q.children) > 1 else []
+
+
+def disjoint_branches(q: Q) -> list[Q]:
+    """The OR of ``q`` as filters that select disjoint rows whose union is what ``q`` selects.
+
+    Works on any model with the visibility columns (``owner_id``, ``team_id``): the cards, and
+    the rows that copy them (invoices), so each branch reads an index range of its own.
+    """
+    branches = _branches(q)
+    if not branches:
+        return [q]
     # "team IN (1, 2)" becomes "team = 1" and "team = 2": an equality reads the list index in
     # name order, an IN would need its rows sorted.
     # (A manager's own team may also be one they manage: each branch once.)
     branches = list({_branch_key(split): split for branch in branches for split in _split_in(branch)}.values())
-    from rapport.cards.models import Card
-
-    parts: list[QuerySet[Card]] = []
+    parts: list[Q] = []
     before = Q()
     for branch in sorted(branches, key=_branch_order):
         branch_q = branch if isinstance(branch, Q) else Q(branch)
-        parts.append(Card.objects.filter(branch_q & ~before) if before else Card.objects.filter(branch_q))
+        parts.append(branch_q & ~before if before else branch_q)
         before = before | branch_q if before else branch_q
     return parts

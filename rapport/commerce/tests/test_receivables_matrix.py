@@ -61,19 +61,21 @@ def test_the_matrix_agrees_with_placing_each_invoice_one_by_one(users: Any, make
         Invoice.objects.create(card=card, currency=rng.choice(["EUR", "USD", "RON"]), issued_on=dt.date(2025, 1, 1),
                                due_on=AS_OF - dt.timedelta(days=rng.randint(-20, 200)),
                                amount=Decimal(rng.choice([50, 249.99, 250, 999, 1000, 4999, 5000, 20000])),
-                               open_amount=Decimal(0), external_id=f"R-{i}")
+                               open_amount=Decimal(0), external_id=f"R-{i}", owner_id=card.owner_id, team_id=card.team_id)
     Invoice.objects.update(open_amount=models_amount())
-    expected: dict[str, int] = {c: 0 for c in Cell.values}
     policies = selectors.policy_table()
-    for inv in Invoice.objects.select_related("card"):
-        days = (AS_OF - inv.due_on).days
-        if days > 0:
-            expected[selectors.cell_of(days, inv.open_amount, selectors.thresholds(inv.card.team_id, inv.currency, policies))] += 1
-    for user in ("admin", "rep_ana"):
+    from rapport.core.visibility import visible_to
+
+    for user in ("admin", "rep_ana", "manager_mei", "rep_bo_other_team"):
+        visible = set(visible_to(users[user]).values_list("id", flat=True))
+        expected: dict[str, int] = {c: 0 for c in Cell.values}
+        for inv in Invoice.objects.select_related("card").filter(card_id__in=visible):
+            days = (AS_OF - inv.due_on).days
+            if days > 0:
+                expected[selectors.cell_of(days, inv.open_amount, selectors.thresholds(inv.card.team_id, inv.currency, policies))] += 1
         matrix = selectors.receivables_matrix(users[user], as_of=AS_OF)
         got = {c: t.count for c, t in matrix.cells.items()}
-        if user == "admin":
-            assert got == expected
+        assert got == expected, user
         for cell in Cell.values:
             drill = selectors.cell_invoices(users[user], cell, as_of=AS_OF, limit=10_000)
             assert len(drill) == got[cell]

@@ -14,3 +14,12 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_orders_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The funnel's tests bring their own order evidence (``factories.FakeOrders``): the one an
+    installed orders app registers is set aside, so the funnel is tested on its own."""
+    from rapport.funnel import rules
+
+    monkeypatch.setattr(rules, "_providers", [])
