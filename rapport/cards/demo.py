@@ -570,6 +570,9 @@ class _Demo:
         from rapport.funnel.demo import enrich  # how cards were found, referrals, stage history
 
         enrich(self.rng.randint(0, 2**31))
+        from rapport.commerce.demo import add_commerce  # products, orders, invoices, payments, collection work
+
+        add_commerce(self.rng.randint(0, 2**31))
         self.result.organizations = organizations
         self.result.people = people
         return self.result
