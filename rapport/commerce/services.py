@@ -708,6 +708,23 @@ def sync_invoice_copies(card: Card) -> None:
     )
 
 
+def erase_commercial_text(card: Any, model: type[Any], fk: Any) -> int:
+    """Erasure of a person who bought: the accounting record stays true (numbers, dates, amounts,
+    document numbers and links are kept, as the law requires), while every free text about
+    them goes, including the reminder letters that named them."""
+    from rapport.commerce.models import CollectionTask
+
+    rows = model._default_manager.filter(**{fk.attname: card.pk})
+    blank = {f: "" for f in ("note", "non_payment_note", "approval_note", "approval_reason") if _has_field(model, f)}
+    if model is Invoice:
+        CollectionTask.objects.filter(invoice__card_id=card.pk).update(letter="", outcome="")
+    return rows.update(**blank) if blank else rows.count()
+
+
+def _has_field(model: type[Any], name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)
+
+
 def card_for_write(user: User, card_id: Any) -> Card:
     """A visible card the user may add commercial records to."""
     from rapport.cards.selectors import get_card
