@@ -173,11 +173,14 @@ RAPPORT_REGULAR_ORDERS = env_int("RAPPORT_REGULAR_ORDERS", 3)  # N orders in M m
 RAPPORT_REGULAR_MONTHS = env_int("RAPPORT_REGULAR_MONTHS", 12)
 RAPPORT_DORMANT_FACTOR = 2.0  # dormant after this many usual order intervals without an order
 RAPPORT_DORMANT_MIN_DAYS = env_int("RAPPORT_DORMANT_MIN_DAYS", 60)
+RAPPORT_REPORTING_CURRENCY = env_str("RAPPORT_REPORTING_CURRENCY", "EUR")  # revenue across currencies (ABC tiers, reports)
+RAPPORT_COMPANY_NAME = env_str("RAPPORT_COMPANY_NAME", "Rapport")  # signs reminder letters and confirmations
 # ABC tiers: the cumulative share of value closing tier A and tier B, e.g. "0.8,0.95".
 RAPPORT_TIER_THRESHOLDS = tuple(float(x) for x in env_list("RAPPORT_TIER_THRESHOLDS", ["0.8", "0.95"]))
 # Large imports read and check the file in a forked worker process while the importing process
 # writes; off, every import runs in one process (slower, the same result).
 RAPPORT_IMPORT_WORKER = env_bool("RAPPORT_IMPORT_WORKER", default=True)
+RAPPORT_SATISFACTION_AFTER_DAYS = env_int("RAPPORT_SATISFACTION_AFTER_DAYS", 14)  # satisfaction check due this many days after delivery
 
 # Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal
 # bases an administrator allows for special-category items besides explicit consent.

@@ -30,4 +30,6 @@ urlpatterns = [
     path("", include("rapport.imports.urls")),
     path("", include("rapport.funnel.urls")),
     path("", include("rapport.segments.urls")),
+    path("", include("rapport.commerce.urls")),
+    path("", include("rapport.aftersales.urls")),
 ]

@@ -31,6 +31,7 @@ from rapport.cards.models import Card
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money, selectors
 from rapport.commerce.models import (
+    OPEN_INVOICE,
     ZERO,
     AccountCheck,
     Cell,
@@ -119,7 +120,7 @@ def generate_tasks(*, as_of: dt.date | None = None) -> dict[str, int]:
         t.invoice_id: t for t in CollectionTask.objects.filter(done_at__isnull=True).order_by("created_at")
     }
     overdue = (
-        Invoice.objects.filter(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False, due_on__lt=today)
+        Invoice.objects.filter(OPEN_INVOICE, due_on__lt=today)
         .select_related("card", "card__owner").order_by("due_on", "id")
     )
     new: list[CollectionTask] = []

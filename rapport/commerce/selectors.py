@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, Count, DecimalField, F, FloatField, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from rapport.cards.models import Card
@@ -19,6 +20,7 @@ from rapport.commerce.models import (
     Cell,
     CollectionPolicy,
     CreditProfile,
+    OPEN_INVOICE,
     Invoice,
     InvoiceKind,
     Order,
@@ -275,7 +277,7 @@ def _invoice_parts(user: Any, *, team: int | None = None, rep: int | None = None
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    base = Q(is_open=True, kind=InvoiceKind.INVOICE, cancelled=False)
+    base = OPEN_INVOICE  # an open invoice is never a cancelled one
     if team is not None:
         base &= Q(team_id=team)
     if rep is not None:
@@ -309,62 +311,79 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
     """Every overdue invoice in exactly one cell, with counts and amounts per currency, and the
     aging of every open invoice (current, 1–30, 31–60, 61–90, over 90 days).
 
-    The database groups by currency, due-date band and amount band (each team's thresholds
-    differ, so the team joins the grouping only when a team has its own policy); Python then
-    places each group in its cell. A user who sees part of the data gets one grouped query per
-    branch of their visibility, the branches being disjoint.
+    The database counts and sums the open invoices per currency and due date (and team, when
+    some team has thresholds of its own), with the count and sum of those at or above each
+    "large" threshold in force, streaming the groups out of an index in its own order; the
+    few thousand groups are then placed in their cells here. A user who sees part of the data
+    gets one such query per branch of their visibility, the branches being disjoint.
     """
     today = as_of or timezone.localdate()
     policies = policy_table()
     team_policies = any(team_id is not None for team_id, _c in policies)
-    # Due-date bands: the aging buckets, and each distinct "long after" threshold in force.
-    cuts = sorted({30, 60, 90} | {p.long_after_days for p in policies.values()} | {DEFAULT_LONG_AFTER_DAYS})
-    due_band = Case(
-        When(due_on__gte=today, then=Value(-1)),
-        *[When(due_on__gte=today - dt.timedelta(days=d), then=Value(d)) for d in cuts],
-        default=Value(100000), output_field=IntegerField(),
+    group = ["currency", "due_on"] + (["team_id"] if team_policies else [])
+    # Each invoice's "large from", by its team and currency (the team's own first): one
+    # comparison per invoice, with the thresholds as numbers, costs less than a count per
+    # threshold in force. Without thresholds for its currency, nothing is large.
+    threshold = Case(
+        *[When(Q(team_id=t, currency=c), then=Value(float(limits.large_from))) for (t, c), limits in policies.items() if t is not None],
+        *[When(Q(currency=c), then=Value(float(limits.large_from))) for (t, c), limits in policies.items() if t is None],
+        default=Value(None), output_field=FloatField(),
     )
-    large_values = sorted({p.large_from for p in policies.values()})
-    amount_band = Case(
-        *[When(open_amount__lt=v, then=Value(i)) for i, v in enumerate(large_values)],
-        default=Value(len(large_values)), output_field=IntegerField(),
-    ) if large_values else Value(0, output_field=IntegerField())
-    group = ["currency", "due_band", "amount_band"] + (["team_id"] if team_policies else [])
+    is_large = Q(open_amount__gte=threshold)
+    sums: dict[str, Any] = {
+        "n": Count("id"), "s": Sum("open_amount"),
+        "n_large": Sum(Case(When(is_large, then=Value(1)), default=Value(0), output_field=IntegerField())),
+        "s_large": Sum(Case(When(is_large, then=F("open_amount")), default=Value(0), output_field=DecimalField())),
+    }
     cells = {c: CellTotal() for c in Cell.values}
     aging: dict[str, dict[str, Decimal]] = {b: {} for b in AGING_BUCKETS}
     aging_counts = {b: 0 for b in AGING_BUCKETS}
     for part in _invoice_parts(user, team=team, rep=rep, segment=segment):
-        rows = (
-            Invoice.objects.filter(part, issued_on__lte=today).annotate(due_band=due_band, amount_band=amount_band)
-            .values(*group).annotate(n=Count("id"), s=Sum("open_amount")).order_by()
-        )
-        for row in rows:
-            _place(row, cells, aging, aging_counts, policies, large_values)
+        qs = Invoice.objects.filter(part, issued_on__lte=today).values(*group).annotate(**sums).order_by()
+        for row in _raw_rows(qs):
+            currency = row["currency"]
+            days = (today - row["due_on"]).days
+            bucket = bucket_of(days)
+            aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
+            aging_counts[bucket] += row["n"]
+            if days <= 0:
+                continue
+            limits = thresholds(row.get("team_id"), currency, policies)
+            long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
+            large_n, large_s = row["n_large"] or 0, row["s_large"] or ZERO
+            small_cell, large_cell = (Cell.LONG_SMALL, Cell.LONG_LARGE) if days > long_after else (Cell.SHORT_SMALL, Cell.SHORT_LARGE)
+            _add(cells[small_cell], currency, row["n"] - large_n, row["s"] - large_s)
+            _add(cells[large_cell], currency, large_n, large_s)
     return Matrix(as_of=today, cells=cells, aging=aging, aging_counts=aging_counts)
 
 
-def _place(row: dict[str, Any], cells: dict[str, CellTotal], aging: dict[str, dict[str, Decimal]], aging_counts: dict[str, int],
-           policies: dict[tuple[int | None, str], Thresholds], large_values: list[Decimal]) -> None:
-    currency, band, amount_band_index = row["currency"], row["due_band"], row["amount_band"]
-    # The band is the smallest cut the age is within: an upper bound of the days overdue.
-    days = 0 if band == -1 else band
-    bucket = "current" if band == -1 else bucket_of(days)
-    aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
-    aging_counts[bucket] += row["n"]
-    if band == -1:
-        return
-    limits = thresholds(row.get("team_id"), currency, policies)
-    # The group's amounts lie at or above large_values[index - 1]: large when that reaches the threshold.
-    lower = large_values[amount_band_index - 1] if amount_band_index > 0 else None
-    is_large = limits is not None and lower is not None and lower >= limits.large_from
-    long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
-    if days > long_after:
-        cell = Cell.LONG_LARGE if is_large else Cell.LONG_SMALL
-    else:
-        cell = Cell.SHORT_LARGE if is_large else Cell.SHORT_SMALL
-    total = cells[cell]
-    total.count += row["n"]
-    total.amounts[currency] = total.amounts.get(currency, ZERO) + row["s"]
+def _raw_rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
+    """The rows of a grouped query without Django's per-value converters, which cost more than
+    the query itself over the few thousand groups of a large ledger; dates and sums are
+    converted here (SQLite answers text dates and float sums, PostgreSQL dates and decimals)."""
+    sql, params = qs.query.sql_with_params()
+    names = [*qs.query.values_select, *qs.query.annotation_select]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        row = dict(zip(names, values))
+        if isinstance(row.get("due_on"), str):
+            row["due_on"] = dt.date.fromisoformat(row["due_on"])
+        for key, value in row.items():
+            if isinstance(value, float):
+                row[key] = Decimal(repr(value))
+            elif value is None and key in ("s", "s_large"):
+                row[key] = ZERO
+        rows.append(row)
+    return rows
+
+
+def _add(total: CellTotal, currency: str, count: int, amount: Decimal) -> None:
+    if count:
+        total.count += count
+        total.amounts[currency] = total.amounts.get(currency, ZERO) + amount
 
 
 def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,

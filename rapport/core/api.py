@@ -111,8 +111,10 @@ def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequi
 
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
+    from rapport.aftersales.api import router as aftersales_router
     from rapport.audit.api import router as audit_router
     from rapport.cards.api import router as cards_router
+    from rapport.commerce.api import router as commerce_router
     from rapport.catalog.api import router as catalog_router
     from rapport.dedup.api import router as dedup_router
     from rapport.funnel.api import reports_router
@@ -133,9 +135,11 @@ def _register_routers() -> None:
     api.add_router("/quality", quality_router)
     api.add_router("/reports", reports_router)
     api.add_router("/segments", segments_router)
+    api.add_router("/aftersales", aftersales_router)
     api.add_router("/", imports_router)
     api.add_router("/", relationships_router)
     api.add_router("/", funnel_router)
+    api.add_router("/", commerce_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).
     api.add_router("/", cards_router)

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from rapport.commerce import views
+
+urlpatterns = [
+    path("cards/<int:card_id>/orders/new/", views.order_new, name="commerce-order-new"),
+    path("orders/line/", views.order_line, name="commerce-order-line"),
+    path("orders/<int:order_id>/", views.order_detail, name="commerce-order"),
+    path("orders/<int:order_id>/status/", views.order_status, name="commerce-order-status"),
+    path("orders/<int:order_id>/decision/", views.order_decide, name="commerce-order-decide"),
+    path("cards/<int:card_id>/invoices/new/", views.invoice_new, name="commerce-invoice-new"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="commerce-invoice"),
+    path("invoices/<int:invoice_id>/apply/", views.invoice_apply, name="commerce-invoice-apply"),
+    path("invoices/<int:invoice_id>/cause/", views.invoice_cause, name="commerce-invoice-cause"),
+    path("cards/<int:card_id>/payments/new/", views.payment_new, name="commerce-payment-new"),
+    path("cards/<int:card_id>/credit/", views.credit_edit, name="commerce-credit"),
+    path("cards/<int:card_id>/statement/", views.statement_page, name="commerce-statement"),
+    path("cards/<int:card_id>/statement.pdf", views.statement_pdf, name="commerce-statement-pdf"),
+    path("cards/<int:card_id>/statement.xlsx", views.statement_xlsx, name="commerce-statement-xlsx"),
+    path("cards/<int:card_id>/payment-plans/", views.plan_new, name="commerce-plan-new"),
+    path("cards/<int:card_id>/account-checks/", views.check_new, name="commerce-check-new"),
+    path("cards/<int:card_id>/account-checks/<int:check_id>.pdf", views.check_pdf, name="commerce-check-pdf"),
+    path("receivables/", views.receivables, name="commerce-receivables"),
+    path("receivables/<slug:cell>/", views.receivables_cell, name="commerce-cell"),
+    path("collection/", views.tasks_page, name="commerce-tasks"),
+    path("collection/generate/", views.tasks_generate, name="commerce-tasks-generate"),
+    path("collection/<int:task_id>/done/", views.task_done, name="commerce-task-done"),
+    path("collection/<int:task_id>/letter/", views.task_letter, name="commerce-task-letter"),
+    path("credit-approvals/", views.approvals, name="commerce-approvals"),
+    path("products/", views.products_page, name="commerce-products"),
+    path("products/new/", views.product_edit, name="commerce-product-new"),
+    path("products/<int:product_id>/", views.product_detail, name="commerce-product"),
+    path("products/<int:product_id>/edit/", views.product_edit, name="commerce-product-edit"),
+    path("products/<int:product_id>/prices/", views.product_price, name="commerce-product-price"),
+    path("products/<int:product_id>/price-lists/", views.price_list_new, name="commerce-price-list-new"),
+]
