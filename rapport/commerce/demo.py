@@ -68,11 +68,11 @@ def _catalog(admin: User, today: dt.date) -> list[Product]:
             "name": f"Distributors {currency}", "currency": currency, "valid_from": start.isoformat(),
         })
         for product, row in zip(products, PRODUCTS):
-            price = Decimal(row[8]) * per_euro
+            listed = Decimal(row[8]) * per_euro
             services.set_price(user=admin, price_list=price_list, product=product, data={
-                "list_price": str(price), "purchase_price": str(price * Decimal("0.85")),
-                "min_retail": str(price * Decimal("1.15")), "max_retail": str(price * Decimal("1.45")),
-                "recommended_retail": str(price * Decimal("1.3")),
+                "list_price": str(listed), "purchase_price": str(listed * Decimal("0.85")),
+                "min_retail": str(listed * Decimal("1.15")), "max_retail": str(listed * Decimal("1.45")),
+                "recommended_retail": str(listed * Decimal("1.3")),
             })
     return [p for p in products if p.is_ours]
 

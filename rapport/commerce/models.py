@@ -8,6 +8,7 @@ invoices and payments belong to a customer card and are visible exactly as that 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -15,8 +16,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
+class Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Digits = {"max_digits": 18, "decimal_places": 4}  # four decimals: unit prices below a cent
+QUANTITY: Digits = {"max_digits": 14, "decimal_places": 3}
 ZERO = Decimal("0")
 
 

@@ -201,10 +201,10 @@ def account_statement(card: Card, *, currency: str | None = None, date_from: dt.
     balance = opening
     lines = statement.lines
     invoiced = paid = ZERO
-    for date, _later, pk, kind, number, due, debit, credit, open_amount in entries:
+    for when, _later, pk, kind, number, due_on, debit, credit, left in entries:
         balance += debit - credit
-        overdue = (today - due).days if due is not None and open_amount and due < today else 0
-        lines.append(StatementLine(date, kind, number, due, debit, credit, balance, open_amount, overdue, pk))
+        overdue = (today - due_on).days if due_on is not None and left and due_on < today else 0
+        lines.append(StatementLine(when, kind, number, due_on, debit, credit, balance, left, overdue, pk))
         invoiced += debit
         paid += credit
     statement.opening_balance, statement.balance, statement.invoiced, statement.paid = opening, balance, invoiced, paid

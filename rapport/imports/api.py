@@ -35,7 +35,8 @@ CONTENT_TYPES = {
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "vcard": "vcf"}
 
 
-@router.post("/imports", response={201: ImportJobOut}, summary="Upload a CSV, XLSX or vCard file as an import job")
+@router.post("/imports", response={201: ImportJobOut},
+             summary="Upload a CSV, XLSX or vCard file as an import job (kind: organizations, people, or a registered kind)")
 def upload(
     request: AuthedHttpRequest,
     file: File[UploadedFile],

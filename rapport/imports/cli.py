@@ -26,7 +26,7 @@ def _user(username: str | None) -> Any:
 def cmd_import(args: argparse.Namespace) -> int:
     from django.db import transaction
 
-    from rapport.imports import services
+    from rapport.imports import extensions, services
     from rapport.imports.models import Status
 
     path = Path(args.file)
@@ -70,11 +70,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             job = report.job
         bar.update(task, completed=job.rows_read, total=job.rows_read)
     verb = "Would import" if args.dry_run else "Imported"
-    out.print(
-        f"{verb} {job.rows_read} rows of {path.name} as {job.kind} cards: {job.created_count} created, "
-        f"{job.updated_count} updated, {job.skipped_count} duplicates skipped, {job.error_count} rows not imported.",
-        markup=False,
-    )
+    if extensions.import_kind(job.kind) is not None:
+        out.print(
+            f"{verb} {job.rows_read} rows of {path.name} as {job.kind}: {job.created_count} created, "
+            f"{job.updated_count} updated, {job.skipped_count} unchanged, {job.error_count} rows not imported.",
+            markup=False,
+        )
+    else:
+        out.print(
+            f"{verb} {job.rows_read} rows of {path.name} as {job.kind} cards: {job.created_count} created, "
+            f"{job.updated_count} updated, {job.skipped_count} duplicates skipped, {job.error_count} rows not imported.",
+            markup=False,
+        )
     if job.status == Status.FAILED:
         err.print(f"The import stopped: {job.message}", markup=False)
     if job.error_count:
@@ -88,11 +95,20 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    from rapport.imports import services
+    from rapport.imports import extensions, services
 
     user = _user(args.user)
     job = services.get_job(user, args.revert)
     report = services.revert_import(user=user, job=job)
+    if extensions.import_kind(job.kind) is not None:
+        out.print(
+            f"Reverted import #{job.pk}: {report.deleted} {job.kind} deleted, {report.restored} restored, "
+            f"{report.kept} changed since and kept.",
+            markup=False,
+        )
+        if job.message:
+            out.print(job.message, markup=False)
+        return EXIT_OK
     out.print(
         f"Reverted import #{job.pk}: {report.deleted} cards deleted, {report.restored} restored, "
         f"{report.facts_removed} facts removed, {report.kept} changed since and kept.",
@@ -114,6 +130,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from rapport.imports import services
 
     user = _user(args.user)
+    if args.kind not in ("organizations", "people"):
+        return _export_records(args, user)
     flt = CardFilter(q=args.q or "", tier=args.tier or "", stage=args.stage or "", industry=args.industry or "",
                      item=args.item or "", value=args.value, archived=args.archived)
     target = Path(args.output)
@@ -130,10 +148,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_records(args: argparse.Namespace, user: Any) -> int:
+    """``--kind`` of another app (products…): its records as CSV or XLSX; the card filters do not apply."""
+    from rapport.imports import services
+
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            result = services.export_records(user=user, kind=args.kind, fmt=args.format, stream=stream, channel="cli")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    out.print(f"Exported {result.rows} {args.kind} to {target} ({args.format}).", markup=False)
+    return EXIT_OK
+
+
 def register(subparsers: Any, command: Any) -> None:
-    p = command("import", cmd_import_or_revert, "Import organisations or people from CSV, XLSX or vCard (or revert an import).")
+    p = command("import", cmd_import_or_revert,
+                "Import organisations or people from CSV, XLSX or vCard, or the kinds other apps add such as "
+                "products, orders, invoices and payments from CSV or XLSX (or revert an import).")
     p.add_argument("file", nargs="?", help="the CSV, XLSX or vCard file")
-    p.add_argument("--kind", choices=["organizations", "people"], help="default: guessed from the columns (vCard: people)")
+    # Free text: the kinds other apps register are known only once Django is set up.
+    p.add_argument("--kind", metavar="KIND",
+                   help="organizations, people, or a registered kind (products, orders, invoices, payments); "
+                        "default: guessed from the columns (vCard: people)")
     p.add_argument("--mapping", metavar="MAPPING.json", help='{"column": "target"}; default: suggested from the headers')
     p.add_argument("--dry-run", action="store_true", help="check every row and report, commit nothing")
     p.add_argument("--on-duplicate", choices=["skip", "merge", "create"], default="skip",
@@ -145,8 +184,9 @@ def register(subparsers: Any, command: Any) -> None:
     p.add_argument("--user", metavar="USERNAME", help="who imports (owns the new cards); default: the first admin")
     p.add_argument("--revert", metavar="JOB_ID", help="undo a whole import instead")
 
-    e = command("export", cmd_export, "Export the organisations or people a user may see as CSV, XLSX or vCard 4.0.")
-    e.add_argument("--kind", choices=["organizations", "people"], required=True)
+    e = command("export", cmd_export,
+                "Export the organisations or people a user may see as CSV, XLSX or vCard 4.0 (or a registered kind such as products).")
+    e.add_argument("--kind", metavar="KIND", required=True, help="organizations, people, or a registered kind (products)")
     e.add_argument("--format", choices=["csv", "xlsx", "vcard"], required=True)
     e.add_argument("--output", required=True, metavar="FILE")
     e.add_argument("--segment", metavar="ID", help="only the members of this saved segment")

@@ -7,14 +7,24 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rapport.imports import extensions
 from rapport.imports.models import OnDuplicate
 
 KIND_CHOICES = [("", _("Guess from the columns")), ("organizations", _("Organisations")), ("people", _("People"))]
 
 
+def kind_choices() -> list[tuple[str, Any]]:
+    """The card kinds, then the kinds other apps registered (products, orders…)."""
+    return KIND_CHOICES + [(kind.key, kind.label) for kind in extensions.import_kinds()]
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (CSV, XLSX or vCard)"))
     kind = forms.ChoiceField(label=_("The rows are"), choices=KIND_CHOICES, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_choices()  # type: ignore[attr-defined]
 
 
 class MappingForm(forms.Form):
@@ -27,9 +37,13 @@ class MappingForm(forms.Form):
     region = forms.CharField(label=_("Country of phone numbers without +code"), max_length=2, required=False)
 
     def __init__(self, *args: Any, headers: list[str], targets: list[tuple[str, str]], samples: dict[str, str],
-                 **kwargs: Any) -> None:
+                 cards: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
+        self.fields["kind"].choices = kind_choices()[1:]  # type: ignore[attr-defined]
+        if not cards:
+            # Duplicates of cards and phone regions mean nothing to orders or invoices.
+            del self.fields["on_duplicate"], self.fields["region"]
         for index, header in enumerate(headers):
             field = forms.ChoiceField(label=header, choices=targets, required=False)
             field.widget.attrs["aria-describedby"] = f"sample_{index}"

@@ -382,7 +382,7 @@ class RowBuilder:
                 value = value[1:]  # our own exports neutralise such cells; a re-import reads them back
             if not value:
                 continue
-            if _looks_like_formula(value):
+            if looks_like_formula(value):
                 row.problems.append(CellProblem(column, "Looks like a spreadsheet formula: not imported.", value[:200]))
                 continue
             if target.startswith("phone"):
@@ -555,7 +555,7 @@ _PLAUSIBLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FORMULA = re.compile(r"^[=@]|^[+\-].*(?:[|!]|[A-Za-z_]\s*\()")
 
 
-def _looks_like_formula(value: str) -> bool:
+def looks_like_formula(value: str) -> bool:
     """A cell a spreadsheet would run: "=…", "@…", or "+…"/"-…" calling something
     ("+cmd|…", "-2+SUM(…)"); a phone such as "+1 (905) 555-1234;ext=102" is not one."""
     return bool(_FORMULA.match(value))

@@ -51,7 +51,7 @@ class ImportJobList(Schema):
 
 class MappingIn(Schema):
     mapping: dict[str, Any] = Field(..., description='{"column": "target"}; "" ignores a column')
-    kind: str | None = Field(None, description="organizations or people")
+    kind: str | None = Field(None, description="organizations, people, or a registered kind: products, orders, invoices, payments")
     on_duplicate: str | None = None
     region: str | None = Field(None, max_length=2)
 

@@ -5,6 +5,10 @@ id, E.164 phone, e-mail) against the cards the user can see and against itself, 
 through ``cards.bulk.bulk_create_cards`` and existing ones through ``cards.services``, so
 provenance, current values and the search index stay right. Every imported value of a catalog
 item is a fact whose source is ``import`` and whose note names the job, the file and the row.
+
+Kinds other apps register (``extensions``: products, orders, invoices, payments) run through the
+same jobs, batches, transactions, worker process, error file, dry runs and reverts; their runner
+turns the rows into records (``_execute_kind``).
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
+from rapport.imports import extensions, pipeline, readers
 from rapport.imports import mapping as mapping_module
-from rapport.imports import pipeline, readers
 from rapport.imports.mapping import BuiltRow, EmployerFacts, RowBuilder
 from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
 from rapport.imports.readers import FileRejected, SourceRow
@@ -67,6 +71,49 @@ def _kind(value: Any) -> str:
 def _may_import(user: User) -> None:
     if not scope_for(user).may_write_card(Card(owner=user)):
         raise PermissionDenied("Your role may not create cards.")
+
+
+def _kind_names() -> str:
+    return ", ".join(["organizations", "people", *(k.key for k in extensions.import_kinds())])
+
+
+def _check_kind(value: Any) -> str:
+    """A card kind, or the key of a kind another app registered (``extensions``)."""
+    registered = extensions.import_kind(value)
+    if registered is not None:
+        return registered.key
+    kind = KINDS.get(str(value or "").lower())
+    if kind is None:
+        raise ValidationError.single("kind", f"Expected one of: {_kind_names()}.")
+    return kind
+
+
+def _kind_mapping(kind: extensions.ImportKind, mapping: Any, headers: list[str]) -> dict[str, str]:
+    """A registered kind's mapping: every column named is in the file and every target is one of
+    the kind's, and the targets the kind cannot do without are there."""
+    if mapping is None:
+        final = kind.suggest(headers)
+    else:
+        if not isinstance(mapping, dict):
+            raise ValidationError.single("mapping", "Expected an object of column name to target field.")
+        valid = {value for value, _label in kind.targets()}
+        errors: dict[str, list[str]] = {}
+        final = {}
+        for column, target in mapping.items():
+            if not isinstance(column, str) or column not in headers:
+                errors.setdefault(f"mapping.{column}", []).append("No such column in the file.")
+            elif target not in (None, "") and (not isinstance(target, str) or target not in valid):
+                errors.setdefault(f"mapping.{column}", []).append(f"Unknown target {str(target)[:60]!r}.")
+            else:
+                final[column] = target or ""
+        if errors:
+            raise ValidationError(errors)
+    labels = dict(kind.targets())
+    mapped = set(final.values())
+    missing = [" or ".join(str(labels.get(t, t)) for t in options) for options in kind.required if not mapped & set(options)]
+    if missing:
+        raise ValidationError.single("mapping", "The file needs a column for: " + "; ".join(missing) + ".")
+    return final
 
 
 # --- jobs ---------------------------------------------------------------------------------------
@@ -140,21 +187,25 @@ def create_job(
     region_code = str(region or "").strip().upper()
     if region_code and not (len(region_code) == 2 and region_code.isalpha()):
         errors.add("region", "Expected a two-letter country code.")
-    chosen_kind = errors.run(_kind, kind) if kind not in (None, "") else None
+    chosen_kind = errors.run(_check_kind, kind) if kind not in (None, "") else None
     errors.raise_if_any()
     try:
         preview = inspect(path, sample_rows=0)
     except FileRejected as exc:
         raise ValidationError.single("file", str(exc)) from None
-    kind_value = chosen_kind or _guess_kind(preview.format, mapping_module.suggest(preview.headers, Kind.PERSON))
-    if preview.format == Format.VCARD:
-        if kind_value != Kind.PERSON:
+    registered = extensions.import_kind(chosen_kind)
+    if chosen_kind is None and preview.format != Format.VCARD:
+        registered = extensions.guess(lambda k: k.suggest(preview.headers))
+    if registered is not None:
+        registered.may_import(user)
+        if preview.format == Format.VCARD:
             raise ValidationError.single("kind", "A vCard file holds people.")
-        final = mapping_module.vcard_mapping(preview.headers)
-    elif mapping is None:
-        final = mapping_module.suggest(preview.headers, kind_value)
+        kind_value = registered.key
+        final = _kind_mapping(registered, mapping, preview.headers)
+        region_code, on_duplicate = "", OnDuplicate.SKIP
     else:
-        final = mapping_module.validate_mapping(mapping, preview.headers, kind_value)
+        kind_value = chosen_kind or _guess_kind(preview.format, mapping_module.suggest(preview.headers, Kind.PERSON))
+        final = _card_mapping(preview, kind_value, mapping)
     job = ImportJob.objects.create(
         user=user, file_name=Path(file_name).name[:255] or "import", size_bytes=path.stat().st_size, format=preview.format,
         kind=kind_value, mapping=final, on_duplicate=on_duplicate, region=region_code, strict=bool(strict),
@@ -168,6 +219,18 @@ def create_job(
         job.stored_path = str(path)
     job.save(update_fields=["stored_path"])
     return job
+
+
+def _card_mapping(preview: FilePreview, kind_value: str, mapping: Any) -> dict[str, str]:
+    if preview.format == Format.VCARD:
+        if kind_value != Kind.PERSON:
+            raise ValidationError.single("kind", "A vCard file holds people.")
+        final = mapping_module.vcard_mapping(preview.headers)
+    elif mapping is None:
+        final = mapping_module.suggest(preview.headers, kind_value)
+    else:
+        final = mapping_module.validate_mapping(mapping, preview.headers, kind_value)
+    return final
 
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -221,8 +284,11 @@ def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, o
     """Changes the mapping (and kind, duplicate rule, region) of a job that has not run yet."""
     if job.status != Status.UPLOADED:
         raise Conflict("This import has already run.")
+    new_kind = _check_kind(kind) if kind not in (None, "") else job.kind
+    registered = extensions.import_kind(new_kind)
+    if registered is not None or extensions.import_kind(job.kind) is not None:
+        return _set_kind_mapping(job, registered, new_kind, mapping)
     errors = cards.Errors()
-    new_kind = errors.run(_kind, kind) if kind not in (None, "") else job.kind
     if on_duplicate not in (None, "") and on_duplicate not in OnDuplicate.values:
         errors.add("on_duplicate", f"Expected one of: {', '.join(OnDuplicate.values)}.")
     region_code = job.region if region is None else str(region).strip().upper()
@@ -236,6 +302,24 @@ def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, o
         final = mapping_module.validate_mapping(mapping, headers, new_kind or job.kind)
     ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(
         mapping=final, kind=new_kind, on_duplicate=on_duplicate or job.on_duplicate, region=region_code
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _set_kind_mapping(job: ImportJob, registered: extensions.ImportKind | None, new_kind: str, mapping: Any) -> ImportJob:
+    """The mapping of a job of a registered kind, or of a job moving between such a kind and a
+    card kind: a mapping made for other targets is replaced by the suggestions for the new kind."""
+    headers = inspect(Path(job.stored_path), sample_rows=0).headers
+    if registered is not None:
+        registered.may_import(job.user)
+        final = _kind_mapping(registered, mapping if new_kind == job.kind else None, headers)
+    elif job.format == Format.VCARD:
+        final = mapping_module.vcard_mapping(headers)
+    else:
+        final = mapping_module.suggest(headers, new_kind)
+    ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(
+        mapping=final, kind=new_kind, on_duplicate=OnDuplicate.SKIP, region=""
     )
     job.refresh_from_db()
     return job
@@ -282,6 +366,9 @@ def run_import(
     read before the rollback). ``claimed``: ``start`` already marked the job running.
     """
     _may_import(job.user)
+    registered = extensions.import_kind(job.kind)
+    if registered is not None:
+        registered.may_import(job.user)
     expected = Status.RUNNING if claimed else Status.UPLOADED
     if job.status != expected:
         raise Conflict("This import has already run; import the file again to resume it.")
@@ -324,6 +411,10 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
         opened = readers.open_file(Path(job.stored_path))
     except FileRejected as exc:
         _finish(job, Status.FAILED, str(exc))
+        return
+    registered = extensions.import_kind(job.kind)
+    if registered is not None:
+        _execute_kind(job, registered, opened, limit, progress, report, preview_rows)
         return
     runner = _Runner(job, report, preview_rows)
     headers = _vcard_columns() if opened.format == Format.VCARD else opened.headers
@@ -369,6 +460,120 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
             gc.enable()
         if progress:
             progress(job)
+
+
+def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.OpenedFile, limit: int | None,
+                  progress: Progress | None, report: RunReport, preview_rows: int) -> None:
+    """A registered kind's run: the same batches, transactions, worker process, counts and
+    errors as a card import; the kind's runner turns the rows into its records."""
+    if opened.format == Format.VCARD:
+        opened.close()
+        _finish(job, Status.FAILED, "A vCard file holds people.")
+        return
+    runner = kind.runner(job)
+
+    def staged() -> Iterator[tuple[int, Any]]:
+        for batch in _source_batches(opened.rows, limit):
+            yield len(batch), runner.stage(batch)
+        yield 0, runner.end()
+
+    batches: Iterator[tuple[int, Any]] = staged()
+    if _in_worker(job):
+        batches = pipeline.run_in_worker(batches)
+    outcome = _KindOutcome(job, report, preview_rows)
+    collecting = gc.isenabled()
+    gc.disable()  # as for cards: many small acyclic objects, collected between batches
+    checkpoints = _fewer_checkpoints()
+    try:
+        for rows, payload in batches:
+            outcome.process(rows, payload, runner)
+            del payload
+            gc.collect(1)
+            if progress:
+                progress(job)
+        message = ""
+        finish = getattr(runner, "finish", None)
+        if finish is not None:
+            with transaction.atomic():
+                message = finish() or ""
+        _finish(job, Status.DONE, message)
+    except FileRejected as exc:
+        _finish(job, Status.FAILED, str(exc))
+    except pipeline.WorkerFailed as exc:
+        log.error("import %s failed: %s", job.pk, exc.detail or exc)
+        _finish(job, Status.FAILED, f"{exc} The rows before it were imported.")
+        raise
+    except Exception:
+        log.exception("import %s failed", job.pk)
+        _finish(job, Status.FAILED, "An unexpected error stopped the import; the rows before it were imported.")
+        raise
+    finally:
+        if isinstance(batches, Generator):
+            batches.close()
+        opened.close()
+        checkpoints()
+        if collecting:
+            gc.enable()
+        if progress:
+            progress(job)
+
+
+class _KindOutcome:
+    """Counts, error rows and preview of a registered kind's batches (``extensions.Outcome``)."""
+
+    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int) -> None:
+        self.job = job
+        self.report = report
+        self.preview_rows = preview_rows
+        self._pending: list[tuple[Any, ...]] = []
+        self._failed_rows: set[int] = set()
+
+    def process(self, rows: int, payload: Any, runner: extensions.KindRunner) -> None:
+        job = self.job
+        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count)
+        preview = len(self.report.rows)
+        try:
+            # One transaction per batch, as for cards: its records, its errors and the job's counts.
+            with transaction.atomic():
+                job.rows_read += rows
+                runner.write(payload, self)
+                pending, self._pending = self._pending, []
+                insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+                _save_counts(job)
+        except BaseException:
+            job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
+            del self.report.rows[preview:]
+            self._pending.clear()
+            raise
+
+    def _preview(self, rows: list[int], name: str, action: str, problem: tuple[str, str] | None = None) -> None:
+        for number in rows:
+            if number <= self.preview_rows:
+                self.report.rows.append(PreviewRow(number, name, action, [problem] if problem else []))
+
+    def created(self, rows: list[int], name: str) -> None:
+        self.job.created_count += 1
+        self._preview(rows, name, "created")
+
+    def updated(self, rows: list[int], name: str) -> None:
+        self.job.updated_count += 1
+        self._preview(rows, name, "updated")
+
+    def unchanged(self, rows: list[int], name: str) -> None:
+        self.job.skipped_count += 1
+        self._preview(rows, name, "unchanged")
+
+    def error(self, row: int, column: str, reason: str, value: str = "") -> None:
+        self._pending.append((self.job.pk, row, column[:255], reason[:500], value[:200], False))
+        self._failed_rows.add(row)
+        self.job.error_count = len(self._failed_rows)
+        if row <= self.preview_rows:
+            entry = next((r for r in self.report.rows if r.number == row), None)
+            if entry is None:
+                self.report.rows.append(PreviewRow(row, "", "error", [(column, reason)]))
+            else:
+                entry.action = "error"
+                entry.problems.append((column, reason))
 
 
 PIPELINE_MIN_BYTES = 256 * 1024  # below this a second process costs more than it saves
@@ -1018,6 +1223,14 @@ def revert_import(*, user: User, job: ImportJob) -> RevertReport:
         raise NotFound("import")
     if locked.status not in (Status.DONE, Status.FAILED) and not locked.is_stalled:
         raise Conflict("Only a finished import can be reverted." if locked.status != Status.REVERTED else "This import was already reverted.")
+    registered = extensions.import_kind(locked.kind)
+    if registered is not None:
+        undone = registered.revert(locked, user)
+        locked.status, locked.reverted_at, locked.reverted_by = Status.REVERTED, timezone.now(), user
+        locked.message = undone.message[:500]
+        locked.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+        job.refresh_from_db()
+        return RevertReport(deleted=undone.deleted, restored=undone.restored, kept=undone.kept)
     report = RevertReport()
     note_prefix = locked.provenance + ", row "
     source = catalog.sources().get(IMPORT_SOURCE)
@@ -1219,3 +1432,25 @@ def export_cards(
           detail={"kind": card_kind, "format": fmt, "rows": count, "channel": channel[:8],
                   "items": sorted(i.key for i in items if i.sensitivity in ("confidential", "special"))})
     return ExportResult(rows=count, record_id=record.pk)
+
+
+def export_records(*, user: User, kind: Any, fmt: Any, stream: IO[bytes], channel: str = "web") -> ExportResult:
+    """Writes the records of a kind another app registered (products…) as CSV or XLSX, with the
+    same neutralised cells as card exports, and records the export like them."""
+    from rapport.audit.services import record as audit
+    from rapport.imports.models import ExportRecord
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    registered = extensions.export_kind(kind)
+    if registered is None:
+        names = ", ".join(["organizations", "people", *(k.key for k in extensions.export_kinds())])
+        raise ValidationError.single("kind", f"Expected one of: {names}.")
+    if fmt not in registered.formats:
+        raise ValidationError.single("format", f"Expected {' or '.join(registered.formats)}.")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == Format.CSV else XlsxWriter(stream, registered.key)
+    count = registered.write(user, writer)
+    writer.close()
+    export = ExportRecord.objects.create(user=user, kind=registered.key[:16], format=fmt, rows=count, channel=channel[:8])
+    audit(action="export", record_type=registered.key[:64], actor=user,
+          detail={"kind": registered.key, "format": fmt, "rows": count, "channel": channel[:8]})
+    return ExportResult(rows=count, record_id=export.pk)

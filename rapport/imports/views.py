@@ -19,7 +19,7 @@ from rapport.cards.models import Kind
 from rapport.core.errors import Conflict, NotFound, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import fragment_or_page, web_view
-from rapport.imports import api, mapping, selectors, services
+from rapport.imports import api, extensions, mapping, selectors, services
 from rapport.imports.forms import MappingForm, UploadForm
 from rapport.imports.models import Format, ImportJob, Status
 from rapport.imports.readers import FileRejected
@@ -44,7 +44,8 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, error)
         else:
             return redirect("import-detail", job_id=job.pk)
-    return render(request, "imports/list.html", {"form": form, "jobs": selectors.jobs_of(request.user)})
+    other_kinds = [str(kind.label) for kind in extensions.import_kinds()]
+    return render(request, "imports/list.html", {"form": form, "jobs": selectors.jobs_of(request.user), "other_kinds": other_kinds})
 
 
 def _mapping_form(job: ImportJob, data: Any = None) -> MappingForm:
@@ -55,10 +56,13 @@ def _mapping_form(job: ImportJob, data: Any = None) -> MappingForm:
         for header, value in row.cells.items():
             if value and header not in samples:
                 samples[header] = value[:80]
-    initial: dict[str, Any] = {"kind": KIND_PATH.get(Kind(job.kind), "people") if job.kind in Kind.values else "people", "on_duplicate": job.on_duplicate, "region": job.region}
+    registered = extensions.import_kind(job.kind)
+    kind = job.kind if registered else KIND_PATH.get(Kind(job.kind), "people") if job.kind in Kind.values else "people"
+    initial: dict[str, Any] = {"kind": kind, "on_duplicate": job.on_duplicate, "region": job.region}
     for i, header in enumerate(headers):
         initial[f"col_{i}"] = job.mapping.get(header, "")
-    return MappingForm(data, initial=initial, headers=headers, targets=mapping.target_choices(job.kind), samples=samples)
+    targets = registered.targets() if registered else mapping.target_choices(job.kind)
+    return MappingForm(data, initial=initial, headers=headers, targets=targets, samples=samples, cards=registered is None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,7 +83,7 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
         try:
             job = services.set_mapping(
                 user=request.user, job=job, mapping=form.mapping(), kind=form.cleaned_data["kind"],
-                on_duplicate=form.cleaned_data["on_duplicate"], region=form.cleaned_data["region"],
+                on_duplicate=form.cleaned_data.get("on_duplicate"), region=form.cleaned_data.get("region"),
             )
             if "run" in request.POST:
                 services.start(user=request.user, job=job)
@@ -95,13 +99,16 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
             return redirect("import-detail", job_id=job.pk)
         form = _mapping_form(job, request.POST)
         form.is_valid()
-    context = {"job": job, "form": form, "preview_rows": preview_rows, "preview_job": preview_job}
+    context = {"job": job, "form": form, "preview_rows": preview_rows, "preview_job": preview_job,
+               "records": extensions.import_kind(job.kind) is not None}
     return fragment_or_page(request, "imports/_preview.html", "imports/mapping.html", context)
 
 
 def _report_context(job: ImportJob) -> dict[str, Any]:
+    # "records": a kind another app registered (orders…), whose counts are records, not cards.
     return {"job": job, "errors": selectors.errors_of(job, limit=100),
-            "running": job.status == Status.RUNNING and not job.is_stalled}
+            "running": job.status == Status.RUNNING and not job.is_stalled,
+            "records": extensions.import_kind(job.kind) is not None}
 
 
 @require_GET
@@ -130,8 +137,13 @@ def import_revert(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Import reverted: %(deleted)d cards deleted, %(restored)d restored, %(kept)d kept because they changed since.")
-                         % {"deleted": report.deleted, "restored": report.restored, "kept": report.kept})
+        counts = {"deleted": report.deleted, "restored": report.restored, "kept": report.kept}
+        if extensions.import_kind(job.kind) is not None:
+            messages.success(request, _("Import reverted: %(deleted)d records deleted, %(restored)d restored, %(kept)d kept because they changed since.")
+                             % counts)
+        else:
+            messages.success(request, _("Import reverted: %(deleted)d cards deleted, %(restored)d restored, %(kept)d kept because they changed since.")
+                             % counts)
     return redirect("import-detail", job_id=job.pk)
 
 

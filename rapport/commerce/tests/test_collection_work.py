@@ -77,7 +77,7 @@ def test_a_payment_plan_must_cover_exactly_what_is_open(users: Any, make_org: An
     org = make_org()
     a = invoice(users["rep_ana"], org, "600", issued="2026-01-01", due=_due(90))
     b = invoice(users["rep_ana"], org, "400", issued="2026-01-01", due=_due(80))
-    data = {"invoices": [a.pk, b.pk], "agreed_on": "2026-07-01",
+    data: dict[str, Any] = {"invoices": [a.pk, b.pk], "agreed_on": "2026-07-01",
             "instalments": [{"due_on": "2026-08-01", "amount": "500"}, {"due_on": "2026-09-01", "amount": "400"}]}
     with pytest.raises(ValidationError) as caught:
         collection.create_payment_plan(user=users["manager_mei"], card=org, data=data)

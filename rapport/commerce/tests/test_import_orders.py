@@ -237,3 +237,14 @@ def test_a_large_file_is_read_in_a_worker_process_with_the_same_result(users: An
     expected = sum(Decimal(r.split(",")[5]) for r in rows if ",A-00900," not in r)
     assert Order.objects.aggregate(s=Sum("total"))["s"] == expected
     assert OrderLine.objects.count() == 8995
+
+
+
+def test_an_imported_first_order_makes_the_customer_a_customer_in_the_funnel(users: Any, tmp_path: Path) -> None:
+    from rapport.cards.models import Card
+
+    org = customer(users["rep_ana"], external_id="C-77", name="Compradora")
+    job = run_file(users["rep_ana"], tmp_path, "customer_external_id,order_external_id,ordered_on,quantity,amount,currency\n"
+                                                "C-77,SO-77,2026-11-20,2,50.00,EUR\n")
+    assert job.status == Status.DONE, job.message
+    assert Card.objects.get(pk=org.pk).lifecycle_stage == "customer"

@@ -101,7 +101,7 @@ def test_the_receivables_api_filters_by_team_and_rep_and_refuses_bad_dates(users
     north = Team.objects.get(name="North")
     invoice(users["rep_ana"], make_org(), "10", issued="2026-01-01", due=_due(5))
     client = api(users["admin"])
-    by_team = client.get("/api/v1/reports/receivables", {"as_of": AS_OF.isoformat(), "team": north.pk}).json()
+    by_team = client.get("/api/v1/reports/receivables", {"as_of": AS_OF.isoformat(), "team": str(north.pk)}).json()
     by_rep = client.get("/api/v1/reports/receivables", {"as_of": AS_OF.isoformat(), "rep": users["rep_ben"].pk}).json()
     assert sum(c["count"] for c in by_team["cells"]) == 1 and sum(c["count"] for c in by_rep["cells"]) == 0
     assert client.get("/api/v1/reports/receivables", {"as_of": "June"}).status_code == 422
