@@ -34,8 +34,8 @@ from rapport.aftersales.schemas import (
 )
 from rapport.cards import selectors as cards
 from rapport.cards.models import Card
-from rapport.core.errors import NotFound, PreconditionRequired, ValidationError
-from rapport.core.http import AuthedHttpRequest
+from rapport.core.errors import NotFound, ValidationError
+from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["after-sales"])
@@ -52,17 +52,6 @@ def _data(request: AuthedHttpRequest, payload: Any) -> dict[str, Any]:
         for key in raw:
             data.setdefault(str(key)[:100], raw[key])
     return data
-
-
-def _if_match(request: AuthedHttpRequest, *, required: bool) -> int | None:
-    raw = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
-    if not raw:
-        if required:
-            raise PreconditionRequired("Send If-Match with the case's ETag (read it with GET first).")
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationError.single("If-Match", "Expected the case's version as ETag.")
-    return int(raw)
 
 
 def _customer(request: AuthedHttpRequest, raw: Any) -> Card:
@@ -109,7 +98,7 @@ def get_case(request: AuthedHttpRequest, response: HttpResponse, case_id: int) -
 def update_case(request: AuthedHttpRequest, response: HttpResponse, case_id: int, payload: CasePatch) -> dict[str, Any]:
     case = selectors.get_case(request.user, case_id)
     # Optimistic concurrency: 428 without If-Match, 412 when someone changed the case since.
-    expected = _if_match(request, required=True)
+    expected = if_match_version(request, required=True, what="case")
     case = services.update_case(user=request.user, case=case, data=_data(request, payload), expected_version=expected)
     response["ETag"] = f'"{case.version}"'
     return CaseOut.from_case(selectors.get_case(request.user, case.pk))
@@ -119,7 +108,7 @@ def update_case(request: AuthedHttpRequest, response: HttpResponse, case_id: int
 def resolve_case(request: AuthedHttpRequest, response: HttpResponse, case_id: int, payload: ResolveIn) -> dict[str, Any]:
     case = selectors.get_case(request.user, case_id)
     case = services.resolve_case(
-        user=request.user, case=case, resolution=payload.resolution, expected_version=_if_match(request, required=False)
+        user=request.user, case=case, resolution=payload.resolution, expected_version=if_match_version(request, required=False, what="case")
     )
     response["ETag"] = f'"{case.version}"'
     return CaseOut.from_case(selectors.get_case(request.user, case.pk))

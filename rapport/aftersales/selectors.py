@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -21,52 +21,32 @@ from rapport.aftersales.models import (
     ServiceCaseQuerySet,
 )
 from rapport.cards.models import Card
-from rapport.core.errors import NotFound, ValidationError
-from rapport.core.visibility import scope_for, visible_to
-
-
-QS = TypeVar("QS", bound=QuerySet[Any])
-
-
-def _visible(user: Any, qs: QS) -> QS:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return qs.none()
-    if scope_for(user).sees_everything:
-        return qs
-    return qs.filter(card_id__in=visible_to(user).values("id"))
+from rapport.core.errors import ValidationError
+from rapport.core.visibility import get_visible, visible_records, visible_to
 
 
 def visible_checks(user: Any) -> SatisfactionCheckQuerySet:
-    return _visible(user, SatisfactionCheck.objects.all())
+    return visible_records(user, SatisfactionCheck.objects.all())
 
 
 def visible_cases(user: Any) -> ServiceCaseQuerySet:
-    return _visible(user, ServiceCase.objects.all())
+    return visible_records(user, ServiceCase.objects.all())
 
 
 def visible_referral_requests(user: Any) -> QuerySet[ReferralRequest]:
-    return _visible(user, ReferralRequest.objects.all())
-
-
-def _get(qs: QuerySet[Any], object_id: Any, what: str) -> Any:
-    if isinstance(object_id, bool) or not str(object_id).isdigit() or int(str(object_id)) > 2**62:
-        raise NotFound(what)
-    obj = qs.filter(pk=int(str(object_id))).first()
-    if obj is None:
-        raise NotFound(what)
-    return obj
+    return visible_records(user, ReferralRequest.objects.all())
 
 
 def get_case(user: Any, case_id: Any) -> ServiceCase:
-    return _get(visible_cases(user).select_related("card", "order", "assigned_to", "opened_by", "resolved_by"), case_id, "case")
+    return get_visible(visible_cases(user).select_related("card", "order", "assigned_to", "opened_by", "resolved_by"), case_id, "case")
 
 
 def get_check(user: Any, check_id: Any) -> SatisfactionCheck:
-    return _get(visible_checks(user).select_related("card", "order", "done_by"), check_id, "satisfaction check")
+    return get_visible(visible_checks(user).select_related("card", "order", "done_by"), check_id, "satisfaction check")
 
 
 def get_referral_request(user: Any, request_id: Any) -> ReferralRequest:
-    return _get(
+    return get_visible(
         referral_requests_with_referred(user, visible_referral_requests(user).select_related("card", "asked_by")),
         request_id, "referral request",
     )

@@ -26,8 +26,8 @@ from rapport.cards.schemas import (
     PersonIn,
     TimelineOut,
 )
-from rapport.core.errors import NotFound, PreconditionRequired, ValidationError
-from rapport.core.http import AuthedHttpRequest
+from rapport.core.errors import NotFound
+from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["cards"])
@@ -125,12 +125,7 @@ def update_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPa
     card = selectors.get_card(request.user, card_id, KIND_OF[kind])
     # Optimistic concurrency: a change must name the version it was based on (428 without it,
     # 412 when someone else changed the card since).
-    if_match = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
-    if not if_match:
-        raise PreconditionRequired("Send If-Match with the card's ETag (read it with GET first).")
-    if not if_match.isdigit() or len(if_match) > 18:
-        raise ValidationError.single("If-Match", "Expected the card's version as ETag.")
-    expected = int(if_match)
+    expected = if_match_version(request, required=True, what="card")
     card = services.update_card(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=expected)
     card = selectors.get_card(request.user, card.pk)
     response["ETag"] = f'"{card.version}"'

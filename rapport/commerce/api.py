@@ -51,23 +51,13 @@ from rapport.commerce.schemas import (
     TaskOut,
 )
 from rapport.core.errors import NotFound, PermissionDenied, ValidationError
-from rapport.core.http import AuthedHttpRequest
+from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["commerce"])
 
 KindPath = Literal["organizations", "people"]
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
-
-
-def _if_match(request: AuthedHttpRequest) -> int | None:
-    raw = request.headers.get("If-Match")
-    if not raw:
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise ValidationError.single("If-Match", f"{raw[:40]!r} is not a version this API issued.")
-    return int(value)
 
 
 def _customer(request: AuthedHttpRequest, card_id: int, field: str = "customer") -> Any:
@@ -115,7 +105,7 @@ def get_product(request: AuthedHttpRequest, product_id: int) -> dict[str, Any]:
 @router.patch("/products/{product_id}", response=ProductOut, summary="Change a product (If-Match: its version)")
 def patch_product(request: AuthedHttpRequest, response: HttpResponse, product_id: int, payload: ProductPatch) -> dict[str, Any]:
     product = services.update_product(user=request.user, product=selectors.get_product(product_id),
-                                      data=payload.dict(exclude_unset=True), expected_version=_if_match(request))
+                                      data=payload.dict(exclude_unset=True), expected_version=if_match_version(request))
     response["ETag"] = f'"{product.version}"'
     return ProductOut.of(product)
 
@@ -209,7 +199,7 @@ def get_order(request: AuthedHttpRequest, response: HttpResponse, order_id: int)
 @router.patch("/orders/{order_id}", response=OrderOut, summary="Change status, delivery and acceptance dates (If-Match)")
 def patch_order(request: AuthedHttpRequest, response: HttpResponse, order_id: int, payload: OrderPatch) -> dict[str, Any]:
     order = services.change_order(user=request.user, order=selectors.get_order(request.user, order_id),
-                                  data=payload.dict(exclude_unset=True), expected_version=_if_match(request))
+                                  data=payload.dict(exclude_unset=True), expected_version=if_match_version(request))
     response["ETag"] = f'"{order.version}"'
     return OrderOut.of(order, selectors.order_lines(order))
 
@@ -416,7 +406,7 @@ def get_credit(request: AuthedHttpRequest, kind: KindPath, card_id: int) -> dict
 @router.put("/{kind}/{card_id}/credit", response=CreditOut, summary="Set credit limit and status (managers, admins)")
 def put_credit(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: CreditIn) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
-    services.set_credit(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=_if_match(request))
+    services.set_credit(user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=if_match_version(request))
     return _credit_out(card)
 
 

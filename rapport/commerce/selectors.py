@@ -28,53 +28,35 @@ from rapport.commerce.models import (
     PaymentKind,
     Product,
 )
-from rapport.core.errors import NotFound
-from rapport.core.visibility import disjoint_branches, scope_for, visible_to
-
-
-def _visible(user: Any, qs: QuerySet[Any]) -> QuerySet[Any]:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return qs.none()
-    if scope_for(user).sees_everything:
-        return qs
-    return qs.filter(card_id__in=visible_to(user).values("id"))
+from rapport.core.visibility import disjoint_branches, get_visible, scope_for, visible_records, visible_to
 
 
 def visible_orders(user: Any) -> QuerySet[Order]:
-    return _visible(user, Order.objects.all())
+    return visible_records(user, Order.objects.all())
 
 
 def visible_invoices(user: Any) -> QuerySet[Invoice]:
-    return _visible(user, Invoice.objects.all())
+    return visible_records(user, Invoice.objects.all())
 
 
 def visible_payments(user: Any) -> QuerySet[Payment]:
-    return _visible(user, Payment.objects.all())
-
-
-def _get(qs: QuerySet[Any], object_id: Any, what: str) -> Any:
-    if isinstance(object_id, bool) or not str(object_id).isdigit() or int(str(object_id)) > 2**62:
-        raise NotFound(what)
-    obj = qs.filter(pk=int(str(object_id))).first()
-    if obj is None:
-        raise NotFound(what)
-    return obj
+    return visible_records(user, Payment.objects.all())
 
 
 def get_order(user: Any, order_id: Any) -> Order:
-    return _get(visible_orders(user).select_related("card", "approved_by"), order_id, "order")
+    return get_visible(visible_orders(user).select_related("card", "approved_by"), order_id, "order")
 
 
 def get_invoice(user: Any, invoice_id: Any) -> Invoice:
-    return _get(visible_invoices(user).select_related("card", "order"), invoice_id, "invoice")
+    return get_visible(visible_invoices(user).select_related("card", "order"), invoice_id, "invoice")
 
 
 def get_payment(user: Any, payment_id: Any) -> Payment:
-    return _get(visible_payments(user).select_related("card"), payment_id, "payment")
+    return get_visible(visible_payments(user).select_related("card"), payment_id, "payment")
 
 
 def get_product(product_id: Any) -> Product:
-    return _get(Product.objects.all(), product_id, "product")
+    return get_visible(Product.objects.all(), product_id, "product")
 
 
 def order_lines(order: Order) -> list[Any]:

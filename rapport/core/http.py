@@ -19,3 +19,21 @@ class AuthedHttpRequest(HttpRequest):
     """
 
     user: User
+
+
+def if_match_version(request: HttpRequest, *, required: bool = False, what: str = "record") -> int | None:
+    """The version an update is based on, from ``If-Match: "7"`` (the ETag the API sent).
+
+    Without the header: ``None``, or PreconditionRequired (428) where an update must say it;
+    anything but a version this API issued: a ValidationError (422) naming the header.
+    """
+    from rapport.core.errors import PreconditionRequired, ValidationError
+
+    raw = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
+    if not raw:
+        if required:
+            raise PreconditionRequired(f"Send If-Match with the {what}'s ETag (read it with GET first).")
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError.single("If-Match", f"Expected the {what}'s version as ETag.")
+    return int(raw)

@@ -7,7 +7,7 @@ A card outside it answers exactly like a card that does not exist.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.db.models.sql.where import OR
@@ -213,3 +213,29 @@ def disjoint_branches(q: Q) -> list[Q]:
         parts.append(branch_q & ~before if before else branch_q)
         before = before | branch_q if before else branch_q
     return parts
+
+
+QS = TypeVar("QS", bound=QuerySet[Any])
+
+
+def visible_records(user: Any, queryset: QS) -> QS:
+    """Rows that belong to a customer card (a ``card`` key: orders, invoices, service cases…),
+    visible exactly as their card is."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if scope_for(user).sees_everything:
+        return queryset
+    return queryset.filter(card_id__in=visible_to(user).values("id"))
+
+
+def get_visible(queryset: QuerySet[Any], record_id: Any, what: str) -> Any:
+    """One row of an already visibility-filtered queryset by id, or NotFound: a malformed id,
+    a missing row and a row out of reach all answer the same."""
+    from rapport.core.errors import NotFound
+
+    if isinstance(record_id, bool) or not str(record_id).isdigit() or int(str(record_id)) > 2**62:
+        raise NotFound(what)
+    found = queryset.filter(pk=int(str(record_id))).first()
+    if found is None:
+        raise NotFound(what)
+    return found

@@ -11,8 +11,7 @@ from pydantic import Field
 
 from rapport.cards import selectors as cards
 from rapport.cards.models import Card, Kind
-from rapport.core.errors import ValidationError
-from rapport.core.http import AuthedHttpRequest
+from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.funnel import rules, selectors, services
 from rapport.funnel.schemas import (
     FunnelOut,
@@ -35,21 +34,12 @@ KindPath = Literal["organizations", "people"]
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
 
 
-def _if_match(request: AuthedHttpRequest) -> int | None:
-    raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ValidationError.single("If-Match", "Expected a version number as ETag.")
-    return int(raw)
-
-
 @router.post("/{kind}/{card_id}/stage", response=StageChangeOut, summary="Move a card to another lifecycle stage")
 def move_stage(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int, payload: StageMoveIn) -> dict[str, Any]:
     """An illegal move answers 422 with ``errors.rule`` naming the rule it breaks."""
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     change = services.move_stage(
-        user=request.user, card=card, to_stage=payload.to, reason=payload.reason or "", expected_version=_if_match(request)
+        user=request.user, card=card, to_stage=payload.to, reason=payload.reason or "", expected_version=if_match_version(request)
     )
     response["ETag"] = f'"{Card.objects.values_list("version", flat=True).get(pk=card.pk)}"'
     return StageChangeOut.from_change(change)
@@ -80,7 +70,7 @@ def get_qualification(request: AuthedHttpRequest, kind: KindPath, card_id: int) 
 def put_qualification(request: AuthedHttpRequest, kind: KindPath, card_id: int, payload: QualificationIn) -> dict[str, Any]:
     card = cards.get_card(request.user, card_id, KIND_OF[kind])
     services.set_qualification(
-        user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=_if_match(request)
+        user=request.user, card=card, data=payload.dict(exclude_unset=True), expected_version=if_match_version(request)
     )
     return _qualification_out(card)
 

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from ninja import Router, Status
 
 from rapport.core.errors import ValidationError
-from rapport.core.http import AuthedHttpRequest
+from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.relationships import selectors, services
 from rapport.relationships.models import Gift, GiftPolicy, StyleCoaching
 from rapport.relationships.schemas import (
@@ -61,16 +61,6 @@ def _data(request: AuthedHttpRequest, payload: Any) -> dict[str, Any]:
     return data
 
 
-def _if_match(request: AuthedHttpRequest) -> int | None:
-    raw = request.headers.get("If-Match")
-    if not raw:
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise ValidationError.single("If-Match", f"{raw!r} is not a version this API issued.")
-    return int(value)
-
-
 @router.get("/organizations/{org_id}/decision-unit", response=DecisionUnitOut, summary="The decision unit as a graph with warnings")
 def get_decision_unit(request: AuthedHttpRequest, org_id: int) -> dict[str, Any]:
     return graph_out(selectors.decision_unit(request.user, org_id))
@@ -90,7 +80,7 @@ def _node(request: AuthedHttpRequest, org_id: int, person_id: int) -> dict[str, 
 @router.patch("/decision-unit/members/{member_id}", response=NodeOut, summary="Change a member (If-Match: the version)")
 def update_member(request: AuthedHttpRequest, response: HttpResponse, member_id: int, payload: MemberPatch) -> dict[str, Any]:
     member = services.update_member(
-        user=request.user, member_id=member_id, data=_data(request, payload), expected_version=_if_match(request)
+        user=request.user, member_id=member_id, data=_data(request, payload), expected_version=if_match_version(request)
     )
     response["ETag"] = f'"{member.version}"'
     return _node(request, member.unit.organization_id, member.person_id)

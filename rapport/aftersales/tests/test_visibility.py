@@ -26,7 +26,7 @@ def test_another_teams_rep_gets_404_for_every_record_and_sees_none_in_lists(make
     bo = api(users["rep_bo_other_team"])
     case, check, asked = north["case"], north["check"], north["asked"]
     assert bo.get(f"/api/v1/aftersales/cases/{case.pk}").status_code == 404
-    assert bo.get(f"/api/v1/aftersales/cases/999999").status_code == 404
+    assert bo.get("/api/v1/aftersales/cases/999999").status_code == 404
     assert bo.patch(f"/api/v1/aftersales/cases/{case.pk}", {"subject": "x"}, content_type="application/json", HTTP_IF_MATCH='"1"').status_code == 404
     assert bo.post(f"/api/v1/aftersales/cases/{case.pk}/resolve", {"resolution": "x"}, content_type="application/json").status_code == 404
     assert bo.get(f"/api/v1/aftersales/checks/{check.pk}").status_code == 404

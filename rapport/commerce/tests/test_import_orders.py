@@ -117,7 +117,7 @@ def test_an_order_split_by_the_end_of_a_batch_stays_one_order(users: Any, shop: 
     from rapport.imports import services
 
     monkeypatch.setattr(services, "BATCH_ROWS", 2)
-    job = run_file(users["rep_ana"], tmp_path, HEADER + "".join(f"C-1,A-1,2026-03-01,DR-1,1,1.00,EUR\n" for _ in range(5)))
+    job = run_file(users["rep_ana"], tmp_path, HEADER + "C-1,A-1,2026-03-01,DR-1,1,1.00,EUR\n" * 5)
     assert job.created_count == 1 and job.updated_count == 0
     assert Order.objects.get().lines.count() == 5
 
