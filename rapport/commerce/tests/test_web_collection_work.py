@@ -107,7 +107,7 @@ def test_an_account_check_with_a_bad_balance_or_date_changes_nothing(users: Any,
 
 
 def test_the_letter_is_reflowed_so_a_phone_or_printer_wraps_it() -> None:
-    from rapport.commerce.views import reflow
+    from rapport.commerce.views.accounts import reflow
 
     text = ("Dear Norte S.A.,\n\nAccording to our records, invoice F-1 of 2026-01-01 for €100.00 was due and\n"
             "€100.00 is still outstanding.\n\nKind regards,\nRapport\n")
