@@ -165,3 +165,25 @@ def card_after_sales(user: Any, card: Card, *, limit: int = 20) -> CardAfterSale
         satisfied_check=latest if latest is not None and (latest.score or 0) >= SATISFIED else None,
         waiting_request=next((r for r in requests if r.outcome == ReferralOutcome.ASKED), None),
     )
+
+
+def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | None) -> list[Any]:
+    """Complaints and service cases opened, and satisfaction checks answered, as entries of the
+    card's timeline (the card was fetched through visibility)."""
+    from rapport.cards.selectors import TimelineEntry
+
+    cases = ServiceCase.objects.filter(card=card).select_related("opened_by").order_by("-opened_at", "-id")
+    checks = SatisfactionCheck.objects.filter(card=card, done_at__isnull=False).select_related("done_by").order_by("-done_at", "-id")
+    if before:
+        cases, checks = cases.filter(opened_at__lt=before), checks.filter(done_at__lt=before)
+    entries = [
+        TimelineEntry(c.opened_at, "case", c.kind, c.subject, c.resolution if c.resolved_at else _("Open"),
+                      c.opened_by.get_username() if c.opened_by else "", c.pk, label=str(c.get_kind_display()))
+        for c in cases[:limit]
+    ]
+    entries += [
+        TimelineEntry(ch.done_at, "satisfaction", "check", _("Satisfaction %(score)s of 5") % {"score": ch.score}, ch.comment,
+                      ch.done_by.get_username() if ch.done_by else "", ch.pk, label=_("Satisfaction"))
+        for ch in checks[:limit] if ch.done_at is not None
+    ]
+    return entries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -389,6 +389,20 @@ class TimelineEntry:
     by: str
     ref_id: int
     rule: str = ""  # for a stage change: the funnel rule that allowed or made it, translated
+    label: str = ""  # for entries other apps add (an order, a complaint): what it is, translated
+    url: str = ""  # where the entry's record is shown, when it has a page
+
+
+# Other apps add their records to a card's timeline (orders, invoices, service cases…): a
+# source answers the entries of one card that the user may see, newest first, at most ``limit``
+# and older than ``before`` when given.
+TimelineSource = Callable[[Any, Card, int, "dt.datetime | None"], list[TimelineEntry]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
 
 
 def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime | None = None) -> list[TimelineEntry]:
@@ -437,6 +451,8 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
                 s.id, rule_label(s.rule),
             )
         )
+    for source in _timeline_sources:
+        entries.extend(source(user, card, limit, before))
     entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
     return entries[:limit]
 

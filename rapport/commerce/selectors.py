@@ -434,3 +434,48 @@ def products(*, ours: bool | None = None, active: bool | None = True, q: str = "
     if q:
         qs = qs.filter(Q(sku__icontains=q) | Q(name__icontains=q) | Q(brand__icontains=q) | Q(category__icontains=q))
     return qs.order_by("sku")
+
+
+# --- the card's timeline ---------------------------------------------------------------------------
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | None) -> list[Any]:
+    """The card's orders, invoices, credit notes and payments as timeline entries (the card was
+    fetched through visibility, and its commercial record is visible exactly as it is)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from rapport.cards.selectors import TimelineEntry
+    from rapport.commerce.money import format_money
+
+    until = before.date() if before else None
+    orders = Order.objects.filter(card=card).select_related("created_by").order_by("-ordered_on", "-id")
+    invoices = Invoice.objects.filter(card=card).select_related("created_by").order_by("-issued_on", "-id")
+    payments = Payment.objects.filter(card=card).select_related("created_by").order_by("-received_on", "-id")
+    if until:
+        orders, invoices = orders.filter(ordered_on__lt=until), invoices.filter(issued_on__lt=until)
+        payments = payments.filter(received_on__lt=until)
+    entries = []
+    for o in orders[:limit]:
+        entries.append(TimelineEntry(
+            _day_start(o.ordered_on), "order", o.status, f"{o.external_id or _('Order')} · {format_money(o.total, o.currency)}",
+            str(o.get_status_display()), o.created_by.get_username() if o.created_by else "", o.pk,
+            label=_("Order"), url=reverse("commerce-order", args=[o.pk]),
+        ))
+    for i in invoices[:limit]:
+        entries.append(TimelineEntry(
+            _day_start(i.issued_on), "invoice", i.kind, f"{i.external_id or i.get_kind_display()} · {format_money(i.amount, i.currency)}",
+            _("due %(date)s") % {"date": i.due_on.isoformat()} if i.kind == InvoiceKind.INVOICE else "",
+            i.created_by.get_username() if i.created_by else "", i.pk,
+            label=str(i.get_kind_display()), url=reverse("commerce-invoice", args=[i.pk]),
+        ))
+    for p in payments[:limit]:
+        entries.append(TimelineEntry(
+            _day_start(p.received_on), "payment", p.kind, format_money(p.amount, p.currency), p.method,
+            p.created_by.get_username() if p.created_by else "", p.pk, label=str(p.get_kind_display()),
+        ))
+    return entries
