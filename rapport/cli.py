@@ -179,6 +179,21 @@ def _usage(message: str) -> UsageError:
     return UsageError(message)
 
 
+def viewer(username: str | None) -> Any:
+    """Whose view a command shows: the named active user, else the first administrator."""
+    from rapport.accounts.models import User
+
+    if username:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise _usage(f"No active user {username!r}.")
+        return user
+    user = User.objects.filter(role="admin", is_active=True).order_by("id").first()
+    if user is None:
+        raise _usage("No administrator exists; name a user with --user.")
+    return user
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapport",

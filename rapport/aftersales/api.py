@@ -6,7 +6,6 @@ exactly like a missing one; a customer named in a body that is unknown or out of
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpResponse
@@ -35,23 +34,10 @@ from rapport.aftersales.schemas import (
 from rapport.cards import selectors as cards
 from rapport.cards.models import Card
 from rapport.core.errors import NotFound, ValidationError
-from rapport.core.http import AuthedHttpRequest, if_match_version
+from rapport.core.http import AuthedHttpRequest, if_match_version, sent_fields
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["after-sales"])
-
-
-def _data(request: AuthedHttpRequest, payload: Any) -> dict[str, Any]:
-    """The fields the client sent, unknown ones included, so the service can refuse them by name."""
-    data: dict[str, Any] = payload.dict(exclude_unset=True)
-    try:
-        raw = json.loads(request.body or b"{}")
-    except ValueError:
-        raw = {}
-    if isinstance(raw, dict):
-        for key in raw:
-            data.setdefault(str(key)[:100], raw[key])
-    return data
 
 
 def _customer(request: AuthedHttpRequest, raw: Any) -> Card:
@@ -80,7 +66,7 @@ def list_cases(request: AuthedHttpRequest, flt: Query[CaseFilterParams], page: Q
 
 @router.post("/cases", response={201: CaseOut}, summary="Open a complaint or service case")
 def open_case(request: AuthedHttpRequest, response: HttpResponse, payload: CaseIn) -> Status[dict[str, Any]]:
-    data = _data(request, payload)
+    data = sent_fields(request, payload)
     card = _customer(request, data.pop("card", None))
     case = services.open_case(user=request.user, card=card, data=data)
     response["ETag"] = f'"{case.version}"'
@@ -99,7 +85,7 @@ def update_case(request: AuthedHttpRequest, response: HttpResponse, case_id: int
     case = selectors.get_case(request.user, case_id)
     # Optimistic concurrency: 428 without If-Match, 412 when someone changed the case since.
     expected = if_match_version(request, required=True, what="case")
-    case = services.update_case(user=request.user, case=case, data=_data(request, payload), expected_version=expected)
+    case = services.update_case(user=request.user, case=case, data=sent_fields(request, payload), expected_version=expected)
     response["ETag"] = f'"{case.version}"'
     return CaseOut.from_case(selectors.get_case(request.user, case.pk))
 
@@ -133,7 +119,7 @@ def get_check(request: AuthedHttpRequest, check_id: int) -> dict[str, Any]:
 @router.post("/checks/{check_id}/result", response=CheckOut, summary="Record the score (1–5) and comment, once")
 def record_result(request: AuthedHttpRequest, check_id: int, payload: CheckResultIn) -> dict[str, Any]:
     check = selectors.get_check(request.user, check_id)
-    services.record_check_result(user=request.user, check=check, data=_data(request, payload))
+    services.record_check_result(user=request.user, check=check, data=sent_fields(request, payload))
     return CheckOut.from_check(selectors.get_check(request.user, check_id))
 
 
@@ -155,7 +141,7 @@ def list_referrals(request: AuthedHttpRequest, flt: Query[ReferralFilterParams],
 
 @router.post("/referrals", response={201: ReferralOut}, summary="Ask a satisfied customer for referrals")
 def ask_for_referrals(request: AuthedHttpRequest, payload: ReferralIn) -> Status[dict[str, Any]]:
-    data = _data(request, payload)
+    data = sent_fields(request, payload)
     card = _customer(request, data.pop("card", None))
     asked = services.ask_for_referrals(user=request.user, card=card, data=data)
     return Status(201, ReferralOut.from_request(selectors.get_referral_request(request.user, asked.pk)))
@@ -164,5 +150,5 @@ def ask_for_referrals(request: AuthedHttpRequest, payload: ReferralIn) -> Status
 @router.post("/referrals/{request_id}/outcome", response=ReferralOut, summary="Record the answer and the referred customers")
 def record_outcome(request: AuthedHttpRequest, request_id: int, payload: ReferralOutcomeIn) -> dict[str, Any]:
     asked = selectors.get_referral_request(request.user, request_id)
-    services.record_referral_outcome(user=request.user, request=asked, data=_data(request, payload))
+    services.record_referral_outcome(user=request.user, request=asked, data=sent_fields(request, payload))
     return ReferralOut.from_request(selectors.get_referral_request(request.user, request_id))

@@ -7,6 +7,8 @@ import argparse
 import datetime as dt
 from typing import Any
 
+from rapport.cli import viewer
+
 
 def register(subparsers: Any, command: Any) -> None:
     group = subparsers.add_parser("aftersales", help="Satisfaction checks, complaints and service cases.")
@@ -42,21 +44,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _viewer(username: str | None) -> Any:
-    from rapport.accounts.models import User
-    from rapport.cli import _usage
-
-    if username:
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise _usage(f"No active user {username!r}.")
-        return user
-    user = User.objects.filter(role="admin", is_active=True).order_by("id").first()
-    if user is None:
-        raise _usage("No administrator exists; name a user with --user.")
-    return user
-
-
 def _team_id(user: Any, name: str | None) -> int | None:
     from rapport.accounts import selectors as people
     from rapport.cli import _usage
@@ -73,7 +60,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.utils import translation
 
-    user = _viewer(args.user)
+    user = viewer(args.user)
     # In the viewer's language, like their web pages.
     with translation.override(user.language or settings.LANGUAGE_CODE):
         return _due(args, user)

@@ -7,13 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from rapport.cli import EXIT_OK, UsageError, out
-
-
-def _user(username: str | None) -> Any:
-    from rapport.imports.cli import _user as default_user
-
-    return default_user(username)
+from rapport.cli import EXIT_OK, UsageError, out, viewer
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -31,7 +25,7 @@ def cmd_receivables(args: argparse.Namespace) -> int:
     from rapport.commerce import money, selectors
     from rapport.commerce.models import Cell
 
-    user = _user(args.user)
+    user = viewer(args.user)
     matrix = selectors.receivables_matrix(user, as_of=_date(args.as_of, "--as-of"), team=args.team, rep=args.rep)
 
     def amounts(by_currency: dict[str, Any]) -> str:
@@ -65,7 +59,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     from rapport.cards.selectors import get_card
     from rapport.commerce import documents, money, selectors
 
-    user = _user(args.user)
+    user = viewer(args.user)
     card = get_card(user, args.customer)
     statement = selectors.account_statement(card, currency=(args.currency or "").upper() or None,
                                             date_from=_date(args.date_from, "--from"), date_to=_date(args.date_to, "--to"))

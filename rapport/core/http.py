@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
@@ -37,3 +37,18 @@ def if_match_version(request: HttpRequest, *, required: bool = False, what: str 
     if not raw.isdigit() or len(raw) > 18:
         raise ValidationError.single("If-Match", f"Expected the {what}'s version as ETag.")
     return int(raw)
+
+
+def sent_fields(request: HttpRequest, payload: Any) -> dict[str, Any]:
+    """The fields the client sent, unknown ones included, so the service can refuse them by name."""
+    import json
+
+    data: dict[str, Any] = payload.dict(exclude_unset=True)
+    try:
+        raw = json.loads(request.body or b"{}")
+    except ValueError:
+        raw = {}
+    if isinstance(raw, dict):
+        for key in raw:
+            data.setdefault(str(key)[:100], raw[key])
+    return data

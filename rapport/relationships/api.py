@@ -3,7 +3,6 @@ and each contact's relationship stage, style, coaching and gifts."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.http import HttpResponse
 from ninja import Router, Status
 
 from rapport.core.errors import ValidationError
-from rapport.core.http import AuthedHttpRequest, if_match_version
+from rapport.core.http import AuthedHttpRequest, if_match_version, sent_fields
 from rapport.relationships import selectors, services
 from rapport.relationships.models import Gift, GiftPolicy, StyleCoaching
 from rapport.relationships.schemas import (
@@ -48,19 +47,6 @@ def graph_out(graph: selectors.DecisionUnitGraph) -> dict[str, Any]:
     }
 
 
-def _data(request: AuthedHttpRequest, payload: Any) -> dict[str, Any]:
-    """The fields the client sent, unknown ones included, so the service can refuse them by name."""
-    data: dict[str, Any] = payload.dict(exclude_unset=True)
-    try:
-        raw = json.loads(request.body or b"{}")
-    except ValueError:
-        raw = {}
-    if isinstance(raw, dict):
-        for key in raw:
-            data.setdefault(str(key)[:100], raw[key])
-    return data
-
-
 @router.get("/organizations/{org_id}/decision-unit", response=DecisionUnitOut, summary="The decision unit as a graph with warnings")
 def get_decision_unit(request: AuthedHttpRequest, org_id: int) -> dict[str, Any]:
     return graph_out(selectors.decision_unit(request.user, org_id))
@@ -68,7 +54,7 @@ def get_decision_unit(request: AuthedHttpRequest, org_id: int) -> dict[str, Any]
 
 @router.post("/organizations/{org_id}/decision-unit/members", response={201: NodeOut}, summary="Add a person to the decision unit")
 def add_member(request: AuthedHttpRequest, org_id: int, payload: MemberIn) -> Status[dict[str, Any]]:
-    member = services.add_member(user=request.user, organization_id=org_id, data=_data(request, payload))
+    member = services.add_member(user=request.user, organization_id=org_id, data=sent_fields(request, payload))
     return Status(201, _node(request, member.unit.organization_id, member.person_id))
 
 
@@ -80,7 +66,7 @@ def _node(request: AuthedHttpRequest, org_id: int, person_id: int) -> dict[str, 
 @router.patch("/decision-unit/members/{member_id}", response=NodeOut, summary="Change a member (If-Match: the version)")
 def update_member(request: AuthedHttpRequest, response: HttpResponse, member_id: int, payload: MemberPatch) -> dict[str, Any]:
     member = services.update_member(
-        user=request.user, member_id=member_id, data=_data(request, payload), expected_version=if_match_version(request)
+        user=request.user, member_id=member_id, data=sent_fields(request, payload), expected_version=if_match_version(request)
     )
     response["ETag"] = f'"{member.version}"'
     return _node(request, member.unit.organization_id, member.person_id)
@@ -100,7 +86,7 @@ def list_relationships(request: AuthedHttpRequest, person_id: int) -> dict[str, 
 
 @router.post("/people/{person_id}/relationships", response={201: EdgeOut}, summary="Record a relationship from this person to another")
 def add_relationship(request: AuthedHttpRequest, person_id: int, payload: RelationshipIn) -> Status[dict[str, Any]]:
-    data = _data(request, payload)
+    data = sent_fields(request, payload)
     rel = services.add_relationship(user=request.user, data={**data, "from_person": person_id})
     return Status(201, _edge(rel))
 
@@ -119,7 +105,7 @@ def _edge(rel: Any) -> dict[str, Any]:
 
 @router.patch("/decision-unit/relationships/{rel_id}", response=EdgeOut, summary="Change a relationship")
 def update_relationship(request: AuthedHttpRequest, rel_id: int, payload: RelationshipPatch) -> dict[str, Any]:
-    return _edge(services.update_relationship(user=request.user, relationship_id=rel_id, data=_data(request, payload)))
+    return _edge(services.update_relationship(user=request.user, relationship_id=rel_id, data=sent_fields(request, payload)))
 
 
 @router.delete("/decision-unit/relationships/{rel_id}", response={204: None}, summary="Delete a relationship")
@@ -164,7 +150,7 @@ def get_contact(request: AuthedHttpRequest, person_id: int) -> dict[str, Any]:
 
 @router.patch("/people/{person_id}/relationship", response=ContactRelationshipOut, summary="Move the stage and/or set the style")
 def update_contact(request: AuthedHttpRequest, person_id: int, payload: ContactRelationshipPatch) -> dict[str, Any]:
-    data = _data(request, payload)
+    data = sent_fields(request, payload)
     unknown = set(data) - {"stage", "note", "style"}
     if unknown:
         raise ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
@@ -210,7 +196,7 @@ def list_gifts(request: AuthedHttpRequest, person_id: int) -> dict[str, Any]:
 
 @router.post("/people/{person_id}/gifts", response={201: GiftOut}, summary="Record a gift or hospitality (limits enforced)")
 def record_gift(request: AuthedHttpRequest, person_id: int, payload: GiftIn) -> Status[dict[str, Any]]:
-    gift, warnings = services.record_gift(user=request.user, person_id=person_id, data=_data(request, payload))
+    gift, warnings = services.record_gift(user=request.user, person_id=person_id, data=sent_fields(request, payload))
     return Status(201, gift_out(gift, warnings))
 
 
@@ -229,4 +215,4 @@ def get_policy(request: AuthedHttpRequest) -> dict[str, Any]:
 
 @router.put("/decision-unit/gifts/policy", response=GiftPolicyOut, summary="Set the value limits (admins)")
 def put_policy(request: AuthedHttpRequest, payload: GiftPolicyIn) -> dict[str, Any]:
-    return policy_out(services.set_gift_policy(user=request.user, data=_data(request, payload)))
+    return policy_out(services.set_gift_policy(user=request.user, data=sent_fields(request, payload)))

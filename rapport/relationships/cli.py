@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rapport.cli import viewer
+
 
 def register(subparsers: Any, command: Any) -> None:
     dmu = subparsers.add_parser("dmu", help="Decision-making units of organisations.")
@@ -13,21 +15,6 @@ def register(subparsers: Any, command: Any) -> None:
     show.add_argument("organization", metavar="ORG", help="organisation id or exact name")
     show.add_argument("--user", metavar="USERNAME", help="see it as this user (default: the first administrator)")
     show.add_argument("--json", action="store_true", help="print the graph as the API answers it")
-
-
-def _viewer(username: str | None) -> Any:
-    from rapport.accounts.models import User
-    from rapport.cli import _usage
-
-    if username:
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise _usage(f"No active user {username!r}.")
-        return user
-    user = User.objects.filter(role="admin", is_active=True).order_by("id").first()
-    if user is None:
-        raise _usage("No administrator exists; name a user with --user.")
-    return user
 
 
 def _organization_id(user: Any, ref: str) -> int:
@@ -49,7 +36,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.utils import translation
 
-    user = _viewer(args.user)
+    user = viewer(args.user)
     # In the viewer's language, like their web pages; English (the default) without one.
     with translation.override(user.language or settings.LANGUAGE_CODE):
         return _show(args, user)
