@@ -11,7 +11,7 @@ import json
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -57,6 +57,7 @@ from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.core.pagination import PageParams
 
 router = Router(tags=["commerce"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 KindPath = Literal["organizations", "people"]
 KIND_OF = {"organizations": Kind.ORGANIZATION, "people": Kind.PERSON}
@@ -97,6 +98,24 @@ def list_products(request: AuthedHttpRequest, flt: Query[ProductFilter], page: Q
 @router.post("/products", response={201: ProductOut}, summary="Create a product (managers and admins)")
 def create_product(request: AuthedHttpRequest, payload: ProductIn) -> Status:
     return Status(201, ProductOut.of(services.create_product(user=request.user, data=payload.dict())))
+
+
+@router.get("/products/export", summary="Download the products as CSV or XLSX (re-importable with --kind products)")
+def export_products(request: AuthedHttpRequest, format: Literal["csv", "xlsx"] = "csv") -> FileResponse:
+    import tempfile
+
+    from rapport.imports import services as imports
+
+    # Before "/products/{product_id}", which would otherwise take "export" for an id.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        imports.export_records(user=request.user, kind="products", fmt=format, stream=spool, channel="api")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    content_type = "text/csv; charset=utf-8" if format == "csv" else XLSX
+    return FileResponse(spool, content_type=content_type, as_attachment=True, filename=f"rapport-products.{format}")
 
 
 @router.get("/products/{product_id}", response=ProductOut, summary="One product")
@@ -389,7 +408,7 @@ def account(request: AuthedHttpRequest, kind: KindPath, card_id: int, params: Qu
         body, content_type, suffix = documents.statement_pdf(statement, language), "application/pdf", "pdf"
     else:
         body = documents.statement_xlsx(statement, language)
-        content_type, suffix = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+        content_type, suffix = XLSX, "xlsx"
     record(action="export", record=card, actor=request.user, detail={"document": "statement", "format": suffix})
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="statement-{card.pk}-{statement.currency or "none"}.{suffix}"'

@@ -165,3 +165,18 @@ def test_wrong_types_in_an_order_body_get_422_not_500(users: Any, make_org: Any)
     ):
         assert post(client, "/api/v1/orders", body).status_code == 422, body
     assert not Order.objects.exists()
+
+
+def test_the_products_export_downloads_a_formula_safe_csv_and_an_xlsx(users: Any) -> None:
+    from rapport.commerce.models import Product
+
+    priced_catalog(users["admin"])
+    Product.objects.filter(sku="FLT-01").update(name="=HYPERLINK(\"x\")")
+    client = api(users["rep_ana"])
+    csv_answer = client.get("/api/v1/products/export")
+    assert csv_answer.status_code == 200 and csv_answer["Content-Type"].startswith("text/csv")
+    text = b"".join(csv_answer.streaming_content).decode("utf-8-sig")
+    assert "OIL-5L" in text and "'=HYPERLINK" in text
+    xlsx = client.get("/api/v1/products/export", {"format": "xlsx"})
+    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content).startswith(b"PK")
+    assert client.get("/api/v1/products/export", {"format": "vcard"}).status_code == 422
