@@ -175,8 +175,8 @@ def test_the_products_export_downloads_a_formula_safe_csv_and_an_xlsx(users: Any
     client = api(users["rep_ana"])
     csv_answer = client.get("/api/v1/products/export")
     assert csv_answer.status_code == 200 and csv_answer["Content-Type"].startswith("text/csv")
-    text = b"".join(csv_answer.streaming_content).decode("utf-8-sig")
+    text = b"".join(getattr(csv_answer, "streaming_content")).decode("utf-8-sig")
     assert "OIL-5L" in text and "'=HYPERLINK" in text
     xlsx = client.get("/api/v1/products/export", {"format": "xlsx"})
-    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content).startswith(b"PK")
+    assert xlsx.status_code == 200 and b"".join(getattr(xlsx, "streaming_content")).startswith(b"PK")
     assert client.get("/api/v1/products/export", {"format": "vcard"}).status_code == 422
