@@ -1,8 +1,8 @@
 """Printable documents of the commercial record: the account statement as PDF and XLSX, and the
 written confirmation of balances sent for an account check.
 
-PDFs use reportlab's standard Helvetica and, for Chinese, its built-in CID font STSong-Light,
-so no font file ships with the application. Spreadsheet text is neutralised like every other
+PDFs use DejaVu Sans (shipped in ``data/fonts``: every Latin letter of the four languages and
+the currency signs Babel writes) and, for Chinese, reportlab's built-in CID font STSong-Light. Spreadsheet text is neutralised like every other
 export (``rapport.imports.writers.safe_cell``): nothing a customer typed can become a formula.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from rapport.commerce.models import InvoiceKind, PaymentKind
 from rapport.commerce.money import format_money, quantum
@@ -28,8 +29,11 @@ if TYPE_CHECKING:
     from rapport.commerce.selectors import Statement
 
 CJK_FONT = "STSong-Light"
-LATIN_FONT = "Helvetica"
-LATIN_BOLD = "Helvetica-Bold"
+# DejaVu Sans, shipped in data/fonts (Bitstream Vera licence): reportlab's standard Helvetica has
+# no ș or ț, so Romanian names and text would print with holes.
+LATIN_FONT = "DejaVuSans"
+LATIN_BOLD = "DejaVuSans-Bold"
+FONTS = Path(__file__).resolve().parent / "data" / "fonts"
 _CJK = re.compile("[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Marked for extraction here, translated when a document is written in the reader's language.
 AGING = (("current", gettext_noop("Not yet due")), ("1_30", gettext_noop("1–30 days")), ("31_60", gettext_noop("31–60 days")),
@@ -38,6 +42,16 @@ AGING = (("current", gettext_noop("Not yet due")), ("1_30", gettext_noop("1–30
 
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
+
+
+def _register_latin() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    registered = pdfmetrics.getRegisteredFontNames()
+    for name in (LATIN_FONT, LATIN_BOLD):
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(FONTS / f"{name}.ttf")))
 
 
 def _register_cjk() -> None:
@@ -64,6 +78,7 @@ class _Pdf:
     def __init__(self, language: str) -> None:
         from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
+        _register_latin()
         if language.lower().startswith("zh"):
             _register_cjk()
         sheet = getSampleStyleSheet()
@@ -75,7 +90,7 @@ class _Pdf:
         self.story: list[Any] = []
 
     def font(self, text: str, bold: bool = False) -> str:
-        # Amounts and Latin text stay in Helvetica even in a Chinese document: it has every
+        # Amounts and Latin text stay in DejaVu Sans even in a Chinese document: it has every
         # currency sign Babel writes, which the CID font may lack.
         if has_cjk(text):
             return CJK_FONT  # one weight only: headings stay distinct by size
@@ -144,12 +159,14 @@ def statement_pdf(statement: Statement, language: str) -> bytes:
             pdf.add(pdf.p(card.local_name))
         period = (_("%(start)s to %(end)s") % {"start": statement.date_from.isoformat(), "end": statement.date_to.isoformat()}
                   if statement.date_from else _("Up to %(end)s") % {"end": statement.date_to.isoformat()})
-        pdf.add(pdf.p(f"{_('Currency')}: {cur or '—'} · {_('Period')}: {period}"), Spacer(1, 4 * mm))
+        currency_label, period_label = _("Currency"), _("Period")
+        # "|", not "·": the Chinese font has no middle dot.
+        pdf.add(pdf.p(f"{currency_label}: {cur or '-'} | {period_label}: {period}"), Spacer(1, 4 * mm))
         pdf.add(pdf.table([
             [_("Opening balance"), _("Invoiced"), _("Paid or credited"), _("Balance"), _("Overdue")],
             [m(statement.opening_balance), m(statement.invoiced), m(statement.paid), m(statement.balance), m(statement.overdue)],
         ], [36 * mm] * 5, numeric_from=0), Spacer(1, 5 * mm))
-        rows: list[list[Any]] = [[_("Date"), _("Document"), _("Number"), _("Due"), _("Debit"), _("Credit"), _("Balance")]]
+        rows: list[list[Any]] = [[_("Date"), _("Document"), pgettext("document", "Number"), _("Due"), _("Debit"), _("Credit"), _("Balance")]]
         rows.append([statement.date_from.isoformat() if statement.date_from else "", _("Opening balance"), "", "", "", "",
                      m(statement.opening_balance)])
         for ln in statement.lines:
@@ -157,7 +174,7 @@ def statement_pdf(statement: Statement, language: str) -> bytes:
                 ln.date.isoformat(), _kind_label(ln.kind), _number(ln.number), ln.due_on.isoformat() if ln.due_on else "",
                 m(ln.debit) if ln.debit else "", m(ln.credit) if ln.credit else "", m(ln.balance),
             ])
-        pdf.add(pdf.table(rows, [20 * mm, 24 * mm, 34 * mm, 20 * mm, 28 * mm, 28 * mm, 28 * mm], numeric_from=4))
+        pdf.add(pdf.table(rows, [23 * mm, 21 * mm, 30 * mm, 23 * mm, 27 * mm, 27 * mm, 29 * mm], numeric_from=4))
         pdf.add(Spacer(1, 5 * mm), pdf.p(_("Open invoices by age"), pdf.h2))
         pdf.add(pdf.table([[_(label) for _k, label in AGING], [m(statement.aging.get(k, Decimal(0))) for k, _l in AGING]],
                           [36 * mm] * 5, numeric_from=0))
@@ -237,7 +254,7 @@ def statement_xlsx(statement: Statement, language: str) -> bytes:
         for label, value in head:
             sheet.append([_cell(label), _cell(value)])
         sheet.append([])
-        columns = [_("Date"), _("Document"), _("Number"), _("Due"), _("Debit"), _("Credit"), _("Balance"), _("Open"),
+        columns = [_("Date"), _("Document"), pgettext("document", "Number"), _("Due"), _("Debit"), _("Credit"), _("Balance"), _("Open"),
                    _("Days overdue")]
         sheet.append([_cell(c) for c in columns])
         for cell in sheet[sheet.max_row]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rapport.commerce.models import CreditStatus, InvoiceKind, NonPayment, OrderStatus, PaymentKind
 
@@ -101,7 +102,7 @@ class DecisionForm(forms.Form):
 
 class InvoiceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=InvoiceKind.choices, widget=forms.HiddenInput)
-    external_id = forms.CharField(label=_("Number"), max_length=100, required=False)
+    external_id = forms.CharField(label=pgettext_lazy("document", "Number"), max_length=100, required=False)
     order = forms.TypedChoiceField(label=_("For order"), required=False, coerce=int, empty_value=None)
     currency = currency_field()
     amount = amount_field(_("Amount"))

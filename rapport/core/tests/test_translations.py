@@ -131,7 +131,9 @@ def _messages_in_mo(path: Path) -> set[str]:
 
     with path.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    return {key if isinstance(key, str) else key[0] for key in compiled._catalog if key}  # type: ignore[attr-defined]
+    # A message with a context (pgettext) is stored as "context\x04msgid".
+    keys = {key if isinstance(key, str) else key[0] for key in compiled._catalog if key}  # type: ignore[attr-defined]
+    return {key.split("\x04")[-1] for key in keys}
 
 
 KEY_STRINGS = [
