@@ -21,13 +21,13 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
 from rapport.audit.services import record
-from rapport.cards.models import Card
+from rapport.cards.models import Address, Card
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money, selectors
 from rapport.commerce.models import (
@@ -65,8 +65,16 @@ def _letters() -> dict[str, dict[str, str]]:
 
 
 def customer_language(card: Card) -> str:
-    country = card.addresses.order_by("position", "id").values_list("country", flat=True).first() or ""
-    return COUNTRY_LANGUAGE.get(country.upper(), "en")
+    return _languages([card.pk]).get(card.pk, "en")
+
+
+def _languages(card_ids: list[int]) -> dict[int, str]:
+    """Each card's letter language, from the country of its first address (English without one)."""
+    first: dict[int, str] = {}
+    rows = Address.objects.filter(card_id__in=card_ids).order_by("card_id", "position", "id").values_list("card_id", "country")
+    for card_id, country in rows:
+        first.setdefault(card_id, country or "")
+    return {card_id: COUNTRY_LANGUAGE.get(country.upper(), "en") for card_id, country in first.items()}
 
 
 def reminder_letter(invoice: Invoice, language: str | None = None) -> str:
@@ -90,20 +98,24 @@ def reminder_letter(invoice: Invoice, language: str | None = None) -> str:
 # --- tasks from the matrix ---------------------------------------------------------------------------
 
 
-def _team_manager(card: Card) -> User | None:
-    if card.team_id is None:
-        return None
-    return User.objects.filter(managed_teams=card.team_id, is_active=True).order_by("id").first()
+def _team_managers() -> dict[int, User]:
+    """The first active manager of each team."""
+    managers: dict[int, User] = {}
+    for team_id, user in ((u.team_id, u) for u in User.objects.filter(is_active=True, managed_teams__isnull=False)
+                          .annotate(team_id=F("managed_teams")).order_by("id")):
+        managers.setdefault(team_id, user)
+    return managers
 
 
-def _assignee(cell: str, card: Card) -> User | None:
+def _assignee(cell: str, card: Card, managers: dict[int, User]) -> User | None:
     """Who acts on a cell: finance (no one person: the administrators' queue) for routine
     reminders, the card's rep for visits, the team's manager for escalations and plans."""
+    manager = managers.get(card.team_id) if card.team_id is not None else None
     if cell == Cell.SHORT_SMALL:
         return None
     if cell == Cell.SHORT_LARGE:
-        return card.owner if card.owner.is_active else _team_manager(card)
-    return _team_manager(card) or (card.owner if card.owner.is_active else None)
+        return card.owner if card.owner.is_active else manager
+    return manager or (card.owner if card.owner.is_active else None)
 
 
 @transaction.atomic
@@ -124,6 +136,8 @@ def generate_tasks(*, as_of: dt.date | None = None) -> dict[str, int]:
         .select_related("card", "card__owner").order_by("due_on", "id")
     )
     new: list[CollectionTask] = []
+    managers = _team_managers()
+    languages: dict[int, str] = {}
     for invoice in overdue.iterator(chunk_size=2000):
         days = (today - invoice.due_on).days
         cell = selectors.cell_of(days, invoice.open_amount, selectors.thresholds(invoice.card.team_id, invoice.currency, policies))
@@ -135,9 +149,11 @@ def generate_tasks(*, as_of: dt.date | None = None) -> dict[str, int]:
             counts["closed"] += 1
         letter, language = "", ""
         if cell == Cell.SHORT_SMALL:
-            language = customer_language(invoice.card)
+            if invoice.card_id not in languages:  # one look-up per customer, not per invoice
+                languages[invoice.card_id] = _languages([invoice.card_id]).get(invoice.card_id, "en")
+            language = languages[invoice.card_id]
             letter = reminder_letter(invoice, language)
-        new.append(CollectionTask(invoice=invoice, cell=cell, assigned_to=_assignee(cell, invoice.card), letter=letter,
+        new.append(CollectionTask(invoice=invoice, cell=cell, assigned_to=_assignee(cell, invoice.card, managers), letter=letter,
                                   language=language, created_at=now))
     CollectionTask.objects.bulk_create(new, batch_size=1000)
     counts["created"] = len(new)

@@ -28,6 +28,7 @@ class _Rates:
         for currency, valid_from, rate in ExchangeRate.objects.order_by("currency", "valid_from").values_list("currency", "valid_from", "rate"):
             table[currency].append((valid_from, rate))
         self.table = dict(table)
+        self.dates = {currency: [row[0] for row in rows] for currency, rows in self.table.items()}
         self.base = money.reporting_currency()
 
     def rate(self, currency: str, on: dt.date) -> Decimal | None:
@@ -36,7 +37,7 @@ class _Rates:
         rows = self.table.get(currency)
         if not rows:
             return None
-        i = bisect_right([r[0] for r in rows], on)
+        i = bisect_right(self.dates[currency], on)
         return rows[i - 1][1] if i else rows[0][1]
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, F, FloatField, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DateField, DecimalField, F, FloatField, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from rapport.cards.models import Card
@@ -288,6 +288,31 @@ def open_invoices(user: Any, *, team: int | None = None, rep: int | None = None,
     return Invoice.objects.filter(combined)
 
 
+def _by_policy(policies: dict[tuple[int | None, str], Thresholds], value: Any, default: Any, output_field: Any) -> Case:
+    """An invoice's value of a threshold, by its team and currency: the team's own first, then the
+    currency's default, else ``default``."""
+    return Case(
+        *[When(Q(team_id=t, currency=c), then=Value(value(limits))) for (t, c), limits in policies.items() if t is not None],
+        *[When(Q(currency=c), then=Value(value(limits))) for (t, c), limits in policies.items() if t is None],
+        default=Value(default), output_field=output_field,
+    )
+
+
+def _is_large(policies: dict[tuple[int | None, str], Thresholds]) -> Q:
+    """An open invoice at or above the "large" threshold of its team and currency. One comparison
+    per invoice, the thresholds as numbers, costs less than a count per threshold in force;
+    without thresholds for its currency nothing is large."""
+    # Above any amount (money.MAX_AMOUNT) rather than NULL, so that "not large" is plain SQL too.
+    return Q(open_amount__gte=_by_policy(policies, lambda limits: float(limits.large_from), 1e15, FloatField()))
+
+
+def _is_long(policies: dict[tuple[int | None, str], Thresholds], today: dt.date) -> Q:
+    """An invoice overdue longer than its team's and currency's "long after" days."""
+    cutoff = _by_policy(policies, lambda limits: today - dt.timedelta(days=limits.long_after_days),
+                        today - dt.timedelta(days=DEFAULT_LONG_AFTER_DAYS), DateField())
+    return Q(due_on__lt=cutoff)
+
+
 def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
                        segment: int | None = None) -> Matrix:
     """Every overdue invoice in exactly one cell, with counts and amounts per currency, and the
@@ -303,15 +328,7 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
     policies = policy_table()
     team_policies = any(team_id is not None for team_id, _c in policies)
     group = ["currency", "due_on"] + (["team_id"] if team_policies else [])
-    # Each invoice's "large from", by its team and currency (the team's own first): one
-    # comparison per invoice, with the thresholds as numbers, costs less than a count per
-    # threshold in force. Without thresholds for its currency, nothing is large.
-    threshold = Case(
-        *[When(Q(team_id=t, currency=c), then=Value(float(limits.large_from))) for (t, c), limits in policies.items() if t is not None],
-        *[When(Q(currency=c), then=Value(float(limits.large_from))) for (t, c), limits in policies.items() if t is None],
-        default=Value(None), output_field=FloatField(),
-    )
-    is_large = Q(open_amount__gte=threshold)
+    is_large = _is_large(policies)
     sums: dict[str, Any] = {
         "n": Count("id"), "s": Sum("open_amount"),
         "n_large": Sum(Case(When(is_large, then=Value(1)), default=Value(0), output_field=IntegerField())),
@@ -370,21 +387,21 @@ def _add(total: CellTotal, currency: str, count: int, amount: Decimal) -> None:
 
 def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
                   segment: int | None = None, limit: int = 200) -> list[tuple[Invoice, int]]:
-    """The overdue invoices of one matrix cell (the drill-down), oldest first, with days overdue."""
+    """The overdue invoices of one matrix cell (the drill-down), oldest first, with days overdue:
+    chosen in SQL with the same thresholds as the matrix, so a rare cell of a large ledger is
+    not looked for invoice by invoice."""
     today = as_of or timezone.localdate()
     policies = policy_table()
+    is_long, is_large = _is_long(policies, today), _is_large(policies)
+    in_cell = {
+        Cell.SHORT_SMALL: ~is_long & ~is_large, Cell.SHORT_LARGE: ~is_long & is_large,
+        Cell.LONG_SMALL: is_long & ~is_large, Cell.LONG_LARGE: is_long & is_large,
+    }[Cell(cell)]
     qs = (
         open_invoices(user, team=team, rep=rep, segment=segment)
-        .filter(issued_on__lte=today, due_on__lt=today).select_related("card", "card__owner").order_by("due_on", "id")
+        .filter(in_cell, issued_on__lte=today, due_on__lt=today).select_related("card", "card__owner").order_by("due_on", "id")
     )
-    found: list[tuple[Invoice, int]] = []
-    for invoice in qs.iterator(chunk_size=500):
-        days = (today - invoice.due_on).days
-        if cell_of(days, invoice.open_amount, thresholds(invoice.team_id, invoice.currency, policies)) == cell:
-            found.append((invoice, days))
-            if len(found) >= limit:
-                break
-    return found
+    return [(invoice, (today - invoice.due_on).days) for invoice in qs[:limit]]
 
 
 def aging_by(user: Any, *, by: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
@@ -412,17 +429,6 @@ def aging_by(user: Any, *, by: str, as_of: dt.date | None = None) -> list[dict[s
     ]
     out.sort(key=lambda r: (-(r["total"] - r["current"]), str(r["key"])))
     return out
-
-
-def order_counts(card_ids: list[int]) -> dict[int, int]:
-    return dict(
-        Order.objects.filter(card_id__in=card_ids).exclude(status="cancelled").values("card_id")
-        .annotate(n=Count("id")).values_list("card_id", "n")
-    )
-
-
-def has_orders(card: Card) -> bool:
-    return Order.objects.filter(card=card).exists()
 
 
 def products(*, ours: bool | None = None, active: bool | None = True, q: str = "") -> QuerySet[Product]:

@@ -76,7 +76,8 @@ def may_approve(user: User, card: Card) -> bool:
     return (card.team_id is not None and card.team_id in scope.managed_team_ids) or card.owner_id in scope.managed_user_ids
 
 
-def _require_write(user: User, card: Card) -> None:
+def require_write(user: User, card: Card) -> None:
+    """Refuses (PermissionDenied) a user who may read the commercial record but not change it."""
     if not may_write(user, card):
         raise PermissionDenied(_("Your role may read the commercial record but not change it."))
 
@@ -373,7 +374,7 @@ def check_order(*, user: User, card: Card, data: dict[str, Any]) -> OrderFields:
 def create_order(*, user: User, card: Card, data: dict[str, Any]) -> Order:
     """Records an order with its lines. Over the credit limit, or for a customer on hold, the
     order is kept but waits for a manager's approval before it counts."""
-    _require_write(user, card)
+    require_write(user, card)
     fields = check_order(user=user, card=card, data=data)
     if fields.external_id and Order.objects.filter(external_id=fields.external_id).exists():
         raise ValidationError.single("external_id", _("An order with this ERP number exists already."))
@@ -407,7 +408,7 @@ ALLOWED_STATUS = {
 @transaction.atomic
 def change_order(*, user: User, order: Order, data: dict[str, Any], expected_version: int | None = None) -> Order:
     """Status, delivery and acceptance dates and the note. A draft becoming confirmed passes the credit check."""
-    _require_write(user, order.card)
+    require_write(user, order.card)
     locked = Order.objects.select_for_update().get(pk=order.pk)
     _check_version(locked, expected_version)
     changed: dict[str, Any] = {}
@@ -472,7 +473,7 @@ def decide_order(*, user: User, order: Order, approve: bool, note: Any = "") -> 
 # --- invoices, payments and allocations --------------------------------------------------------------
 
 
-def _invoice_kind(value: Any) -> str:
+def invoice_kind(value: Any) -> str:
     kind = str(value or InvoiceKind.INVOICE)
     if kind not in InvoiceKind.values:
         raise ValidationError.single("kind", _("Unknown kind; one of: %(choices)s.") % {"choices": ", ".join(InvoiceKind.values)})
@@ -482,8 +483,8 @@ def _invoice_kind(value: Any) -> str:
 @transaction.atomic
 def create_invoice(*, user: User, card: Card, data: dict[str, Any], order: Order | None = None) -> Invoice:
     """An invoice or a credit note; its open amount starts at its full amount."""
-    _require_write(user, card)
-    kind = _invoice_kind(data.get("kind"))
+    require_write(user, card)
+    kind = invoice_kind(data.get("kind"))
     currency = money.parse_currency(data.get("currency") or (order.currency if order else None))
     if order is not None:
         if order.card_id != card.pk:
@@ -510,7 +511,7 @@ def create_invoice(*, user: User, card: Card, data: dict[str, Any], order: Order
     return invoice
 
 
-def _payment_kind(value: Any) -> str:
+def payment_kind(value: Any) -> str:
     kind = str(value or PaymentKind.PAYMENT)
     if kind not in PaymentKind.values:
         raise ValidationError.single("kind", _("Unknown kind; one of: %(choices)s.") % {"choices": ", ".join(PaymentKind.values)})
@@ -572,8 +573,8 @@ def _allocation_pairs(user: User, card: Card, raw: Any, currency: str) -> list[t
 @transaction.atomic
 def record_payment(*, user: User, card: Card, data: dict[str, Any]) -> Payment:
     """Money received; ``allocations`` set parts of it against open invoices of the same customer."""
-    _require_write(user, card)
-    kind = _payment_kind(data.get("kind"))
+    require_write(user, card)
+    kind = payment_kind(data.get("kind"))
     currency = money.parse_currency(data.get("currency"))
     amount = money.parse_amount(data.get("amount"), currency)
     external_id = _text(data, "external_id", 100)
@@ -599,7 +600,7 @@ def record_payment(*, user: User, card: Card, data: dict[str, Any]) -> Payment:
 @transaction.atomic
 def allocate_payment(*, user: User, payment: Payment, invoice: Invoice, amount: Any) -> Allocation:
     """Sets part of an earlier payment, advance or deposit against an invoice."""
-    _require_write(user, payment.card)
+    require_write(user, payment.card)
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     part = money.parse_amount(amount, locked.currency)
     if invoice.card_id != locked.card_id:
@@ -616,7 +617,7 @@ def allocate_payment(*, user: User, payment: Payment, invoice: Invoice, amount: 
 @transaction.atomic
 def apply_credit_note(*, user: User, credit_note: Invoice, invoice: Invoice, amount: Any) -> Allocation:
     """Uses part of a credit note to reduce what is open on an invoice of the same customer."""
-    _require_write(user, credit_note.card)
+    require_write(user, credit_note.card)
     note = Invoice.objects.select_for_update().get(pk=credit_note.pk)
     if note.kind != InvoiceKind.CREDIT_NOTE:
         raise ValidationError.single("credit_note", _("This document is not a credit note."))
@@ -638,7 +639,7 @@ def apply_credit_note(*, user: User, credit_note: Invoice, invoice: Invoice, amo
 @transaction.atomic
 def set_non_payment(*, user: User, invoice: Invoice, cause: Any, note: Any = "") -> Invoice:
     """Records why an overdue invoice is not paid: fraud, our fault, or unwilling to pay."""
-    _require_write(user, invoice.card)
+    require_write(user, invoice.card)
     value = str(cause or "")
     if value not in NonPayment.values:
         raise ValidationError.single("cause", _("Unknown cause; one of: %(choices)s.") % {"choices": ", ".join(v for v in NonPayment.values if v)})
@@ -723,13 +724,3 @@ def erase_commercial_text(card: Any, model: type[Any], fk: Any) -> int:
 
 def _has_field(model: type[Any], name: str) -> bool:
     return any(f.name == name for f in model._meta.concrete_fields)
-
-
-def card_for_write(user: User, card_id: Any) -> Card:
-    """A visible card the user may add commercial records to."""
-    from rapport.cards.selectors import get_card
-
-    card = get_card(user, card_id)
-    _require_write(user, card)
-    return card
-

@@ -174,9 +174,9 @@ class InvoiceRunner(_RowRunner):
 
     def check(self, row: _Row) -> _RecordIn:
         values = row.values
-        number = clean_text("invoice_number", _required(values, "invoice_number", _("The invoice number is required.")),
-                                     max_length=100)
-        kind = services._invoice_kind(_word(_INVOICE_KINDS, values.get("kind", "")))
+        required = _required(values, "invoice_number", _("The invoice number is required."))
+        number = clean_text("invoice_number", required, max_length=100)
+        kind = services.invoice_kind(_word(_INVOICE_KINDS, values.get("kind", "")))
         currency = money.parse_currency(values.get("currency"))
         amount = money.parse_amount(values.get("amount"), currency)
         _required(values, "issued_on", _("The issue date is required."))
@@ -258,9 +258,9 @@ class PaymentRunner(_RowRunner):
 
     def check(self, row: _Row) -> _RecordIn:
         values = row.values
-        reference = clean_text("reference", _required(values, "reference", _("The payment reference is required.")),
-                                        max_length=100)
-        kind = services._payment_kind(_word(_PAYMENT_KINDS, values.get("kind", "")))
+        required = _required(values, "reference", _("The payment reference is required."))
+        reference = clean_text("reference", required, max_length=100)
+        kind = services.payment_kind(_word(_PAYMENT_KINDS, values.get("kind", "")))
         currency = money.parse_currency(values.get("currency"))
         amount = money.parse_amount(values.get("amount"), currency)
         _required(values, "received_on", _("The date received is required."))

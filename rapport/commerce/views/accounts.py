@@ -29,7 +29,7 @@ from rapport.commerce.forms import (
 )
 from rapport.commerce.models import Cell, InvoiceKind
 from rapport.commerce.money import format_money
-from rapport.commerce.views.common import AGING_LABELS, KIND_LABELS, _open_invoice_choices, _require_write, _today, doc_name
+from rapport.commerce.views.common import AGING_LABELS, KIND_LABELS, _open_invoice_choices, _today, doc_name
 from rapport.core.errors import PermissionDenied, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
@@ -197,7 +197,7 @@ def plan_new(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
 def check_new(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     user = request.user
     card = cards.get_card(user, card_id)
-    _require_write(user, card)
+    services.require_write(user, card)
     form = AccountCheckForm(request.POST, currencies=selectors.statement_currencies(card))
     if form.is_valid():
         data = {k: as_text(v) if not isinstance(v, bool) else v for k, v in form.cleaned_data.items()}

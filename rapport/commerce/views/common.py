@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy
 
 from rapport.accounts.models import User
 from rapport.cards.models import Card
-from rapport.commerce import selectors, services
+from rapport.commerce import selectors
 from rapport.commerce.models import Cell, InvoiceKind, Order, PaymentKind
 from rapport.commerce.money import format_money
-from rapport.core.errors import PermissionDenied
 
 BLANK_LINES = 4  # empty line rows on a new order; more are added with the "Add a line" button
 AGING_LABELS = {
@@ -50,11 +49,6 @@ def doc_name(record: Any) -> str:
 
 def _today() -> dt.date:
     return timezone.localdate()
-
-
-def _require_write(user: User, card: Card) -> None:
-    if not services.may_write(user, card):
-        raise PermissionDenied(_("Your role may read the commercial record but not change it."))
 
 
 def _amounts(amounts: dict[str, Decimal]) -> list[str]:

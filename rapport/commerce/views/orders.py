@@ -23,7 +23,7 @@ from rapport.commerce import selectors, services
 from rapport.commerce.forms import DecisionForm, OrderForm, OrderStatusForm, as_text, is_blank_line, order_lines
 from rapport.commerce.models import Approval, Order, OrderStatus, Product
 from rapport.commerce.money import format_money, reporting_currency
-from rapport.commerce.views.common import BLANK_LINES, _require_write, _today, doc_name
+from rapport.commerce.views.common import BLANK_LINES, _today, doc_name
 from rapport.core.errors import Conflict, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
@@ -67,7 +67,7 @@ def _order_form_context(card: Card, form: OrderForm, rows: list[LineRow]) -> dic
 @web_view
 def order_new(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     card = cards.get_card(request.user, card_id)
-    _require_write(request.user, card)
+    services.require_write(request.user, card)
     if request.method == "GET":
         currencies = selectors.statement_currencies(card)
         form = OrderForm(initial={"currency": currencies[0] if currencies else reporting_currency(), "ordered_on": _today()})
@@ -185,7 +185,7 @@ def order_detail(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
 @web_view
 def order_status(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.get_order(request.user, order_id)
-    _require_write(request.user, order.card)
+    services.require_write(request.user, order.card)
     form = OrderStatusForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data

@@ -28,7 +28,7 @@ from rapport.commerce.forms import (
 )
 from rapport.commerce.models import InvoiceKind, Order, OrderStatus, PaymentKind
 from rapport.commerce.money import format_money, reporting_currency
-from rapport.commerce.views.common import _open_invoice_choices, _require_write, _today, doc_name
+from rapport.commerce.views.common import _open_invoice_choices, _today, doc_name
 from rapport.core.errors import Conflict, PermissionDenied, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
@@ -44,7 +44,7 @@ def _order_choices(user: User, card: Card) -> list[tuple[int, str]]:
 def invoice_new(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     user = request.user
     card = cards.get_card(user, card_id)
-    _require_write(user, card)
+    services.require_write(user, card)
     kind = request.POST.get("kind") or request.GET.get("kind") or InvoiceKind.INVOICE
     if kind not in InvoiceKind.values:
         kind = InvoiceKind.INVOICE
@@ -115,7 +115,7 @@ def invoice_apply(request: AuthedHttpRequest, invoice_id: int) -> HttpResponse:
     """Uses part of a credit note against one of the customer's open invoices."""
     user = request.user
     note = selectors.get_invoice(user, invoice_id)
-    _require_write(user, note.card)
+    services.require_write(user, note.card)
     form = ApplyCreditForm(request.POST, invoices=_open_invoice_choices(user, note.card, note.currency))
     if form.is_valid():
         try:
@@ -133,7 +133,7 @@ def invoice_apply(request: AuthedHttpRequest, invoice_id: int) -> HttpResponse:
 @web_view
 def invoice_cause(request: AuthedHttpRequest, invoice_id: int) -> HttpResponse:
     invoice = selectors.get_invoice(request.user, invoice_id)
-    _require_write(request.user, invoice.card)
+    services.require_write(request.user, invoice.card)
     form = NonPaymentForm(request.POST)
     if form.is_valid():
         try:
@@ -160,7 +160,7 @@ def _payment_context(user: User, card: Card, form: PaymentForm, entered: dict[st
 def payment_new(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     user = request.user
     card = cards.get_card(user, card_id)
-    _require_write(user, card)
+    services.require_write(user, card)
     if request.method == "GET":
         currencies = selectors.statement_currencies(card)
         form = PaymentForm(initial={"kind": PaymentKind.PAYMENT, "received_on": _today(),
