@@ -391,6 +391,7 @@ class TimelineEntry:
     rule: str = ""  # for a stage change: the funnel rule that allowed or made it, translated
     label: str = ""  # for entries other apps add (an order, a complaint): what it is, translated
     url: str = ""  # where the entry's record is shown, when it has a page
+    dated: bool = False  # the record has a date, not a time (an order, an invoice): shown without a time
 
 
 # Other apps add their records to a card's timeline (orders, invoices, service cases…): a

@@ -470,18 +470,18 @@ def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | No
         entries.append(TimelineEntry(
             _day_start(o.ordered_on), "order", o.status, f"{o.external_id or _('Order')} · {format_money(o.total, o.currency)}",
             str(o.get_status_display()), o.created_by.get_username() if o.created_by else "", o.pk,
-            label=_("Order"), url=reverse("commerce-order", args=[o.pk]),
+            label=_("Order"), url=reverse("commerce-order", args=[o.pk]), dated=True,
         ))
     for i in invoices[:limit]:
         entries.append(TimelineEntry(
             _day_start(i.issued_on), "invoice", i.kind, f"{i.external_id or i.get_kind_display()} · {format_money(i.amount, i.currency)}",
             _("due %(date)s") % {"date": i.due_on.isoformat()} if i.kind == InvoiceKind.INVOICE else "",
             i.created_by.get_username() if i.created_by else "", i.pk,
-            label=str(i.get_kind_display()), url=reverse("commerce-invoice", args=[i.pk]),
+            label=str(i.get_kind_display()), url=reverse("commerce-invoice", args=[i.pk]), dated=True,
         ))
     for p in payments[:limit]:
         entries.append(TimelineEntry(
             _day_start(p.received_on), "payment", p.kind, format_money(p.amount, p.currency), p.method,
-            p.created_by.get_username() if p.created_by else "", p.pk, label=str(p.get_kind_display()),
+            p.created_by.get_username() if p.created_by else "", p.pk, label=str(p.get_kind_display()), dated=True,
         ))
     return entries

@@ -23,3 +23,10 @@ def test_the_timeline_shows_the_commercial_record_with_links_and_formatted_amoun
     assert [(e.type, e.title) for e in entries] == [("payment", "€49.00"), ("invoice", "F-5 · €49.00"), ("order", "SO-5 · €49.00")]
     page = ana.get(f"/cards/{org.pk}/").content.decode()
     assert f'href="/orders/{o.pk}/"' in page and "SO-5 · €49.00" in page
+
+
+def test_dated_records_show_their_date_without_a_time_of_day(users: Any, make_org: Any, ana: Any) -> None:
+    org = make_org()
+    order(users["rep_ana"], org, "49.00", on="2026-03-01", external_id="SO-6")
+    page = ana.get(f"/cards/{org.pk}/").content.decode()
+    assert '<time datetime="2026-03-01">' in page and "midnight" not in page
