@@ -123,6 +123,12 @@ def measure(args: argparse.Namespace, world: Any, big_id: int) -> dict[str, Any]
                                                          for _ in range(samples)])
         cells = selectors.receivables_matrix(user).cells
         figures[f"matrix_{role}_invoices"] = sum(c.count for c in cells.values())
+    # The drill-down: the first page (200) of each cell of the matrix, for the admin and the rep.
+    for role in ("admin", "rep"):
+        for cell in ("short_small", "short_large", "long_small", "long_large"):
+            figures[f"drill_{role}_{cell}_ms"] = common.percentiles([
+                common.timed(lambda: selectors.cell_invoices(users[role], cell))[0] for _ in range(max(10, samples // 4))
+            ])
     if connection.vendor == "sqlite":
         figures["floor"] = floor(samples)
     # The same answers as a client gets them (JSON through the API, in-process).

@@ -387,7 +387,8 @@ def _add(total: CellTotal, currency: str, count: int, amount: Decimal) -> None:
 
 def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: int | None = None, rep: int | None = None,
                   segment: int | None = None, limit: int = 200) -> list[tuple[Invoice, int]]:
-    """The overdue invoices of one matrix cell (the drill-down), oldest first, with days overdue:
+    """The overdue invoices of one matrix cell (the drill-down), per currency and oldest first, with
+    days overdue (the order of the receivables index, so the first page is read, not sorted):
     chosen in SQL with the same thresholds as the matrix, so a rare cell of a large ledger is
     not looked for invoice by invoice."""
     today = as_of or timezone.localdate()
@@ -399,7 +400,8 @@ def cell_invoices(user: Any, cell: str, *, as_of: dt.date | None = None, team: i
     }[Cell(cell)]
     qs = (
         open_invoices(user, team=team, rep=rep, segment=segment)
-        .filter(in_cell, issued_on__lte=today, due_on__lt=today).select_related("card", "card__owner").order_by("due_on", "id")
+        .filter(in_cell, issued_on__lte=today, due_on__lt=today).select_related("card", "card__owner")
+        .order_by("currency", "due_on", "id")
     )
     return [(invoice, (today - invoice.due_on).days) for invoice in qs[:limit]]
 
