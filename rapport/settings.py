@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rapport.segments",
     "rapport.commerce",
     "rapport.aftersales",
+    "rapport.deals",
 ]
 
 MIDDLEWARE = [

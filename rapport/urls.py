@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("rapport.segments.urls")),
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.aftersales.urls")),
+    path("", include("rapport.deals.urls")),
 ]

@@ -1,0 +1,224 @@
+"""Reads of deals: visibility, the exit checklist of a step, who matters now, warnings, the
+board and the step history. Every query of deals starts from ``visible_deals``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from rapport.core.visibility import get_visible, scope_for
+from rapport.segments.models import Segment
+from rapport.deals.models import (
+    STAGE_ROLE,
+    STEP_ORDER,
+    BuyingStage,
+    Criterion,
+    Deal,
+    DealContact,
+    EntryKind,
+    NegotiationEntry,
+    Side,
+    Status,
+    Step,
+    StepMove,
+)
+
+
+def visible_deals(user: Any) -> QuerySet[Deal]:
+    """The deals whose customer card ``user`` may see, filtered on the card's owner and team
+    copied onto each deal (``card_owner_id``, ``card_team_id``), so no card is read."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Deal.objects.none()
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return Deal.objects.all()
+    return Deal.objects.filter(scope.card_q(prefix="card_"))
+
+
+def get_deal(user: Any, deal_id: Any) -> Deal:
+    """One visible deal, or NotFound (a missing deal and one out of reach answer the same)."""
+    return get_visible(visible_deals(user).select_related("card", "owner", "team"), deal_id, "deal")
+
+
+# --- the deal page ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person of the deal's decision unit as the deal page shows them."""
+
+    contact: DealContact
+    name: str
+    roles: list[str]
+    stage: str  # relationship stage, "" when unknown
+    style: str
+    attitude: str
+    influence: int
+
+    @property
+    def role_labels(self) -> list[str]:
+        from rapport.relationships.models import BuyingRole
+
+        labels = dict(BuyingRole.choices)
+        return [str(labels.get(r, r)) for r in self.roles]
+
+
+def deal_people(deal: Deal) -> list[Person]:
+    """The deal's decision unit: members of the organisation's unit with their roles in this deal."""
+    from rapport.relationships.models import ContactProfile
+
+    contacts = list(DealContact.objects.filter(deal=deal).select_related("member", "member__person"))
+    profiles = {p.person_id: p for p in ContactProfile.objects.filter(person_id__in=[c.member.person_id for c in contacts])}
+    people = []
+    for c in contacts:
+        profile = profiles.get(c.member.person_id)
+        people.append(Person(
+            contact=c, name=c.member.person.display_name, roles=list(c.roles or []),
+            stage=profile.stage if profile else "", style=profile.style if profile else "",
+            attitude=c.member.attitude, influence=c.member.influence,
+        ))
+    return people
+
+
+@dataclass(frozen=True)
+class WhoMatters:
+    """The buying stage, the role that matters at it and the deal's people holding that role."""
+
+    stage: str
+    role: str
+    people: list[Person]
+
+
+def who_matters_now(deal: Deal, people: list[Person] | None = None) -> WhoMatters | None:
+    """Who matters at the customer's current buying stage (None while the stage is unknown)."""
+    if not deal.buying_stage:
+        return None
+    role = STAGE_ROLE[deal.buying_stage]
+    people = deal_people(deal) if people is None else people
+    return WhoMatters(stage=deal.buying_stage, role=role, people=[p for p in people if role in p.roles])
+
+
+def deal_warnings(deal: Deal, people: list[Person] | None = None) -> list[str]:
+    """What the rep should know: nobody holds the role that matters now, criteria weights that
+    do not add up, concessions that grow, an expected close in the past."""
+    from django.utils import timezone
+
+    from rapport.relationships.models import BuyingRole
+
+    warnings: list[str] = []
+    people = deal_people(deal) if people is None else people
+    now = who_matters_now(deal, people)
+    if now is not None and not now.people:
+        role = dict(BuyingRole.choices).get(now.role, now.role)
+        stage = dict(BuyingStage.choices).get(now.stage, now.stage)
+        warnings.append(_("Nobody in this deal's decision unit is the %(role)s, who matters at the %(stage)s stage.")
+                        % {"role": str(role).lower(), "stage": str(stage).lower()})
+    weights = list(Criterion.objects.filter(deal=deal).values_list("weight", flat=True))
+    if weights and sum(weights) != 100:
+        warnings.append(_("The criteria weights add up to %(total)s%%, not 100%%.") % {"total": sum(weights)})
+    concessions = [e.value for e in NegotiationEntry.objects.filter(deal=deal, kind=EntryKind.CONCESSION, side=Side.OURS, value__isnull=False)]
+    if any(later is not None and earlier is not None and later >= earlier for earlier, later in zip(concessions, concessions[1:])):
+        warnings.append(_("Our concessions do not shrink: each should be smaller than the one before."))
+    if deal.is_open and deal.expected_close is not None and deal.expected_close < timezone.localdate():
+        warnings.append(_("The expected close date has passed: update it or close the deal."))
+    return warnings
+
+
+def step_history(deal: Deal) -> list[StepMove]:
+    """Every move of the deal, oldest first, with who moved it."""
+    return list(StepMove.objects.filter(deal=deal).select_related("moved_by").order_by("moved_at", "id"))
+
+
+def time_in_steps(deal: Deal) -> dict[str, int]:
+    """Seconds spent in each step so far, the current one included."""
+    from django.utils import timezone
+
+    spent: dict[str, int] = {}
+    for from_step, seconds in StepMove.objects.filter(deal=deal).exclude(from_step="").values_list("from_step", "seconds_in_previous"):
+        spent[from_step] = spent.get(from_step, 0) + int(seconds or 0)
+    if deal.is_open or deal.followed_up_at is None:
+        spent[deal.step] = spent.get(deal.step, 0) + max(0, int((timezone.now() - deal.step_entered_at).total_seconds()))
+    return spent
+
+
+def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:
+    """The deals of one customer, open first, then the most recently closed."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return (
+        visible_deals(user).filter(card=card).select_related("owner")
+        .annotate(open_first=Case(When(status=Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("open_first", "-updated_at", "-id")
+    )
+
+
+# --- the board ------------------------------------------------------------------------------------------
+
+
+BOARD_COLUMN_LIMIT = 200  # cards drawn per step column; the column shows the full count and amount
+
+
+@dataclass
+class Column:
+    step: str
+    label: str
+    deals: list[Deal]
+    count: int
+    amounts: dict[str, Decimal]  # per currency
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.deals)
+
+
+def board_deals(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
+                close_month: dt.date | None = None) -> QuerySet[Deal]:
+    """The deals on a board: open ones in steps 1–5 and won ones still in follow-up service."""
+    qs = visible_deals(user).filter(
+        Q(status=Status.OPEN) | Q(status=Status.WON, step=Step.FOLLOW_UP, followed_up_at__isnull=True)
+    )
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    if close_month is not None:
+        start = close_month.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        qs = qs.filter(expected_close__gte=start, expected_close__lt=end)
+    if segment is not None:
+        from rapport.segments.selectors import members_queryset
+
+        qs = qs.filter(card_id__in=members_queryset(user, segment).values("id"))
+    return qs
+
+
+def board(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
+          close_month: dt.date | None = None, limit: int = BOARD_COLUMN_LIMIT) -> list[Column]:
+    """The kanban board: one column per step, deals by expected close (soonest first)."""
+    from rapport.deals import content
+
+    qs = board_deals(user, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month)
+    totals: dict[str, tuple[int, dict[str, Decimal]]] = {}
+    for step, currency, count, amount in qs.order_by().values_list("step", "currency").annotate(n=Count("id"), total=Sum("amount")):
+        n, amounts = totals.get(step, (0, {}))
+        amounts[currency] = amount or Decimal("0")
+        totals[step] = (n + count, amounts)
+    columns = []
+    for step in STEP_ORDER:
+        count, amounts = totals.get(step, (0, {}))
+        deals: list[Deal] = []
+        if count:
+            deals = list(
+                qs.filter(step=step).select_related("card", "owner")
+                .only("id", "name", "amount", "currency", "expected_close", "probability", "step", "status", "step_entered_at",
+                      "version", "card__id", "card__display_name", "card__kind", "owner__id", "owner__username",
+                      "owner__first_name", "owner__last_name")
+                .order_by(F("expected_close").asc(nulls_last=True), "id")[:limit]
+            )
+        columns.append(Column(step=step, label=content.step(step).label, deals=deals, count=count, amounts=amounts))
+    return columns

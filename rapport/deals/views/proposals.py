@@ -1,0 +1,5 @@
+"""Pages of deals (proposals)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
