@@ -11,7 +11,9 @@ class AftersalesConfig(AppConfig):
 
         from rapport.aftersales.selectors import timeline_entries
         from rapport.aftersales.views import panel_context
+        from rapport.aftersales.services import schedule_on_delivery
         from rapport.cards.selectors import register_timeline_source
+        from rapport.commerce.services import register_delivery_follower
         from rapport.core.extensions import CardPanel, NavEntry, register_card_panel, register_nav_entry
 
         register_card_panel(
@@ -19,3 +21,4 @@ class AftersalesConfig(AppConfig):
         )
         register_nav_entry(NavEntry(key="aftersales", url_name="aftersales-due", label=_("After-sales"), order=47))
         register_timeline_source(timeline_entries)
+        register_delivery_follower(schedule_on_delivery)

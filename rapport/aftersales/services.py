@@ -137,6 +137,18 @@ def schedule_satisfaction_checks(*, today: dt.date, chunk: int = 1000) -> int:
     return created
 
 
+def schedule_on_delivery(order: Order) -> None:
+    """The satisfaction check of an order, scheduled the moment it is delivered (a delivery
+    follower of commerce); the nightly run catches deliveries that came in by import."""
+    if order.delivered_on is None:
+        return
+    check, created = SatisfactionCheck.objects.get_or_create(
+        order=order, defaults={"card_id": order.card_id, "due_on": order.delivered_on + dt.timedelta(days=satisfaction_after_days())}
+    )
+    if created:
+        record(action="create", record=check, detail={"order": order.pk, "card": order.card_id, "due_on": check.due_on})
+
+
 def parse_score(raw: Any) -> int:
     """A satisfaction score: a whole number from 1 (very unhappy) to 5 (delighted)."""
     if isinstance(raw, bool) or raw in (None, ""):

@@ -8,6 +8,7 @@ transaction and writes its own audit entry; a refused call leaves nothing behind
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -236,6 +237,22 @@ def find_product(value: Any, field: str = "product") -> Product:
 # --- orders ------------------------------------------------------------------------------------------
 
 
+DeliveryFollower = Callable[[Order], None]
+_delivery_followers: list[DeliveryFollower] = []
+
+
+def register_delivery_follower(follower: DeliveryFollower) -> None:
+    """Lets an app act when an order is delivered (after-sales schedules its satisfaction check);
+    called inside the transaction that records the delivery."""
+    if follower not in _delivery_followers:
+        _delivery_followers.append(follower)
+
+
+def _delivered(order: Order) -> None:
+    for follower in _delivery_followers:
+        follower(order)
+
+
 def _funnel_follows(card: Card) -> None:
     """An order that starts or stops counting may move the card in the funnel (first order →
     customer, repeated orders → regular); the funnel's own rules decide and record why."""
@@ -394,6 +411,8 @@ def create_order(*, user: User, card: Card, data: dict[str, Any]) -> Order:
     record(action="create", record=order, actor=user,
            detail={"card": card.pk, "total": str(total), "currency": order.currency, "approval": order.approval})
     _funnel_follows(card)
+    if order.status == OrderStatus.DELIVERED:
+        _delivered(order)
     return order
 
 
@@ -447,6 +466,8 @@ def change_order(*, user: User, order: Order, data: dict[str, Any], expected_ver
     record(action="update", record=locked, actor=user, old=old, new={k: str(v) for k, v in changed.items()})
     if "status" in changed or "approval" in changed:
         _funnel_follows(locked.card)
+    if changed.get("status") == OrderStatus.DELIVERED:
+        _delivered(locked)
     return locked
 
 

@@ -222,3 +222,105 @@ def board(user: Any, *, owner_id: int | None = None, team_id: int | None = None,
             )
         columns.append(Column(step=step, label=content.step(step).label, deals=deals, count=count, amounts=amounts))
     return columns
+
+
+# --- the deal page's sections and the card timeline (web pages) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class DealDetails:
+    """What the deal page shows besides the deal itself, each read in one query."""
+
+    questions: dict[str, Any]  # QuestionKey value → OpportunityQuestion
+    needs: list[Any]
+    criteria: list[Any]
+    competitors: list[Any]  # points prefetched
+    plan: Any  # NegotiationPlan or None
+    entries: list[Any]
+    products: list[Any]  # DealProduct with product
+    available_members: list[Any]  # members of the organisation's decision unit not yet in the deal
+
+
+def deal_details(deal: Deal) -> DealDetails:
+    from django.db.models import Prefetch
+
+    from rapport.deals.models import CompetitivePoint, Competitor, DealProduct, NegotiationPlan, Need, OpportunityQuestion
+    from rapport.relationships.models import Member
+
+    members: list[Any] = []
+    if deal.card.kind == "organization":
+        taken = DealContact.objects.filter(deal=deal).values("member_id")
+        members = list(Member.objects.filter(unit__organization_id=deal.card_id).exclude(pk__in=taken)
+                       .select_related("person").order_by("person__display_name", "id")[:200])
+    points = CompetitivePoint.objects.select_related("need", "contact__member__person")
+    return DealDetails(
+        questions={q.key: q for q in OpportunityQuestion.objects.filter(deal=deal)},
+        needs=list(Need.objects.filter(deal=deal)),
+        criteria=list(Criterion.objects.filter(deal=deal)),
+        competitors=list(Competitor.objects.filter(deal=deal).prefetch_related(Prefetch("points", queryset=points))),
+        plan=NegotiationPlan.objects.filter(deal=deal).first(),
+        entries=list(NegotiationEntry.objects.filter(deal=deal).select_related("created_by", "confirmed_by")),
+        products=list(DealProduct.objects.filter(deal=deal).select_related("product")),
+        available_members=members,
+    )
+
+
+def deal_part(deal: Deal, kind: str, part_id: Any) -> Any:
+    """One row hanging off a visible deal (a contact, need, criterion, competitor, point or
+    negotiation entry), or NotFound: a row of another deal answers like a missing one."""
+    from rapport.deals.models import CompetitivePoint, Competitor, Need
+
+    models_by_kind: dict[str, Any] = {
+        "contact": DealContact.objects.filter(deal=deal).select_related("member", "member__person"),
+        "need": Need.objects.filter(deal=deal),
+        "criterion": Criterion.objects.filter(deal=deal),
+        "competitor": Competitor.objects.filter(deal=deal),
+        "point": CompetitivePoint.objects.filter(competitor__deal=deal).select_related("competitor"),
+        "entry": NegotiationEntry.objects.filter(deal=deal),
+    }
+    row = get_visible(models_by_kind[kind], part_id, kind)
+    # The services read the deal through the row: hand them the visible one already loaded.
+    if kind == "point":
+        row.competitor.deal = deal
+    else:
+        row.deal = deal
+    return row
+
+
+def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | None) -> list[Any]:
+    """Deal events of a card's timeline: each deal opened, moved from step to step, and closed
+    (the card was fetched through visibility; the deals are filtered again)."""
+    from django.urls import reverse
+
+    from rapport.cards.selectors import TimelineEntry
+    from rapport.deals import content
+
+    deals = visible_deals(user).filter(card=card)
+    moves = StepMove.objects.filter(deal__in=deals).select_related("deal", "moved_by").order_by("-moved_at", "-id")
+    lost = deals.filter(status=Status.LOST, closed_at__isnull=False).select_related("closed_by").order_by("-closed_at", "-id")
+    if before:
+        moves, lost = moves.filter(moved_at__lt=before), lost.filter(closed_at__lt=before)
+    steps = dict(Step.choices)
+    entries = []
+    for m in moves[:limit]:
+        by = m.moved_by.get_username() if m.moved_by else ""
+        url = reverse("deal-detail", args=[m.deal_id])
+        if not m.from_step:
+            entries.append(TimelineEntry(m.moved_at, "deal", "created", m.deal.name, _("Deal opened"), by, m.pk,
+                                         label=_("Deal"), url=url))
+            continue
+        title = f"{m.deal.name}: {steps.get(m.from_step, m.from_step)} → {steps.get(m.to_step, m.to_step)}"
+        detail = m.reason
+        if m.override_reason:
+            detail = (detail + "\n" if detail else "") + _("Moved without its exit signals: %(reason)s") % {"reason": m.override_reason}
+        if m.to_step == Step.FOLLOW_UP and m.deal.status == Status.WON and m.deal.close_reason:
+            detail = (detail + "\n" if detail else "") + _("Won: %(reason)s") % {"reason": content.reason_label("won", m.deal.close_reason)}
+        entries.append(TimelineEntry(m.moved_at, "deal", "step", str(title), detail, by, m.pk, label=_("Deal"), url=url))
+    for d in lost[:limit]:
+        if d.closed_at is None:
+            continue
+        reason = content.reason_label("lost", d.close_reason)
+        entries.append(TimelineEntry(d.closed_at, "deal", "lost", d.name, reason + (f" — {d.close_note}" if d.close_note else ""),
+                                     d.closed_by.get_username() if d.closed_by else "", d.pk, label=_("Deal lost"),
+                                     url=reverse("deal-detail", args=[d.pk])))
+    return entries

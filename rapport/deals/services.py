@@ -1152,9 +1152,17 @@ def default_probability(step: str) -> int:
     return DEFAULT_PROBABILITY.get(step, 0)
 
 
-def erase_deal_text(card_id: int) -> int:
-    """Data-subject erasure of a person: the free text written about them on deals goes."""
-    contacts = DealContact.objects.filter(member__person_id=card_id)
-    count = contacts.update(note="")
-    count += Deal.objects.filter(card_id=card_id).update(description="", close_note="")
-    return count
+def erase_deals_of(card: Card, model: type[Any], fk: Any) -> int:
+    """Data-subject erasure of a person who was a deal's customer: the numbers stay true for
+    the reports (amount, steps, dates, outcome), every text written about the deal goes."""
+    deals = Deal.objects.filter(**{fk.attname: card.pk})
+    ids = list(deals.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    for related in (Need, Criterion, Competitor, Proposal, NegotiationEntry):
+        related.objects.filter(deal_id__in=ids).delete()
+    NegotiationPlan.objects.filter(deal_id__in=ids).update(roles="")
+    OpportunityQuestion.objects.filter(deal_id__in=ids).update(justification="")
+    SignalCheck.objects.filter(deal_id__in=ids).update(note="")
+    StepMove.objects.filter(deal_id__in=ids).update(reason="", override_reason="")
+    return deals.update(name="—", description="", close_note="")

@@ -57,3 +57,27 @@ def test_each_scheduled_check_is_in_the_audit_log(make_org: Any) -> None:
     check = SatisfactionCheck.objects.get()
     entry = AuditEntry.objects.get(record_type="aftersales.satisfactioncheck", action="create")
     assert entry.record_id == str(check.pk) and entry.detail["order"] == check.order_id
+
+
+def test_an_order_marked_delivered_gets_its_check_at_once(make_org: Any, users: Any) -> None:
+    from rapport.commerce.services import change_order, create_order
+
+    card = make_org()
+    placed = create_order(user=users["rep_ana"], card=card, data={
+        "currency": "EUR", "ordered_on": "2026-11-02", "lines": [{"description": "Pallet racks", "quantity": 2, "unit_price": "400"}],
+    })
+    assert not SatisfactionCheck.objects.filter(order=placed).exists()
+    change_order(user=users["rep_ana"], order=placed, data={"status": "delivered", "delivered_on": "2026-11-20"})
+    check = SatisfactionCheck.objects.get(order=placed)
+    assert check.due_on == dt.date(2026, 11, 20) + dt.timedelta(days=14)
+    assert schedule_satisfaction_checks(today=dt.date(2026, 12, 31)) == 0  # the nightly run finds nothing left
+
+
+def test_an_order_entered_as_delivered_gets_its_check_at_once(make_org: Any, users: Any) -> None:
+    from rapport.commerce.services import create_order
+
+    placed = create_order(user=users["rep_ana"], card=make_org(), data={
+        "currency": "EUR", "ordered_on": "2026-11-02", "status": "delivered", "delivered_on": "2026-11-03",
+        "lines": [{"description": "Pallet racks", "quantity": 2, "unit_price": "400"}],
+    })
+    assert SatisfactionCheck.objects.get(order=placed).due_on == dt.date(2026, 11, 17)
