@@ -117,6 +117,8 @@ def _register_routers() -> None:
     from rapport.commerce.api import router as commerce_router
     from rapport.catalog.api import router as catalog_router
     from rapport.dedup.api import router as dedup_router
+    from rapport.deals.api import reports_router as deal_reports_router
+    from rapport.deals.api import router as deals_router
     from rapport.funnel.api import reports_router
     from rapport.funnel.api import router as funnel_router
     from rapport.imports.api import router as imports_router
@@ -134,8 +136,10 @@ def _register_routers() -> None:
     api.add_router("/dedup", dedup_router)
     api.add_router("/quality", quality_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/reports", deal_reports_router)
     api.add_router("/segments", segments_router)
     api.add_router("/aftersales", aftersales_router)
+    api.add_router("/", deals_router)
     api.add_router("/", imports_router)
     api.add_router("/", relationships_router)
     api.add_router("/", funnel_router)

@@ -35,7 +35,7 @@ MUTED = "#5b6573"
 RULE = "#c9d1dc"
 # Runs of Chinese characters (and their punctuation) inside a paragraph, printed in the CID font.
 _CJK_RUN = re.compile("([\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+)")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+")
+_BULLET = re.compile(r"^\s*([-*•·]|\d+[.)])\s+")
 
 
 # --- the quotation, grouped ----------------------------------------------------------------------------
@@ -90,15 +90,19 @@ def markup(text: str) -> str:
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
-    """A long text as ("p", paragraph) and ("li", bullet item) blocks: blank lines part
-    paragraphs, lines starting with "-", "*" or "1." are list items, other line breaks stay."""
+    """A long text as (marker, text) blocks: blank lines part paragraphs (marker ""), a chunk
+    whose lines all start with "-", "*" or "1." is a list (marker "•" or "1."), other line
+    breaks stay as they were typed."""
     blocks: list[tuple[str, str]] = []
     for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
-        lines = chunk.split("\n")
-        if all(_BULLET.match(ln) for ln in lines if ln.strip()):
-            blocks.extend(("li", _BULLET.sub("", ln).strip()) for ln in lines if ln.strip())
+        lines = [ln for ln in chunk.split("\n") if ln.strip()]
+        matches = [_BULLET.match(ln) for ln in lines]
+        if lines and all(matches):
+            for ln, m in zip(lines, matches):
+                marker = m.group(1) if m and m.group(1)[0].isdigit() else "•"
+                blocks.append((marker, ln[m.end():].strip() if m else ln))
         else:
-            blocks.append(("p", chunk.strip()))
+            blocks.append(("", chunk.strip()))
     return [b for b in blocks if b[1]]
 
 
@@ -115,7 +119,7 @@ class _Document:
         # Chinese has no spaces to break lines at: reportlab must wrap between characters.
         wrap = {"wordWrap": "CJK"} if cjk else {}
         self.body = ParagraphStyle("body", fontName=LATIN_FONT, fontSize=10, leading=14.5, spaceAfter=6, **wrap)
-        self.item = ParagraphStyle("item", parent=self.body, leftIndent=14, bulletIndent=3, spaceAfter=3)
+        self.item = ParagraphStyle("item", parent=self.body, leftIndent=16, bulletIndent=3, spaceAfter=3, bulletFontName=LATIN_FONT)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=8.5, leading=11, spaceAfter=0)
         self.muted = ParagraphStyle("muted", parent=self.small, textColor=colors.HexColor(MUTED))
         self.cell = ParagraphStyle("cell", parent=self.small, fontSize=9, leading=11.5)
@@ -146,10 +150,11 @@ class _Document:
 
     def text(self, text: str) -> None:
         """A long text: paragraphs and bullet lists that flow over as many pages as they need."""
-        for kind, block in _blocks(text):
-            if kind == "li":
-                self.add(self.p(block, self.item))
-                self.story[-1].bulletText = "•"
+        for marker, block in _blocks(text):
+            if marker:
+                item = self.p(block, self.item)
+                item.bulletText = marker
+                self.add(item)
             else:
                 self.add(self.p(block))
 
@@ -251,7 +256,7 @@ def _quotation(doc: _Document, proposal: Proposal, lines: list[QuoteLine]) -> No
     style += [("SPAN", (0, len(rows) - 1), (3, len(rows) - 1)),
               ("LINEABOVE", (0, len(rows) - 1), (-1, len(rows) - 1), 1.2, colors.HexColor(ACCENT)),
               ("TOPPADDING", (0, len(rows) - 1), (-1, len(rows) - 1), 6)]
-    table = Table(rows, colWidths=[None, 20 * mm, 30 * mm, 20 * mm, 32 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[None, 23 * mm, 30 * mm, 23 * mm, 32 * mm], repeatRows=1)
     table.setStyle(TableStyle(style))
     doc.add(table)
     doc.add(doc.p(_("Amounts in %(currency)s.") % {"currency": cur}, doc.muted))

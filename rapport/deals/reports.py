@@ -219,7 +219,7 @@ def pipeline(
     - ``win_rate``: won / (won + lost) among deals closed in the period;
     - ``lost_reasons``: the reasons of the deals lost in the period, most frequent first.
 
-    Four queries.
+    Three queries.
     """
     _check_period(since, until)
     deals = _scoped(user, owner_id, team_id)

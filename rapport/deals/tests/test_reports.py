@@ -268,5 +268,5 @@ def test_the_reports_take_a_fixed_number_of_queries_however_many_deals(users: An
              path=[(s, f"2026-01-{j + 1:02d}") for j, s in enumerate(STEP_ORDER[: STEP_ORDER.index(step) + 1])])
     with django_assert_num_queries(2):
         reports.forecast(user)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         reports.pipeline(user, since=dt.date(2026, 1, 1))
