@@ -573,6 +573,9 @@ class _Demo:
         from rapport.commerce.demo import add_commerce  # products, orders, invoices, payments, collection work
 
         add_commerce(self.rng.randint(0, 2**31))
+        from rapport.deals.demo import add_deals  # a dozen deals over the six steps, one won and one lost
+
+        add_deals(self.rng.randint(0, 2**31))
         self.result.organizations = organizations
         self.result.people = people
         return self.result

@@ -223,7 +223,7 @@ def find_product(value: Any, field: str = "product") -> Product:
     if isinstance(value, bool) or value in (None, ""):
         raise ValidationError.single(field, _("A product is required."))
     if isinstance(value, int):
-        product = Product.objects.filter(pk=value).first()
+        product = Product.objects.filter(pk=value).first() if 0 < value <= 2**62 else None
     else:
         text = str(value).strip()[:64]
         product = Product.objects.filter(sku=text).first()

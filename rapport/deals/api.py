@@ -11,7 +11,7 @@ analysts' writes (403).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -41,6 +41,7 @@ from rapport.deals.schemas import (
     CriterionOut,
     CriterionPatch,
     DealDetailOut,
+    DealFilter,
     DealIn,
     DealList,
     DealOut,
@@ -74,7 +75,6 @@ from rapport.deals.schemas import (
     SignalIn,
     StepHistoryOut,
     StepIn,
-    StepKey,
     StepMoveOut,
 )
 
@@ -124,31 +124,9 @@ def _row(rows: QuerySet[Any], row_id: int, what: str) -> Any:
 # --- deals ---------------------------------------------------------------------------------------------
 
 
-class DealFilterParams(Schema):
-    owner: int | None = Field(None, ge=1, le=MAX_ID, description="User id of who works the deal")
-    team: int | None = Field(None, ge=1, le=MAX_ID)
-    step: StepKey | None = None
-    status: Literal["open", "won", "lost"] | None = None
-    customer: int | None = Field(None, ge=1, le=MAX_ID, description="Card id of the customer")
-    close_month: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Expected close in this month (YYYY-MM)")
-
-
 @router.get("/deals", response=DealList, summary="Deals of the customers you may see, most recently changed first")
-def list_deals(request: AuthedHttpRequest, flt: Query[DealFilterParams], page: Query[PageParams]) -> dict[str, Any]:
-    qs = selectors.visible_deals(request.user)
-    if flt.owner is not None:
-        qs = qs.filter(owner_id=flt.owner)
-    if flt.team is not None:
-        qs = qs.filter(team_id=flt.team)
-    if flt.step:
-        qs = qs.filter(step=flt.step)
-    if flt.status:
-        qs = qs.filter(status=flt.status)
-    if flt.customer is not None:
-        qs = qs.filter(card_id=flt.customer)
-    if flt.close_month:
-        first = dt.date.fromisoformat(f"{flt.close_month}-01")
-        qs = qs.filter(expected_close__gte=first, expected_close__lt=(first + dt.timedelta(days=32)).replace(day=1))
+def list_deals(request: AuthedHttpRequest, flt: Query[DealFilter], page: Query[PageParams]) -> dict[str, Any]:
+    qs = flt.narrow(selectors.visible_deals(request.user))
     offset, limit = page.clamp()
     rows = qs.select_related("card", "owner", "team")[offset : offset + limit]
     return {"items": [DealOut.of(d) for d in rows], "count": qs.count()}
@@ -199,7 +177,6 @@ def move_step(request: AuthedHttpRequest, response: HttpResponse, deal_id: int, 
         return _missing(exc)
     deal = _deal(request, deal_id)
     _with_etag(response, deal)
-    move.moved_by = request.user
     return {**StepMoveOut.of(move), "deal": DealOut.of(deal)}
 
 

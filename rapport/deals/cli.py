@@ -33,28 +33,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rapport.commerce import money
     from rapport.deals import selectors
     from rapport.deals.models import STEP_ORDER
-    from rapport.deals.schemas import DealOut
+    from rapport.deals.schemas import DealFilter, DealOut
 
     user = viewer(args.user)
-    deals = selectors.visible_deals(user)
-    if args.owner:
-        deals = deals.filter(owner_id=_user_id(args.owner))
-    if args.step:
-        if args.step not in STEP_ORDER:
-            raise UsageError(f"--step takes one of: {', '.join(STEP_ORDER)}.")
-        deals = deals.filter(step=args.step)
-    if args.status:
-        deals = deals.filter(status=args.status)
+    if args.step and args.step not in STEP_ORDER:
+        raise UsageError(f"--step takes one of: {', '.join(STEP_ORDER)}.")
+    flt = DealFilter.model_validate({"owner": _user_id(args.owner) if args.owner else None, "step": args.step, "status": args.status})
+    deals = flt.narrow(selectors.visible_deals(user))
     total = deals.count()
     rows = list(deals.select_related("card", "owner", "team")[:LIST_LIMIT])
     if args.json:
         _print_json({"items": [DealOut.of(d) for d in rows], "count": total})
         return EXIT_OK
     table = Table(title=f"Deals seen by {user.get_username()}")
-    for column in ("id", "deal", "customer", "step", "status", "amount", "expected close", "owner"):
-        table.add_column(column)
+    # Names fold onto more lines; amounts and dates never do, so a narrow terminal cuts no figure.
+    for column in ("id", "deal", "customer", "step", "amount", "close", "owner"):
+        fold = column in ("deal", "customer")
+        table.add_column(column, overflow="fold" if fold else "ellipsis", no_wrap=not fold, justify="right" if column == "amount" else "left")
     for d in rows:
-        table.add_row(str(d.pk), d.name, d.card.display_name, d.step, d.status, money.format_money(d.amount, d.currency, "en"),
+        step = d.step if d.is_open else f"{d.step} ({d.status})"
+        table.add_row(str(d.pk), d.name, d.card.display_name, step, money.format_money(d.amount, d.currency, "en"),
                       d.expected_close.isoformat() if d.expected_close else "-", d.owner.get_username())
     out.print(table)
     shown = f"{len(rows)} of {total}" if total > len(rows) else str(total)
@@ -79,6 +77,8 @@ def _show_data(deal: Any) -> dict[str, Any]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
     from rapport.commerce import money
     from rapport.deals import selectors
 
@@ -97,6 +97,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"Expected close: {deal.expected_close.isoformat() if deal.expected_close else '-'}; "
         f"owner {deal.owner.get_username()}{'; team ' + deal.team.name if deal.team else ''}",
         f"Status: {deal.status}" + (f" ({deal.close_reason})" if deal.close_reason else ""),
+        f"Customer's buying stage: {deal.get_buying_stage_display() if deal.buying_stage else 'unknown'}",
         "",
         f"Step: {data['checklist']['label']} ({deal.step})",
     ]
@@ -111,7 +112,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines += ["", "Warnings:"] + [f"  ! {w}" for w in data["warnings"]]
     lines += ["", "History:"]
     for m in data["history"]:
-        when = m["when"].strftime("%Y-%m-%d %H:%M")
+        when = timezone.localtime(m["when"]).strftime("%Y-%m-%d %H:%M")
         who = m["who"]["name"] if m["who"] else "-"
         move = f"{m['from']} -> {m['to']}" if m["from"] else f"opened at {m['to']}"
         why = ""

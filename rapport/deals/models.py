@@ -82,6 +82,9 @@ class Deal(models.Model):
     weighted = models.DecimalField(default=Decimal("0"), **MONEY)
     step = models.CharField(_("step"), max_length=16, choices=Step.choices, default=Step.ANALYSE)
     step_entered_at = models.DateTimeField(default=timezone.now)
+    # The steps the deal has ever entered, one bit per step (bit 0: analyse): the pipeline's
+    # conversion between steps is a count of deals by this mask, not a walk over every move.
+    steps_reached = models.PositiveSmallIntegerField(default=1)
     buying_stage = models.CharField(_("customer's buying stage"), max_length=20, choices=BuyingStage.choices, blank=True)
     status = models.CharField(_("status"), max_length=6, choices=Status.choices, default=Status.OPEN)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -106,10 +109,17 @@ class Deal(models.Model):
         indexes = [
             # A rep's board and a manager's team board: open deals by step, the card's
             # visibility columns carried so the filter needs no table read.
-            models.Index(fields=["owner", "status", "step", "expected_close", "card_owner_id", "card_team_id"], name="deal_owner_board"),
-            models.Index(fields=["team", "status", "step", "expected_close", "card_owner_id", "card_team_id"], name="deal_team_board"),
+            models.Index(fields=["owner", "status", "step", "expected_close", "card_owner_id", "card_team_id", "card",
+                                 "currency", "amount", "followed_up_at"], name="deal_owner_board"),
+            models.Index(fields=["team", "status", "step", "expected_close", "card_owner_id", "card_team_id", "card",
+                                 "currency", "amount", "followed_up_at"], name="deal_team_board"),
             # The forecast: open deals by close month.
             models.Index(fields=["status", "expected_close", "currency", "weighted", "amount", "step"], name="deal_forecast"),
+            # The pipeline report: open deals per step; conversion by the steps reached; the
+            # deals closed in a period with their reasons (also the forecast's won amounts).
+            models.Index(fields=["status", "step", "currency", "amount"], name="deal_pipeline"),
+            models.Index(fields=["steps_reached", "status"], name="deal_reached"),
+            models.Index(fields=["status", "closed_at", "close_reason", "currency", "amount"], name="deal_closed"),
             models.Index(fields=["card", "status"], name="deal_card"),
             models.Index(fields=["card_team_id", "status"], name="deal_card_team"),
             models.Index(fields=["card_owner_id", "status"], name="deal_card_owner"),
@@ -168,7 +178,8 @@ class StepMove(models.Model):
         ordering = ["moved_at", "id"]
         indexes = [
             models.Index(fields=["deal", "moved_at"], name="deal_step_move_deal"),
-            models.Index(fields=["from_step", "to_step"], name="deal_step_move_steps"),
+            # Time in step: the moves out of each step in a period, read from the index alone.
+            models.Index(fields=["from_step", "moved_at", "seconds_in_previous"], name="deal_step_move_time"),
         ]
 
 

@@ -10,8 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.db.models import QuerySet
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from rapport.cards.schemas import Ref
 from rapport.commerce import money
@@ -35,8 +36,15 @@ MAX_ID = 2**62  # beyond every database's integer: refused with 422 instead of o
 
 Number = int | float | str
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# A product by id or SKU; a number past MAX_ID would overflow the driver before the service sees it.
-ProductRef = Id | Annotated[str, Field(max_length=64)]
+
+
+def _huge_id_as_text(value: int | str) -> int | str:
+    # The service looks a product up by id or SKU; an id past every database's integer would
+    # overflow the driver, so it is looked up as a SKU instead (found nowhere: a 422 naming it).
+    return str(value) if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID else value
+
+
+ProductRef = Annotated[int | str, AfterValidator(_huge_id_as_text)]
 
 StepKey = Literal["analyse", "build_trust", "discover_needs", "present_value", "win_commitment", "follow_up"]
 BuyingStageKey = Literal["", "need_discovered", "internal_decision", "procurement_design", "evaluation", "commitment", "installation"]
@@ -52,6 +60,14 @@ def _money(value: Decimal | None, currency: str) -> str | None:
 def _plain(value: Decimal) -> str:
     """A quantity or percentage without trailing zeros or exponent: "10", "2.5"."""
     return f"{value.normalize():f}"
+
+
+def _price(value: Decimal | None, currency: str) -> str | None:
+    """A unit price: the currency's minor units ("6.00"), more only where it has them ("0.0125")."""
+    if value is None:
+        return None
+    rounded = money.round_money(value, currency)
+    return str(rounded) if rounded == value else _plain(value)
 
 
 def _ref(user_id: int | None, user: Any) -> dict[str, Any] | None:
@@ -111,7 +127,7 @@ class DealProductOut(Schema):
     @staticmethod
     def of(line: DealProduct, currency: str) -> dict[str, Any]:
         return {"product": line.product_id, "sku": line.product.sku, "name": line.product.name,
-                "quantity": _plain(line.quantity), "unit_price": _money(line.unit_price, currency)}
+                "quantity": _plain(line.quantity), "unit_price": _price(line.unit_price, currency)}
 
 
 class DealOut(Schema):
@@ -158,6 +174,34 @@ class DealOut(Schema):
             "followed_up_at": deal.followed_up_at, "created_at": deal.created_at, "updated_at": deal.updated_at,
             "version": deal.version,
         }
+
+
+class DealFilter(Schema):
+    """The filters of a list of deals, for the API and the command line."""
+
+    owner: int | None = Field(None, ge=1, le=MAX_ID, description="User id of who works the deal")
+    team: int | None = Field(None, ge=1, le=MAX_ID)
+    step: StepKey | None = None
+    status: Literal["open", "won", "lost"] | None = None
+    customer: int | None = Field(None, ge=1, le=MAX_ID, description="Card id of the customer")
+    close_month: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Expected close in this month (YYYY-MM)")
+
+    def narrow(self, deals: QuerySet[Deal]) -> QuerySet[Deal]:
+        """``deals`` (already the visible ones) narrowed to these filters."""
+        if self.owner is not None:
+            deals = deals.filter(owner_id=self.owner)
+        if self.team is not None:
+            deals = deals.filter(team_id=self.team)
+        if self.step:
+            deals = deals.filter(step=self.step)
+        if self.status:
+            deals = deals.filter(status=self.status)
+        if self.customer is not None:
+            deals = deals.filter(card_id=self.customer)
+        if self.close_month:
+            first = dt.date.fromisoformat(f"{self.close_month}-01")
+            deals = deals.filter(expected_close__gte=first, expected_close__lt=(first + dt.timedelta(days=32)).replace(day=1))
+        return deals
 
 
 class DealList(Schema):
@@ -220,9 +264,11 @@ class MissingItem(Schema):
 
 
 class ExitSignalsMissingOut(Schema):
+    """Every 422 of a move, a close or a finish; ``missing`` only when exit signals are missing."""
+
     detail: list[dict[str, Any]]
-    errors: dict[str, list[str]]
-    missing: list[MissingItem] = Field(..., description="The exit signals not met, step by step")
+    errors: dict[str, list[str]] | None = Field(None, description="Field → messages, when the refusal comes from the rules")
+    missing: list[MissingItem] | None = Field(None, description="The exit signals not met, step by step")
 
 
 class StepMoveOut(Schema):
@@ -491,7 +537,7 @@ class QuoteLineOut(Schema):
     @staticmethod
     def of(line: QuoteLine, currency: str) -> dict[str, Any]:
         return {"group": line.group, "position": line.position, "product": line.product_id, "description": line.description,
-                "quantity": _plain(line.quantity), "unit_price": _plain(line.unit_price),
+                "quantity": _plain(line.quantity), "unit_price": _price(line.unit_price, currency),
                 "discount": _plain(line.discount), "amount": _money(line.amount, currency)}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from rapport.core.visibility import get_visible, scope_for
@@ -176,12 +176,8 @@ class Column:
         return self.count - len(self.deals)
 
 
-def board_deals(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
-                close_month: dt.date | None = None) -> QuerySet[Deal]:
-    """The deals on a board: open ones in steps 1–5 and won ones still in follow-up service."""
-    qs = visible_deals(user).filter(
-        Q(status=Status.OPEN) | Q(status=Status.WON, step=Step.FOLLOW_UP, followed_up_at__isnull=True)
-    )
+def _narrowed(qs: QuerySet[Deal], *, owner_id: int | None, team_id: int | None, segment: Segment | None,
+              close_month: dt.date | None, user: Any) -> QuerySet[Deal]:
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
     if team_id is not None:
@@ -197,28 +193,50 @@ def board_deals(user: Any, *, owner_id: int | None = None, team_id: int | None =
     return qs
 
 
+# A column of the board: open deals at a step, or the won deals still in follow-up service.
+# Each is one equality on (status, step), so a board reads the deal_owner_board or
+# deal_team_board index range in order, with no sort.
+FOLLOW_UP_COLUMN = Q(status=Status.WON, step=Step.FOLLOW_UP, followed_up_at__isnull=True)
+
+
+def column_q(step: str) -> Q:
+    return FOLLOW_UP_COLUMN if step == Step.FOLLOW_UP else Q(status=Status.OPEN, step=step)
+
+
+def board_deals(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
+                close_month: dt.date | None = None) -> QuerySet[Deal]:
+    """The deals on a board: open ones in steps 1–5 and won ones still in follow-up service."""
+    qs = visible_deals(user).filter((Q(status=Status.OPEN) & ~Q(step=Step.FOLLOW_UP)) | FOLLOW_UP_COLUMN)
+    return _narrowed(qs, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
+
+
 def board(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
           close_month: dt.date | None = None, limit: int = BOARD_COLUMN_LIMIT) -> list[Column]:
-    """The kanban board: one column per step, deals by expected close (soonest first)."""
+    """The kanban board: one column per step, deals by expected close (soonest first, deals
+    without a date on top: they need one)."""
     from rapport.deals import content
 
-    qs = board_deals(user, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month)
+    base = _narrowed(visible_deals(user), owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
+    # Counts and totals are added up here from the board's rows (a few thousand at most):
+    # a GROUP BY would tempt SQLite into the pipeline index, whose order matches the grouping,
+    # and past the owner's or team's own index range.
     totals: dict[str, tuple[int, dict[str, Decimal]]] = {}
-    for step, currency, count, amount in qs.order_by().values_list("step", "currency").annotate(n=Count("id"), total=Sum("amount")):
-        n, amounts = totals.get(step, (0, {}))
-        amounts[currency] = amount or Decimal("0")
-        totals[step] = (n + count, amounts)
+    for column in (Q(status=Status.OPEN), FOLLOW_UP_COLUMN):
+        for step, currency, amount in base.filter(column).order_by().values_list("step", "currency", "amount"):
+            n, amounts = totals.get(step, (0, {}))
+            amounts[currency] = amounts.get(currency, Decimal("0")) + amount
+            totals[step] = (n + 1, amounts)
     columns = []
     for step in STEP_ORDER:
         count, amounts = totals.get(step, (0, {}))
         deals: list[Deal] = []
         if count:
             deals = list(
-                qs.filter(step=step).select_related("card", "owner")
+                base.filter(column_q(step)).select_related("card", "owner")
                 .only("id", "name", "amount", "currency", "expected_close", "probability", "step", "status", "step_entered_at",
                       "version", "card__id", "card__display_name", "card__kind", "owner__id", "owner__username",
                       "owner__first_name", "owner__last_name")
-                .order_by(F("expected_close").asc(nulls_last=True), "id")[:limit]
+                .order_by("expected_close", "id")[:limit]
             )
         columns.append(Column(step=step, label=content.step(step).label, deals=deals, count=count, amounts=amounts))
     return columns

@@ -451,6 +451,11 @@ def missing_to_reach(deal: Deal, to: str) -> list[ExitItem]:
     return [item for step in STEP_ORDER[start:end] for item in exit_checklist(deal, step) if not item.met]
 
 
+def reached_bit(step: str) -> int:
+    """The bit of ``step`` in ``Deal.steps_reached``."""
+    return 1 << STEP_ORDER.index(step)
+
+
 def _move(deal: Deal, to: str, *, user: User, reason: str, override_reason: str, missing: list[ExitItem]) -> StepMove:
     now = timezone.now()
     move = StepMove.objects.create(
@@ -459,6 +464,7 @@ def _move(deal: Deal, to: str, *, user: User, reason: str, override_reason: str,
         moved_by=user, moved_at=now,
     )
     deal.step, deal.step_entered_at = to, now
+    deal.steps_reached |= reached_bit(to)
     return move
 
 
@@ -497,7 +503,7 @@ def move_step(*, user: User, deal: Deal, to: Any, reason: Any = "", override_rea
     locked.save()
     record(action="update", record=locked, actor=user, field="step", old=previous, new=target,
            detail={"card": locked.card_id, "reason": why, "override_reason": move.override_reason, "missing": move.missing})
-    deal.__dict__.update({k: getattr(locked, k) for k in ("step", "step_entered_at", "status", "weighted", "version", "updated_at", "closed_at")})
+    deal.__dict__.update({k: getattr(locked, k) for k in ("step", "step_entered_at", "steps_reached", "status", "weighted", "version", "updated_at", "closed_at")})
     return move
 
 
@@ -876,6 +882,8 @@ def _quote_line(raw: Any, index: int, currency: str) -> QuoteLineIn:
     unit_price = money.parse_decimal(raw.get("unit_price"), f"{where}.unit_price", allow_zero=True)
     discount = money.parse_decimal(raw.get("discount") or 0, f"{where}.discount", allow_zero=True, maximum=Decimal(100))
     amount = money.round_money(quantity * unit_price * (1 - discount / 100), currency)
+    if amount > money.MAX_AMOUNT:
+        raise ValidationError.single(f"{where}.unit_price", _("The line comes to more than %(max)s.") % {"max": money.MAX_AMOUNT})
     group = clean_text(f"{where}.group", raw.get("group"), max_length=120)
     return QuoteLineIn(group, product, description, quantity, unit_price, discount, amount)
 
@@ -931,6 +939,8 @@ def create_proposal(*, user: User, deal: Deal, data: dict[str, Any]) -> Proposal
             for dp in DealProduct.objects.filter(deal=deal).select_related("product"):
                 price = dp.unit_price if dp.unit_price is not None else ZERO
                 lines.append(QuoteLineIn("", dp.product, dp.product.name, dp.quantity, price, ZERO, money.round_money(dp.quantity * price, deal.currency)))
+    if sum((ln.amount for ln in lines), ZERO) > money.MAX_AMOUNT:
+        raise ValidationError.single("lines", _("The quotation comes to more than %(max)s.") % {"max": money.MAX_AMOUNT})
     proposal = Proposal.objects.create(
         deal=deal, version=(latest.version + 1) if latest else 1, currency=deal.currency, created_by=user,
         total=sum((ln.amount for ln in lines), ZERO), **checked.values,

@@ -72,7 +72,7 @@ def test_a_deal_with_a_person_buying_for_themselves(users: Any, make_person: Any
         ({"owner": 999999}, "owner"),
         ({"team": 999999}, "team"),
         ({"products": [{"product": "NOPE"}]}, "products[0].product"),
-        ({"products": [{"product": 2**63}]}, "product"),
+        ({"products": [{"product": 2**63}]}, "products[0].product"),
         ({"colour": "red"}, "colour"),
         ({"organization": 2**40}, "organization"),
     ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +52,7 @@ def deal(
         weighted=(value * effective / 100).quantize(Decimal("0.01")), closed_at=closed_at, close_reason=close_reason,
         owner_id=owner.pk if owner else card.owner_id, team_id=card.team_id, card_owner_id=card.owner_id,
         card_team_id=card.team_id, step_entered_at=at(path[-1][1]), created_at=at(path[0][1]),
+        steps_reached=sum({1 << STEP_ORDER.index(to_step) for to_step, _day in path}),
     )
     previous, entered = "", at(path[0][1])
     for to_step, day in path:
@@ -193,14 +195,47 @@ def test_a_deal_that_went_back_a_step_counts_once_and_as_having_reached_the_furt
     assert (conversion["discover_needs"]["entered"], conversion["discover_needs"]["converted"]) == (1, 0)
 
 
-def test_conversion_starts_from_the_deals_that_entered_the_step_during_the_period(users: Any, cards: Any) -> None:
+def test_conversion_counts_every_deal_that_ever_reached_a_step_whatever_the_period(users: Any, cards: Any) -> None:
     deal(cards["north"], step="build_trust", path=[("analyse", "2025-12-20"), ("build_trust", "2026-01-10")])
-    deal(cards["north"], step="build_trust", path=[("analyse", "2026-01-05"), ("build_trust", "2026-03-10")])
-    conversion = {c["from"]: c for c in reports.pipeline(users["admin"], since=dt.date(2026, 1, 1),
-                                                         until=dt.date(2026, 1, 31))["conversion"]}
-    # Only the second deal entered analyse in January; it reached build_trust later, which counts.
-    assert (conversion["analyse"]["entered"], conversion["analyse"]["converted"]) == (1, 1)
-    assert conversion["build_trust"]["entered"] == 1
+    deal(cards["north"], step="analyse", path=[("analyse", "2026-03-05")])
+    conversion = reports.pipeline(users["admin"], since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 31))["conversion"]
+    assert (conversion[0]["entered"], conversion[0]["converted"], conversion[0]["rate"]) == (2, 1, 0.5)
+
+
+def test_a_deal_won_where_it_stands_counts_as_converted_even_after_going_back(users: Any, cards: Any) -> None:
+    deal(cards["north"], step="build_trust", status="won", closed_at=at("2026-03-01"), path=[
+        ("analyse", "2026-01-05"), ("build_trust", "2026-01-10"), ("analyse", "2026-01-20"), ("build_trust", "2026-02-01"),
+    ])
+    deal(cards["north"], step="build_trust", status="won", closed_at=at("2026-03-01"),
+         path=[("analyse", "2026-01-05"), ("build_trust", "2026-01-10")])
+    conversion = {c["from"]: c for c in reports.pipeline(users["admin"])["conversion"]}
+    assert (conversion["analyse"]["entered"], conversion["analyse"]["converted"]) == (2, 2)
+    assert (conversion["build_trust"]["entered"], conversion["build_trust"]["converted"]) == (2, 2)
+    assert conversion["discover_needs"]["entered"] == 0
+
+
+def test_conversion_agrees_with_replaying_each_deals_moves_one_by_one(users: Any, cards: Any) -> None:
+    """Randomised: forward runs, skips, steps back, repeats, wins and losses, counted from the
+    grouped moves, give what walking every deal's own history gives."""
+    rng = random.Random(11)
+    expected_entered = {s: 0 for s in STEP_ORDER}
+    expected_converted = {s: 0 for s in STEP_ORDER}
+    for i in range(60):
+        k = rng.randrange(0, 3)
+        path = [STEP_ORDER[k]]
+        for _ in range(rng.randrange(0, 6)):
+            k = max(0, min(5, k + rng.choice((1, 1, 1, 2, -1, 0))))
+            path.append(STEP_ORDER[k])
+        status = rng.choice(("open", "open", "won", "lost"))
+        deal(cards["north"], step=path[-1], status=status, closed_at=at("2026-03-01") if status != "open" else None,
+             path=[(s, (dt.date(2026, 1, 1) + dt.timedelta(days=3 * j)).isoformat()) for j, s in enumerate(path)])
+        top = max(STEP_ORDER.index(s) for s in path)
+        for s in set(path):
+            expected_entered[s] += 1
+            expected_converted[s] += status == "won" or top > STEP_ORDER.index(s)
+    conversion = reports.pipeline(users["admin"])["conversion"]
+    assert [c["entered"] for c in conversion] == [expected_entered[s] for s in STEP_ORDER[:-1]]
+    assert [c["converted"] for c in conversion] == [expected_converted[s] for s in STEP_ORDER[:-1]]
 
 
 def test_average_days_in_a_step_come_from_the_moves_that_left_it_in_the_period(users: Any, cards: Any) -> None:
@@ -268,5 +303,5 @@ def test_the_reports_take_a_fixed_number_of_queries_however_many_deals(users: An
              path=[(s, f"2026-01-{j + 1:02d}") for j, s in enumerate(STEP_ORDER[: STEP_ORDER.index(step) + 1])])
     with django_assert_num_queries(2):
         reports.forecast(user)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         reports.pipeline(user, since=dt.date(2026, 1, 1))

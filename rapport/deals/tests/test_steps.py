@@ -165,3 +165,12 @@ def test_proposals_are_versioned_and_carry_over_what_is_not_given(users: Any, ma
     second = services.create_proposal(user=users["rep_ana"], deal=deal, data={"problems": "Old fleet breaks down."})
     assert second.version == 2 and second.background == "Growing fast." and second.total == first.total
     assert second.lines.count() == 2
+
+
+def test_each_step_entered_is_remembered_for_the_conversion_report(users: Any, make_deal: Any) -> None:
+    deal = make_deal()
+    services.move_step(user=users["rep_ana"], deal=deal, to="discover_needs", override_reason="Known customer")
+    services.move_step(user=users["rep_ana"], deal=deal, to="build_trust", reason="Scope changed")
+    assert Deal.objects.get(pk=deal.pk).steps_reached == 0b000111  # analyse, build trust (back to it), dig out needs
+    services.close_deal(user=users["rep_ana"], deal=deal, outcome="won", reason="value", override_reason="Signed")
+    assert Deal.objects.get(pk=deal.pk).steps_reached == 0b100111

@@ -138,5 +138,5 @@ def test_the_page_keeps_its_query_count(users: Any, ana: Client, make_deal: Any,
     lines = [{"group": f"G{i % 3}", "description": f"Line {i}", "quantity": "1", "unit_price": "10"} for i in range(30)]
     for _i in range(5):
         services.create_proposal(user=users["rep_ana"], deal=deal, data={"lines": lines})
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(9):
         assert ana.get(reverse("deals-proposals", args=[deal.pk])).status_code == 200

@@ -24,7 +24,7 @@ from rapport.cards import selectors as cards
 from rapport.cards.forms import add_service_errors
 from rapport.cards.models import Card
 from rapport.commerce import selectors as commerce
-from rapport.commerce.money import format_money, reporting_currency
+from rapport.commerce.money import format_money, reporting_currency, round_money
 from rapport.core.errors import Conflict, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.i18n import pick_label
@@ -36,7 +36,6 @@ from rapport.deals.models import (
     DEFAULT_PROBABILITY,
     STEP_ORDER,
     Answer,
-    BuyingStage,
     Deal,
     EntryKind,
     Interest,
@@ -83,9 +82,14 @@ def _product_choices() -> list[tuple[str, str]]:
     return [(p.sku, str(p)) for p in commerce.products(ours=True, active=True)[:500]]
 
 
+def plain(amount: Any, currency: str) -> str:
+    """An amount as typed into a form: the currency's decimals, no grouping ("64000.00")."""
+    return "" if amount is None else str(round_money(amount, currency))
+
+
 def deal_form(user: User, deal: Deal, data: Any = None) -> DealForm:
     initial = {
-        "name": deal.name, "amount": str(deal.amount), "currency": deal.currency,
+        "name": deal.name, "amount": plain(deal.amount, deal.currency), "currency": deal.currency,
         "expected_close": deal.expected_close.isoformat() if deal.expected_close else "",
         "probability": "" if deal.probability is None else str(deal.probability),
         "owner": str(deal.owner_id), "team": str(deal.team_id or ""), "description": deal.description,
@@ -120,7 +124,7 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
          "errors": errors.get(f"contact-{p.contact.pk}", [])}
         for p in person_rows
     ]
-    signals = services.exit_checklist(deal) if deal.is_open or deal.followed_up_at is None else []
+    signals = services.exit_checklist(deal) if deal.is_open else []
     moves = selectors.step_history(deal)
     step_labels = dict(Step.choices)
     signal_names = {item["key"]: pick_label(item["labels"]) for s in content.steps() for item in s.exit}
@@ -146,7 +150,7 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
     ]
     needs_by_kind = [{"kind": k.value, "label": k.label, "needs": [n for n in details.needs if n.kind == k.value]} for k in NeedKind]
     product_rows_ = rows if rows is not None else [
-        {"product": dp.product.sku, "quantity": f"{dp.quantity.normalize():f}", "unit_price": "" if dp.unit_price is None else str(dp.unit_price)}
+        {"product": dp.product.sku, "quantity": f"{dp.quantity.normalize():f}", "unit_price": plain(dp.unit_price, currency)}
         for dp in details.products
     ]
     return {
@@ -189,10 +193,12 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
         "plan": plan,
         "plan_bottom": format_money(plan.bottom_line, currency) if plan and plan.bottom_line is not None else "",
         "plan_target": format_money(plan.target, currency) if plan and plan.target is not None else "",
+        "plan_bottom_input": plain(plan.bottom_line, currency) if plan else "",
+        "plan_target_input": plain(plan.target, currency) if plan else "",
         "ranked": [dict(Interest.choices).get(i, i) for i in ranked],
         "rank_slots": [(i + 1, ranked[i] if i < len(ranked) else "") for i in range(len(Interest.choices))],
         "interests": Interest.choices,
-        "entries": entries,
+        "log_entries": entries,
         "entry_kinds": EntryKind.choices,
         "sides": Side.choices,
         "won_reasons": content.reasons("won"),
@@ -382,12 +388,8 @@ REMOVERS: dict[str, Callable[..., None]] = {
 
 @require_POST
 @web_view
-def remove(request: AuthedHttpRequest, deal_id: int, kind: str, part_id: int) -> HttpResponse:
+def remove(request: AuthedHttpRequest, deal_id: int, part_id: int, kind: str) -> HttpResponse:
     deal = _deal(request, deal_id)
-    if kind not in REMOVERS:
-        from django.http import Http404
-
-        raise Http404(kind)
     row = selectors.deal_part(deal, kind, part_id)
     return _act(request, deal, "remove", lambda: REMOVERS[kind](request.user, row), _("Removed."))
 
@@ -547,7 +549,10 @@ urlpatterns = [
     path(P + "criteria/", criterion_add, name="deal-criterion-add"),
     path(P + "competitors/", competitor_add, name="deal-competitor-add"),
     path(P + "competitors/<int:part_id>/points/", point_add, name="deal-point-add"),
-    path(P + "<str:kind>/<int:part_id>/remove/", remove, name="deal-remove"),
+    path(P + "needs/<int:part_id>/remove/", remove, {"kind": "need"}, name="deal-need-remove"),
+    path(P + "criteria/<int:part_id>/remove/", remove, {"kind": "criterion"}, name="deal-criterion-remove"),
+    path(P + "competitors/<int:part_id>/remove/", remove, {"kind": "competitor"}, name="deal-competitor-remove"),
+    path(P + "points/<int:part_id>/remove/", remove, {"kind": "point"}, name="deal-point-remove"),
     path(P + "negotiation/plan/", plan, name="deal-plan"),
     path(P + "negotiation/entries/", entry_add, name="deal-entry-add"),
     path(P + "negotiation/entries/<int:part_id>/confirm/", entry_confirm, name="deal-entry-confirm"),

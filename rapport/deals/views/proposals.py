@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -99,8 +99,9 @@ def _rows_posted(post: QueryDict) -> list[LineRow]:
     removed = set(post.getlist("line_remove"))
     rows = []
     for i in range(max(len(c) for c in columns)):
-        values = [c[i].strip() if i < len(c) else "" for c in columns]
-        row = LineRow(*values)
+        key, group, product, description, quantity, unit_price, discount = (c[i].strip() if i < len(c) else "" for c in columns)
+        row = LineRow(key=key, group=group, product=product, description=description, quantity=quantity,
+                      unit_price=unit_price, discount=discount)
         if not row.key:
             row.key = secrets.token_hex(4)
         if row.key not in removed:
@@ -167,10 +168,7 @@ def _line_errors(form: ProposalForm, exc: ValidationError, rows: list[LineRow], 
 
 
 def _deal_url(deal: Deal) -> str:
-    try:
-        return reverse("deals-deal", args=[deal.pk])
-    except NoReverseMatch:  # the deal page not installed: the customer's card
-        return reverse("card-detail", args=[deal.card_id])
+    return reverse("deal-detail", args=[deal.pk])
 
 
 def _versions(deal: Deal) -> list[Proposal]:

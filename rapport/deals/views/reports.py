@@ -158,18 +158,25 @@ def month_chart(currency: str, months: list[tuple[str, Decimal, Decimal, str]], 
         x = left + i * slot + (slot - bar_width) // 2
         bars.append(MonthBar(label, x, plot_bottom - ah, ah, plot_bottom - wh, wh, x + bar_width // 2, title))
     return MonthChart(currency, bars, width, height, plot_top, plot_bottom, left, bar_width,
-                      format_money(highest, currency, language) if highest else "", plot_top + span // 2,
-                      format_money(highest / 2, currency, language) if highest else "")
+                      _compact(highest, currency, language) if highest else "", plot_top + span // 2,
+                      _compact(highest / 2, currency, language) if highest else "")
+
+
+def _compact(amount: Decimal, currency: str, language: str) -> str:
+    """An axis label short enough for the chart's margin: "€1.2M", "1,2 M €", "€123.5万"."""
+    from babel.numbers import format_compact_currency
+
+    return format_compact_currency(amount, currency, locale=babel_locale(language), fraction_digits=1)
 
 
 # --- the page ----------------------------------------------------------------------------------------------
 
 
 def _month_label(key: str, language: str) -> str:
-    from babel.dates import format_date
+    from babel.dates import format_skeleton
 
     year, month = key.split("-")
-    return format_date(dt.date(int(year), int(month), 1), "MMM yyyy", locale=babel_locale(language))
+    return format_skeleton("yMMM", dt.date(int(year), int(month), 1), locale=babel_locale(language))
 
 
 def _percent(rate: float | None) -> str:
