@@ -424,7 +424,7 @@ def remove_point(request: AuthedHttpRequest, deal_id: int, competitor_id: int, p
 
 @router.get("/deals/{deal_id}/proposals", response=ProposalList, summary="The proposal's versions, newest first (without lines)")
 def list_proposals(request: AuthedHttpRequest, deal_id: int) -> dict[str, Any]:
-    proposals = list(_deal(request, deal_id).proposals.select_related("created_by").order_by("-version"))
+    proposals = selectors.proposals_of(_deal(request, deal_id))
     return {"items": [ProposalOut.of(p) for p in proposals], "count": len(proposals)}
 
 
@@ -440,9 +440,7 @@ def create_proposal(request: AuthedHttpRequest, deal_id: int, payload: ProposalI
 @router.get("/deals/{deal_id}/proposals/{version}", response=ProposalOut, summary="One version of the proposal with its quotation")
 def get_proposal(request: AuthedHttpRequest, deal_id: int, version: int) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    proposal = deal.proposals.select_related("created_by").filter(version=version).first() if 0 < version <= MAX_ID else None
-    if proposal is None:
-        raise NotFound("proposal")
+    proposal = selectors.proposal_version(deal, version)
     return ProposalOut.of(proposal, list(proposal.lines.all()))
 
 

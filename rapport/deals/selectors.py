@@ -22,6 +22,7 @@ from rapport.deals.models import (
     DealContact,
     EntryKind,
     NegotiationEntry,
+    Proposal,
     Side,
     Status,
     Step,
@@ -146,6 +147,28 @@ def time_in_steps(deal: Deal) -> dict[str, int]:
     return spent
 
 
+def proposals_of(deal: Deal) -> list[Proposal]:
+    """Every version of a (visible) deal's proposal, newest first, with who wrote it."""
+    return list(Proposal.objects.filter(deal=deal).select_related("created_by").order_by("-version"))
+
+
+def latest_proposal(deal: Deal) -> Proposal | None:
+    """The newest version with its quotation lines."""
+    return Proposal.objects.filter(deal=deal).order_by("-version").prefetch_related("lines__product").first()
+
+
+def proposal_version(deal: Deal, version: Any) -> Proposal:
+    """One version of the deal's proposal, or NotFound (a malformed number answers the same)."""
+    from rapport.core.errors import NotFound
+
+    if isinstance(version, bool) or not str(version).isdigit() or not 0 < int(str(version)) <= 2**31:
+        raise NotFound("proposal")
+    found = Proposal.objects.filter(deal=deal, version=int(str(version))).select_related("created_by", "deal__card").first()
+    if found is None:
+        raise NotFound("proposal")
+    return found
+
+
 def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:
     """The deals of one customer, open first, then the most recently closed."""
     from django.db.models import Case, IntegerField, Value, When
@@ -160,7 +183,7 @@ def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:
 # --- the board ------------------------------------------------------------------------------------------
 
 
-BOARD_COLUMN_LIMIT = 200  # cards drawn per step column; the column shows the full count and amount
+BOARD_COLUMN_LIMIT = 100  # cards drawn per step column; the column shows the full count and amount
 
 
 @dataclass

@@ -143,7 +143,7 @@ def test_a_deal_moves_with_the_keyboard_and_keeps_the_focus(browser_page: "Page"
     page.keyboard.press("Tab")  # the deal's name
     page.keyboard.press("Tab")  # "Move"
     page.keyboard.press("Enter")
-    target = card.locator("button[data-to='discover_needs']")
+    target = page.locator("#deal-move-menu button[data-to='discover_needs']")
     target.wait_for(state="visible")
     target.focus()
     page.keyboard.press("Enter")

@@ -19,8 +19,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from rapport.accounts import selectors as people
@@ -142,17 +144,28 @@ def board_context(user: User, flt: BoardFilters, *, pending: Pending | None = No
                   errors: list[str] | None = None, focus: int | None = None) -> dict[str, Any]:
     columns = selectors.board(user, owner_id=flt.owner_id, team_id=flt.team_id, segment=flt.segment, close_month=flt.close_month)
     steps = [(s, content.step(s).label) for s in STEP_ORDER]
+    # Every card links to its deal and posts its moves: the addresses are made once and filled in.
+    detail_url, move_url = reverse("deal-detail", args=[0]), reverse("deal-move", args=[0])
     for index, column in enumerate(columns):
         column.totals = amounts_text(column.amounts)  # type: ignore[attr-defined]
         column.position = index + 1  # type: ignore[attr-defined]
         for deal in column.deals:
             deal.amount_text = format_money(deal.amount, deal.currency)  # type: ignore[attr-defined]
-            deal.days_in_step = days_since(deal.step_entered_at)  # type: ignore[attr-defined]
-            deal.targets = [(s, label) for s, label in steps if s != deal.step] if deal.is_open else []  # type: ignore[attr-defined]
+            days = days_since(deal.step_entered_at)
+            deal.days_in_step = days  # type: ignore[attr-defined]
+            deal.days_text = ngettext("%(days)s day in step", "%(days)s days in step", days) % {"days": days}  # type: ignore[attr-defined]
+            if deal.expected_close is not None:
+                deal.close_iso = deal.expected_close.isoformat()  # type: ignore[attr-defined]
+                deal.close_text = date_format(deal.expected_close, "SHORT_DATE_FORMAT")  # type: ignore[attr-defined]
+            deal.url = detail_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
+            deal.move_url = move_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
             deal.previous_step = STEP_ORDER[index - 1] if deal.is_open and index > 0 else ""  # type: ignore[attr-defined]
             deal.next_step = STEP_ORDER[index + 1] if deal.is_open and index + 1 < len(STEP_ORDER) else ""  # type: ignore[attr-defined]
     return {
         "columns": columns,
+        "steps": steps,
+        "close_label": _("Close"),
+        "move_label": _("Move"),
         "filters": flt,
         "filter_form": filter_form(user, flt),
         "query": flt.query,

@@ -28,7 +28,7 @@ from rapport.cards.forms import add_service_errors
 from rapport.commerce import selectors as commerce
 from rapport.commerce.models import Product
 from rapport.commerce.money import format_money
-from rapport.core.errors import ValidationError
+from rapport.core.errors import NotFound, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
 from rapport.deals import documents, selectors, services
@@ -172,7 +172,7 @@ def _deal_url(deal: Deal) -> str:
 
 
 def _versions(deal: Deal) -> list[Proposal]:
-    return list(Proposal.objects.filter(deal=deal).select_related("created_by").order_by("-version"))
+    return selectors.proposals_of(deal)
 
 
 def _context(request: AuthedHttpRequest, deal: Deal, form: ProposalForm, rows: list[LineRow]) -> dict[str, Any]:
@@ -216,7 +216,7 @@ def _context(request: AuthedHttpRequest, deal: Deal, form: ProposalForm, rows: l
 def proposals(request: AuthedHttpRequest, deal_id: int) -> HttpResponse:
     deal = selectors.get_deal(request.user, deal_id)
     if request.method == "GET":
-        latest = Proposal.objects.filter(deal=deal).order_by("-version").prefetch_related("lines__product").first()
+        latest = selectors.latest_proposal(deal)
         if latest is not None:
             initial = {"language": latest.language, "title": latest.title, **{n: getattr(latest, n) for n in TEXT_FIELDS}}
         else:
@@ -259,9 +259,10 @@ def proposal_line(request: AuthedHttpRequest, deal_id: int) -> HttpResponse:
 @web_view
 def proposal_pdf(request: AuthedHttpRequest, deal_id: int, version: int) -> HttpResponse:
     deal = selectors.get_deal(request.user, deal_id)
-    proposal = Proposal.objects.filter(deal=deal, version=version).select_related("deal__card").first()
-    if proposal is None:
-        raise Http404(_("This deal has no proposal version %(version)s.") % {"version": version})
+    try:
+        proposal = selectors.proposal_version(deal, version)
+    except NotFound:
+        raise Http404(_("This deal has no proposal version %(version)s.") % {"version": version}) from None
     response = HttpResponse(documents.proposal_pdf(proposal), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{documents.proposal_filename(proposal)}"'
     return response

@@ -1,22 +1,65 @@
-/* The pipeline board and the deal page: drag and drop between steps, moving with the keyboard,
-   and the dialog a refused move opens. Every move goes through the card's own "Move" form, so
-   the mouse, the keyboard and a page without JavaScript post the same thing. */
+/* The pipeline board and the deal page: drag and drop between steps, moving with the keyboard
+   or the "Move" menu, and the dialog a refused move opens. Every move posts the same fields to
+   the deal's move address as the deal page's own move form. */
 (function () {
   "use strict";
 
   var dragged = null;
 
-  function moveButton(card, step) {
-    return step ? card.querySelector(".deal-card-move button[data-to='" + step + "']") : null;
+  function canMove(card, step) {
+    return !!(step && card && card.dataset.url && step !== card.dataset.step);
   }
 
+  // Posts the move the way the deal page's forms do (htmx, with the CSRF header of the page) and
+  // swaps the board it answers: the moved deal in its new column, or the dialog of a refused move.
   function move(card, step) {
-    var button = moveButton(card, step);
-    if (!button) { return false; }
+    if (!canMove(card, step) || !window.htmx) { return false; }
+    var board = document.getElementById("board");
+    var query = board && board.dataset.query ? "?" + board.dataset.query : "";
     card.classList.add("is-moving");
-    button.click();  // a click, so htmx sends the button's name and value with the form
+    window.htmx.ajax("POST", card.dataset.url + query, {
+      source: card, target: "#board", swap: "outerHTML", values: {to: step, version: card.dataset.version}
+    });
     return true;
   }
+
+  // The "Move" link of a card opens the board's one menu of steps (without JavaScript the link
+  // opens the deal page, which moves it too).
+  var menuCard = null;
+
+  function menu() { return document.getElementById("deal-move-menu"); }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target) { return; }
+    var link = target.closest("[data-move]");
+    var dialog = menu();
+    if (link && dialog && typeof dialog.showModal === "function") {
+      var card = link.closest(".deal-card");
+      if (!card) { return; }
+      event.preventDefault();
+      menuCard = card;
+      var name = card.querySelector(".deal-card-name");
+      dialog.querySelector("[data-deal-name]").textContent = name ? name.textContent : "";
+      dialog.querySelectorAll("button[data-to]").forEach(function (b) { b.disabled = b.dataset.to === card.dataset.step; });
+      dialog.showModal();
+      var first = dialog.querySelector("button[data-to]:not([disabled])");
+      if (first) { first.focus(); }
+      return;
+    }
+    var choice = target.closest("#deal-move-menu button[data-to]");
+    if (choice && menuCard) {
+      var moving = menuCard;
+      menuCard = null;
+      dialog.close();
+      move(moving, choice.dataset.to);
+      return;
+    }
+    if (target.closest("[data-menu-cancel]") && dialog) {
+      menuCard = null;
+      dialog.close();
+    }
+  });
 
   document.addEventListener("dragstart", function (event) {
     var card = event.target.closest && event.target.closest(".deal-card[draggable=true]");
@@ -39,7 +82,7 @@
 
   document.addEventListener("dragover", function (event) {
     var column = columnOf(event);
-    if (!column || !dragged || !moveButton(dragged, column.dataset.step)) { return; }
+    if (!column || !dragged || !canMove(dragged, column.dataset.step)) { return; }
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
     document.querySelectorAll(".deal-column.is-over").forEach(function (c) { if (c !== column) { c.classList.remove("is-over"); } });
