@@ -199,11 +199,15 @@ def board_page(client: Any, query: str) -> None:
 def query_plans(users: dict[str, Any], rep_id: int, team_id: int) -> dict[str, list[str]]:
     from django.db import connection
 
-    from rapport.deals.selectors import board_deals
+    from rapport.deals.selectors import BOARD_COLUMN_LIMIT, _narrowed, column_q, visible_deals
+
+    def column(user: Any, **narrow: Any) -> Any:
+        base = _narrowed(visible_deals(user), segment=None, close_month=None, user=user, **narrow)
+        return base.filter(column_q("analyse")).order_by("expected_close", "id")[:BOARD_COLUMN_LIMIT]
 
     querysets = {
-        "rep_board_column": board_deals(users["rep"], owner_id=rep_id).filter(step="analyse").order_by("expected_close", "id")[:200],
-        "team_board_column": board_deals(users["manager"], team_id=team_id).filter(step="analyse").order_by("expected_close", "id")[:200],
+        "rep_board_column": column(users["rep"], owner_id=rep_id, team_id=None),
+        "team_board_column": column(users["manager"], owner_id=None, team_id=team_id),
     }
     plans: dict[str, list[str]] = {}
     for key, qs in querysets.items():
