@@ -182,3 +182,27 @@ def test_the_deal_page_reads_well_on_a_phone_and_at_a_desk(browser_page: "Page",
     page.wait_for_selector("text=is won and in follow-up service")
     assert re.search(r"Won because", page.inner_text(".deal-head"))
     assert [e for e in errors if "status of 422" not in e] == []
+
+
+def test_the_reports_and_the_proposals_pages_read_well_on_a_phone_and_at_a_desk(
+        browser_page: "Page", live_url: str, pipeline: dict[str, Any]) -> None:
+    from rapport.deals import services
+
+    page = browser_page
+    errors = console_errors(page)
+    rich = pipeline["rich"]
+    services.create_proposal(user=pipeline["rep"], deal=rich, data={
+        "background": "A distributor growing 20 % a year.", "problems": "Trucks stand still while charging.",
+        "lines": [{"group": "Equipment", "description": "Fast charger", "quantity": 4, "unit_price": "9500"},
+                  {"group": "Service", "description": "Maintenance, 3 years", "quantity": 1, "unit_price": "6000"}],
+    })
+    sign_in(page, live_url)
+    page.goto(f"{live_url}/deals/reports/")
+    text = page.inner_text("main")
+    assert "Analyse the customer" in text and "€" in text
+    assert page.locator("svg").count() >= 2  # the forecast and the pipeline are drawn, not only tabulated
+    shot(page, "reports")
+    page.goto(f"{live_url}/deals/{rich.pk}/proposals/")
+    assert "€44,000.00" in page.inner_text("main")
+    shot(page, "proposals")
+    assert errors == []

@@ -172,11 +172,16 @@ def _compact(amount: Decimal, currency: str, language: str) -> str:
 # --- the page ----------------------------------------------------------------------------------------------
 
 
-def _month_label(key: str, language: str) -> str:
+def _month_label(key: str, language: str, skeleton: str = "yMMM") -> str:
     from babel.dates import format_skeleton
 
     year, month = key.split("-")
-    return format_skeleton("yMMM", dt.date(int(year), int(month), 1), locale=babel_locale(language))
+    return format_skeleton(skeleton, dt.date(int(year), int(month), 1), locale=babel_locale(language))
+
+
+def _axis_label(key: str, index: int, language: str) -> str:
+    """Short enough for a bar: the month alone, with the year on the first bar and on January."""
+    return _month_label(key, language, "yyMMM" if index == 0 or key.endswith("-01") else "MMM")
 
 
 def _percent(rate: float | None) -> str:
@@ -191,14 +196,14 @@ def _forecast_view(data: dict[str, Any], language: str) -> list[dict[str, Any]]:
         m = lambda value: format_money(Decimal(value), currency, language)  # noqa: E731
         rows = []
         chart_months = []
-        for key in data["months"]:
+        for index, key in enumerate(data["months"]):
             month = series["months"][key]
             label = _month_label(key, language)
             rows.append({"label": label, "key": key, "count": month["count"], "amount": m(month["amount"]),
                          "weighted": m(month["weighted"]), "won_count": month["won_count"], "won_amount": m(month["won_amount"])})
             title = _("%(month)s: %(amount)s, weighted %(weighted)s") % {"month": label, "amount": m(month["amount"]),
                                                                          "weighted": m(month["weighted"])}
-            chart_months.append((label, Decimal(month["amount"]), Decimal(month["weighted"]), title))
+            chart_months.append((_axis_label(key, index, language), Decimal(month["amount"]), Decimal(month["weighted"]), title))
         extra = [
             {"label": label, "count": series[key]["count"], "amount": m(series[key]["amount"]), "weighted": m(series[key]["weighted"])}
             for key, label in (("overdue", _("Overdue (expected close passed)")), ("no_date", _("No expected close")),
