@@ -183,7 +183,7 @@ def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:
 # --- the board ------------------------------------------------------------------------------------------
 
 
-BOARD_COLUMN_LIMIT = 100  # cards drawn per step column; the column shows the full count and amount
+BOARD_COLUMN_LIMIT = 40  # cards drawn per step column at first; the column shows the full count and amount
 
 
 @dataclass
@@ -252,17 +252,28 @@ def board(user: Any, *, owner_id: int | None = None, team_id: int | None = None,
     columns = []
     for step in STEP_ORDER:
         count, amounts = totals.get(step, (0, {}))
-        deals: list[Deal] = []
-        if count:
-            deals = list(
-                base.filter(column_q(step)).select_related("card", "owner")
-                .only("id", "name", "amount", "currency", "expected_close", "probability", "step", "status", "step_entered_at",
-                      "version", "card__id", "card__display_name", "card__kind", "owner__id", "owner__username",
-                      "owner__first_name", "owner__last_name")
-                .order_by("expected_close", "id")[:limit]
-            )
+        deals = _column_page(base, step, 0, limit) if count else []
         columns.append(Column(step=step, label=content.step(step).label, deals=deals, count=count, amounts=amounts))
     return columns
+
+
+def _column_page(base: QuerySet[Deal], step: str, offset: int, limit: int) -> list[Deal]:
+    return list(
+        base.filter(column_q(step)).select_related("card", "owner")
+        .only("id", "name", "amount", "currency", "expected_close", "probability", "step", "status", "step_entered_at",
+              "version", "card__id", "card__display_name", "card__kind", "owner__id", "owner__username",
+              "owner__first_name", "owner__last_name")
+        .order_by("expected_close", "id")[offset:offset + limit]
+    )
+
+
+def board_column(user: Any, step: str, *, offset: int, owner_id: int | None = None, team_id: int | None = None,
+                 segment: Segment | None = None, close_month: dt.date | None = None,
+                 limit: int = BOARD_COLUMN_LIMIT) -> tuple[list[Deal], int]:
+    """The next deals of one board column, after the first ``offset``; and how many follow them."""
+    base = _narrowed(visible_deals(user), owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
+    deals = _column_page(base, step, offset, limit + 1)
+    return deals[:limit], (base.filter(column_q(step)).count() - offset - limit if len(deals) > limit else 0)
 
 
 # --- the deal page's sections and the card timeline (web pages) ----------------------------------------

@@ -171,3 +171,25 @@ def test_the_board_takes_a_pinned_number_of_queries(ana: Any, users: Any, make_d
     with django_assert_max_num_queries(10):
         response = ana.get("/deals/")
     assert response.content.decode().count('id="deal-card-') == 12
+
+
+def test_a_long_column_shows_its_first_cards_and_loads_the_rest_on_demand(ana: Any, make_deal: Any) -> None:
+    for i in range(43):
+        make_deal(name=f"Pallets lot {i:02d}", expected_close=f"2027-01-{i % 28 + 1:02d}")
+    page = ana.get("/deals/").content.decode()
+    assert page.count('id="deal-card-') == 40
+    assert "Show 3 more" in page
+    rest = ana.get("/deals/column/", {"step": "analyse", "offset": "40"})
+    assert rest.status_code == 200
+    assert rest.content.decode().count('id="deal-card-') == 3 and "Show" not in rest.content.decode()
+    assert ana.get("/deals/column/", {"step": "nowhere", "offset": "0"}).status_code == 422
+    assert ana.get("/deals/column/", {"step": "analyse", "offset": "-1"}).status_code == 422
+
+
+def test_a_column_page_shows_only_deals_the_user_may_see(users: Any, make_deal: Any, make_org: Any) -> None:
+    from django.test import Client
+
+    make_deal(card=make_org(owner="rep_bo_other_team", name="Sur Ltda."), user="rep_bo_other_team", name="Their deal")
+    bo = Client()
+    bo.force_login(users["rep_ana"])
+    assert "Their deal" not in bo.get("/deals/column/", {"step": "analyse", "offset": "0", "owner": "all"}).content.decode()

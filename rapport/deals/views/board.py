@@ -144,23 +144,10 @@ def board_context(user: User, flt: BoardFilters, *, pending: Pending | None = No
                   errors: list[str] | None = None, focus: int | None = None) -> dict[str, Any]:
     columns = selectors.board(user, owner_id=flt.owner_id, team_id=flt.team_id, segment=flt.segment, close_month=flt.close_month)
     steps = [(s, content.step(s).label) for s in STEP_ORDER]
-    # Every card links to its deal and posts its moves: the addresses are made once and filled in.
-    detail_url, move_url = reverse("deal-detail", args=[0]), reverse("deal-move", args=[0])
     for index, column in enumerate(columns):
         column.totals = amounts_text(column.amounts)  # type: ignore[attr-defined]
         column.position = index + 1  # type: ignore[attr-defined]
-        for deal in column.deals:
-            deal.amount_text = format_money(deal.amount, deal.currency)  # type: ignore[attr-defined]
-            days = days_since(deal.step_entered_at)
-            deal.days_in_step = days  # type: ignore[attr-defined]
-            deal.days_text = ngettext("%(days)s day in step", "%(days)s days in step", days) % {"days": days}  # type: ignore[attr-defined]
-            if deal.expected_close is not None:
-                deal.close_iso = deal.expected_close.isoformat()  # type: ignore[attr-defined]
-                deal.close_text = date_format(deal.expected_close, "SHORT_DATE_FORMAT")  # type: ignore[attr-defined]
-            deal.url = detail_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
-            deal.move_url = move_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
-            deal.previous_step = STEP_ORDER[index - 1] if deal.is_open and index > 0 else ""  # type: ignore[attr-defined]
-            deal.next_step = STEP_ORDER[index + 1] if deal.is_open and index + 1 < len(STEP_ORDER) else ""  # type: ignore[attr-defined]
+        _prepare_cards(column.deals, index)
     return {
         "columns": columns,
         "steps": steps,
@@ -175,6 +162,42 @@ def board_context(user: User, flt: BoardFilters, *, pending: Pending | None = No
         "focus": focus,
         "may_create": scope_for(user).role != "analyst",
     }
+
+
+def _prepare_cards(deals: list[Deal], index: int) -> None:
+    """What each kanban card shows, made here once rather than by the template per card."""
+    # Every card links to its deal and posts its moves: the addresses are made once and filled in.
+    detail_url, move_url = reverse("deal-detail", args=[0]), reverse("deal-move", args=[0])
+    for deal in deals:
+        deal.amount_text = format_money(deal.amount, deal.currency)  # type: ignore[attr-defined]
+        days = days_since(deal.step_entered_at)
+        deal.days_in_step = days  # type: ignore[attr-defined]
+        deal.days_text = ngettext("%(days)s day in step", "%(days)s days in step", days) % {"days": days}  # type: ignore[attr-defined]
+        if deal.expected_close is not None:
+            deal.close_iso = deal.expected_close.isoformat()  # type: ignore[attr-defined]
+            deal.close_text = date_format(deal.expected_close, "SHORT_DATE_FORMAT")  # type: ignore[attr-defined]
+        deal.url = detail_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
+        deal.move_url = move_url.replace("/0/", f"/{deal.pk}/")  # type: ignore[attr-defined]
+        deal.previous_step = STEP_ORDER[index - 1] if deal.is_open and index > 0 else ""  # type: ignore[attr-defined]
+        deal.next_step = STEP_ORDER[index + 1] if deal.is_open and index + 1 < len(STEP_ORDER) else ""  # type: ignore[attr-defined]
+
+
+@require_GET
+@web_view
+def board_column(request: AuthedHttpRequest) -> HttpResponse:
+    """The next cards of one column ("Show more"), under the board's filters."""
+    flt = parse_filters(request.user, request.GET)
+    step = str(request.GET.get("step", ""))
+    offset = str(request.GET.get("offset", ""))
+    if step not in STEP_ORDER or not offset.isdigit() or len(offset) > 9:
+        return HttpResponse(_("Choose a step to move the deal to."), status=422)
+    deals, more = selectors.board_column(request.user, step, offset=int(offset), owner_id=flt.owner_id, team_id=flt.team_id,
+                                         segment=flt.segment, close_month=flt.close_month)
+    _prepare_cards(deals, STEP_ORDER.index(step))
+    return render(request, "deals/_board_cards.html", {
+        "deals": deals, "step": step, "more": more, "next_offset": int(offset) + len(deals), "query": flt.query,
+        "close_label": _("Close"), "move_label": _("Move"),
+    })
 
 
 @require_GET
@@ -261,4 +284,5 @@ def move(request: AuthedHttpRequest, deal_id: int) -> HttpResponse:
 urlpatterns = [
     path("deals/", board, name="deal-list"),
     path("deals/<int:deal_id>/move/", move, name="deal-move"),
+    path("deals/column/", board_column, name="deal-column"),
 ]
