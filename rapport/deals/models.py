@@ -71,6 +71,11 @@ STAGE_ROLE: dict[str, str] = {
 }
 
 
+# The card's visibility columns, carried at the end of the report indexes: a manager's or a rep's
+# report checks which deals they may see from the index alone, without reading each deal.
+VISIBILITY = ["card_owner_id", "card_team_id", "card"]
+
+
 class Deal(models.Model):
     card = models.ForeignKey("cards.Card", on_delete=models.PROTECT, related_name="deals")
     name = models.CharField(_("name"), max_length=200)
@@ -114,12 +119,12 @@ class Deal(models.Model):
             models.Index(fields=["team", "status", "step", "expected_close", "card_owner_id", "card_team_id", "card",
                                  "currency", "amount", "followed_up_at"], name="deal_team_board"),
             # The forecast: open deals by close month.
-            models.Index(fields=["status", "expected_close", "currency", "weighted", "amount", "step"], name="deal_forecast"),
+            models.Index(fields=["status", "expected_close", "currency", "weighted", "amount", "step", *VISIBILITY], name="deal_forecast"),
             # The pipeline report: open deals per step; conversion by the steps reached; the
             # deals closed in a period with their reasons (also the forecast's won amounts).
-            models.Index(fields=["status", "step", "currency", "amount"], name="deal_pipeline"),
+            models.Index(fields=["status", "step", "currency", "amount", *VISIBILITY], name="deal_pipeline"),
             models.Index(fields=["steps_reached", "status"], name="deal_reached"),
-            models.Index(fields=["status", "closed_at", "close_reason", "currency", "amount"], name="deal_closed"),
+            models.Index(fields=["status", "closed_at", "close_reason", "currency", "amount", *VISIBILITY], name="deal_closed"),
             models.Index(fields=["card", "status"], name="deal_card"),
             models.Index(fields=["card_team_id", "status"], name="deal_card_team"),
             models.Index(fields=["card_owner_id", "status"], name="deal_card_owner"),
@@ -179,7 +184,7 @@ class StepMove(models.Model):
         indexes = [
             models.Index(fields=["deal", "moved_at"], name="deal_step_move_deal"),
             # Time in step: the moves out of each step in a period, read from the index alone.
-            models.Index(fields=["from_step", "moved_at", "seconds_in_previous"], name="deal_step_move_time"),
+            models.Index(fields=["from_step", "moved_at", "seconds_in_previous", "deal"], name="deal_step_move_time"),
         ]
 
 

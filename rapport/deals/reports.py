@@ -117,12 +117,17 @@ def forecast(
     # Grouped by day rather than by month: a day is a plain column of the deal_forecast index
     # (status, expected_close, currency, weighted, amount, …), read in order without a sort or
     # a per-row date function; the few hundred days are folded into months here.
-    open_rows = (
-        deals.filter(status=Status.OPEN)
-        .values_list("expected_close", "currency")
-        .annotate(n=Count("id"), amount=Sum("amount"), weighted=Sum("weighted"))
-        .values_list("expected_close", "currency", "n", "amount", "weighted")
-    )
+    open_deals = deals.filter(status=Status.OPEN)
+    if owner_id is not None or team_id is not None:
+        # A rep's or a team's few rows, one by one: see _open_by_step.
+        open_rows: Any = ((day, currency, 1, amount, weighted) for day, currency, amount, weighted
+                          in open_deals.values_list("expected_close", "currency", "amount", "weighted"))
+    else:
+        open_rows = (
+            open_deals.values_list("expected_close", "currency")
+            .annotate(n=Count("id"), amount=Sum("amount"), weighted=Sum("weighted"))
+            .values_list("expected_close", "currency", "n", "amount", "weighted")
+        )
     buckets: dict[str, dict[str, _Bucket]] = defaultdict(lambda: defaultdict(_Bucket))
     for day, currency, n, amount, weighted in open_rows:
         if day is None:
@@ -223,12 +228,15 @@ def pipeline(
     steps: dict[str, dict[str, Any]] = {
         step: {"label": str(Step(step).label), "count": 0, "by_currency": {}} for step in STEP_ORDER
     }
-    narrowed = owner_id is not None or team_id is not None or not scope_for(user).sees_everything
-    for step, currency, n, amount in _open_by_step(deals, narrowed):
+    # Narrowed to a rep or a team, the rows are few and added up here (see _open_by_step); over
+    # everything a user may see, SQL groups them from indexes that carry the visibility columns.
+    filtered = owner_id is not None or team_id is not None
+    narrowed = filtered or not scope_for(user).sees_everything
+    for step, currency, n, amount in _open_by_step(deals, filtered):
         if step in steps:
             steps[step]["count"] += n
             steps[step]["by_currency"][currency] = {"count": n, "amount": _money(amount)}
-    conversion = _conversion(deals, narrowed)
+    conversion = _conversion(deals, filtered)
     time_in_step = _time_in_step(deals, narrowed, since, until)
 
     closed = (
@@ -258,15 +266,16 @@ def pipeline(
     }
 
 
-def _open_by_step(deals: QuerySet[Deal], narrowed: bool) -> list[tuple[str, str, int, Decimal]]:
+def _open_by_step(deals: QuerySet[Deal], filtered: bool) -> list[tuple[str, str, int, Decimal]]:
     """Open deals per (step, currency) with their count and amount.
 
-    Over every deal, a GROUP BY read in order from the ``deal_pipeline`` index. Narrowed to a
-    rep, a team or what a user sees, the rows are few and added up here: a GROUP BY would
-    tempt SQLite into that same index, past the owner's or team's own index range.
+    Over every deal a user may see, a GROUP BY read in order from the ``deal_pipeline`` index
+    (which carries the visibility columns). Filtered to a rep or a team, the rows are few and
+    added up here: a GROUP BY would tempt SQLite into that same index, past the owner's or
+    team's own index range.
     """
     rows = deals.filter(status=Status.OPEN)
-    if not narrowed:
+    if not filtered:
         return list(rows.values_list("step", "currency").annotate(n=Count("id"), amount=Sum("amount"))
                     .values_list("step", "currency", "n", "amount"))
     sums: dict[tuple[str, str], list[Any]] = {}
@@ -277,7 +286,7 @@ def _open_by_step(deals: QuerySet[Deal], narrowed: bool) -> list[tuple[str, str,
     return [(step, currency, n, amount) for (step, currency), (n, amount) in sorted(sums.items())]
 
 
-def _conversion(deals: QuerySet[Deal], narrowed: bool) -> list[dict[str, Any]]:
+def _conversion(deals: QuerySet[Deal], filtered: bool) -> list[dict[str, Any]]:
     """Of the deals that ever entered step n, how many entered a later step or were won.
 
     Each deal keeps the steps it has entered as a bit mask (``steps_reached``), so this is one
@@ -286,7 +295,7 @@ def _conversion(deals: QuerySet[Deal], narrowed: bool) -> list[dict[str, Any]]:
     """
     entered = [0] * len(STEP_ORDER)
     converted = [0] * len(STEP_ORDER)
-    if narrowed:  # few rows: counted here, for the same reason as in _open_by_step
+    if filtered:  # few rows: counted here, for the same reason as in _open_by_step
         counted: dict[tuple[int, str], int] = defaultdict(int)
         for key in deals.values_list("steps_reached", "status"):
             counted[key] += 1
