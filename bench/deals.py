@@ -199,10 +199,10 @@ def board_page(client: Any, query: str) -> None:
 def query_plans(users: dict[str, Any], rep_id: int, team_id: int) -> dict[str, list[str]]:
     from django.db import connection
 
-    from rapport.deals.selectors import BOARD_COLUMN_LIMIT, _narrowed, column_q, visible_deals
+    from rapport.deals.selectors import BOARD_COLUMN_LIMIT, board_base, column_q
 
     def column(user: Any, **narrow: Any) -> Any:
-        base = _narrowed(visible_deals(user), segment=None, close_month=None, user=user, **narrow)
+        base = board_base(user, **narrow)
         return base.filter(column_q("analyse")).order_by("expected_close", "id")[:BOARD_COLUMN_LIMIT]
 
     querysets = {

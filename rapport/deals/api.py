@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -21,9 +20,8 @@ from pydantic import Field
 from rapport.core.errors import NotFound
 from rapport.core.http import AuthedHttpRequest, if_match_version, sent_fields
 from rapport.core.pagination import PageParams
-from rapport.core.visibility import get_visible
 from rapport.deals import reports, selectors, services
-from rapport.deals.models import Deal, DealContact, NegotiationPlan, QuestionKey
+from rapport.deals.models import Deal, NegotiationPlan, QuestionKey
 from rapport.deals.schemas import (
     MAX_ID,
     ChecklistOut,
@@ -114,11 +112,6 @@ def _missing(exc: services.ExitSignalsMissing) -> Status[dict[str, Any]]:
     detail = [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msgs in exc.errors.items() for msg in msgs]
     missing = [{"step": i.signal.step, "key": i.key, "label": i.label} for i in exc.missing]
     return Status(422, {"detail": detail, "errors": exc.errors, "missing": missing})
-
-
-def _row(rows: QuerySet[Any], row_id: int, what: str) -> Any:
-    """A row of one deal's sub-resource: another deal's answers 404 like a missing one."""
-    return get_visible(rows, row_id, what)
 
 
 # --- deals ---------------------------------------------------------------------------------------------
@@ -260,12 +253,6 @@ def answer_question(request: AuthedHttpRequest, deal_id: int, payload: QuestionI
 # --- the deal's decision unit --------------------------------------------------------------------------
 
 
-def _contact(deal: Deal, contact_id: int) -> DealContact:
-    contact: DealContact = _row(deal.contacts.select_related("member"), contact_id, "contact")
-    contact.deal = deal  # the visible deal, with its card: the service checks rights on it
-    return contact
-
-
 def _person_out(deal: Deal, contact_id: int) -> dict[str, Any]:
     return next(ContactOut.of(p) for p in selectors.deal_people(deal) if p.contact.pk == contact_id)
 
@@ -286,24 +273,18 @@ def add_contact(request: AuthedHttpRequest, deal_id: int, payload: ContactIn) ->
 @router.patch("/deals/{deal_id}/contacts/{contact_id}", response=ContactOut, summary="Change a person's roles, key flag or note in the deal")
 def update_contact(request: AuthedHttpRequest, deal_id: int, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    services.update_contact(user=request.user, contact=_contact(deal, contact_id), data=sent_fields(request, payload))
+    services.update_contact(user=request.user, contact=selectors.deal_part(deal, "contact", contact_id), data=sent_fields(request, payload))
     return _person_out(deal, contact_id)
 
 
 @router.delete("/deals/{deal_id}/contacts/{contact_id}", response={204: None}, summary="Take a person out of the deal")
 def remove_contact(request: AuthedHttpRequest, deal_id: int, contact_id: int) -> Status[None]:
     deal = _deal(request, deal_id)
-    services.remove_contact(user=request.user, contact=_contact(deal, contact_id))
+    services.remove_contact(user=request.user, contact=selectors.deal_part(deal, "contact", contact_id))
     return Status(204, None)
 
 
 # --- needs -------------------------------------------------------------------------------------------
-
-
-def _need(deal: Deal, need_id: int) -> Any:
-    need = _row(deal.needs.all(), need_id, "need")
-    need.deal = deal
-    return need
 
 
 @router.get("/deals/{deal_id}/needs", response=NeedList, summary="Goals, problems, imagined solutions and products the customer needs")
@@ -321,23 +302,17 @@ def add_need(request: AuthedHttpRequest, deal_id: int, payload: NeedIn) -> Statu
 @router.patch("/deals/{deal_id}/needs/{need_id}", response=NeedOut, summary="Change a need")
 def update_need(request: AuthedHttpRequest, deal_id: int, need_id: int, payload: NeedPatch) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    return NeedOut.of(services.update_need(user=request.user, need=_need(deal, need_id), data=sent_fields(request, payload)))
+    return NeedOut.of(services.update_need(user=request.user, need=selectors.deal_part(deal, "need", need_id), data=sent_fields(request, payload)))
 
 
 @router.delete("/deals/{deal_id}/needs/{need_id}", response={204: None}, summary="Remove a need")
 def remove_need(request: AuthedHttpRequest, deal_id: int, need_id: int) -> Status[None]:
     deal = _deal(request, deal_id)
-    services.remove_need(user=request.user, need=_need(deal, need_id))
+    services.remove_need(user=request.user, need=selectors.deal_part(deal, "need", need_id))
     return Status(204, None)
 
 
 # --- procurement criteria -------------------------------------------------------------------------------
-
-
-def _criterion(deal: Deal, criterion_id: int) -> Any:
-    criterion = _row(deal.criteria.all(), criterion_id, "criterion")
-    criterion.deal = deal
-    return criterion
 
 
 @router.get("/deals/{deal_id}/criteria", response=CriterionList, summary="The customer's procurement criteria and their weights")
@@ -355,24 +330,18 @@ def add_criterion(request: AuthedHttpRequest, deal_id: int, payload: CriterionIn
 @router.patch("/deals/{deal_id}/criteria/{criterion_id}", response=CriterionOut, summary="Change a criterion")
 def update_criterion(request: AuthedHttpRequest, deal_id: int, criterion_id: int, payload: CriterionPatch) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    criterion = services.update_criterion(user=request.user, criterion=_criterion(deal, criterion_id), data=sent_fields(request, payload))
+    criterion = services.update_criterion(user=request.user, criterion=selectors.deal_part(deal, "criterion", criterion_id), data=sent_fields(request, payload))
     return CriterionOut.of(criterion)
 
 
 @router.delete("/deals/{deal_id}/criteria/{criterion_id}", response={204: None}, summary="Remove a criterion")
 def remove_criterion(request: AuthedHttpRequest, deal_id: int, criterion_id: int) -> Status[None]:
     deal = _deal(request, deal_id)
-    services.remove_criterion(user=request.user, criterion=_criterion(deal, criterion_id))
+    services.remove_criterion(user=request.user, criterion=selectors.deal_part(deal, "criterion", criterion_id))
     return Status(204, None)
 
 
 # --- competitors -----------------------------------------------------------------------------------------
-
-
-def _competitor(deal: Deal, competitor_id: int) -> Any:
-    competitor = _row(deal.competitors.all(), competitor_id, "competitor")
-    competitor.deal = deal
-    return competitor
 
 
 @router.get("/deals/{deal_id}/competitors", response=CompetitorList, summary="Competitors with our strengths and weaknesses against each")
@@ -390,14 +359,14 @@ def add_competitor(request: AuthedHttpRequest, deal_id: int, payload: Competitor
 @router.patch("/deals/{deal_id}/competitors/{competitor_id}", response=CompetitorOut, summary="Change a competitor")
 def update_competitor(request: AuthedHttpRequest, deal_id: int, competitor_id: int, payload: CompetitorPatch) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    competitor = services.update_competitor(user=request.user, competitor=_competitor(deal, competitor_id), data=sent_fields(request, payload))
+    competitor = services.update_competitor(user=request.user, competitor=selectors.deal_part(deal, "competitor", competitor_id), data=sent_fields(request, payload))
     return CompetitorOut.of(competitor, list(competitor.points.all()))
 
 
 @router.delete("/deals/{deal_id}/competitors/{competitor_id}", response={204: None}, summary="Remove a competitor and its points")
 def remove_competitor(request: AuthedHttpRequest, deal_id: int, competitor_id: int) -> Status[None]:
     deal = _deal(request, deal_id)
-    services.remove_competitor(user=request.user, competitor=_competitor(deal, competitor_id))
+    services.remove_competitor(user=request.user, competitor=selectors.deal_part(deal, "competitor", competitor_id))
     return Status(204, None)
 
 
@@ -405,16 +374,16 @@ def remove_competitor(request: AuthedHttpRequest, deal_id: int, competitor_id: i
              summary="Add one of our strengths or weaknesses against a competitor")
 def add_point(request: AuthedHttpRequest, deal_id: int, competitor_id: int, payload: PointIn) -> Status[dict[str, Any]]:
     deal = _deal(request, deal_id)
-    point = services.add_point(user=request.user, competitor=_competitor(deal, competitor_id), data=sent_fields(request, payload))
+    point = services.add_point(user=request.user, competitor=selectors.deal_part(deal, "competitor", competitor_id), data=sent_fields(request, payload))
     return Status(201, PointOut.of(point))
 
 
 @router.delete("/deals/{deal_id}/competitors/{competitor_id}/points/{point_id}", response={204: None}, summary="Remove a point")
 def remove_point(request: AuthedHttpRequest, deal_id: int, competitor_id: int, point_id: int) -> Status[None]:
     deal = _deal(request, deal_id)
-    competitor = _competitor(deal, competitor_id)
-    point = _row(competitor.points.all(), point_id, "point")
-    point.competitor = competitor
+    point = selectors.deal_part(deal, "point", point_id)
+    if point.competitor_id != competitor_id:
+        raise NotFound("point")
     services.remove_point(user=request.user, point=point)
     return Status(204, None)
 
@@ -479,8 +448,7 @@ def add_entry(request: AuthedHttpRequest, deal_id: int, payload: EntryIn) -> Sta
              summary="Confirm an agreed term with the customer")
 def confirm_entry(request: AuthedHttpRequest, deal_id: int, entry_id: int) -> dict[str, Any]:
     deal = _deal(request, deal_id)
-    entry = _row(deal.negotiation_entries.select_related("created_by"), entry_id, "entry")
-    entry.deal = deal
+    entry = selectors.deal_part(deal, "entry", entry_id)
     entry = services.confirm_entry(user=request.user, entry=entry)
     return EntryOut.of(entry, deal.currency)
 

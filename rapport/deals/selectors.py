@@ -199,8 +199,10 @@ class Column:
         return self.count - len(self.deals)
 
 
-def _narrowed(qs: QuerySet[Deal], *, owner_id: int | None, team_id: int | None, segment: Segment | None,
-              close_month: dt.date | None, user: Any) -> QuerySet[Deal]:
+def board_base(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
+               close_month: dt.date | None = None) -> QuerySet[Deal]:
+    """The visible deals under a board's filters; each column then picks its own (``column_q``)."""
+    qs = visible_deals(user)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
     if team_id is not None:
@@ -226,20 +228,13 @@ def column_q(step: str) -> Q:
     return FOLLOW_UP_COLUMN if step == Step.FOLLOW_UP else Q(status=Status.OPEN, step=step)
 
 
-def board_deals(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
-                close_month: dt.date | None = None) -> QuerySet[Deal]:
-    """The deals on a board: open ones in steps 1–5 and won ones still in follow-up service."""
-    qs = visible_deals(user).filter((Q(status=Status.OPEN) & ~Q(step=Step.FOLLOW_UP)) | FOLLOW_UP_COLUMN)
-    return _narrowed(qs, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
-
-
 def board(user: Any, *, owner_id: int | None = None, team_id: int | None = None, segment: Segment | None = None,
           close_month: dt.date | None = None, limit: int = BOARD_COLUMN_LIMIT) -> list[Column]:
     """The kanban board: one column per step, deals by expected close (soonest first, deals
     without a date on top: they need one)."""
     from rapport.deals import content
 
-    base = _narrowed(visible_deals(user), owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
+    base = board_base(user, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month)
     # Counts and totals are added up here from the board's rows (a few thousand at most):
     # a GROUP BY would tempt SQLite into the pipeline index, whose order matches the grouping,
     # and past the owner's or team's own index range.
@@ -271,7 +266,7 @@ def board_column(user: Any, step: str, *, offset: int, owner_id: int | None = No
                  segment: Segment | None = None, close_month: dt.date | None = None,
                  limit: int = BOARD_COLUMN_LIMIT) -> tuple[list[Deal], int]:
     """The next deals of one board column, after the first ``offset``; and how many follow them."""
-    base = _narrowed(visible_deals(user), owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month, user=user)
+    base = board_base(user, owner_id=owner_id, team_id=team_id, segment=segment, close_month=close_month)
     deals = _column_page(base, step, offset, limit + 1)
     return deals[:limit], (base.filter(column_q(step)).count() - offset - limit if len(deals) > limit else 0)
 
@@ -328,7 +323,7 @@ def deal_part(deal: Deal, kind: str, part_id: Any) -> Any:
         "criterion": Criterion.objects.filter(deal=deal),
         "competitor": Competitor.objects.filter(deal=deal),
         "point": CompetitivePoint.objects.filter(competitor__deal=deal).select_related("competitor"),
-        "entry": NegotiationEntry.objects.filter(deal=deal),
+        "entry": NegotiationEntry.objects.filter(deal=deal).select_related("created_by"),
     }
     row = get_visible(models_by_kind[kind], part_id, kind)
     # The services read the deal through the row: hand them the visible one already loaded.

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import Team, User
 from rapport.audit.services import record, record_changes
 from rapport.cards.models import Card
+from rapport.cards.services import Errors
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money
 from rapport.commerce.models import ZERO, Invoice, InvoiceKind, Product
@@ -98,22 +99,15 @@ def parse_id(field: str, value: Any) -> int:
     return int(str(value).strip())
 
 
-class _Checked:
-    """Parses the fields of one input, collecting every problem, so one answer names them all."""
+class _Checked(Errors):
+    """The cards' field-error collector, keeping each parsed value by name as well."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.values: dict[str, Any] = {}
-        self.errors: dict[str, list[str]] = {}
 
-    def add(self, name: str, parse: Callable[[], Any]) -> None:
-        try:
-            self.values[name] = parse()
-        except ValidationError as exc:
-            self.errors.update(exc.errors)
-
-    def raise_errors(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
+    def take(self, name: str, parse: Callable[[], Any]) -> None:
+        self.values[name] = self.run(parse)
 
 
 def _choice(field: str, raw: Any, choices: Any, *, blank: bool = False) -> str:
@@ -269,19 +263,19 @@ def create_deal(*, user: User, data: dict[str, Any]) -> Deal:
     if card.archived_at is not None:
         raise ValidationError.single("organization" if card.kind == "organization" else "person", _("This customer is archived."))
     checked = _Checked()
-    checked.add("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
-    checked.add("currency", lambda: money.parse_currency(data.get("currency")))
-    checked.raise_errors()
+    checked.take("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
+    checked.take("currency", lambda: money.parse_currency(data.get("currency")))
+    checked.raise_if_any()
     currency = checked.values["currency"]
-    checked.add("amount", lambda: _amount(data.get("amount"), currency))
-    checked.add("expected_close", lambda: None if data.get("expected_close") in (None, "") else parse_date("expected_close", data["expected_close"]))
-    checked.add("probability", lambda: _probability(data.get("probability")))
-    checked.add("buying_stage", lambda: _choice("buying_stage", data.get("buying_stage"), BuyingStage, blank=True))
-    checked.add("description", lambda: clean_text("description", data.get("description"), max_length=5000))
-    checked.add("owner", lambda: user if data.get("owner") in (None, "") else _owner(data["owner"], card, user))
-    checked.add("team", lambda: _team(data.get("team")))
-    checked.add("products", lambda: _products(data.get("products"), currency))
-    checked.raise_errors()
+    checked.take("amount", lambda: _amount(data.get("amount"), currency))
+    checked.take("expected_close", lambda: None if data.get("expected_close") in (None, "") else parse_date("expected_close", data["expected_close"]))
+    checked.take("probability", lambda: _probability(data.get("probability")))
+    checked.take("buying_stage", lambda: _choice("buying_stage", data.get("buying_stage"), BuyingStage, blank=True))
+    checked.take("description", lambda: clean_text("description", data.get("description"), max_length=5000))
+    checked.take("owner", lambda: user if data.get("owner") in (None, "") else _owner(data["owner"], card, user))
+    checked.take("team", lambda: _team(data.get("team")))
+    checked.take("products", lambda: _products(data.get("products"), currency))
+    checked.raise_if_any()
     v = checked.values
     owner: User = v["owner"]
     team = v["team"] if v["team"] is not None else _default_team(owner, card)
@@ -310,30 +304,30 @@ def update_deal(*, user: User, deal: Deal, data: dict[str, Any], expected_versio
     _check_version(locked, expected_version)
     checked = _Checked()
     if "name" in data:
-        checked.add("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
+        checked.take("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
     if "currency" in data:
-        checked.add("currency", lambda: money.parse_currency(data["currency"]))
-    checked.raise_errors()
+        checked.take("currency", lambda: money.parse_currency(data["currency"]))
+    checked.raise_if_any()
     currency = checked.values.get("currency", locked.currency)
     if "amount" in data:
-        checked.add("amount", lambda: _amount(data["amount"], currency))
+        checked.take("amount", lambda: _amount(data["amount"], currency))
     elif currency != locked.currency:
-        checked.add("amount", lambda: money.round_money(locked.amount, currency))
+        checked.take("amount", lambda: money.round_money(locked.amount, currency))
     if "expected_close" in data:
-        checked.add("expected_close", lambda: None if data["expected_close"] in (None, "") else parse_date("expected_close", data["expected_close"]))
+        checked.take("expected_close", lambda: None if data["expected_close"] in (None, "") else parse_date("expected_close", data["expected_close"]))
     if "probability" in data:
-        checked.add("probability", lambda: _probability(data["probability"]))
+        checked.take("probability", lambda: _probability(data["probability"]))
     if "buying_stage" in data:
-        checked.add("buying_stage", lambda: _choice("buying_stage", data["buying_stage"], BuyingStage, blank=True))
+        checked.take("buying_stage", lambda: _choice("buying_stage", data["buying_stage"], BuyingStage, blank=True))
     if "description" in data:
-        checked.add("description", lambda: clean_text("description", data["description"], max_length=5000))
+        checked.take("description", lambda: clean_text("description", data["description"], max_length=5000))
     if "owner" in data:
-        checked.add("owner", lambda: _owner(data["owner"], locked.card, user))
+        checked.take("owner", lambda: _owner(data["owner"], locked.card, user))
     if "team" in data:
-        checked.add("team", lambda: _team(data["team"]))
+        checked.take("team", lambda: _team(data["team"]))
     if "products" in data:
-        checked.add("products", lambda: _products(data["products"], currency))
-    checked.raise_errors()
+        checked.take("products", lambda: _products(data["products"], currency))
+    checked.raise_if_any()
     values = dict(checked.values)
     products = values.pop("products", None)
     changes: dict[str, tuple[Any, Any]] = {}
@@ -364,6 +358,25 @@ def _touch(deal: Deal) -> None:
     deal.version += 1
 
 
+def _save_changes(user: User, row: Any, values: dict[str, Any]) -> None:
+    """Writes the checked values that differ onto a row of a deal, audits them and touches the deal."""
+    changes = {k: (getattr(row, k), v) for k, v in values.items() if getattr(row, k) != v}
+    if not changes:
+        return
+    for k, v in values.items():
+        setattr(row, k, v)
+    row.save()
+    record_changes(record=row, changes=changes, actor=user, detail={"deal": row.deal_id})
+    _touch(row.deal)
+
+
+def _remove(user: User, row: Any, deal: Deal, **detail: Any) -> None:
+    """Deletes a row of a deal, with an audit entry naming what it was, and touches the deal."""
+    record(action="delete", record=row, actor=user, detail={"deal": deal.pk, **detail})
+    row.delete()
+    _touch(deal)
+
+
 # --- exit signals and step moves ---------------------------------------------------------------------
 
 
@@ -382,10 +395,6 @@ class ExitItem:
     @property
     def label(self) -> str:
         return str(self.signal)
-
-
-def signals_of(step: str) -> list[StepSignal]:
-    return list(StepSignal.objects.filter(step=step, active=True).order_by("position", "id"))
 
 
 def _questions_all_yes(deal: Deal) -> bool:
@@ -424,16 +433,24 @@ AUTOMATIC: dict[str, Callable[[Deal], bool]] = {
 
 def exit_checklist(deal: Deal, step: str | None = None) -> list[ExitItem]:
     """The exit checklist of ``step`` (the deal's own by default), each item met or not."""
-    step = step or deal.step
-    ticked = set(SignalCheck.objects.filter(deal=deal, signal__step=step).values_list("signal_id", flat=True))
-    items = []
-    for signal in signals_of(step):
+    return _checklists(deal, [step or deal.step])[0]
+
+
+def _checklists(deal: Deal, steps: list[str]) -> list[list[ExitItem]]:
+    """The exit checklists of several steps, in order, read in two queries whatever their number;
+    each automatic signal is read from the deal once."""
+    ticked = set(SignalCheck.objects.filter(deal=deal, signal__step__in=steps).values_list("signal_id", flat=True))
+    by_step: dict[str, list[ExitItem]] = {step: [] for step in steps}
+    automatic: dict[str, bool] = {}
+    for signal in StepSignal.objects.filter(step__in=steps, active=True).order_by("position", "id"):
         check = AUTOMATIC.get(signal.kind)
         if check is not None:
-            items.append(ExitItem(signal, check(deal), True))
+            if signal.kind not in automatic:
+                automatic[signal.kind] = check(deal)
+            by_step[signal.step].append(ExitItem(signal, automatic[signal.kind], True))
         else:
-            items.append(ExitItem(signal, signal.pk in ticked, False))
-    return items
+            by_step[signal.step].append(ExitItem(signal, signal.pk in ticked, False))
+    return [by_step[step] for step in steps]
 
 
 class ExitSignalsMissing(ValidationError):
@@ -448,7 +465,7 @@ class ExitSignalsMissing(ValidationError):
 def missing_to_reach(deal: Deal, to: str) -> list[ExitItem]:
     """The exit signals not met on the way from the deal's step forward to ``to``."""
     start, end = STEP_ORDER.index(deal.step), STEP_ORDER.index(to)
-    return [item for step in STEP_ORDER[start:end] for item in exit_checklist(deal, step) if not item.met]
+    return [item for items in _checklists(deal, STEP_ORDER[start:end]) for item in items if not item.met]
 
 
 def reached_bit(step: str) -> int:
@@ -537,10 +554,10 @@ def answer_question(*, user: User, deal: Deal, key: Any, answer: Any, justificat
     """Answers one of the four questions (yes, no, or not yet) with a short justification."""
     require_write(user, deal)
     checked = _Checked()
-    checked.add("key", lambda: _choice("key", key, QuestionKey))
-    checked.add("answer", lambda: _choice("answer", answer, Answer, blank=True))
-    checked.add("justification", lambda: clean_text("justification", justification, max_length=1000))
-    checked.raise_errors()
+    checked.take("key", lambda: _choice("key", key, QuestionKey))
+    checked.take("answer", lambda: _choice("answer", answer, Answer, blank=True))
+    checked.take("justification", lambda: clean_text("justification", justification, max_length=1000))
+    checked.raise_if_any()
     v = checked.values
     if v["answer"] and not v["justification"]:
         raise ValidationError.single("justification", _("Say in a sentence why."))
@@ -604,10 +621,10 @@ def add_contact(*, user: User, deal: Deal, data: dict[str, Any]) -> DealContact:
     if DealContact.objects.filter(deal=deal, member=member).exists():
         raise ValidationError.single("member", _("This person takes part in the deal already."))
     checked = _Checked()
-    checked.add("roles", lambda: _roles(data.get("roles")))
-    checked.add("is_key", lambda: _bool("is_key", data.get("is_key", True)))
-    checked.add("note", lambda: clean_text("note", data.get("note"), max_length=500))
-    checked.raise_errors()
+    checked.take("roles", lambda: _roles(data.get("roles")))
+    checked.take("is_key", lambda: _bool("is_key", data.get("is_key", True)))
+    checked.take("note", lambda: clean_text("note", data.get("note"), max_length=500))
+    checked.raise_if_any()
     if DealContact.objects.filter(deal=deal).count() >= MAX_ROWS:
         raise ValidationError.single("member", _("A deal has at most %(n)s people.") % {"n": MAX_ROWS})
     contact = DealContact.objects.create(deal=deal, member=member, **checked.values)
@@ -622,28 +639,20 @@ def update_contact(*, user: User, contact: DealContact, data: dict[str, Any]) ->
     _refuse_unknown(data, {"roles", "is_key", "note"})
     checked = _Checked()
     if "roles" in data:
-        checked.add("roles", lambda: _roles(data["roles"]))
+        checked.take("roles", lambda: _roles(data["roles"]))
     if "is_key" in data:
-        checked.add("is_key", lambda: _bool("is_key", data["is_key"]))
+        checked.take("is_key", lambda: _bool("is_key", data["is_key"]))
     if "note" in data:
-        checked.add("note", lambda: clean_text("note", data["note"], max_length=500))
-    checked.raise_errors()
-    changes = {k: (getattr(contact, k), v) for k, v in checked.values.items() if getattr(contact, k) != v}
-    for k, v in checked.values.items():
-        setattr(contact, k, v)
-    if changes:
-        contact.save()
-        record_changes(record=contact, changes=changes, actor=user, detail={"deal": contact.deal_id})
-        _touch(contact.deal)
+        checked.take("note", lambda: clean_text("note", data["note"], max_length=500))
+    checked.raise_if_any()
+    _save_changes(user, contact, checked.values)
     return contact
 
 
 @transaction.atomic
 def remove_contact(*, user: User, contact: DealContact) -> None:
     require_write(user, contact.deal)
-    record(action="delete", record=contact, actor=user, detail={"deal": contact.deal_id, "person": contact.member.person_id})
-    contact.delete()
-    _touch(contact.deal)
+    _remove(user, contact, contact.deal, person=contact.member.person_id)
 
 
 # --- needs and procurement criteria ------------------------------------------------------------------
@@ -659,9 +668,9 @@ def add_need(*, user: User, deal: Deal, data: dict[str, Any]) -> Need:
     require_write(user, deal)
     _refuse_unknown(data, {"kind", "text"})
     checked = _Checked()
-    checked.add("kind", lambda: _choice("kind", data.get("kind"), NeedKind))
-    checked.add("text", lambda: clean_text("text", data.get("text"), required=True, max_length=1000))
-    checked.raise_errors()
+    checked.take("kind", lambda: _choice("kind", data.get("kind"), NeedKind))
+    checked.take("text", lambda: clean_text("text", data.get("text"), required=True, max_length=1000))
+    checked.raise_if_any()
     _limit(Need, "text", deal=deal)
     position = Need.objects.filter(deal=deal, kind=checked.values["kind"]).count()
     need = Need.objects.create(deal=deal, position=position, **checked.values)
@@ -676,26 +685,18 @@ def update_need(*, user: User, need: Need, data: dict[str, Any]) -> Need:
     _refuse_unknown(data, {"kind", "text"})
     checked = _Checked()
     if "kind" in data:
-        checked.add("kind", lambda: _choice("kind", data["kind"], NeedKind))
+        checked.take("kind", lambda: _choice("kind", data["kind"], NeedKind))
     if "text" in data:
-        checked.add("text", lambda: clean_text("text", data["text"], required=True, max_length=1000))
-    checked.raise_errors()
-    changes = {k: (getattr(need, k), v) for k, v in checked.values.items() if getattr(need, k) != v}
-    if changes:
-        for k, v in checked.values.items():
-            setattr(need, k, v)
-        need.save()
-        record_changes(record=need, changes=changes, actor=user, detail={"deal": need.deal_id})
-        _touch(need.deal)
+        checked.take("text", lambda: clean_text("text", data["text"], required=True, max_length=1000))
+    checked.raise_if_any()
+    _save_changes(user, need, checked.values)
     return need
 
 
 @transaction.atomic
 def remove_need(*, user: User, need: Need) -> None:
     require_write(user, need.deal)
-    record(action="delete", record=need, actor=user, detail={"deal": need.deal_id, "text": need.text})
-    need.delete()
-    _touch(need.deal)
+    _remove(user, need, need.deal, text=need.text)
 
 
 def _weight(raw: Any) -> int:
@@ -716,10 +717,10 @@ def add_criterion(*, user: User, deal: Deal, data: dict[str, Any]) -> Criterion:
     require_write(user, deal)
     _refuse_unknown(data, {"name", "target", "weight"})
     checked = _Checked()
-    checked.add("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
-    checked.add("target", lambda: clean_text("target", data.get("target"), max_length=200))
-    checked.add("weight", lambda: _weight(data.get("weight", 0)))
-    checked.raise_errors()
+    checked.take("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
+    checked.take("target", lambda: clean_text("target", data.get("target"), max_length=200))
+    checked.take("weight", lambda: _weight(data.get("weight", 0)))
+    checked.raise_if_any()
     _limit(Criterion, "name", deal=deal)
     _check_weights(deal, checked.values["weight"])
     criterion = Criterion.objects.create(deal=deal, position=Criterion.objects.filter(deal=deal).count(), **checked.values)
@@ -734,30 +735,22 @@ def update_criterion(*, user: User, criterion: Criterion, data: dict[str, Any]) 
     _refuse_unknown(data, {"name", "target", "weight"})
     checked = _Checked()
     if "name" in data:
-        checked.add("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
+        checked.take("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
     if "target" in data:
-        checked.add("target", lambda: clean_text("target", data["target"], max_length=200))
+        checked.take("target", lambda: clean_text("target", data["target"], max_length=200))
     if "weight" in data:
-        checked.add("weight", lambda: _weight(data["weight"]))
-    checked.raise_errors()
+        checked.take("weight", lambda: _weight(data["weight"]))
+    checked.raise_if_any()
     if "weight" in checked.values:
         _check_weights(criterion.deal, checked.values["weight"], exclude=criterion.pk)
-    changes = {k: (getattr(criterion, k), v) for k, v in checked.values.items() if getattr(criterion, k) != v}
-    if changes:
-        for k, v in checked.values.items():
-            setattr(criterion, k, v)
-        criterion.save()
-        record_changes(record=criterion, changes=changes, actor=user, detail={"deal": criterion.deal_id})
-        _touch(criterion.deal)
+    _save_changes(user, criterion, checked.values)
     return criterion
 
 
 @transaction.atomic
 def remove_criterion(*, user: User, criterion: Criterion) -> None:
     require_write(user, criterion.deal)
-    record(action="delete", record=criterion, actor=user, detail={"deal": criterion.deal_id, "name": criterion.name})
-    criterion.delete()
-    _touch(criterion.deal)
+    _remove(user, criterion, criterion.deal, name=criterion.name)
 
 
 # --- competitors -------------------------------------------------------------------------------------
@@ -768,9 +761,9 @@ def add_competitor(*, user: User, deal: Deal, data: dict[str, Any]) -> Competito
     require_write(user, deal)
     _refuse_unknown(data, {"name", "note"})
     checked = _Checked()
-    checked.add("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
-    checked.add("note", lambda: clean_text("note", data.get("note"), max_length=1000))
-    checked.raise_errors()
+    checked.take("name", lambda: clean_text("name", data.get("name"), required=True, max_length=200))
+    checked.take("note", lambda: clean_text("note", data.get("note"), max_length=1000))
+    checked.raise_if_any()
     if Competitor.objects.filter(deal=deal, name__iexact=checked.values["name"]).exists():
         raise ValidationError.single("name", _("This competitor is on the deal already."))
     _limit(Competitor, "name", deal=deal)
@@ -786,29 +779,21 @@ def update_competitor(*, user: User, competitor: Competitor, data: dict[str, Any
     _refuse_unknown(data, {"name", "note"})
     checked = _Checked()
     if "name" in data:
-        checked.add("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
+        checked.take("name", lambda: clean_text("name", data["name"], required=True, max_length=200))
     if "note" in data:
-        checked.add("note", lambda: clean_text("note", data["note"], max_length=1000))
-    checked.raise_errors()
+        checked.take("note", lambda: clean_text("note", data["note"], max_length=1000))
+    checked.raise_if_any()
     name = checked.values.get("name")
     if name and Competitor.objects.filter(deal=competitor.deal, name__iexact=name).exclude(pk=competitor.pk).exists():
         raise ValidationError.single("name", _("This competitor is on the deal already."))
-    changes = {k: (getattr(competitor, k), v) for k, v in checked.values.items() if getattr(competitor, k) != v}
-    if changes:
-        for k, v in checked.values.items():
-            setattr(competitor, k, v)
-        competitor.save()
-        record_changes(record=competitor, changes=changes, actor=user, detail={"deal": competitor.deal_id})
-        _touch(competitor.deal)
+    _save_changes(user, competitor, checked.values)
     return competitor
 
 
 @transaction.atomic
 def remove_competitor(*, user: User, competitor: Competitor) -> None:
     require_write(user, competitor.deal)
-    record(action="delete", record=competitor, actor=user, detail={"deal": competitor.deal_id, "name": competitor.name})
-    competitor.delete()
-    _touch(competitor.deal)
+    _remove(user, competitor, competitor.deal, name=competitor.name)
 
 
 @transaction.atomic
@@ -819,12 +804,12 @@ def add_point(*, user: User, competitor: Competitor, data: dict[str, Any]) -> Co
     require_write(user, deal)
     _refuse_unknown(data, {"kind", "text", "need", "contact", "action"})
     checked = _Checked()
-    checked.add("kind", lambda: _choice("kind", data.get("kind"), PointKind))
-    checked.add("text", lambda: clean_text("text", data.get("text"), required=True, max_length=500))
-    checked.add("action", lambda: clean_text("action", data.get("action"), max_length=500))
-    checked.add("need", lambda: _own(Need, "need", data.get("need"), deal))
-    checked.add("contact", lambda: _own(DealContact, "contact", data.get("contact"), deal))
-    checked.raise_errors()
+    checked.take("kind", lambda: _choice("kind", data.get("kind"), PointKind))
+    checked.take("text", lambda: clean_text("text", data.get("text"), required=True, max_length=500))
+    checked.take("action", lambda: clean_text("action", data.get("action"), max_length=500))
+    checked.take("need", lambda: _own(Need, "need", data.get("need"), deal))
+    checked.take("contact", lambda: _own(DealContact, "contact", data.get("contact"), deal))
+    checked.raise_if_any()
     _limit(CompetitivePoint, "text", competitor=competitor)
     point = CompetitivePoint.objects.create(competitor=competitor, **checked.values)
     record(action="create", record=point, actor=user, detail={"deal": deal.pk, "competitor": competitor.name, "kind": point.kind, "text": point.text})
@@ -846,9 +831,7 @@ def _own(model: Any, field: str, raw: Any, deal: Deal) -> Any:
 def remove_point(*, user: User, point: CompetitivePoint) -> None:
     deal = point.competitor.deal
     require_write(user, deal)
-    record(action="delete", record=point, actor=user, detail={"deal": deal.pk, "text": point.text})
-    point.delete()
-    _touch(deal)
+    _remove(user, point, deal, text=point.text)
 
 
 # --- proposals -----------------------------------------------------------------------------------------
@@ -914,10 +897,10 @@ def create_proposal(*, user: User, deal: Deal, data: dict[str, Any]) -> Proposal
     for name in PROPOSAL_TEXTS:
         limit = 200 if name == "title" else 20000
         if name in data:
-            checked.add(name, lambda name=name, limit=limit: clean_text(name, data[name], max_length=limit))  # type: ignore[misc]
+            checked.take(name, lambda name=name, limit=limit: clean_text(name, data[name], max_length=limit))  # type: ignore[misc]
         else:
             checked.values[name] = getattr(latest, name) if latest else (deal.name if name == "title" else "")
-    checked.add("language", lambda: _language(data.get("language", latest.language if latest else None), deal))
+    checked.take("language", lambda: _language(data.get("language", latest.language if latest else None), deal))
     raw_lines = data.get("lines")
     lines: list[QuoteLineIn] = []
     if raw_lines is not None:
@@ -931,7 +914,7 @@ def create_proposal(*, user: User, deal: Deal, data: dict[str, Any]) -> Proposal
                     lines.append(_quote_line(raw, i, deal.currency))
                 except ValidationError as exc:
                     checked.errors.update(exc.errors)
-    checked.raise_errors()
+    checked.raise_if_any()
     if raw_lines is None:
         if latest is not None:
             lines = [QuoteLineIn(ln.group, ln.product, ln.description, ln.quantity, ln.unit_price, ln.discount, ln.amount) for ln in latest.lines.all()]
@@ -986,13 +969,13 @@ def set_negotiation_plan(*, user: User, deal: Deal, data: dict[str, Any]) -> Neg
     plan = NegotiationPlan.objects.filter(deal=deal).first() or NegotiationPlan(deal=deal)
     checked = _Checked()
     if "roles" in data:
-        checked.add("roles", lambda: clean_text("roles", data["roles"], max_length=5000))
+        checked.take("roles", lambda: clean_text("roles", data["roles"], max_length=5000))
     for name in ("bottom_line", "target"):
         if name in data:
-            checked.add(name, lambda name=name: None if data[name] in (None, "") else money.parse_amount(data[name], deal.currency, name, allow_zero=True))  # type: ignore[misc]
+            checked.take(name, lambda name=name: None if data[name] in (None, "") else money.parse_amount(data[name], deal.currency, name, allow_zero=True))  # type: ignore[misc]
     if "interests" in data:
-        checked.add("interests", lambda: _interests(data["interests"]))
-    checked.raise_errors()
+        checked.take("interests", lambda: _interests(data["interests"]))
+    checked.raise_if_any()
     for k, v in checked.values.items():
         setattr(plan, k, v)
     if plan.bottom_line is not None and plan.target is not None and plan.target < plan.bottom_line:
@@ -1036,12 +1019,12 @@ def add_negotiation_entry(*, user: User, deal: Deal, data: dict[str, Any]) -> tu
     require_write(user, deal)
     _refuse_unknown(data, {"kind", "side", "interest", "text", "value"})
     checked = _Checked()
-    checked.add("kind", lambda: _choice("kind", data.get("kind"), EntryKind))
-    checked.add("side", lambda: _choice("side", data.get("side") or Side.OURS, Side))
-    checked.add("interest", lambda: _choice("interest", data.get("interest"), Interest, blank=True))
-    checked.add("text", lambda: clean_text("text", data.get("text"), required=True, max_length=1000))
-    checked.add("value", lambda: None if data.get("value") in (None, "") else money.parse_amount(data["value"], deal.currency, "value", allow_zero=True))
-    checked.raise_errors()
+    checked.take("kind", lambda: _choice("kind", data.get("kind"), EntryKind))
+    checked.take("side", lambda: _choice("side", data.get("side") or Side.OURS, Side))
+    checked.take("interest", lambda: _choice("interest", data.get("interest"), Interest, blank=True))
+    checked.take("text", lambda: clean_text("text", data.get("text"), required=True, max_length=1000))
+    checked.take("value", lambda: None if data.get("value") in (None, "") else money.parse_amount(data["value"], deal.currency, "value", allow_zero=True))
+    checked.raise_if_any()
     v = checked.values
     if v["kind"] == EntryKind.CONCESSION and v["value"] is None:
         raise ValidationError.single("value", _("Give the concession's value."))
@@ -1081,10 +1064,10 @@ def close_deal(*, user: User, deal: Deal, outcome: Any, reason: Any, note: Any =
     locked = Deal.objects.select_for_update().select_related("card").get(pk=deal.pk)
     _check_version(locked, expected_version)
     checked = _Checked()
-    checked.add("outcome", lambda: _choice("outcome", outcome, [Status.WON, Status.LOST]))
-    checked.add("note", lambda: clean_text("note", note, max_length=1000))
-    checked.add("override_reason", lambda: _reason("override_reason", override_reason))
-    checked.raise_errors()
+    checked.take("outcome", lambda: _choice("outcome", outcome, [Status.WON, Status.LOST]))
+    checked.take("note", lambda: clean_text("note", note, max_length=1000))
+    checked.take("override_reason", lambda: _reason("override_reason", override_reason))
+    checked.raise_if_any()
     result = checked.values["outcome"]
     key = str(reason or "").strip()
     if key not in {k for k, _label in content.reasons(result)}:

@@ -114,7 +114,7 @@ def test_the_deal_page_takes_a_pinned_number_of_queries(ana: Any, users: Any, ma
         competitor = services.add_competitor(user=ana_user, deal=deal, data={"name": f"Rival {i}"})
         services.add_point(user=ana_user, competitor=competitor, data={"kind": "strength", "text": "Faster service"})
         services.add_negotiation_entry(user=ana_user, deal=deal, data={"kind": "concession", "text": "Discount", "value": str(100 - i)})
-    with django_assert_max_num_queries(42):
+    with django_assert_max_num_queries(32):
         response = ana.get(f"/deals/{deal.pk}/")
     assert response.status_code == 200
 
