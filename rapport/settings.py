@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rapport.commerce",
     "rapport.aftersales",
     "rapport.deals",
+    "rapport.visits",
 ]
 
 MIDDLEWARE = [
