@@ -176,6 +176,9 @@ RAPPORT_REGULAR_MONTHS = env_int("RAPPORT_REGULAR_MONTHS", 12)
 RAPPORT_DORMANT_FACTOR = 2.0  # dormant after this many usual order intervals without an order
 RAPPORT_DORMANT_MIN_DAYS = env_int("RAPPORT_DORMANT_MIN_DAYS", 60)
 RAPPORT_REPORTING_CURRENCY = env_str("RAPPORT_REPORTING_CURRENCY", "EUR")  # revenue across currencies (ABC tiers, reports)
+# Field visits: the map tile server of the day's route (a URL template such as
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: the stops and route draw without tiles).
+RAPPORT_MAP_TILES = env_str("RAPPORT_MAP_TILES")
 RAPPORT_COMPANY_NAME = env_str("RAPPORT_COMPANY_NAME", "Rapport")  # signs reminder letters and confirmations
 # ABC tiers: the cumulative share of value closing tier A and tier B, e.g. "0.8,0.95".
 RAPPORT_TIER_THRESHOLDS = tuple(float(x) for x in env_list("RAPPORT_TIER_THRESHOLDS", ["0.8", "0.95"]))

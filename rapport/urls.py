@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("rapport.commerce.urls")),
     path("", include("rapport.aftersales.urls")),
     path("", include("rapport.deals.urls")),
+    path("", include("rapport.visits.urls")),
 ]

@@ -127,6 +127,7 @@ def _register_routers() -> None:
     from rapport.relationships.api import router as relationships_router
     from rapport.search.api import router as search_router
     from rapport.segments.api import router as segments_router
+    from rapport.visits.api import router as visits_router
 
     api.add_router("/activities", activities_router)
     api.add_router("/catalog", catalog_router)
@@ -144,6 +145,7 @@ def _register_routers() -> None:
     api.add_router("/", relationships_router)
     api.add_router("/", funnel_router)
     api.add_router("/", commerce_router)
+    api.add_router("/", visits_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).
     api.add_router("/", cards_router)

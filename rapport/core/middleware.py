@@ -18,6 +18,19 @@ ADMIN_POLICY = STRICT_POLICY.replace("script-src 'self'", "script-src 'self' 'un
 )
 
 
+def _tile_origin() -> str:
+    """The map tile server's origin (``RAPPORT_MAP_TILES``), allowed as an image source."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(str(getattr(settings, "RAPPORT_MAP_TILES", "") or ""))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}", "*")  # Leaflet's subdomain placeholder
+    return f"{parts.scheme}://{host}"
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -25,6 +38,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         policy = ADMIN_POLICY if request.path.startswith("/admin/") else STRICT_POLICY
+        tiles = _tile_origin() if request.path.startswith("/visits/route") else ""
+        if tiles:
+            policy = policy.replace("img-src 'self' data:", f"img-src 'self' data: {tiles}")
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         if request.path.startswith("/api/"):

@@ -5,16 +5,20 @@ promises and audit observations starts from the ``visible_*`` functions here."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core.visibility import get_visible, scope_for
 from rapport.visits.models import (
+    Objective,
     PriceObservation,
     Promise,
+    PromiseBy,
     Result,
     Site,
     Status,
@@ -153,3 +157,209 @@ def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | Non
         entries.append(TimelineEntry(v.reported_at, "visit", "reported", str(title), v.summary[:500], v.owner.get_username(), v.pk,
                                      label=_("Visit"), url=reverse("visit-detail", args=[v.pk])))
     return entries
+
+
+# --- the reflection before a visit --------------------------------------------------------------------
+
+
+@dataclass
+class PersonToMeet:
+    card: Any
+    title: str
+    stage: str  # translated relationship stage, "" when unknown
+    style: str  # translated communication style
+    coaching: Any  # relationships.StyleCoaching or None
+    roles: list[str]
+
+
+@dataclass
+class OpenInvoice:
+    invoice: Any
+    days_overdue: int
+    cell: str  # translated collection-matrix cell, "" when not overdue
+
+
+@dataclass
+class Reflection:
+    """What to think over before a visit (seed 000): what was promised and is not yet kept, the
+    manager's instructions and whether last time's were carried out, what is pending, the open
+    deals and complaints, receivables with their collection cell, the last price and inventory
+    findings, and the people we will meet with how to talk to each."""
+
+    visit: Visit
+    previous: Visit | None
+    our_promises: list[Promise]
+    their_promises: list[Promise]
+    open_cases: list[Any]
+    pending_checks: list[Any]
+    open_deals: list[Any]
+    invoices: list[OpenInvoice]
+    overdue_total: list[tuple[str, Decimal]]  # (currency, amount)
+    people: list[PersonToMeet]
+    findings: Any
+    today: dt.date = field(default_factory=timezone.localdate)
+
+
+def _people_to_meet(visit: Visit) -> list[PersonToMeet]:
+    """The people the visit names, or else the organisation's decision unit, most influential first."""
+    from rapport.cards.models import Employment
+    from rapport.relationships.models import BuyingRole, ContactProfile, Member, RelationshipStage, Style
+    from rapport.relationships.selectors import coaching_for
+
+    persons = list(visit.people.all())
+    members: dict[int, Any] = {}
+    if visit.card.kind == "organization":
+        unit_members = list(Member.objects.filter(unit__organization=visit.card).select_related("person").order_by("-influence", "id")[:12])
+        members = {m.person_id: m for m in unit_members}
+        if not persons:
+            persons = [m.person for m in unit_members]
+    elif not persons:
+        persons = [visit.card]
+    ids = [p.pk for p in persons]
+    profiles = {p.person_id: p for p in ContactProfile.objects.filter(person_id__in=ids)}
+    titles = dict(Employment.objects.filter(person_id__in=ids, organization=visit.card, ended_on__isnull=True)
+                  .values_list("person_id", "title")) if visit.card.kind == "organization" else {}
+    stages, styles, roles = dict(RelationshipStage.choices), dict(Style.choices), dict(BuyingRole.choices)
+    coaching_cache: dict[str, Any] = {}
+    rows = []
+    for person in persons:
+        profile = profiles.get(person.pk)
+        style = profile.style if profile else ""
+        if style and style not in coaching_cache:
+            coaching_cache[style] = coaching_for(style)
+        member = members.get(person.pk)
+        rows.append(PersonToMeet(
+            card=person, title=titles.get(person.pk, "") or "",
+            stage=str(stages.get(profile.stage, "")) if profile and profile.stage else "",
+            style=str(styles.get(style, "")) if style else "",
+            coaching=coaching_cache.get(style) if style else None,
+            roles=[str(roles.get(r, r)) for r in (member.roles if member else [])],
+        ))
+    return rows
+
+
+def _receivables(card: Any) -> tuple[list[OpenInvoice], list[tuple[str, Decimal]]]:
+    from rapport.commerce.models import Cell, Invoice
+    from rapport.commerce.selectors import cell_of, policy_table, thresholds
+
+    today = timezone.localdate()
+    invoices = list(Invoice.objects.filter(card=card, is_open=True, cancelled=False).order_by("due_on", "id")[:30])
+    policies = policy_table() if invoices else {}
+    cells = dict(Cell.choices)
+    rows, overdue = [], {}
+    for inv in invoices:
+        days = (today - inv.due_on).days
+        cell = ""
+        if days > 0 and inv.kind == "invoice":
+            cell = str(cells.get(cell_of(days, inv.open_amount, thresholds(inv.team_id, inv.currency, policies)), ""))
+            overdue[inv.currency] = overdue.get(inv.currency, Decimal("0")) + inv.open_amount
+        rows.append(OpenInvoice(inv, max(days, 0), cell))
+    return rows, sorted(overdue.items())
+
+
+def reflection(user: Any, visit: Visit) -> Reflection:
+    """The reflection page of a visit the caller fetched through ``get_visit``."""
+    from rapport.aftersales.models import SatisfactionCheck, ServiceCase
+    from rapport.deals.models import Status as DealStatus
+    from rapport.deals.selectors import visible_deals
+
+    card = visit.card
+    previous = (
+        Visit.objects.filter(card=card, status=Status.DONE).exclude(pk=visit.pk)
+        .filter(Q(planned_on__lt=visit.planned_on) | Q(planned_on=visit.planned_on, pk__lt=visit.pk))
+        .select_related("owner", "instructions_by").order_by("-planned_on", "-id").first()
+    )
+    promises = list(Promise.objects.filter(card=card, kept_on__isnull=True).select_related("owner").order_by("due_on", "id")[:60])
+    invoices, overdue = _receivables(card)
+    try:
+        from rapport.visits.audits import latest_findings
+
+        findings = latest_findings(user, card)
+    except ImportError:  # the audits module is optional
+        findings = None
+    return Reflection(
+        visit=visit,
+        previous=previous,
+        our_promises=[p for p in promises if p.by == "us"],
+        their_promises=[p for p in promises if p.by == "them"],
+        open_cases=list(ServiceCase.objects.filter(card=card).open().order_by("due_on", "opened_at")[:10]),
+        pending_checks=list(SatisfactionCheck.objects.filter(card=card, done_at__isnull=True).order_by("due_on")[:10]),
+        open_deals=list(visible_deals(user).filter(card=card, status=DealStatus.OPEN).order_by("expected_close", "id")[:10]),
+        invoices=invoices,
+        overdue_total=overdue,
+        people=_people_to_meet(visit),
+        findings=findings,
+    )
+
+
+# --- reports per rep and team ---------------------------------------------------------------------------
+
+
+@dataclass
+class RepFigures:
+    user_id: int
+    name: str
+    visits: int = 0
+    days: int = 0
+    objectives: int = 0
+    objectives_met: int = 0
+    promises_due: int = 0
+    promises_on_time: int = 0
+    collected: dict[str, Decimal] = field(default_factory=dict)
+    audits: int = 0
+
+    @property
+    def per_day(self) -> float:
+        return round(self.visits / self.days, 1) if self.days else 0.0
+
+    @property
+    def met_percent(self) -> int | None:
+        return round(100 * self.objectives_met / self.objectives) if self.objectives else None
+
+    @property
+    def on_time_percent(self) -> int | None:
+        return round(100 * self.promises_on_time / self.promises_due) if self.promises_due else None
+
+
+def visit_report(user: Any, date_from: dt.date, date_to: dt.date, *, team: int | None = None) -> list[RepFigures]:
+    """Per rep, the visits done in a period: visits per day out, objectives met, promises kept
+    on time, amounts collected on visits and audits done. A rep sees their own row, a manager
+    their teams', an admin or analyst everyone's."""
+    from rapport.accounts.models import User
+
+    scope = scope_for(user)
+    done = visible_visits(user).filter(status=Status.DONE, planned_on__gte=date_from, planned_on__lte=date_to)
+    if team is not None:
+        done = done.filter(team_id=team)
+    if not scope.sees_everything:
+        allowed = [user.pk, *scope.managed_user_ids]
+        done = done.filter(owner_id__in=allowed)
+    rows: dict[int, RepFigures] = {}
+    names = dict(User.objects.filter(pk__in=done.values("owner_id")).values_list("pk", "username"))
+
+    def row(owner_id: int) -> RepFigures:
+        if owner_id not in rows:
+            rows[owner_id] = RepFigures(owner_id, names.get(owner_id, "?"))
+        return rows[owner_id]
+
+    for r in done.order_by().values("owner_id").annotate(n=Count("id"), days=Count("planned_on", distinct=True)):
+        row(r["owner_id"]).visits, row(r["owner_id"]).days = r["n"], r["days"]
+    objectives = Objective.objects.filter(visit__in=done).exclude(result="")
+    for r in objectives.order_by().values("visit__owner_id").annotate(n=Count("id"), met=Count("id", filter=Q(result=Result.MET))):
+        row(r["visit__owner_id"]).objectives, row(r["visit__owner_id"]).objectives_met = r["n"], r["met"]
+    collected = objectives.filter(kind="collect_payment", achieved_amount__isnull=False)
+    for r in collected.order_by().values("visit__owner_id", "currency").annotate(total=Sum("achieved_amount")):
+        figures = row(r["visit__owner_id"])
+        figures.collected[r["currency"]] = figures.collected.get(r["currency"], Decimal("0")) + (r["total"] or Decimal("0"))
+    today = timezone.localdate()
+    promises = visible_promises(user).filter(owner_id__in=list(rows), by=PromiseBy.US).filter(
+        Q(due_on__gte=date_from, due_on__lte=min(date_to, today - dt.timedelta(days=1)))
+        | Q(due_on__isnull=True, kept_on__gte=date_from, kept_on__lte=date_to))
+    for r in promises.order_by().values("owner_id").annotate(
+            n=Count("id"), on_time=Count("id", filter=Q(kept_on__isnull=False) & (Q(due_on__isnull=True) | Q(kept_on__lte=F("due_on"))))):
+        row(r["owner_id"]).promises_due, row(r["owner_id"]).promises_on_time = r["n"], r["on_time"]
+    audited = set(PriceObservation.objects.filter(visit__in=done).values_list("visit_id", flat=True).distinct())
+    audited |= set(StockObservation.objects.filter(visit__in=done).values_list("visit_id", flat=True).distinct())
+    for visit_id, owner_id in done.filter(pk__in=audited).values_list("pk", "owner_id"):
+        row(owner_id).audits += 1
+    return sorted(rows.values(), key=lambda r: r.name)
