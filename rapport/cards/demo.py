@@ -576,6 +576,9 @@ class _Demo:
         from rapport.deals.demo import add_deals  # a dozen deals over the six steps, one won and one lost
 
         add_deals(self.rng.randint(0, 2**31))
+        from rapport.visits.demo import add_visits  # sites, start points, ten weeks of visits, today's plan
+
+        add_visits(self.rng.randint(0, 2**31))
         self.result.organizations = organizations
         self.result.people = people
         return self.result

@@ -199,6 +199,12 @@ class _Node:
     latest: int
 
 
+def solver_time_limit_ms(visits: int) -> int:
+    """Guided local search runs until its limit: a few tens of ms per visit find the best order
+    of a day's visits in practice, and the cap keeps a full day well under the 2 s target."""
+    return int(min(1000 * MAX_SOLVER_SECONDS, 100 + 40 * visits))
+
+
 def _solve(leaves_at: int, nodes: list[_Node], travel: list[list[int]], *, first: bool = False) -> list[int] | None:
     """The visiting order (indexes of ``nodes``) that spends the least time on the road, found
     by OR-Tools; visits it had to drop are missing from the list. None if it found nothing.
@@ -234,9 +240,7 @@ def _solve(leaves_at: int, nodes: list[_Node], travel: list[list[int]], *, first
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    # Guided local search runs until the limit: a few tens of ms per visit find the best order
-    # of a day's visits in practice, and the cap keeps a full day well under the 2 s target.
-    parameters.time_limit.FromMilliseconds(int(1000 * min(MAX_SOLVER_SECONDS, 0.1 + 0.04 * n)))
+    parameters.time_limit.FromMilliseconds(solver_time_limit_ms(n))
     solution = routing.SolveWithParameters(parameters)
     if solution is None:
         return None

@@ -22,12 +22,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.commerce.models import Product
-from rapport.commerce.money import format_money
+from babel.numbers import format_decimal
+
+from rapport.commerce.money import babel_locale, format_money
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
 from rapport.visits import audits, selectors
 from rapport.visits.models import PriceObservation, StockObservation, Visit
+
+def number(value: Decimal | None) -> str:
+    """A quantity or a count of weeks as the reader writes numbers: "36", "2,5", "1,234.5"."""
+    return "" if value is None else format_decimal(value, locale=babel_locale())
+
+
+def _plain(value: Decimal) -> str:
+    """A quantity as a form field holds it: a dot for decimals, no trailing zeros."""
+    return format(value.normalize(), "f")
+
 
 ROW_ERROR = re.compile(r"^rows\[(\d+)\]\.?(.*)$")
 CHART_WIDTH = 360  # drawn for a phone; the viewBox scales it up on wider screens
@@ -204,7 +216,7 @@ def cover_chart(a: audits.InventoryAnalysis) -> dict[str, Any] | None:
         weeks = ln.weeks_of_cover if ln.weeks_of_cover is not None else Decimal(0)
         tone = ("low" if audits.OUT_OF_STOCK in ln.flags or audits.STOCK_OUT_RISK in ln.flags
                 else "high" if audits.OVERSTOCK in ln.flags else "ok")
-        bars.append(CoverBar(audits.product_name(ln.product)[:18], i * row, x(weeks), _("%(n)s wk") % {"n": weeks}, tone))
+        bars.append(CoverBar(audits.product_name(ln.product)[:18], i * row, x(weeks), _("%(n)s wk") % {"n": number(weeks)}, tone))
     return {"width": CHART_WIDTH, "height": len(lines) * row + 18, "bars": bars, "label_width": label_width, "row": row,
             "low_x": label_width + x(a.cover_low), "high_x": label_width + x(a.cover_high), "plot_bottom": len(lines) * row}
 
@@ -338,7 +350,7 @@ def _inventory_context(request: AuthedHttpRequest, visit: Visit, *, errors: dict
     if request.method == "POST":
         values = {p.pk: request.POST.get(f"quantity-{p.pk}", "") for p in products}
     else:
-        values = {o.product_id: o.quantity.normalize() for o in StockObservation.objects.filter(visit=visit)}
+        values = {o.product_id: _plain(o.quantity) for o in StockObservation.objects.filter(visit=visit)}
     rows = [{"product": p, "name": audits.product_name(p), "value": values.get(p.pk, ""), "errors": (errors or {}).get(p.pk, [])}
             for p in products]
     rows.sort(key=lambda r: (not r["errors"], r["value"] in ("", None)))
@@ -346,9 +358,14 @@ def _inventory_context(request: AuthedHttpRequest, visit: Visit, *, errors: dict
     c = analysis.currency
     return {
         "visit": visit, "rows": rows, "filters": filters, "general_errors": general or [], "analysis": analysis,
-        "lines": [{"line": ln, "name": audits.product_name(ln.product), "flags": audits.flag_labels(ln.flags)} for ln in analysis.lines],
+        "lines": [{"line": ln, "name": audits.product_name(ln.product), "flags": audits.flag_labels(ln.flags),
+                   "previous": number(ln.previous), "delivered": number(ln.delivered), "current": number(ln.current),
+                   "sold": number(ln.sold), "weekly": number(ln.weekly_sales), "cover": number(ln.weeks_of_cover)}
+                  for ln in analysis.lines],
+        "numbers": {"low": number(analysis.cover_low), "high": number(analysis.cover_high), "safety": number(analysis.safety_weeks),
+                    "weeks": number(analysis.weeks), "change": number(analysis.quantity_change)},
         "chart": cover_chart(analysis),
-        "suggested": [{"name": audits.product_name(s.product), "quantity": s.quantity.normalize(), "unit": s.product.unit,
+        "suggested": [{"name": audits.product_name(s.product), "quantity": number(s.quantity), "unit": s.product.unit,
                        "unit_price": format_money(s.unit_price, c), "amount": format_money(s.amount, c)} for s in analysis.suggested],
         "suggested_total": format_money(analysis.suggested_total, c),
         "fast": ", ".join(audits.product_name(ln.product) for ln in analysis.fast_movers),
