@@ -22,6 +22,7 @@ visits_price_audit-<db>-<observations>.json).
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import os
 import random
@@ -128,9 +129,7 @@ def create_observations(args: argparse.Namespace, world: Any, catalog: dict[str,
         written += len(rows)
         rows.clear()
 
-    import bisect
-
-    for visit_id, card_id, day, owner_id, team_id in visits:
+    for visit_id, visit_card, day, card_owner, card_team in visits:
         chosen: set[int] = set()
         while len(chosen) < PER_VISIT:
             chosen.add(order[bisect.bisect_left(cumulative, rng.random() * total)])
@@ -140,8 +139,8 @@ def create_observations(args: argparse.Namespace, world: Any, catalog: dict[str,
             list_price = base[product_id] * factor
             retail = (list_price * Decimal(rng.uniform(1.0, 1.55))).quantize(Decimal("0.01"))
             purchase = (list_price * Decimal(rng.uniform(0.85, 0.98))).quantize(Decimal("0.01")) if rng.random() < 0.8 else None
-            rows.append((visit_id, card_id, product_id, day.isoformat(), currency, str(purchase) if purchase is not None else None,
-                         str(retail), rng.random() < 0.08, owner_id, team_id))
+            rows.append((visit_id, visit_card, product_id, day.isoformat(), currency, str(purchase) if purchase is not None else None,
+                         str(retail), rng.random() < 0.08, card_owner, card_team))
         if len(rows) >= 20_000:
             flush()
             if written % 200_000 < 20_000:
@@ -189,7 +188,7 @@ def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
 
     cases = [random_case() for _ in range(args.samples)]
     top_id = (PriceObservation.objects.values("product").annotate(n=Count("id")).order_by("-n").values_list("product", flat=True).first())
-    top = Product.objects.get(pk=top_id)
+    top = Product.objects.get(pk=top_id or 0)
     year_cases = [(top, "EUR", today - dt.timedelta(days=365 + k), today - dt.timedelta(days=k)) for k in range(min(args.samples, 50))]
     figures: dict[str, Any] = {"most_audited_product_observations": PriceObservation.objects.filter(product=top).count(),
                                "median_product_observations": _median_count()}

@@ -62,7 +62,7 @@ def build(args: argparse.Namespace) -> tuple[Any, list[dt.date]]:
                                             "closed_weekdays": [5, 6] if rng.random() < 0.3 else [6]})
         customers.append(card)
         located[card.pk] = (lat, lon)
-    days = []
+    days: list[dt.date] = []
     day = dt.date(2027, 3, 1)  # a Monday
     while len(days) < args.days:
         if day.weekday() < 5:
@@ -94,7 +94,7 @@ def measure(rep: Any, days: list[dt.date]) -> dict[str, Any]:
         finally:
             solve_ms.append((time.perf_counter() - start) * 1000)
 
-    routing._solve = timed_solve  # type: ignore[assignment]
+    routing._solve = timed_solve
     plan_ms, cpu_ms, savings, placed, unplaced, fits = [], [], [], [], [], []
     reasons: dict[str, int] = {}
     try:
@@ -113,7 +113,7 @@ def measure(rep: Any, days: list[dt.date]) -> dict[str, Any]:
                   f"{route.planned.minutes} min (typed {route.typed.km} km / {route.typed.minutes} min, "
                   f"typed fits: {route.typed_fits}), saving {route.saving.percent} %, {plan_ms[-1]:.0f} ms", flush=True)
     finally:
-        routing._solve = original  # type: ignore[assignment]
+        routing._solve = original
     return {
         "plan_ms": common.percentiles(plan_ms), "plan_cpu_ms": common.percentiles(cpu_ms), "solve_ms": common.percentiles(solve_ms),
         "saving_percent": {"mean": round(statistics.fmean(savings), 1), "min": min(savings), "max": max(savings)},

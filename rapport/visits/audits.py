@@ -503,7 +503,8 @@ def _median(qs: QuerySet[PriceObservation], column: str, count: int) -> Decimal 
     """The median from the sorted index range: one or two values read at the middle."""
     if not count:
         return None
-    middle = list(qs.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True)[(count - 1) // 2: count // 2 + 1])
+    ordered = qs.filter(**{f"{column}__isnull": False}).order_by(column).values_list(column, flat=True)
+    middle = list(ordered[(count - 1) // 2: count // 2 + 1])
     return sum(middle, ZERO) / len(middle) if middle else None
 
 
@@ -572,15 +573,33 @@ def price_comparison(user: User, product: Any, currency: Any, date_from: Any = N
     )
 
 
-def audited_products(user: User, card: Card | None = None) -> list[Product]:
-    """Products for the audit forms, most audited first (by the user's visible audits), then by SKU."""
-    used = visible_prices(user)
-    if card is not None:
-        used = used.filter(card=card)
-    counts = dict(used.values("product").annotate(n=Count("id")).order_by("-n").values_list("product", "n")[:500])
-    products = list(Product.objects.filter(active=True).order_by("sku")[:MAX_ROWS])
-    products.sort(key=lambda p: (-counts.get(p.pk, 0), not p.is_ours, p.sku))
-    return products
+def audited_products(user: User, card: Card, *, text: str = "", category: str = "", brand: str = "",
+                     limit: int = MAX_ROWS) -> list[Product]:
+    """Active products for the audit forms, narrowed by a search text (SKU or name), category and
+    brand: those audited most often at this customer first, then ours, then by SKU."""
+    products = Product.objects.filter(active=True)
+    if text:
+        products = products.filter(Q(sku__icontains=text) | Q(name__icontains=text))
+    if category:
+        products = products.filter(category=category)
+    if brand:
+        products = products.filter(brand=brand)
+    # The customer's own observations, read from the index (card, product, observed_on).
+    counts = dict(visible_prices(user).filter(card=card).order_by().values("product").annotate(n=Count("card"))
+                  .values_list("product", "n"))
+    counts.update((pid, counts.get(pid, 0) + n) for pid, n in
+                  visible_stock(user).filter(card=card).order_by().values("product").annotate(n=Count("card")).values_list("product", "n"))
+    used = sorted(products.filter(pk__in=list(counts)[:limit]), key=lambda p: (-counts[p.pk], not p.is_ours, p.sku))
+    rest = list(products.exclude(pk__in=[p.pk for p in used]).order_by("-is_ours", "sku")[: max(0, limit - len(used))])
+    return used + rest
+
+
+def product_facets() -> tuple[list[str], list[str]]:
+    """The categories and brands of active products, for the forms' filters."""
+    active = Product.objects.filter(active=True).order_by()
+    categories = sorted(c for c in active.values_list("category", flat=True).distinct() if c)
+    brands = sorted(b for b in active.values_list("brand", flat=True).distinct() if b)
+    return categories, brands
 
 
 # --- inventory -----------------------------------------------------------------------------------------
@@ -666,7 +685,8 @@ class InventoryAnalysis:
 
 def _order_currency(card: Card) -> str:
     """The currency to order in: the customer's latest order's, else the reporting currency."""
-    latest = Order.objects.filter(card=card).exclude(status=OrderStatus.CANCELLED).order_by("-ordered_on", "-id").values_list("currency", flat=True).first()
+    orders = Order.objects.filter(card=card).exclude(status=OrderStatus.CANCELLED).order_by("-ordered_on", "-id")
+    latest = orders.values_list("currency", flat=True).first()
     return latest or money.reporting_currency()
 
 

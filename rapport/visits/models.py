@@ -238,6 +238,8 @@ class PriceObservation(models.Model):
             # The same product across customers in a period, visibility from the index alone.
             models.Index(fields=["product", "currency", "observed_on", "retail_price", "purchase_price", *VISIBILITY], name="visit_price_product"),
             models.Index(fields=["card", "product", "observed_on"], name="visit_price_card"),
+            # The customer's latest price audit (the reflection before a visit) without a sort.
+            models.Index(fields=["card", "observed_on", "visit", "card_owner_id", "card_team_id"], name="visit_price_card_day"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["visit", "product"], name="visit_price_once"),

@@ -205,7 +205,8 @@ def solver_time_limit_ms(visits: int) -> int:
     return int(min(1000 * MAX_SOLVER_SECONDS, 100 + 40 * visits))
 
 
-def _solve(leaves_at: int, nodes: list[_Node], travel: list[list[int]], *, first: bool = False) -> list[int] | None:
+def _solve(leaves_at: int, nodes: list[_Node], travel: list[list[int]], *, first: bool = False,
+           time_limit_ms: int | None = None) -> list[int] | None:
     """The visiting order (indexes of ``nodes``) that spends the least time on the road, found
     by OR-Tools; visits it had to drop are missing from the list. None if it found nothing.
     ``first``: the day starts at the first node's place, so that visit comes first."""
@@ -240,7 +241,7 @@ def _solve(leaves_at: int, nodes: list[_Node], travel: list[list[int]], *, first
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    parameters.time_limit.FromMilliseconds(solver_time_limit_ms(n))
+    parameters.time_limit.FromMilliseconds(min(solver_time_limit_ms(n), time_limit_ms or DAY_END * 1000))
     solution = routing.SolveWithParameters(parameters)
     if solution is None:
         return None
@@ -288,8 +289,9 @@ def _addresses(cards: list[int]) -> dict[int, str]:
     return found
 
 
-def plan_route(user: Any, owner: Any, day: dt.date) -> Route:
-    """The planned route of ``owner``'s visits on ``day`` as ``user`` sees them."""
+def plan_route(user: Any, owner: Any, day: dt.date, *, time_limit_ms: int | None = None) -> Route:
+    """The planned route of ``owner``'s visits on ``day`` as ``user`` sees them.
+    ``time_limit_ms`` shortens the solver's search (a week planned at once)."""
     visits = selectors.day_visits(user, owner, day)
     sites = {s.card_id: s for s in Site.objects.filter(card_id__in=[v.card_id for v in visits])}
     addresses = _addresses([v.card_id for v in visits])
@@ -327,7 +329,7 @@ def plan_route(user: Any, owner: Any, day: dt.date) -> Route:
     metres = [[round(d * 1000) for d in row] for row in km]
     travel = [[travel_seconds(d) for d in row] for row in km]
     begin = _seconds(leaves_at)
-    order = _solve(begin, nodes, travel, first=assumed and nodes[0].latest >= begin) or []
+    order = _solve(begin, nodes, travel, first=assumed and nodes[0].latest >= begin, time_limit_ms=time_limit_ms) or []
     planned = _schedule(order, begin, nodes, travel, metres)
     # The solver starts from its own first solution: when the rep's order fits and is shorter
     # (or keeps a visit the solver dropped), it stands, so the plan is never worse than it.

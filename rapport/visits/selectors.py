@@ -265,8 +265,10 @@ def reflection(user: Any, visit: Visit) -> Reflection:
 
     card = visit.card
     previous = (
-        Visit.objects.filter(card=card, status=Status.DONE).exclude(pk=visit.pk)
-        .filter(Q(planned_on__lt=visit.planned_on) | Q(planned_on=visit.planned_on, pk__lt=visit.pk))
+        # One range read backwards on (card, planned_on): an OR of the two conditions would
+        # make the planner read and sort the customer's whole history to return one row.
+        Visit.objects.filter(card=card, status=Status.DONE, planned_on__lte=visit.planned_on)
+        .exclude(planned_on=visit.planned_on, pk__gte=visit.pk)
         .select_related("owner", "instructions_by").order_by("-planned_on", "-id").first()
     )
     promises = list(Promise.objects.filter(card=card, kept_on__isnull=True).select_related("owner").order_by("due_on", "id")[:60])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -22,9 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.commerce.models import Product
-from babel.numbers import format_decimal
-
-from rapport.commerce.money import babel_locale, format_money
+from rapport.commerce.money import babel_locale, format_money, reporting_currency
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.web import web_view
@@ -42,6 +41,7 @@ def _plain(value: Decimal) -> str:
 
 
 ROW_ERROR = re.compile(r"^rows\[(\d+)\]\.?(.*)$")
+FORM_ROWS = 60  # products listed by an entry form; the search finds the others
 CHART_WIDTH = 360  # drawn for a phone; the viewBox scales it up on wider screens
 
 
@@ -50,20 +50,18 @@ CHART_WIDTH = 360  # drawn for a phone; the viewBox scales it up on wider screen
 
 def _filtered_products(request: AuthedHttpRequest, visit: Visit) -> tuple[list[Product], dict[str, Any]]:
     """The products of the entry form: most audited at this customer first, narrowed by the
-    search text, category and brand from the query string."""
-    products = audits.audited_products(request.user, visit.card)
-    text = request.GET.get("q", "").strip()[:60].lower()
+    search text, category and brand from the query string. A posted form keeps its rows."""
+    text = request.GET.get("q", "").strip()[:60]
     category = request.GET.get("category", "").strip()[:120]
     brand = request.GET.get("brand", "").strip()[:120]
-    categories = sorted({p.category for p in products if p.category})
-    brands = sorted({p.brand for p in products if p.brand})
-    if text:
-        products = [p for p in products if text in p.sku.lower() or text in audits.product_name(p).lower()]
-    if category:
-        products = [p for p in products if p.category == category]
-    if brand:
-        products = [p for p in products if p.brand == brand]
-    return products, {"q": text, "category": category, "brand": brand, "categories": categories, "brands": brands}
+    categories, brands = audits.product_facets()
+    products = audits.audited_products(request.user, visit.card, text=text, category=category, brand=brand, limit=FORM_ROWS)
+    if request.method == "POST":
+        posted = _posted_ids(request)
+        shown = {p.pk for p in products}
+        products += list(Product.objects.filter(pk__in=[pk for pk in posted if pk not in shown]).order_by("sku"))
+    return products, {"q": text, "category": category, "brand": brand, "categories": categories, "brands": brands,
+                      "limited": len(products) >= FORM_ROWS}
 
 
 def _row_errors(exc: ValidationError, ids: list[int]) -> tuple[dict[int, list[str]], list[str]]:
@@ -148,12 +146,12 @@ def comparison_chart(c: audits.Comparison) -> dict[str, Any] | None:
     band_values = [v for v in ((c.policy.min_retail, c.policy.max_retail) if c.policy else ()) if v is not None]
     scale = _scale([p.retail_price for p in points if p.retail_price is not None] + band_values, 12, 150)
     assert scale is not None
-    left, width = 8, CHART_WIDTH - 16
-    step = width / max(1, len(points) - 1) if len(points) > 1 else 0
+    # One slot per customer, the dot in its middle: clear of the edges and of the limits' labels.
+    left, width = 48, CHART_WIDTH - 110
     dots = []
     for i, p in enumerate(points):
         assert p.retail_price is not None
-        x = round(left + i * step) if len(points) > 1 else CHART_WIDTH // 2
+        x = round(left + (i + 0.5) * width / len(points))
         title = f"{p.name}: {format_money(p.retail_price, c.currency)} ({p.observed_on.isoformat()})"
         dots.append(Dot(x, scale.y(p.retail_price), title, bool(p.flags)))
     return {"width": CHART_WIDTH, "height": 170, "dots": dots, "band": _band(c.policy, scale, c.currency),
@@ -204,7 +202,7 @@ def cover_chart(a: audits.InventoryAnalysis) -> dict[str, Any] | None:
     if not lines:
         return None
     label_width, row = 120, 26
-    plot = CHART_WIDTH - label_width - 40
+    plot = CHART_WIDTH - label_width - 56  # room for the value after the longest bar
     cap = max([a.cover_high * Decimal("1.25")] + [ln.weeks_of_cover for ln in lines if ln.weeks_of_cover is not None])
     cap = min(cap, a.cover_high * 3)
 
@@ -231,8 +229,8 @@ def _price_values(visit: Visit, ids: list[int], request: AuthedHttpRequest | Non
                       "promotion": bool(request.POST.get(f"promotion-{pid}")), "note": request.POST.get(f"note-{pid}", "")}
                 for pid in ids}
     recorded = PriceObservation.objects.filter(visit=visit)
-    return {o.product_id: {"purchase": o.purchase_price if o.purchase_price is not None else "",
-                           "retail": o.retail_price if o.retail_price is not None else "",
+    return {o.product_id: {"purchase": _plain(o.purchase_price) if o.purchase_price is not None else "",
+                           "retail": _plain(o.retail_price) if o.retail_price is not None else "",
                            "promotion": o.on_promotion, "note": o.note} for o in recorded}
 
 
@@ -241,7 +239,7 @@ def _audit_currency(request: AuthedHttpRequest, visit: Visit) -> str:
     if posted:
         return posted.strip().upper()[:3]
     recorded = PriceObservation.objects.filter(card=visit.card).order_by("-observed_on", "-id").values_list("currency", flat=True).first()
-    return recorded or audits.inventory_analysis(request.user, visit.card).currency
+    return recorded or reporting_currency()
 
 
 def _price_context(request: AuthedHttpRequest, visit: Visit, *, errors: dict[int, list[str]] | None = None,

@@ -429,7 +429,9 @@ def _report_context(user: User, visit: Visit, *, post: QueryDict | None, errors:
         "objectives": [{"o": o, "label": content.objective_label(o.kind), "has_amount": content.objectives().get(o.kind) is not None
                         and content.objectives()[o.kind].has_amount,
                         "result": p.get(f"result_{o.pk}", ""), "note": p.get(f"result_note_{o.pk}", ""),
-                        "achieved": p.get(f"achieved_{o.pk}", ""), "index": index[o.pk]} for o in objectives],
+                        "achieved": p.get(f"achieved_{o.pk}", ""), "index": index[o.pk],
+                        "target": format_money(o.target_amount, o.currency) if o.target_amount is not None and o.currency else ""}
+                       for o in objectives],
         "results": Result.choices,
         "promise_rows": [{"i": i, "by": p.get(f"promise_by_{i}", PromiseBy.US), "text": p.get(f"promise_text_{i}", ""),
                           "due": p.get(f"promise_due_{i}", "")} for i in range(BLANK_PROMISES)],
