@@ -16,6 +16,15 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    # A page served by the test client leaves its reader's language active in this thread.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_catalog_cache() -> Any:
     from rapport.catalog import selectors
 

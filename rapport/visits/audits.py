@@ -58,7 +58,7 @@ from rapport.cards.models import Card
 from rapport.cards.services import Errors
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money
-from rapport.commerce.models import Order, OrderLine, OrderStatus, Price, Product
+from rapport.commerce.models import COUNTED_ORDER, Order, OrderLine, OrderStatus, Price, Product
 from rapport.commerce.services import find_product
 from rapport.core.errors import Conflict, NotFound, ValidationError
 from rapport.core.i18n import pick_label
@@ -696,10 +696,10 @@ def _audits(stock: QuerySet[StockObservation]) -> list[tuple[int, dt.date]]:
 
 
 def _delivered(card: Card, after: dt.date, until: dt.date) -> dict[int, Decimal]:
-    """Our deliveries to a customer after ``after`` up to ``until``, summed by product."""
+    """Our deliveries to a customer after ``after`` up to ``until``, summed by product (confirmed
+    and delivered orders with a delivery date; drafts and cancelled orders delivered nothing)."""
     rows = (OrderLine.objects.filter(order__card=card, order__delivered_on__gt=after, order__delivered_on__lte=until,
-                                     product__isnull=False)
-            .exclude(order__status=OrderStatus.CANCELLED)
+                                     order__status__in=COUNTED_ORDER, product__isnull=False)
             .values("product").annotate(q=Sum("quantity")).values_list("product", "q"))
     return {pid: q for pid, q in rows}
 
@@ -807,6 +807,10 @@ def create_suggested_order(*, user: User, visit: Visit) -> Order:
 
     require_write(user, visit)
     locked = _open_visit(user, visit)
+    earlier = Order.objects.filter(pk=locked.suggested_order_id).exclude(status=OrderStatus.CANCELLED).first() \
+        if locked.suggested_order_id else None
+    if earlier is not None:
+        return earlier  # pressed twice, or sent again by a phone retrying: one order
     analysis = inventory_analysis(user, locked.card, as_of=audit_day(locked))
     priced = [s for s in analysis.suggested if s.unit_price is not None]
     if not analysis.suggested:
@@ -822,6 +826,7 @@ def create_suggested_order(*, user: User, visit: Visit) -> Order:
         "currency": analysis.currency, "status": OrderStatus.DRAFT, "note": note[:500],
         "lines": [{"product": s.product.pk, "quantity": str(s.quantity), "unit_price": str(s.unit_price)} for s in priced],
     })
+    Visit.objects.filter(pk=locked.pk).update(suggested_order=order)
     record(action="update", record=locked, actor=user, detail={"suggested_order": order.pk, "lines": len(priced)})
     return order
 

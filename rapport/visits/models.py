@@ -73,6 +73,8 @@ class Visit(models.Model):
     # Sent with the report by the browser; a report sent again with it (a phone retrying) is one report.
     report_token = models.CharField(max_length=64, blank=True)
     activity = models.ForeignKey("activities.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The draft order the inventory audit suggested; asked for again, the same order answers.
+    suggested_order = models.ForeignKey("commerce.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     card_owner_id = models.IntegerField(default=0)  # the card's owner: visibility
     card_team_id = models.IntegerField(null=True, blank=True)  # the card's team: visibility
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -5,7 +5,6 @@ customers one may see, the API and the pages."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from decimal import Decimal
 from typing import Any
@@ -20,46 +19,6 @@ from rapport.visits import audits
 from rapport.visits.models import PriceObservation, StockObservation
 
 pytestmark = pytest.mark.django_db
-
-
-# --- URLs: the project's, plus the audit pages and API when they are not wired in yet ----------------
-
-
-@functools.cache
-def _urlpatterns() -> list[Any]:
-    from django.urls import include, path
-    from ninja import NinjaAPI
-
-    from rapport.core import api as core_api
-    from rapport.core import errors
-    from rapport.urls import urlpatterns as root
-    from rapport.visits.api_audits import router
-    from rapport.visits.views import audits as views
-
-    test_api = NinjaAPI(urls_namespace="visit-audits-test", auth=[core_api.BearerToken(), core_api.Session()])
-    for exc, handler in ((errors.ValidationError, core_api.on_validation_error), (errors.NotFound, core_api.on_not_found),
-                         (errors.PermissionDenied, core_api.on_permission_denied), (errors.Conflict, core_api.on_conflict)):
-        test_api.add_exception_handler(exc, handler)  # type: ignore[arg-type]
-    test_api.add_router("/", router)
-    return [path("", include(views.urlpatterns)), path("api/v1/", test_api.urls), *root]
-
-
-def __getattr__(name: str) -> Any:
-    # This module doubles as a URL configuration (see ``_audit_urls``); built only when asked.
-    if name == "urlpatterns":
-        return _urlpatterns()
-    raise AttributeError(name)
-
-
-@pytest.fixture(autouse=True)
-def _audit_urls(settings: Any) -> None:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("visit-price-audit", args=[1])
-        reverse("api:get_price_audit", kwargs={"visit_id": 1})
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
 
 
 # --- fixtures ------------------------------------------------------------------------------------------
@@ -258,6 +217,14 @@ def test_the_suggested_order_restores_the_safety_stock_and_becomes_a_draft_order
     order = audits.create_suggested_order(user=users["rep_ana"], visit=two_counts)
     assert (order.status, order.currency, order.total, order.card_id) == (OrderStatus.DRAFT, "EUR", Decimal("539.00"), org.pk)
     assert [(ln.product_id, ln.quantity) for ln in order.lines.all()] == [(line_of(analysis, "OIL-5L").product.pk, Decimal("22"))]
+
+
+def test_asking_twice_for_the_suggested_order_gives_the_same_order(users: Any, org: Any, two_counts: Any) -> None:
+    from rapport.commerce.models import Order
+
+    first = audits.create_suggested_order(user=users["rep_ana"], visit=two_counts)
+    again = audits.create_suggested_order(user=users["rep_ana"], visit=two_counts)
+    assert again.pk == first.pk and Order.objects.filter(card=org, status="draft").count() == 1
 
 
 def test_the_safety_stock_comes_from_the_settings(settings: Any, users: Any, org: Any, two_counts: Any) -> None:

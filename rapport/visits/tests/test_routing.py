@@ -335,3 +335,13 @@ def test_the_command_line_plans_a_visit_and_prints_the_route_with_the_saving(
     assert len(body["stops"]) == 5 and body["saving"]["minutes"] > 0
     assert main(["visits", "route", "--date", "someday", "--user", "rep_ana"]) == 2
     assert main(["visits", "route", "--date", DAY.isoformat(), "--user", "rep_bo_other_team", "--owner", "rep_ana"]) == 2
+
+
+def test_the_road_factor_and_speed_come_from_the_settings(users: Any, place: Any, make_visit: Any, start: Any, settings: Any) -> None:
+    _zigzag(place, make_visit)
+    straight = routing.haversine_km(routing.Point(LAT, LON), routing.Point(LAT, LON + 0.05))
+    settings.RAPPORT_ROUTE_ROAD_FACTOR, settings.RAPPORT_ROUTE_SPEED_KMH = 1.0, 60
+    route = routing.plan_route(users["rep_ana"], users["rep_ana"], DAY)
+    assert route.stops[0].leg_km == pytest.approx(straight, abs=0.05)
+    assert route.stops[0].leg_minutes == round(straight / 60 * 60)
+    assert route.planned.km == pytest.approx(4 * straight, abs=0.1)

@@ -23,7 +23,7 @@
     if (!box || !source || !L) return;
     var data = JSON.parse(source.textContent);
     var points = [];
-    var map = L.map(box, { scrollWheelZoom: false, attributionControl: Boolean(data.tiles) });
+    var map = L.map(box, { scrollWheelZoom: false, zoomSnap: 0.25, attributionControl: Boolean(data.tiles) });
     if (data.tiles) {
       L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
     }
