@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rapport.commerce.models import MONEY, QUANTITY
+from rapport.commerce.models import MONEY, QUANTITY, Digits
 
-COORDINATE = {"max_digits": 9, "decimal_places": 6}
+COORDINATE: Digits = {"max_digits": 9, "decimal_places": 6}
 VISIBILITY = ["card_owner_id", "card_team_id", "card"]
 
 

@@ -135,7 +135,7 @@ class VisitDetailOut(VisitOut):
     summary: str
 
     @staticmethod
-    def of(v: Visit) -> dict[str, Any]:  # type: ignore[override]
+    def of(v: Visit) -> dict[str, Any]:
         return {
             **VisitOut.of(v),
             "objectives": [ObjectiveOut.of(o) for o in v.objectives.all()],

@@ -246,7 +246,8 @@ def _receivables(card: Any) -> tuple[list[OpenInvoice], list[tuple[str, Decimal]
     invoices = list(Invoice.objects.filter(card=card, is_open=True, cancelled=False).order_by("due_on", "id")[:30])
     policies = policy_table() if invoices else {}
     cells = dict(Cell.choices)
-    rows, overdue = [], {}
+    rows: list[OpenInvoice] = []
+    overdue: dict[str, Decimal] = {}
     for inv in invoices:
         days = (today - inv.due_on).days
         cell = ""
@@ -344,22 +345,22 @@ def visit_report(user: Any, date_from: dt.date, date_to: dt.date, *, team: int |
             rows[owner_id] = RepFigures(owner_id, names.get(owner_id, "?"))
         return rows[owner_id]
 
-    for r in done.order_by().values("owner_id").annotate(n=Count("id"), days=Count("planned_on", distinct=True)):
-        row(r["owner_id"]).visits, row(r["owner_id"]).days = r["n"], r["days"]
+    for v in done.order_by().values("owner_id").annotate(n=Count("id"), days=Count("planned_on", distinct=True)):
+        row(v["owner_id"]).visits, row(v["owner_id"]).days = v["n"], v["days"]
     objectives = Objective.objects.filter(visit__in=done).exclude(result="")
-    for r in objectives.order_by().values("visit__owner_id").annotate(n=Count("id"), met=Count("id", filter=Q(result=Result.MET))):
-        row(r["visit__owner_id"]).objectives, row(r["visit__owner_id"]).objectives_met = r["n"], r["met"]
+    for o in objectives.order_by().values("visit__owner_id").annotate(n=Count("id"), met=Count("id", filter=Q(result=Result.MET))):
+        row(o["visit__owner_id"]).objectives, row(o["visit__owner_id"]).objectives_met = o["n"], o["met"]
     collected = objectives.filter(kind="collect_payment", achieved_amount__isnull=False)
-    for r in collected.order_by().values("visit__owner_id", "currency").annotate(total=Sum("achieved_amount")):
-        figures = row(r["visit__owner_id"])
-        figures.collected[r["currency"]] = figures.collected.get(r["currency"], Decimal("0")) + (r["total"] or Decimal("0"))
+    for c in collected.order_by().values("visit__owner_id", "currency").annotate(total=Sum("achieved_amount")):
+        figures = row(c["visit__owner_id"])
+        figures.collected[c["currency"]] = figures.collected.get(c["currency"], Decimal("0")) + (c["total"] or Decimal("0"))
     today = timezone.localdate()
     promises = visible_promises(user).filter(owner_id__in=list(rows), by=PromiseBy.US).filter(
         Q(due_on__gte=date_from, due_on__lte=min(date_to, today - dt.timedelta(days=1)))
         | Q(due_on__isnull=True, kept_on__gte=date_from, kept_on__lte=date_to))
-    for r in promises.order_by().values("owner_id").annotate(
+    for p in promises.order_by().values("owner_id").annotate(
             n=Count("id"), on_time=Count("id", filter=Q(kept_on__isnull=False) & (Q(due_on__isnull=True) | Q(kept_on__lte=F("due_on"))))):
-        row(r["owner_id"]).promises_due, row(r["owner_id"]).promises_on_time = r["n"], r["on_time"]
+        row(p["owner_id"]).promises_due, row(p["owner_id"]).promises_on_time = p["n"], p["on_time"]
     audited = set(PriceObservation.objects.filter(visit__in=done).values_list("visit_id", flat=True).distinct())
     audited |= set(StockObservation.objects.filter(visit__in=done).values_list("visit_id", flat=True).distinct())
     for visit_id, owner_id in done.filter(pk__in=audited).values_list("pk", "owner_id"):

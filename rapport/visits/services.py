@@ -361,7 +361,7 @@ def _locked(visit: Visit, expected_version: int | None) -> Visit:
 
 def _touch(visit: Visit, fields: list[str]) -> None:
     visit.updated_at = timezone.now()
-    visit.version = F("version") + 1  # type: ignore[assignment]
+    visit.version = F("version") + 1
     visit.save(update_fields=[*fields, "updated_at", "version"])
     visit.refresh_from_db(fields=["version"])
 

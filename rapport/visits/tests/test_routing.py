@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
 from rapport.cli import main
 from rapport.visits import routing
@@ -20,31 +20,7 @@ DAY = dt.date(2027, 3, 15)  # a Monday
 LAT, LON = 40.4, -3.70  # Madrid: one degree of longitude here is about 85 km
 
 
-def _urlpatterns() -> list[Any]:
-    """The project's URLs, plus the route's page and API when they are not mounted yet."""
-    from rapport import urls as root
-    from rapport.core.api import api
-    from rapport.visits import api_routes
-    from rapport.visits.views import route
-
-    patterns: list[Any] = []
-    if not any(registration[1] is api_routes.router for registration in api._router_registrations):
-        from ninja import NinjaAPI
-
-        routes_api = NinjaAPI(auth=api.auth, urls_namespace="routes-api", docs_url=None, openapi_url=None)
-        routes_api._exception_handlers = dict(api._exception_handlers)
-        routes_api.add_router("/", api_routes.router)
-        patterns.append(path("api/v1/", routes_api.urls))
-    patterns += root.urlpatterns
-    try:
-        reverse("visit-route", args=["2027-03-15"], urlconf="rapport.urls")
-    except NoReverseMatch:
-        patterns.append(path("", include(route.urlpatterns)))
-    return patterns
-
-
-urlpatterns = _urlpatterns()
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -203,59 +179,59 @@ def _client(user: Any) -> Client:
 def test_the_route_page_shows_the_stops_the_saving_and_the_map(users: Any, place: Any, make_visit: Any, start: Any) -> None:
     _zigzag(place, make_visit)
     make_visit(card=place("Closed on Mondays", 0.3, closed=[0]), date=DAY.isoformat())
-    response = _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}/")
+    response = _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.index("Stop 1") < html.index("Stop 2") < html.index("Stop 3") < html.index("Stop 4")
     assert "against your order" in html and "Open in navigation" in html and "https://www.google.com/maps/dir/" in html
     assert "closed on Monday" in html and "Closed on Mondays" in html
     assert 'id="route-map-data"' in html and "visits/vendor/leaflet/leaflet.js" in html and "visits/route.js" in html
-    assert f"/route/{DAY.isoformat()}.ics" in html
+    assert f"/visits/route/{DAY.isoformat()}.ics" in html
     assert "no_location" not in html and "no_time" not in html  # no internal codes on screen
 
 
 def test_the_map_draws_without_tiles_and_uses_the_tile_server_setting(users: Any, place: Any, make_visit: Any, start: Any, settings: Any) -> None:
     _zigzag(place, make_visit)
     settings.RAPPORT_MAP_TILES = ""
-    html = _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}/").content.decode()
+    html = _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}/").content.decode()
     assert '"tiles": ""' in html and '"n": 4' in html and "route-map-plain" in html
     settings.RAPPORT_MAP_TILES = "https://tiles.example.org/{z}/{x}/{y}.png"
-    html = _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}/").content.decode()
+    html = _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}/").content.decode()
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in html and "route-map-plain" not in html
 
 
 def test_a_manager_opens_a_day_of_one_of_their_people(users: Any, place: Any, make_visit: Any, start: Any) -> None:
     _zigzag(place, make_visit)
-    response = _client(users["manager_mei"]).get(f"/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}")
+    response = _client(users["manager_mei"]).get(f"/visits/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}")
     assert response.status_code == 200 and "Stop 4" in response.content.decode()
 
 
 def test_another_teams_rep_and_unknown_users_get_not_found(users: Any, place: Any, make_visit: Any, start: Any) -> None:
     _zigzag(place, make_visit)
     bo = _client(users["rep_bo_other_team"])
-    assert bo.get(f"/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}").status_code == 404
-    assert bo.get(f"/route/{DAY.isoformat()}.ics?user={users['rep_ana'].pk}").status_code == 404
-    assert _client(users["rep_ben"]).get(f"/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}").status_code == 404
-    assert _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}/?user=999999").status_code == 404
-    assert _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}/?user=abc").status_code == 404
-    own = bo.get(f"/route/{DAY.isoformat()}/")  # their own day: none of rep_ana's customers
+    assert bo.get(f"/visits/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}").status_code == 404
+    assert bo.get(f"/visits/route/{DAY.isoformat()}.ics?user={users['rep_ana'].pk}").status_code == 404
+    assert _client(users["rep_ben"]).get(f"/visits/route/{DAY.isoformat()}/?user={users['rep_ana'].pk}").status_code == 404
+    assert _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}/?user=999999").status_code == 404
+    assert _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}/?user=abc").status_code == 404
+    own = bo.get(f"/visits/route/{DAY.isoformat()}/")  # their own day: none of rep_ana's customers
     assert own.status_code == 200 and "Stop 1" not in own.content.decode()
 
 
 def test_a_malformed_day_is_not_found(users: Any) -> None:
     client = _client(users["rep_ana"])
     for bad in ("2027-02-30", "15-03-2027", "20270315", "tomorrow"):
-        assert client.get(f"/route/{bad}/").status_code == 404
+        assert client.get(f"/visits/route/{bad}/").status_code == 404
     assert client.get("/route/?day=2027-13-01").status_code == 404
 
 
 def test_the_route_without_a_day_opens_today(users: Any) -> None:
     from django.utils import timezone
 
-    response = _client(users["rep_ana"]).get("/route/")
-    assert response.status_code == 302 and response["Location"] == f"/route/{timezone.localdate().isoformat()}/"
-    response = _client(users["manager_mei"]).get(f"/route/?day=2027-03-15&user={users['rep_ana'].pk}")
-    assert response["Location"] == f"/route/2027-03-15/?user={users['rep_ana'].pk}"
+    response = _client(users["rep_ana"]).get("/visits/route/")
+    assert response.status_code == 302 and response["Location"] == f"/visits/route/{timezone.localdate().isoformat()}/"
+    response = _client(users["manager_mei"]).get(f"/visits/route/?day=2027-03-15&user={users['rep_ana'].pk}")
+    assert response["Location"] == f"/visits/route/2027-03-15/?user={users['rep_ana'].pk}"
 
 
 def test_the_calendar_file_has_one_event_per_visit(users: Any, place: Any, make_visit: Any, start: Any) -> None:
@@ -264,7 +240,7 @@ def test_the_calendar_file_has_one_event_per_visit(users: Any, place: Any, make_
     visits = _zigzag(place, make_visit)
     unplaced = make_visit(card=place("Closed on Mondays", 0.3, closed=[0]), date=DAY.isoformat())
     make_visit(card=place("Tuesday shop", 0.1), date=(DAY + dt.timedelta(days=1)).isoformat())
-    response = _client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}.ics")
+    response = _client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}.ics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     events = Calendar.from_ical(response.content).walk("VEVENT")
     assert sorted(str(e["uid"]) for e in events) == sorted(f"visit-{v.pk}@rapport" for v in [*visits, unplaced])
@@ -272,7 +248,7 @@ def test_the_calendar_file_has_one_event_per_visit(users: Any, place: Any, make_
     assert str(first["summary"]) == "Stop 1"
     closed = next(e for e in events if str(e["summary"]) == "Closed on Mondays")
     assert "Not on the route" in str(closed["description"])
-    week = _client(users["rep_ana"]).get(f"/route/{(DAY + dt.timedelta(days=2)).isoformat()}.ics?week=1")
+    week = _client(users["rep_ana"]).get(f"/visits/route/{(DAY + dt.timedelta(days=2)).isoformat()}.ics?week=1")
     assert len(Calendar.from_ical(week.content).walk("VEVENT")) == 6
 
 
@@ -283,7 +259,7 @@ def test_the_calendar_event_describes_the_objectives(users: Any, place: Any, mak
 
     key = next(iter(content.objectives()))
     make_visit(card=place("With objective", 0.05), date=DAY.isoformat(), objectives=[key], purpose="Spring range")
-    events = Calendar.from_ical(_client(users["rep_ana"]).get(f"/route/{DAY.isoformat()}.ics").content).walk("VEVENT")
+    events = Calendar.from_ical(_client(users["rep_ana"]).get(f"/visits/route/{DAY.isoformat()}.ics").content).walk("VEVENT")
     description = str(events[0]["description"])
     assert "Spring range" in description and content.objectives()[key].label in description
 

@@ -183,7 +183,7 @@ def route_ics(request: AuthedHttpRequest, day: str) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
-    path("route/", route_page, name="visit-route"),
-    path("route/<str:day>.ics", route_ics, name="visit-route-ics"),
-    path("route/<str:day>/", route_page, name="visit-route"),
+    path("visits/route/", route_page, name="visit-route"),
+    path("visits/route/<str:day>.ics", route_ics, name="visit-route-ics"),
+    path("visits/route/<str:day>/", route_page, name="visit-route"),
 ]

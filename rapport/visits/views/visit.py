@@ -505,7 +505,8 @@ def site(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
         try:
             services.set_site(user=user, card=card, data=posted)
             messages.success(request, _("Location and opening hours saved."))
-            return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/visits/") else cards_url(card))
+            back = str(request.POST.get("next", ""))
+            return redirect(back if back.startswith("/visits/") else cards_url(card))
         except ValidationError as exc:
             errors = exc.errors
     from django.utils.formats import date_format
