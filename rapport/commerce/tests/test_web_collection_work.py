@@ -116,3 +116,12 @@ def test_the_letter_is_reflowed_so_a_phone_or_printer_wraps_it() -> None:
         ["According to our records, invoice F-1 of 2026-01-01 for €100.00 was due and €100.00 is still outstanding."],
         ["Kind regards,", "Rapport"],
     ]
+
+
+def test_a_large_short_overdue_invoice_offers_a_collection_visit_with_the_amount_ready(users: Any, make_org: Any, ana: Client) -> None:
+    org, _small, _large = _overdue(users, make_org)
+    page = ana.get("/collection/").content.decode()
+    link = f"/visits/new/?organization={org.pk}&amp;objective=collect_payment&amp;target=5000.00&amp;currency=EUR"
+    assert link in page
+    form = ana.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="collect_payment" checked' in form and 'value="5000.00"' in form

@@ -223,6 +223,10 @@ def new(request: AuthedHttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     posted: dict[str, Any] = {"date": request.GET.get("day", timezone.localdate().isoformat()), "tools": [], "people": []}
     objectives: dict[str, dict[str, str]] = {}
+    # Linked from elsewhere with an objective ready (a collection task: collect this amount).
+    wanted = request.GET.get("objective", "")
+    if wanted in content.objectives():
+        objectives[wanted] = {"target": request.GET.get("target", "")[:24], "currency": request.GET.get("currency", "")[:3], "note": ""}
     if request.method == "POST":
         data = _plan_data(request.POST, with_customer=card is None)
         if card is not None:
