@@ -46,6 +46,22 @@ def road(transactional_db: None) -> dict[str, Any]:
             "tools": ["brochures", "price_lists"],
         }))
     first = visits[0]
+    from rapport.commerce import services as commerce
+
+    admin = create_user(username="admin", role="admin", password=PASSWORD, validate=False)
+    paint = commerce.create_product(user=admin, data={"sku": "PNT-15", "name": "Pintura plástica 15 L", "category": "Pintura"})
+    rival = commerce.create_product(user=admin, data={"sku": "PNT-15-X", "name": "Pintura Colorex 15 L", "category": "Pintura",
+                                                      "is_ours": False})
+    prices = commerce.create_price_list(user=admin, data={"name": "Distribuidores", "currency": "EUR", "valid_from": "2026-01-01"})
+    commerce.set_price(user=admin, price_list=prices, product=paint, data={"list_price": "42", "purchase_price": "36",
+                                                                         "min_retail": "48", "max_retail": "61"})
+    from rapport.visits import audits
+
+    audits.record_price_audit(user=rep, visit=first, rows=[
+        {"product": "PNT-15", "currency": "EUR", "purchase_price": "36", "retail_price": "45.90"},
+        {"product": "PNT-15-X", "currency": "EUR", "purchase_price": "31", "retail_price": "44.50"}])
+    audits.record_stock_audit(user=rep, visit=first, rows=[{"product": "PNT-15", "quantity": "14"}, {"product": "PNT-15-X", "quantity": "30"}])
+    del rival
     buyer = create_person(user=rep, data={"given_name": "Lucía", "family_name": "Pérez Gómez"})
     relationships.add_member(user=rep, organization_id=first.card_id, data={"person": buyer.pk, "roles": ["decision_maker"], "influence": 60})
     services.add_promise(user=rep, card=first.card, data={"by": "them", "text": "Pagar la factura de octubre", "due_on": "2026-11-20"})
@@ -132,6 +148,10 @@ def test_the_rep_s_day_reflection_report_and_route_on_a_phone_and_at_a_desk(brow
     shot(page, "report")
     page.goto(f"{live_url}/visits/new/?organization={visit.card_id}")
     shot(page, "plan")
+    page.goto(f"{live_url}/visits/{visit.pk}/price-audit/")
+    shot(page, "price-audit")
+    page.goto(f"{live_url}/visits/{visit.pk}/inventory-audit/")
+    shot(page, "stock-audit")
     from django.urls import reverse
 
     page.goto(live_url + reverse("visit-route"))
