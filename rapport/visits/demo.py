@@ -17,7 +17,7 @@ from django.utils import timezone
 from rapport.accounts.models import User
 from rapport.cards.models import Card
 from rapport.visits import services
-from rapport.visits.models import Promise, Visit
+from rapport.visits.models import Intelligence, Promise, Visit
 
 # Where each demo team works: the city its reps start from (latitude, longitude).
 CITY_OF_TEAM: dict[str, tuple[float, float]] = {
@@ -157,7 +157,9 @@ def _past_visit(rng: random.Random, rep: User, card: Card, day: dt.date, texts: 
                      {"by": "them", "text": texts["theirs"], "due_on": due.isoformat()}],
         "retail_checks": [{"item": k, "state": rng.choices(["ok", "not_ok"], weights=(4, 1))[0]}
                           for k in ("pos_material", "shop_clean", "samples_shown")],
-        "intelligence": [{"kind": "competitor_promotion", "competitor": "Colorex", "text": texts["promo"]}] if rng.random() < 0.15 else [],
+        # A competitor's promotion heard once at a customer, not repeated at every visit.
+        "intelligence": [{"kind": "competitor_promotion", "competitor": "Colorex", "text": texts["promo"]}]
+        if rng.random() < 0.15 and not Intelligence.objects.filter(visit__card=card).exists() else [],
     })
     today = timezone.localdate()
     for promise in Promise.objects.filter(visit=visit):
