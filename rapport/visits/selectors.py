@@ -193,6 +193,7 @@ class Reflection:
     open_cases: list[Any]
     pending_checks: list[Any]
     open_deals: list[Any]
+    collection_tasks: list[Any]
     invoices: list[OpenInvoice]
     overdue_total: list[tuple[str, Decimal]]  # (currency, amount)
     people: list[PersonToMeet]
@@ -261,6 +262,7 @@ def _receivables(card: Any) -> tuple[list[OpenInvoice], list[tuple[str, Decimal]
 def reflection(user: Any, visit: Visit) -> Reflection:
     """The reflection page of a visit the caller fetched through ``get_visit``."""
     from rapport.aftersales.models import SatisfactionCheck, ServiceCase
+    from rapport.commerce.models import CollectionTask
     from rapport.deals.models import Status as DealStatus
     from rapport.deals.selectors import visible_deals
 
@@ -288,6 +290,8 @@ def reflection(user: Any, visit: Visit) -> Reflection:
         open_cases=list(ServiceCase.objects.filter(card=card).open().order_by("due_on", "opened_at")[:10]),
         pending_checks=list(SatisfactionCheck.objects.filter(card=card, done_at__isnull=True).order_by("due_on")[:10]),
         open_deals=list(visible_deals(user).filter(card=card, status=DealStatus.OPEN).order_by("expected_close", "id")[:10]),
+        collection_tasks=list(CollectionTask.objects.filter(invoice__card=card, done_at__isnull=True)
+                              .select_related("invoice", "assigned_to").order_by("created_at", "id")[:10]),
         invoices=invoices,
         overdue_total=overdue,
         people=_people_to_meet(visit),

@@ -153,3 +153,30 @@ def test_the_visit_reports_page_draws_the_objectives_chart(users: Any, make_visi
     page = client_for(users["manager_mei"]).get("/visits/reports/?from=2026-11-01&to=2026-11-30")
     text = page.content.decode()
     assert page.status_code == 200 and "<svg" in text and "100%" in text and "rep_ana" in text
+
+
+def test_a_colleague_of_the_team_goes_along_and_a_stranger_cannot_be_named(users: Any, org: Any) -> None:
+    client = client_for(users["rep_ana"])
+    form = client.get(f"/visits/new/?organization={org.pk}").content.decode()
+    assert "rep_ben" in form and "rep_bo_other_team" not in form
+    assert client.post(f"/visits/new/?organization={org.pk}", {"date": "2027-03-15", "companion": [str(users["rep_ben"].pk)]}).status_code == 302
+    assert [u.username for u in Visit.objects.get().companions.all()] == ["rep_ben"]
+    refused = client.post(f"/visits/new/?organization={org.pk}", {"date": "2027-03-15", "companion": ["99999999"]})
+    assert refused.status_code == 422 and Visit.objects.count() == 1
+
+
+def test_the_reflection_lists_the_collection_work_open_on_the_customer(users: Any, make_visit: Any, org: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from rapport.commerce import collection
+    from rapport.commerce import services as commerce
+    from rapport.commerce.tests.factories import invoice
+
+    commerce.set_collection_policy(user=users["admin"], team=None, currency="EUR", long_after_days=30, large_from="1000")
+    invoice(users["rep_ana"], org, "5000.00", issued="2026-01-01", due=(timezone.localdate() - dt.timedelta(days=5)).isoformat())
+    collection.generate_tasks(as_of=timezone.localdate())
+    visit = make_visit()
+    text = client_for(users["rep_ana"]).get(f"/visits/{visit.pk}/reflection/").content.decode()
+    assert "Collection work: Rep visits to collect" in text and "Rep visits to collect" in text

@@ -141,7 +141,7 @@ def _plan_data(post: QueryDict, *, with_customer: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "date": post.get("date", ""), "window_start": post.get("window_start", ""), "window_end": post.get("window_end", ""),
         "duration_minutes": post.get("duration_minutes", ""), "purpose": post.get("purpose", ""),
-        "tools": post.getlist("tool"), "people": post.getlist("person_id"),
+        "tools": post.getlist("tool"), "people": post.getlist("person_id"), "companions": post.getlist("companion"),
     }
     objectives = []
     for key in post.getlist("objective"):
@@ -171,6 +171,13 @@ def _people_choices(user: User, card: Card | None) -> list[Card]:
 
     ids = Employment.objects.filter(organization=card, ended_on__isnull=True).values("person_id")
     return list(visible_to(user).filter(pk__in=ids).order_by("sort_name")[:50])
+
+
+def _colleagues(user: User) -> list[User]:
+    """Who may go along: the people of the user's teams and of the teams they manage."""
+    scope = scope_for(user)
+    team_ids = [*scope.team_ids, *scope.managed_team_ids]
+    return list(User.objects.filter(is_active=True, teams__in=team_ids).exclude(pk=user.pk).distinct().order_by("username")[:50])
 
 
 def _objective_rows(selected: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
@@ -203,6 +210,8 @@ def _plan_context(user: User, *, visit: Visit | None, card: Card | None, posted:
         "tools": [{"entry": t, "checked": t.key in tools} for t in content.tools().values()],
         "people_choices": _people_choices(user, card),
         "chosen_people": [str(p) for p in posted.get("people", [])],
+        "colleagues": _colleagues(user),
+        "chosen_companions": [str(c) for c in posted.get("companions", [])],
         "default_currency": _default_currency(),
     }
 
@@ -267,7 +276,7 @@ def edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         posted = {
             "date": visit.planned_on.isoformat(), "window_start": _hhmm(visit.window_start), "window_end": _hhmm(visit.window_end),
             "duration_minutes": visit.duration_minutes, "purpose": visit.purpose, "tools": list(visit.tools),
-            "people": [p.pk for p in visit.people.all()],
+            "people": [p.pk for p in visit.people.all()], "companions": [u.pk for u in visit.companions.all()],
         }
         objectives = {o.kind: {"target": "" if o.target_amount is None else str(round_money(o.target_amount, o.currency)),
                                "currency": o.currency, "note": o.note} for o in visit.objectives.all()}
