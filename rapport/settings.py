@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rapport.aftersales",
     "rapport.deals",
     "rapport.visits",
+    "rapport.analytics",
 ]
 
 MIDDLEWARE = [

@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("rapport.aftersales.urls")),
     path("", include("rapport.deals.urls")),
     path("", include("rapport.visits.urls")),
+    path("", include("rapport.analytics.urls")),
 ]

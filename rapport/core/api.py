@@ -111,6 +111,7 @@ def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequi
 
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
+    from rapport.analytics.api import router as analytics_router
     from rapport.aftersales.api import router as aftersales_router
     from rapport.audit.api import router as audit_router
     from rapport.cards.api import router as cards_router
@@ -146,6 +147,7 @@ def _register_routers() -> None:
     api.add_router("/", funnel_router)
     api.add_router("/", commerce_router)
     api.add_router("/", visits_router)
+    api.add_router("/", analytics_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).
     api.add_router("/", cards_router)

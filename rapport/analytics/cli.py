@@ -1,0 +1,78 @@
+"""``rapport analytics churn``: the silent-regulars report as a CSV or XLSX file, as a user sees it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from rapport.cli import EXIT_OK, UsageError, out, viewer
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _team_id(value: str | None) -> int | None:
+    """A team by id or by name."""
+    from rapport.accounts.models import Team
+
+    if value is None:
+        return None
+    found = Team.objects.filter(pk=int(value)) if value.isdigit() else Team.objects.filter(name=value)
+    team_id = found.values_list("pk", flat=True).first()
+    if team_id is None:
+        raise UsageError(f"--team: no team {value!r}.")
+    return int(team_id)
+
+
+def _rep_id(username: str | None) -> int | None:
+    from rapport.accounts.models import User
+
+    if username is None:
+        return None
+    user_id = User.objects.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is None:
+        raise UsageError(f"--rep: no user {username!r}.")
+    return int(user_id)
+
+
+def cmd_churn(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.churn_report(user, as_of=args.as_of or timezone.localdate(), team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_churn(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    out.print(f"Wrote {rows} customer(s), {report.flagged} flagged, as of {report.as_of.isoformat()} to {target}.", markup=False)
+    return EXIT_OK
+
+
+def register(subparsers: Any, command: Any) -> None:
+    analytics = subparsers.add_parser("analytics", help="Analytics reports as files.")
+    analytics_sub = analytics.add_subparsers(dest="analytics_command", metavar="REPORT", required=True)
+    churn = command("churn", cmd_churn,
+                    "Customers with their usual interval between orders, flagged when silent for longer than it allows.",
+                    analytics_sub)
+    churn.add_argument("--as-of", type=_date, metavar="DATE", help="as things stood on this day (YYYY-MM-DD); default: today")
+    churn.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    churn.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    churn.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    churn.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -1,0 +1,44 @@
+"""The churn report as CSV or XLSX: one row per customer, ``CHURN_COLUMNS`` in order.
+
+Cells go through the spreadsheet-safe writers of the imports app (formula-like text is
+neutralised), and every export is recorded in the audit log with its filters.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from rapport.analytics.selectors import CHURN_COLUMNS, ChurnReport
+
+FORMATS = ("csv", "xlsx")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def write_churn(report: ChurnReport, stream: IO[bytes], fmt: str) -> int:
+    """Writes the rows to ``stream``; returns how many."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="churn")
+    writer.header(list(CHURN_COLUMNS))
+    for row in report.rows:
+        writer.row([_cell(v) for v in row.values()])
+    writer.close()
+    return len(report.rows)
+
+
+def record_export(*, user: Any, report: ChurnReport, fmt: str, channel: str, team: int | None, rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.churn", actor=user, detail={
+        "report": "churn", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(), "team": team, "rep": rep,
+        "rows": len(report.rows),
+    })

@@ -1,0 +1,50 @@
+"""What the analytics endpoints take and answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+from pydantic import Field
+
+MAX_ID = 2**62  # beyond every database's integer: refused with 422 instead of overflowing in the driver
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
+
+
+class ChurnFilter(Schema):
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    flagged_only: bool = Field(False, description="Only the customers flagged as silent for too long")
+
+
+class ChurnRowOut(Schema):
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    orders: int = Field(description="Counted orders (confirmed or delivered) up to the as-of date")
+    purchase_days: int = Field(description="Distinct order days: orders on one day are one purchase occasion")
+    first_order_on: dt.date
+    last_order_on: dt.date
+    usual_interval_days: float | None = Field(description="The customer's usual interval between purchases; null: one purchase, not scored")
+    days_silent: int
+    chance: float | None = Field(description="Probability of a silence this long for a customer still buying at its usual pace")
+    risk: float | None = Field(description="1 − chance")
+    flagged: bool
+    scored: bool
+    flag_after_days: int | None = Field(description="The silence after which the customer is flagged")
+    why: str
+
+
+class ChurnList(Schema):
+    items: list[ChurnRowOut]
+    count: int
+    flagged: int = Field(description="Flagged customers in the whole selection")
+    as_of: dt.date
+    alert: float = Field(description="The risk at which a customer is flagged (RAPPORT_CHURN_ALERT)")

@@ -1,0 +1,146 @@
+"""Read-only analytics: the churn report of silent regulars.
+
+Order dates come from the orders that count (``rapport.commerce.evidence.counted_orders``:
+confirmed or delivered, not waiting for or refused a credit decision) of the live cards the
+user may see. The population prior is learned from every customer the user sees as of the
+date, so narrowing the report to a team or a rep changes which rows are shown, not how each
+customer is judged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from rapport.analytics import churn
+from rapport.commerce.evidence import counted_orders
+from rapport.core.visibility import visible_records, visible_to
+
+# The columns of every churn export, in order (the API returns the same names).
+CHURN_COLUMNS = (
+    "card_id", "external_id", "name", "owner", "team", "orders", "purchase_days", "first_order_on", "last_order_on",
+    "usual_interval_days", "days_silent", "chance", "risk", "flagged", "scored", "flag_after_days", "why",
+)
+
+
+@dataclass(frozen=True)
+class ChurnRow:
+    """One customer with at least one counted order up to the as-of date."""
+
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    orders: int  # counted orders up to the as-of date
+    purchase_days: int  # distinct order days: the purchase occasions
+    first_order_on: dt.date
+    last_order_on: dt.date
+    usual_interval_days: float | None  # None: a single occasion, not scored
+    days_silent: int
+    chance: float | None  # P(a silence this long while still buying at its usual pace)
+    risk: float | None
+    flagged: bool
+    flag_after_days: int | None  # the silence at which it is (or will be) flagged
+    why: str
+
+    @property
+    def scored(self) -> bool:
+        return self.risk is not None
+
+    def values(self) -> list[Any]:
+        """The row in ``CHURN_COLUMNS`` order, for the exports."""
+        return [getattr(self, column) for column in CHURN_COLUMNS]
+
+
+@dataclass(frozen=True)
+class ChurnReport:
+    as_of: dt.date
+    alert: float  # the risk at which a regular is flagged
+    prior: churn.Prior
+    rows: list[ChurnRow]  # flagged first, then by risk, then by name
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for row in self.rows if row.flagged)
+
+
+def _percent(chance: float) -> str:
+    return "< 1" if chance < 0.01 else str(round(chance * 100))
+
+
+def _why_texts() -> tuple[str, str, str]:
+    """The reasons in the active language, looked up once per report rather than once per row."""
+    return (
+        _("Usually orders every ~%(usual)s days; silent for %(silent)s days "
+          "(at its usual pace a silence this long happens only %(chance)s %% of the time)."),
+        _("Usually orders every ~%(usual)s days; silent for %(silent)s days "
+          "(at its usual pace a silence this long happens %(chance)s %% of the time)."),
+        _("One purchase so far: no usual interval yet, not scored."),
+    )
+
+
+def why(score: churn.Score | None, *, flagged: bool, texts: tuple[str, str, str] | None = None) -> str:
+    """The reason in words: the usual rhythm, the silence, and how rare such a silence is."""
+    flagged_text, quiet_text, single_text = texts or _why_texts()
+    if score is None:
+        return single_text
+    values = {"usual": round(score.usual_interval_days), "silent": score.days_silent, "chance": _percent(score.chance)}
+    return (flagged_text if flagged else quiet_text) % values
+
+
+def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int | None = None,
+                 alert: float | None = None) -> ChurnReport:
+    """Every visible customer that ordered up to ``as_of``, scored against its own rhythm.
+
+    Orders dated after ``as_of`` are ignored, so the report shows things as they stood on that
+    day; a date before any order gives an empty report. A date in the future answers "if no
+    order comes until then". Archived cards are left out: they are no longer worked.
+    """
+    alert = churn.alert_level() if alert is None else alert
+    orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
+    # One row per customer and day: the occasions, and how many orders each day held.
+    per_day = orders.values("card_id", "ordered_on").annotate(n=Count("id")).order_by().values_list("card_id", "ordered_on", "n")
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    for card_id, ordered_on, n in per_day.iterator(chunk_size=10_000):
+        days[card_id].append(ordered_on)
+        counts[card_id] += n
+    histories = {card_id: h for card_id, dates in days.items() if (h := churn.history(dates)) is not None}
+    prior = churn.fit_prior((h.intervals, h.span_days) for h in histories.values())
+
+    cards = visible_to(user).filter(archived_at__isnull=True, pk__in=orders.values("card_id"))
+    if team is not None:
+        cards = cards.filter(team_id=team)
+    if rep is not None:
+        cards = cards.filter(owner_id=rep)
+    texts = _why_texts()
+    rows = []
+    columns = ("id", "external_id", "display_name", "kind", "owner_id", "owner__username", "team_id", "team__name")
+    for card_id, external_id, name, kind, owner_id, owner, team_id, team_name in cards.values_list(*columns):
+        h = histories.get(card_id)
+        if h is None:
+            continue
+        score = churn.score(h, as_of=as_of, prior=prior)
+        flagged = score is not None and score.risk >= alert
+        after = churn.silence_at_risk(h, prior=prior, risk=alert)
+        rows.append(ChurnRow(
+            card_id=card_id, external_id=external_id, name=name, kind=kind,
+            owner_id=owner_id, owner=owner, team_id=team_id, team=team_name or "",
+            orders=counts[card_id], purchase_days=h.occasions, first_order_on=h.first, last_order_on=h.last,
+            usual_interval_days=round(score.usual_interval_days, 1) if score else None,
+            days_silent=max((as_of - h.last).days, 0),
+            chance=round(score.chance, 4) if score else None, risk=round(score.risk, 4) if score else None,
+            flagged=flagged, flag_after_days=None if after is None else round(after),
+            why=why(score, flagged=flagged, texts=texts),
+        ))
+    rows.sort(key=lambda r: (not r.flagged, -(r.risk if r.risk is not None else -1.0), r.name.lower(), r.card_id))
+    return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows)

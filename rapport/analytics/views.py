@@ -1,0 +1,125 @@
+"""The churn page: silent regulars first, with why each was flagged, and the CSV/XLSX downloads.
+
+Figures come from ``rapport.analytics.selectors.churn_report``; the downloads use the same
+filters and the same columns as ``rapport analytics churn``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from rapport.accounts.models import Team, User
+from rapport.analytics import exports, selectors
+from rapport.analytics.schemas import MAX_DATE, MIN_DATE
+from rapport.core.http import AuthedHttpRequest
+from rapport.core.visibility import scope_for
+from rapport.core.web import web_view
+
+PAGE_ROWS = 200  # rows shown on the page; the downloads hold every customer
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ChurnForm(forms.Form):
+    as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.TypedChoiceField(label=gettext_lazy("Team"), required=False, coerce=int, empty_value=None)
+    rep = forms.TypedChoiceField(label=gettext_lazy("Rep"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (("team", teams), ("rep", reps)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", _("All")), *choices]
+
+    def clean_as_of(self) -> Any:
+        day = self.cleaned_data.get("as_of")
+        if day is not None and not MIN_DATE <= day <= MAX_DATE:
+            raise forms.ValidationError(_("Choose a date between %(first)s and %(last)s.")
+                                        % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
+        return day
+
+
+def _choices(user: User) -> dict[str, list[tuple[int, str]]]:
+    """Teams and reps the user may filter on: everyone for admins and analysts, else their teams."""
+    scope = scope_for(user)
+    if scope.sees_everything:
+        teams = list(Team.objects.order_by("name").values_list("id", "name"))
+        reps = list(User.objects.filter(is_active=True).order_by("username").values_list("id", "username"))
+    else:
+        team_ids = set(scope.team_ids) | set(scope.managed_team_ids)
+        teams = list(Team.objects.filter(pk__in=team_ids).order_by("name").values_list("id", "name"))
+        reps = list(User.objects.filter(is_active=True, teams__in=team_ids).distinct().order_by("username")
+                    .values_list("id", "username")) or [(user.id, user.get_username())]
+    return {"teams": teams, "reps": reps}
+
+
+def _report(request: AuthedHttpRequest) -> tuple[ChurnForm, selectors.ChurnReport | None, dict[str, Any]]:
+    params = request.GET.copy()
+    params.setdefault("as_of", timezone.localdate().isoformat())  # shown in the date field, not left blank
+    form = ChurnForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.churn_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    return form, report, filters
+
+
+@require_GET
+@web_view
+def churn_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/churn.html", context, status=422)
+    context.update({
+        "report": report,
+        "rows": report.rows[:PAGE_ROWS],
+        "more": max(len(report.rows) - PAGE_ROWS, 0),
+        "alert_percent": round(report.alert * 100),
+    })
+    return render(request, "analytics/churn.html", context)
+
+
+def _download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    form, report, filters = _report(request)
+    if report is None:
+        return render(request, "analytics/churn.html", {"form": form, "query": request.GET.urlencode()}, status=422)
+    buffer = io.BytesIO()
+    exports.write_churn(report, buffer, fmt)
+    exports.record_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
+    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="churn-{report.as_of.isoformat()}.{fmt}"'
+    return response
+
+
+@require_GET
+@web_view
+def churn_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _download(request, "csv")
+
+
+@require_GET
+@web_view
+def churn_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _download(request, "xlsx")
+
+
+urlpatterns: list[URLPattern] = [
+    path("analytics/churn/", churn_page, name="analytics-churn"),
+    path("analytics/churn.csv", churn_csv, name="analytics-churn-csv"),
+    path("analytics/churn.xlsx", churn_xlsx, name="analytics-churn-xlsx"),
+]
