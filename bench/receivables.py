@@ -158,7 +158,7 @@ def floor(samples: int) -> dict[str, Any]:
     bare.execute("PRAGMA cache_size=-1048576")
     today = dt.date.today().isoformat()
     queries = {
-        "count_and_sum_ms": "SELECT COUNT(*), SUM(open_amount) FROM commerce_invoice INDEXED BY invoice_open_all"
+        "count_and_sum_ms": "SELECT COUNT(*), SUM(open_amount) FROM commerce_invoice INDEXED BY invoice_open_amount"
                             " WHERE is_open AND kind = 'invoice'",
         "grouped_ms": "SELECT currency, due_on, team_id, COUNT(*), SUM(open_amount) FROM commerce_invoice"
                       f" WHERE is_open AND kind = 'invoice' AND issued_on <= '{today}' GROUP BY 1, 2, 3",

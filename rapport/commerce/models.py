@@ -219,11 +219,13 @@ class Invoice(models.Model):
             models.Index(fields=["card", "issued_on", "id"], name="invoice_card_date"),
             # Open invoices (OPEN_INVOICE), the receivables matrix's rows: each index carries every
             # column the matrix and the aging read, in the order they are grouped by (currency,
-            # due date, team), so a count and a sum stream out of the index alone: all open
-            # invoices for an admin, one range per team, per owner or per card for the others.
-            # (The partial condition's columns are carried too: SQLite reads them otherwise.)
-            models.Index(fields=["currency", "due_on", "team_id", "open_amount", "issued_on", "owner_id", "is_open", "kind"],
-                         name="invoice_open_all", condition=Q(is_open=True, kind="invoice")),
+            # due date), so a count and a sum stream out of the index alone: all open invoices
+            # for an admin, one range per team, per owner or per card for the others. Within a
+            # currency and due date the amounts are in order, so those at or above a "large"
+            # threshold are a range of their own. (The partial condition's columns are carried
+            # too: SQLite reads them otherwise.)
+            models.Index(fields=["currency", "due_on", "open_amount", "team_id", "issued_on", "owner_id", "is_open", "kind"],
+                         name="invoice_open_amount", condition=Q(is_open=True, kind="invoice")),
             models.Index(fields=["team_id", "currency", "due_on", "open_amount", "issued_on", "owner_id", "card", "is_open", "kind"],
                          name="invoice_open_team", condition=Q(is_open=True, kind="invoice")),
             models.Index(fields=["owner_id", "currency", "due_on", "team_id", "open_amount", "issued_on", "card", "is_open", "kind"],

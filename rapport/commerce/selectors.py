@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, DateField, DecimalField, F, FloatField, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DateField, DecimalField, F, FloatField, IntegerField, Min, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from rapport.cards.models import Card
 from rapport.commerce.models import (
+    MONEY,
     ZERO,
     Allocation,
     AccountCheck,
@@ -210,6 +211,7 @@ class Thresholds:
 
 
 DEFAULT_LONG_AFTER_DAYS = 30
+AMOUNT_STEP = Decimal(1).scaleb(-MONEY["decimal_places"])  # the smallest amount an invoice carries
 
 
 def thresholds(team_id: int | None, currency: str, policies: dict[tuple[int | None, str], Thresholds] | None = None) -> Thresholds | None:
@@ -318,14 +320,25 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
     """Every overdue invoice in exactly one cell, with counts and amounts per currency, and the
     aging of every open invoice (current, 1–30, 31–60, 61–90, over 90 days).
 
-    The database counts and sums the open invoices per currency and due date (and team, when
-    some team has thresholds of its own), with the count and sum of those at or above each
-    "large" threshold in force, streaming the groups out of an index in its own order; the
-    few thousand groups are then placed in their cells here. A user who sees part of the data
-    gets one such query per branch of their visibility, the branches being disjoint.
+    Someone who sees every invoice, unfiltered, gets the totals of one slice of the ledger at a
+    time (``_matrix_by_slice``). Otherwise the database counts and sums the open invoices per
+    currency and due date (and team, when some team has thresholds of its own), with the count
+    and sum of those at or above each "large" threshold in force, streaming the groups out of
+    an index in its own order; the groups are then placed in their cells here. A user who sees
+    part of the data gets one such query per branch of their visibility, the branches being
+    disjoint.
     """
     today = as_of or timezone.localdate()
     policies = policy_table()
+    parts = _invoice_parts(user, team=team, rep=rep, segment=segment)
+    if parts and team is None and rep is None and segment is None and scope_for(user).sees_everything:
+        return _matrix_by_slice(today, policies)
+    return _matrix_by_group(parts, today, policies)
+
+
+def _matrix_by_group(parts: list[Q], today: dt.date, policies: dict[tuple[int | None, str], Thresholds]) -> Matrix:
+    """The matrix and the aging of the open invoices matching any of ``parts`` (disjoint), one
+    grouped query per part."""
     team_policies = any(team_id is not None for team_id, _c in policies)
     group = ["currency", "due_on"] + (["team_id"] if team_policies else [])
     is_large = _is_large(policies)
@@ -334,26 +347,128 @@ def receivables_matrix(user: Any, *, as_of: dt.date | None = None, team: int | N
         "n_large": Sum(Case(When(is_large, then=Value(1)), default=Value(0), output_field=IntegerField())),
         "s_large": Sum(Case(When(is_large, then=F("open_amount")), default=Value(0), output_field=DecimalField())),
     }
-    cells = {c: CellTotal() for c in Cell.values}
-    aging: dict[str, dict[str, Decimal]] = {b: {} for b in AGING_BUCKETS}
-    aging_counts = {b: 0 for b in AGING_BUCKETS}
-    for part in _invoice_parts(user, team=team, rep=rep, segment=segment):
+    totals = _Totals(today)
+    for part in parts:
         qs = Invoice.objects.filter(part, issued_on__lte=today).values(*group).annotate(**sums).order_by()
         for row in _raw_rows(qs):
             currency = row["currency"]
-            days = (today - row["due_on"]).days
-            bucket = bucket_of(days)
-            aging[bucket][currency] = aging[bucket].get(currency, ZERO) + row["s"]
-            aging_counts[bucket] += row["n"]
-            if days <= 0:
-                continue
             limits = thresholds(row.get("team_id"), currency, policies)
-            long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
-            large_n, large_s = row["n_large"] or 0, row["s_large"] or ZERO
-            small_cell, large_cell = (Cell.LONG_SMALL, Cell.LONG_LARGE) if days > long_after else (Cell.SHORT_SMALL, Cell.SHORT_LARGE)
-            _add(cells[small_cell], currency, row["n"] - large_n, row["s"] - large_s)
-            _add(cells[large_cell], currency, large_n, large_s)
-    return Matrix(as_of=today, cells=cells, aging=aging, aging_counts=aging_counts)
+            totals.add(currency, row["due_on"], limits, 1, row["n"], row["s"], row["n_large"] or 0, row["s_large"])
+    return totals.matrix()
+
+
+class _Totals:
+    """Counts and amounts per currency in the aging buckets and the matrix's cells, added up (or
+    taken away: ``sign``) one due date at a time; the matrix keeps a currency in a bucket or a
+    cell only when some invoice is there."""
+
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+        self.aging: dict[tuple[str, str], list[Any]] = {}  # (bucket, currency) -> [count, amount]
+        self.cells: dict[tuple[str, str], list[Any]] = {}  # (cell, currency) -> [count, amount]
+
+    def add(self, currency: str, due_on: dt.date, limits: Thresholds | None, sign: int, n: int, s: Decimal,
+            n_large: int, s_large: Decimal) -> None:
+        days = (self.today - due_on).days
+        self._put(self.aging, (bucket_of(days), currency), sign * n, sign * s)
+        if days <= 0:
+            return
+        long_after = limits.long_after_days if limits else DEFAULT_LONG_AFTER_DAYS
+        small_cell, large_cell = (Cell.LONG_SMALL, Cell.LONG_LARGE) if days > long_after else (Cell.SHORT_SMALL, Cell.SHORT_LARGE)
+        self._put(self.cells, (small_cell, currency), sign * (n - n_large), sign * (s - s_large))
+        self._put(self.cells, (large_cell, currency), sign * n_large, sign * s_large)
+
+    @staticmethod
+    def _put(into: dict[tuple[str, str], list[Any]], key: tuple[str, str], n: int, s: Decimal) -> None:
+        total = into.get(key)
+        if total is None:
+            into[key] = [n, s]
+        else:
+            total[0] += n
+            total[1] += s
+
+    def matrix(self) -> Matrix:
+        cells = {c: CellTotal() for c in Cell.values}
+        aging: dict[str, dict[str, Decimal]] = {b: {} for b in AGING_BUCKETS}
+        aging_counts = {b: 0 for b in AGING_BUCKETS}
+        for (bucket, currency), (n, s) in sorted(self.aging.items(), key=lambda item: item[0][1]):
+            if n:
+                aging[bucket][currency] = ZERO + s
+                aging_counts[bucket] += n
+        for (cell, currency), (n, s) in sorted(self.cells.items(), key=lambda item: item[0][1]):
+            _add(cells[cell], currency, n, ZERO + s)
+        return Matrix(as_of=self.today, cells=cells, aging=aging, aging_counts=aging_counts)
+
+
+def _matrix_by_slice(today: dt.date, policies: dict[tuple[int | None, str], Thresholds]) -> Matrix:
+    """The matrix and the aging of every open invoice, one currency at a time: all its invoices
+    with the currency's default thresholds, then, for each team with thresholds of its own in
+    that currency, the team's invoices taken away as counted with the default and added back
+    with the team's. Each slice has its thresholds as constants of its queries and is read in the
+    order of an index (per currency, or per team and currency) grouped by due date only: no
+    choice among every threshold in force per invoice, and a few hundred groups instead of one
+    per currency, due date and team."""
+    totals = _Totals(today)
+    for currency in _open_currencies():
+        default = policies.get((None, currency))
+        for due_on, n, s, (n_large, s_large) in _day_totals(Q(currency=currency), today, [default]):
+            totals.add(currency, due_on, default, 1, n, s, n_large, s_large)
+        own = [(team_id, limits) for (team_id, c), limits in policies.items() if team_id is not None and c == currency]
+        for team_id, limits in own:
+            for due_on, n, s, as_default, as_own in _day_totals(Q(currency=currency, team_id=team_id), today, [default, limits]):
+                totals.add(currency, due_on, default, -1, n, s, *as_default)
+                totals.add(currency, due_on, limits, 1, n, s, *as_own)
+    return totals.matrix()
+
+
+def _open_currencies() -> list[str]:
+    """The currencies of the open invoices, each found by one step along the receivables index
+    (the smallest currency above the last one), not by reading the invoices."""
+    found: list[str] = []
+    base = Invoice.objects.filter(OPEN_INVOICE).order_by()
+    while True:
+        qs = base.filter(currency__gt=found[-1]) if found else base
+        currency = qs.aggregate(c=Min("currency"))["c"]
+        if currency is None:
+            return found
+        found.append(currency)
+
+
+def _day_totals(where: Q, today: dt.date, limits: list[Thresholds | None]) -> list[tuple[Any, ...]]:
+    """Open invoices issued by ``today`` matching ``where``, per due date: (due date, count, sum,
+    then per thresholds in ``limits`` (count, sum) of those at or above its "large" amount;
+    without thresholds nothing is large).
+
+    The large ones are read apart, per due date from the threshold on: the receivables indexes
+    order the amounts within a currency and due date, so they are a range of each due date's
+    rows rather than a test of every invoice."""
+    base = Invoice.objects.filter(OPEN_INVOICE, where, issued_on__lte=today).order_by()
+    days = _raw_rows(base.values("due_on").annotate(n=Count("*"), s=Sum("open_amount")))
+    large: list[dict[dt.date, tuple[int, Decimal]]] = []
+    for each in limits:
+        found: dict[dt.date, tuple[int, Decimal]] = {}
+        if each is not None:
+            above = base.filter(open_amount__gte=_amount_value(each.large_from))
+            for start in range(0, len(days), DAYS_PER_QUERY):
+                dates = [row["due_on"] for row in days[start:start + DAYS_PER_QUERY]]
+                qs = above.filter(due_on__in=dates).values("due_on").annotate(n=Count("*"), s=Sum("open_amount"))
+                found.update((row["due_on"], (row["n"], row["s"])) for row in _raw_rows(qs))
+        large.append(found)
+    return [
+        (row["due_on"], row["n"], row["s"], *[found.get(row["due_on"], (0, ZERO)) for found in large])
+        for row in days
+    ]
+
+
+DAYS_PER_QUERY = 2000  # due dates looked up per query (SQLite takes at most 32,766 parameters)
+
+
+def _amount_value(amount: Decimal) -> Value:
+    """A threshold as a constant of the query, of the type the amounts are read as: a number on
+    SQLite (which keeps amounts as numbers), a decimal elsewhere."""
+    if connection.vendor == "sqlite":
+        return Value(float(amount), output_field=FloatField())
+    return Value(amount, output_field=DecimalField())
 
 
 def _raw_rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
@@ -372,8 +487,9 @@ def _raw_rows(qs: QuerySet[Any]) -> list[dict[str, Any]]:
             row["due_on"] = dt.date.fromisoformat(row["due_on"])
         for key, value in row.items():
             if isinstance(value, float):
-                row[key] = Decimal(repr(value))
-            elif value is None and key in ("s", "s_large"):
+                # Sums of amounts with four decimals, off by far less than a hundredth of one.
+                row[key] = Decimal(repr(value)).quantize(AMOUNT_STEP)
+            elif value is None and key.startswith("s"):
                 row[key] = ZERO
         rows.append(row)
     return rows
