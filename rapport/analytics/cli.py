@@ -76,3 +76,44 @@ def register(subparsers: Any, command: Any) -> None:
     churn.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
     churn.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     churn.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+    register_rfm(analytics_sub, command)
+
+
+def cmd_rfm(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    if not 1 <= args.months <= 120:
+        raise UsageError("--months must be between 1 and 120.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.rfm_report(user, as_of=args.as_of or timezone.localdate(), months=args.months, team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_rfm(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_rfm_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    out.print(f"Wrote {rows} customer(s) scored on recency, frequency and monetary value as of {report.as_of.isoformat()} "
+              f"(window from {report.window_start.isoformat()}, {report.currency}) to {target}.", markup=False)
+    return EXIT_OK
+
+
+def register_rfm(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics rfm``, added to the ``analytics`` subcommands by ``register``."""
+    rfm = command("rfm", cmd_rfm, "Customers scored 1-5 on recency, frequency and monetary value, with their segment.",
+                  analytics_sub)
+    rfm.add_argument("--as-of", type=_date, metavar="DATE", help="as things stood on this day (YYYY-MM-DD); default: today")
+    rfm.add_argument("--months", type=int, default=12, metavar="N",
+                     help="frequency and monetary over the N months before the as-of date (1-120); default: 12")
+    rfm.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    rfm.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    rfm.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    rfm.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -6,9 +6,11 @@ neutralised), and every export is recorded in the audit log with its filters.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import IO, Any
 
 from rapport.analytics.selectors import CHURN_COLUMNS, ChurnReport
+from rapport.analytics.selectors import RFM_COLUMNS, RfmReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -41,4 +43,33 @@ def record_export(*, user: Any, report: ChurnReport, fmt: str, channel: str, tea
     record(action="export", record_type="analytics.churn", actor=user, detail={
         "report": "churn", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(), "team": team, "rep": rep,
         "rows": len(report.rows),
+    })
+
+
+def write_rfm(report: RfmReport, stream: IO[bytes], fmt: str) -> int:
+    """The RFM report, ``RFM_COLUMNS`` in order; writes the rows to ``stream`` and returns how many."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="rfm")
+    writer.header(list(RFM_COLUMNS))
+    for row in report.rows:
+        writer.row([_rfm_cell(v, fmt) for v in row.values()])
+    writer.close()
+    return len(report.rows)
+
+
+def _rfm_cell(value: Any, fmt: str) -> Any:
+    if isinstance(value, Decimal):  # exact text in CSV, as the API writes it; a number in a spreadsheet
+        return float(value) if fmt == "xlsx" else str(value)
+    return _cell(value)
+
+
+def record_rfm_export(*, user: Any, report: RfmReport, fmt: str, channel: str, team: int | None, rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.rfm", actor=user, detail={
+        "report": "rfm", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(), "months": report.months,
+        "team": team, "rep": rep, "rows": len(report.rows),
     })

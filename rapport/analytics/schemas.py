@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -48,3 +50,46 @@ class ChurnList(Schema):
     flagged: int = Field(description="Flagged customers in the whole selection")
     as_of: dt.date
     alert: float = Field(description="The risk at which a customer is flagged (RAPPORT_CHURN_ALERT)")
+
+
+class RfmFilter(Schema):
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
+    months: int = Field(12, ge=1, le=120, description="The frequency and monetary window: this many months before the as-of date")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: Literal["champions", "loyal", "new", "needs_attention", "at_risk", "hibernating"] | None = Field(
+        None, description="Only the customers of this segment")
+
+
+class RfmRowOut(Schema):
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    last_order_on: dt.date
+    recency_days: int = Field(description="Days from the last counted order to the as-of date")
+    frequency: int = Field(description="Distinct order days in the window")
+    monetary: Decimal | None = Field(description="Order totals in the window in the reporting currency, converted with the rate valid on "
+                                                 "each order's date; null: an order in a currency without a rate (see note)")
+    currency: str = Field(description="The reporting currency")
+    r: int = Field(description="Recency score 1–5 (5: most recent)")
+    f: int = Field(description="Frequency score 1–5 (5: most frequent)")
+    m: int | None = Field(description="Monetary score 1–5 (5: highest); null without a monetary value")
+    score: str = Field(description='R, F and M as three digits, e.g. "545"; "-" for a missing M')
+    segment_key: str
+    segment: str = Field(description="The segment in words, in the request's language")
+    note: str
+
+
+class RfmList(Schema):
+    items: list[RfmRowOut]
+    count: int
+    as_of: dt.date
+    months: int
+    window_start: dt.date = Field(description="First day of the frequency and monetary window")
+    currency: str = Field(description="The reporting currency")
+    segments: dict[str, int] = Field(description="Customers per segment in the whole selection")

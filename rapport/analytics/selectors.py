@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from rapport.analytics import churn
+from rapport.analytics import rfm
+from rapport.commerce import money
 from rapport.commerce.evidence import counted_orders
 from rapport.core.visibility import visible_records, visible_to
 
@@ -144,3 +149,125 @@ def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int
         ))
     rows.sort(key=lambda r: (not r.flagged, -(r.risk if r.risk is not None else -1.0), r.name.lower(), r.card_id))
     return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# RFM: recency, frequency and monetary quintile scores (``rapport.analytics.rfm``).
+
+# The columns of every RFM export, in order (the API returns the same names).
+RFM_COLUMNS = (
+    "card_id", "external_id", "name", "owner", "team", "last_order_on", "recency_days", "frequency", "monetary",
+    "currency", "r", "f", "m", "score", "segment", "note",
+)
+
+
+@dataclass(frozen=True)
+class RfmRow:
+    """One customer with at least one counted order up to the as-of date."""
+
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    last_order_on: dt.date
+    recency_days: int  # as-of date − last order day
+    frequency: int  # distinct order days in the window
+    monetary: Decimal | None  # in the reporting currency; None: an order in a currency without a rate
+    currency: str  # the reporting currency
+    r: int
+    f: int
+    m: int | None
+    score: str  # "545"; "54-" without a monetary score
+    segment_key: str  # one of rfm.SEGMENTS
+    segment: str  # the segment in words, in the active language
+    note: str
+
+    def values(self) -> list[Any]:
+        """The row in ``RFM_COLUMNS`` order, for the exports."""
+        return [getattr(self, column) for column in RFM_COLUMNS]
+
+
+@dataclass(frozen=True)
+class RfmReport:
+    as_of: dt.date
+    months: int
+    window_start: dt.date  # first day of the frequency and monetary window
+    currency: str  # the reporting currency
+    rows: list[RfmRow]  # best scores first, then by name
+
+    def segments(self) -> list[tuple[str, str, int]]:
+        """(key, words, customers) per segment, in ``rfm.SEGMENTS`` order, empty ones included."""
+        labels = rfm_segment_labels()
+        counts = Counter(row.segment_key for row in self.rows)
+        return [(key, labels[key], counts.get(key, 0)) for key in rfm.SEGMENTS]
+
+
+def rfm_segment_labels() -> dict[str, str]:
+    """The segments in words, in the active language."""
+    return {
+        rfm.CHAMPIONS: _("Champions"),
+        rfm.LOYAL: _("Loyal"),
+        rfm.NEW: _("New"),
+        rfm.NEEDS_ATTENTION: _("Needs attention"),
+        rfm.AT_RISK: _("At risk"),
+        rfm.HIBERNATING: _("Hibernating"),
+    }
+
+
+def rfm_report(user: Any, *, as_of: dt.date, months: int = rfm.DEFAULT_MONTHS, team: int | None = None,
+               rep: int | None = None) -> RfmReport:
+    """Every visible, live customer that ordered up to ``as_of``, scored on recency, frequency
+    and monetary value against the other customers of the report.
+
+    Orders after ``as_of`` are ignored; a date before any order gives an empty report, and a date
+    in the future answers "if no order comes until then". ``team`` and ``rep`` narrow the
+    customers, and so the population the quintiles rank. Totals are converted to the reporting
+    currency with the rate valid on each order's date; a customer with an order in a currency
+    without a rate gets no monetary value and a note instead of a wrong sum. A fixed number of
+    queries, however many customers.
+    """
+    from rapport.commerce.evidence import _Rates
+
+    if not 1 <= months <= rfm.MAX_MONTHS:
+        raise ValueError(f"months must be between 1 and {rfm.MAX_MONTHS}")
+    start = rfm.window_start(as_of, months)
+    orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
+    if team is not None:
+        orders = orders.filter(card__team_id=team)
+    if rep is not None:
+        orders = orders.filter(card__owner_id=rep)
+    per_day = (orders.values("card_id", "ordered_on", "currency").annotate(s=Sum("total")).order_by()
+               .values_list("card_id", "ordered_on", "currency", "s"))
+    rates = _Rates()
+    bought = rfm.purchases(per_day.iterator(chunk_size=10_000), as_of=as_of, start=start, rate=rates.rate)
+
+    cards = visible_to(user).filter(archived_at__isnull=True, pk__in=orders.values("card_id"))
+    if team is not None:
+        cards = cards.filter(team_id=team)
+    if rep is not None:
+        cards = cards.filter(owner_id=rep)
+    columns = ("id", "external_id", "display_name", "kind", "owner_id", "owner__username", "team_id", "team__name")
+    found = [values for values in cards.values_list(*columns) if values[0] in bought]
+    customers = {values[0]: bought[values[0]] for values in found}
+    scores = rfm.score(customers, as_of=as_of)
+    labels = rfm_segment_labels()
+    quantum = money.quantum(rates.base)
+    no_rate = _("No exchange rate for %(currencies)s: the monetary value is left out and the customer is "
+                "scored on recency and frequency only.")
+    rows = []
+    for card_id, external_id, name, kind, owner_id, owner, team_id, team_name in found:
+        p, s = customers[card_id], scores[card_id]
+        rows.append(RfmRow(
+            card_id=card_id, external_id=external_id, name=name, kind=kind,
+            owner_id=owner_id, owner=owner, team_id=team_id, team=team_name or "",
+            last_order_on=p.last, recency_days=(as_of - p.last).days, frequency=p.frequency,
+            monetary=None if p.monetary is None else p.monetary.quantize(quantum, rounding=ROUND_HALF_UP),
+            currency=rates.base, r=s.r, f=s.f, m=s.m, score=s.text, segment_key=s.segment, segment=labels[s.segment],
+            note=no_rate % {"currencies": ", ".join(p.missing_rates)} if p.missing_rates else "",
+        ))
+    rows.sort(key=lambda row: (-row.r, -row.f, -(row.m or 0), row.name.lower(), row.card_id))
+    return RfmReport(as_of=as_of, months=months, window_start=start, currency=rates.base, rows=rows)

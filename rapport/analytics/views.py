@@ -123,3 +123,95 @@ urlpatterns: list[URLPattern] = [
     path("analytics/churn.csv", churn_csv, name="analytics-churn-csv"),
     path("analytics/churn.xlsx", churn_xlsx, name="analytics-churn-xlsx"),
 ]
+
+
+# --- RFM: recency, frequency and monetary scores ---------------------------------------------
+
+CHART_LABEL = 150  # room for the segment names left of the bars, in SVG units
+CHART_WIDTH = 300  # the longest bar of the segment chart
+CHART_ROW = 26  # height of one bar's row
+# One colour per segment, best to worst (SVG presentation attributes: the strict CSP allows no inline style).
+SEGMENT_FILLS = {"champions": "#2e7d32", "loyal": "#66bb6a", "new": "#29b6f6", "needs_attention": "#ffb300",
+                 "at_risk": "#ef6c00", "hibernating": "#9e9e9e"}
+
+
+class RfmForm(ChurnForm):
+    months = forms.IntegerField(label=gettext_lazy("Months"), required=False, min_value=1, max_value=120,
+                                help_text=gettext_lazy("Frequency and monetary value over this many months before the as-of date"))
+
+
+def _rfm_report(request: AuthedHttpRequest) -> tuple[RfmForm, selectors.RfmReport | None, dict[str, Any]]:
+    params = request.GET.copy()
+    params.setdefault("as_of", timezone.localdate().isoformat())
+    params.setdefault("months", "12")
+    form = RfmForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.rfm_report(request.user, as_of=d.get("as_of") or timezone.localdate(),
+                                  months=d.get("months") or 12, **filters)
+    return form, report, filters
+
+
+def _segment_bars(report: selectors.RfmReport) -> list[dict[str, Any]]:
+    """One bar per segment, longest for the most customers, laid out in whole SVG units."""
+    segments = report.segments()
+    top = max((n for _key, _label, n in segments), default=0) or 1
+    bars = []
+    for i, (key, label, n) in enumerate(segments):
+        width = round(CHART_WIDTH * n / top)
+        bars.append({"key": key, "label": label, "count": n, "width": width, "fill": SEGMENT_FILLS.get(key, "#607d8b"),
+                     "y": i * CHART_ROW + 5, "text_y": i * CHART_ROW + 18, "value_x": CHART_LABEL + width + 6})
+    return bars
+
+
+@require_GET
+@web_view
+def rfm_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _rfm_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/rfm.html", context, status=422)
+    bars = _segment_bars(report)
+    context.update({
+        "report": report,
+        "rows": report.rows[:PAGE_ROWS],
+        "more": max(len(report.rows) - PAGE_ROWS, 0),
+        "bars": bars,
+        "chart_height": len(bars) * CHART_ROW,
+        "chart_width": CHART_LABEL + CHART_WIDTH + 60,
+        "chart_label": CHART_LABEL,
+    })
+    return render(request, "analytics/rfm.html", context)
+
+
+def _rfm_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    form, report, filters = _rfm_report(request)
+    if report is None:
+        return render(request, "analytics/rfm.html", {"form": form, "query": request.GET.urlencode()}, status=422)
+    buffer = io.BytesIO()
+    exports.write_rfm(report, buffer, fmt)
+    exports.record_rfm_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
+    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="rfm-{report.as_of.isoformat()}.{fmt}"'
+    return response
+
+
+@require_GET
+@web_view
+def rfm_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _rfm_download(request, "csv")
+
+
+@require_GET
+@web_view
+def rfm_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _rfm_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/rfm/", rfm_page, name="analytics-rfm"),
+    path("analytics/rfm.csv", rfm_csv, name="analytics-rfm-csv"),
+    path("analytics/rfm.xlsx", rfm_xlsx, name="analytics-rfm-xlsx"),
+]
