@@ -23,6 +23,7 @@ from rapport.imports.readers import SourceRow
 
 CUSTOMER_TARGETS = ("customer", "customer_external_id", "customer_tax_id", "customer_id")
 CACHE_LIMIT = 200_000  # customers and order numbers remembered per job; past it the cache starts again
+PADDED_WIDTH = 20  # a number that may have lost its leading zeros is looked for padded up to this width
 
 
 def _h(*names: str) -> list[str]:
@@ -150,7 +151,10 @@ def _suggest(kind: str, headers: list[str]) -> dict[str, str]:
     result: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
-        target = by_header.get(normalise_header(header), "")
+        # A header spelt as a target is that target: "customer_id" is the card id, although
+        # "Customer ID" (the same once normalised) is taken for the ERP's customer number.
+        exact = header.strip().lower()
+        target = exact if exact in _SYNONYMS[kind] else by_header.get(normalise_header(header), "")
         if target in used:
             target = ""
         if target:
@@ -223,6 +227,9 @@ class _Customers:
     def __init__(self, user: User) -> None:
         self.user = user
         self.cache: dict[tuple[str, str], int | None] = {}
+        # Keys not found that a card's external id matches once leading zeros are put back
+        # ("1" for "00001": a spreadsheet turned the id into a number): the external id found.
+        self.padded: dict[tuple[str, str], str] = {}
         self.tax_item = catalog.items().get("tax_id")
 
     def resolve(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -231,6 +238,7 @@ class _Customers:
             return
         if len(self.cache) + len(missing) > CACHE_LIMIT:
             self.cache.clear()
+            self.padded.clear()
         found: dict[tuple[str, str], int] = {}
         by_target: dict[str, set[str]] = {}
         for target, value in missing:
@@ -242,11 +250,41 @@ class _Customers:
         for target in CUSTOMER_TARGETS[1:]:
             if not general:
                 break
+            if target == "customer_id":
+                # A number that is an external id with its leading zeros lost is not taken for
+                # the card id it happens to equal: it is refused, naming the external id.
+                padded = self._padded({v for v in general if v.isdigit()})
+                self.padded.update({("customer", v): e for v, e in padded.items()})
+                general -= set(padded)
             hits = self._find(target, general)
             found.update({("customer", v): i for v, i in hits.items()})
             general -= set(hits)
+        lost = {v for (target, v) in missing if target == "customer_external_id" and v.isdigit()
+                and ("customer_external_id", v) not in found}
+        self.padded.update({("customer_external_id", v): e for v, e in self._padded(lost).items()})
         for key in missing:
             self.cache[key] = found.get(key)
+
+    def _padded(self, numbers: set[str]) -> dict[str, str]:
+        """For numbers no card has as its external id, the external id (of a card the user can
+        see) that is the number with leading zeros: what a spreadsheet leaves of ``00001``."""
+        candidates = {"0" * zeros + n: n for n in numbers for zeros in range(1, PADDED_WIDTH - len(n) + 1)}
+        if not candidates:
+            return {}
+        result: dict[str, str] = {}
+        for external in (visible_to(self.user).filter(external_id__in=_listed(sorted(candidates)))
+                         .order_by("external_id").values_list("external_id", flat=True)):
+            result.setdefault(candidates[external], external)
+        return result
+
+    def missing(self, key: tuple[str, str] | None) -> str:
+        """Why the customer of ``key`` was not found."""
+        external = self.padded.get(key) if key is not None else None
+        if external:
+            return _("No such customer. %(id)s is the external id %(external)s without its leading zeros: the "
+                     "spreadsheet turned it into a number. Format the column as text, keeping the zeros, and "
+                     "import it again.") % {"id": key[1] if key else "", "external": external}
+        return _("No such customer.")
 
     def _find(self, target: str, values: set[str]) -> dict[str, int]:
         visible = visible_to(self.user)

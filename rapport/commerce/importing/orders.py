@@ -217,13 +217,21 @@ class OrderRunner:
         self.customers.resolve(o.customer for o in orders if o.customer is not None)
         self._products_for(orders)
         numbers = [o.number for o in orders if o.number not in self.written]
-        existing = {o.external_id: o for o in Order.objects.filter(external_id__in=_listed(numbers))} if numbers else {}
+        # Orders imported before, locked, and their lines: two queries for the batch (a file
+        # imported again compares every order with what it holds).
+        existing = ({o.external_id: o for o in Order.objects.select_for_update().filter(external_id__in=_listed(numbers))}
+                    if numbers else {})
+        held: dict[int, list[tuple[Any, ...]]] = {o.pk: [] for o in existing.values()}
+        if held:
+            for line in (OrderLine.objects.filter(order_id__in=_listed(sorted(held), "bigint")).order_by("order_id", "position", "id")
+                         .values_list("order_id", "product_id", "description", "quantity", "unit_price", "discount", "amount")):
+                held[line[0]].append(line[1:])
         new: list[tuple[_OrderIn, int, list[int | None]]] = []
         for order in orders:
             card_id = self.customers.get(order.customer)
             if card_id is None:
                 self._reject(outcome, order, order.rows[0], self._customer_target(), order.customer[1] if order.customer else "",
-                             _("No such customer."))
+                             self.customers.missing(order.customer))
                 continue
             resolved = self._line_products(order, outcome)
             if resolved is None:
@@ -232,7 +240,8 @@ class OrderRunner:
             if order.number in self.written:
                 self._append(order, card_id, product_ids, outcome)
             elif order.number in existing:
-                self._update(order, existing[order.number], card_id, product_ids, outcome)
+                found = existing[order.number]
+                self._update(order, found, held[found.pk], card_id, product_ids, outcome)
             else:
                 new.append((order, card_id, product_ids))
         if new:
@@ -360,8 +369,10 @@ class OrderRunner:
         self.written[order.number] = (order_id, card_id, currency, count + len(order.lines), True)
         outcome.updated(order.rows, order.number)
 
-    def _update(self, order: _OrderIn, existing: Order, card_id: int, product_ids: list[int | None], outcome: Outcome) -> None:
-        """An order imported before: it gets the file's lines and dates, unless nothing differs."""
+    def _update(self, order: _OrderIn, existing: Order, current: list[tuple[Any, ...]], card_id: int,
+                product_ids: list[int | None], outcome: Outcome) -> None:
+        """An order imported before (locked, with its lines ``current``): it gets the file's lines
+        and dates, unless nothing differs."""
         if existing.card_id != card_id:
             self._reject(outcome, order, order.rows[0], "order_external_id", order.number,
                          _("An order with this number exists for another customer."))
@@ -371,9 +382,7 @@ class OrderRunner:
                          _("Order %(number)s is in %(c)s; a currency cannot change when it is imported again.")
                          % {"number": order.number, "c": existing.currency})
             return
-        locked = Order.objects.select_for_update().get(pk=existing.pk)
-        current = [(ln.product_id, ln.description, ln.quantity, ln.unit_price, ln.discount, ln.amount)
-                   for ln in locked.lines.order_by("position", "id")]
+        locked = existing
         wanted = [(pid, ln[DESCRIPTION], Decimal(ln[QUANTITY]), Decimal(ln[UNIT_PRICE]), Decimal(ln[DISCOUNT]), Decimal(ln[AMOUNT]))
                   for ln, pid in zip(order.lines, product_ids)]
         fields = {"ordered_on": order.ordered_on, "status": order.status, "delivered_on": order.delivered_on, "note": order.note}

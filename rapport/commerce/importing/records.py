@@ -142,7 +142,7 @@ class _RowRunner:
     def card(self, item: _RecordIn) -> Card:
         card_id = self.customers.get(item.customer)
         if card_id is None:
-            raise ValidationError.single(self.customer_target(), _("No such customer."))
+            raise ValidationError.single(self.customer_target(), self.customers.missing(item.customer))
         return Card.objects.get(pk=card_id)
 
     def created(self, item: _RecordIn, model: str, obj: Any, outcome: Outcome) -> None:

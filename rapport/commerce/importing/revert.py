@@ -38,6 +38,13 @@ def revert(job: ImportJob, user: User) -> KindRevert:
         if not entries:
             continue
         undo = {"payment": _revert_payment, "invoice": _revert_invoice, "order": _revert_order, "product": _revert_product}[model]
+        if model == "order":
+            # Orders the import created: deleted in bulk, unless changed or invoiced since.
+            deleted, kept_orders = _delete_created_orders([e.object_id for e in entries if e.created])
+            report.deleted += deleted
+            if kept_orders:
+                kept[model] = kept.get(model, 0) + kept_orders
+            entries = [e for e in entries if not e.created]
         for entry in entries:
             outcome = undo(entry)
             if outcome == "kept":
@@ -103,6 +110,26 @@ def _revert_invoice(entry: ImportedRecord) -> str:
     invoice.version += 1
     invoice.save()
     return "restored"
+
+
+REVERT_CHUNK = 2000
+
+
+def _delete_created_orders(ids: list[int]) -> tuple[int, int]:
+    """Deletes the orders of ``ids`` still as the import made them (version 1, no invoice), a
+    chunk at a time; returns how many were deleted and how many kept (those already gone are neither)."""
+    deleted = kept = 0
+    for start in range(0, len(ids), REVERT_CHUNK):
+        chunk = ids[start : start + REVERT_CHUNK]
+        versions = dict(Order.objects.select_for_update().filter(pk__in=chunk).values_list("id", "version"))
+        invoiced = set(Invoice.objects.filter(order_id__in=list(versions)).values_list("order_id", flat=True))
+        doomed = [pk for pk, version in versions.items() if version == 1 and pk not in invoiced]
+        kept += len(versions) - len(doomed)
+        if doomed:
+            OrderLine.objects.filter(order_id__in=doomed).delete()
+            Order.objects.filter(pk__in=doomed).delete()
+            deleted += len(doomed)
+    return deleted, kept
 
 
 def _revert_order(entry: ImportedRecord) -> str:
