@@ -98,3 +98,13 @@ def nav_entries(context: template.Context) -> list[dict[str, str]]:
 
     request = context.get("request")
     return registered(getattr(request, "user", None))
+
+
+@register.filter
+def money(amount: Any, currency: str) -> str:
+    """An amount as the reader writes it in their language ("€1,080.00", "1080,00 €")."""
+    from rapport.commerce.money import format_money
+
+    if amount is None or amount == "" or not currency:
+        return ""
+    return format_money(amount, str(currency))

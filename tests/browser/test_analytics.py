@@ -1,0 +1,65 @@
+"""The analytics pages in a real browser, as a manager at a desk and a rep on a phone: the churn
+report with its risk bars and the RFM segments chart, without sideways overflow or console errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.browser.helpers import PASSWORD, console_errors, sign_in
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("RAPPORT_SCREENSHOTS", "")
+WIDTHS = (390, 1366)
+
+
+@pytest.fixture
+def customers(transactional_db: None) -> None:
+    from django.utils import timezone
+
+    from rapport.accounts.services import create_user
+    from rapport.cards.services import create_organization
+    from rapport.commerce.models import Order, OrderStatus
+
+    create_user(username="manager_mei", role="manager", manages=["Norte"], password=PASSWORD, validate=False)
+    rep = create_user(username="rep_ana", role="rep", teams=["Norte"], password=PASSWORD, validate=False)
+    today = timezone.localdate()
+    rhythms = (("Ferretería Hermanos Ruiz, Distribuciones Industriales del Norte S.L.", 30, 95), ("Almacenes Costa Verde", 30, 10),
+               ("Pinturas Arriaga", 120, 90), ("Suministros Deusto", 14, 60), ("Bricolaje Getxo", 45, 20), ("Maderas Bilbao", 7, 3))
+    for name, every, silent in rhythms:
+        card = create_organization(user=rep, data={"name": name, "lifecycle_stage": "regular"})
+        last = today - dt.timedelta(days=silent)
+        days = [last - dt.timedelta(days=every * k) for k in range(8)]
+        Order.objects.bulk_create([Order(card=card, currency="EUR", ordered_on=d, total=100 + 10 * k, status=OrderStatus.CONFIRMED)
+                                   for k, d in enumerate(days)])
+
+
+def shot(page: "Page", name: str) -> None:
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, f"analytics-{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        assert not overflow, f"{name} overflows sideways at {width} px"
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+@pytest.mark.parametrize("who", ["manager_mei", "rep_ana"])
+def test_the_churn_and_rfm_pages_read_on_a_phone_and_at_a_desk(browser_page: "Page", live_url: str, customers: None, who: str) -> None:
+    page = browser_page
+    errors = console_errors(page)
+    sign_in(page, live_url, username=who)
+    page.goto(f"{live_url}/analytics/churn/")
+    text = page.inner_text("main")
+    assert "Ferretería Hermanos Ruiz" in text and "Flagged" in text
+    shot(page, f"churn-{who}")
+    page.goto(f"{live_url}/analytics/rfm/")
+    assert page.locator("svg").count() >= 1
+    shot(page, f"rfm-{who}")
+    assert not errors, errors
