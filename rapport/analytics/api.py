@@ -11,6 +11,8 @@ from ninja import Query, Router
 from rapport.analytics import selectors
 from rapport.analytics.schemas import ChurnFilter, ChurnList
 from rapport.analytics.schemas import RfmFilter, RfmList
+from rapport.analytics import retention
+from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
@@ -40,4 +42,31 @@ def rfm_report(request: AuthedHttpRequest, flt: Query[RfmFilter], page: Query[Pa
         "items": [asdict(row) for row in rows[offset:offset + limit]],
         "count": len(rows), "as_of": report.as_of, "months": report.months, "window_start": report.window_start,
         "currency": report.currency, "segments": {key: n for key, _label, n in report.segments()},
+    }
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@router.get("/reports/persistence", response=PersistenceReport,
+            summary="Customers by month of first order, with the share of each cohort ordering in each month after it")
+def persistence_report(request: AuthedHttpRequest, flt: Query[PersistenceFilter]) -> dict[str, Any]:
+    report = selectors.retention_report(request.user, as_of=flt.as_of or timezone.localdate(), cohorts=flt.cohorts,
+                                        team=flt.team, rep=flt.rep)
+    cohorts = []
+    for cohort in report.cohorts:
+        start = retention.month_index(cohort.month)
+        cohorts.append({
+            "cohort": cohort.month.strftime("%Y-%m"), "month": cohort.month, "customers": cohort.size,
+            "active_recent": cohort.active_recent, "loyalty": _share(cohort.loyalty), "repeaters": cohort.repeaters,
+            "rows": [{"offset": k, "month": retention.month_start(start + k),
+                      "customers": None if cell is None else cell.customers,
+                      "share": None if cell is None else _share(cell.share)} for k, cell in enumerate(cohort.cells)],
+        })
+    return {
+        "as_of": report.as_of, "cohorts": cohorts, "width": report.width, "recent_start": report.recent_start,
+        "customers": report.customers, "repeaters": report.repeaters, "repeat_rate": _share(report.repeat_rate),
+        "previous_as_of": report.previous_as_of, "previous_repeat_rate": _share(report.previous_repeat_rate),
+        "repeat_change": _share(report.repeat_change),
     }

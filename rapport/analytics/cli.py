@@ -77,6 +77,7 @@ def register(subparsers: Any, command: Any) -> None:
     churn.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     churn.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
     register_rfm(analytics_sub, command)
+    register_persistence(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -117,3 +118,47 @@ def register_rfm(analytics_sub: Any, command: Any) -> None:
     rfm.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
     rfm.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     rfm.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+def cmd_persistence(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, retention, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    if not 1 <= args.cohorts <= retention.MAX_COHORTS:
+        raise UsageError(f"--cohorts must be between 1 and {retention.MAX_COHORTS}.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.retention_report(user, as_of=args.as_of or timezone.localdate(), cohorts=args.cohorts,
+                                        team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_retention(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_retention_export(user=user, report=report, fmt=fmt, channel="cli", cohorts=args.cohorts,
+                                    team=team, rep=rep)
+    out.print(f"Wrote {rows} row(s) for {len(report.cohorts)} cohort(s) of {report.customers} customer(s) "
+              f"as of {report.as_of.isoformat()} to {target}.", markup=False)
+    return EXIT_OK
+
+
+def register_persistence(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics persistence``, added to the ``analytics`` subcommands by ``register``."""
+    persistence = command("persistence", cmd_persistence,
+                          "Customers by month of first order, with the share of each cohort ordering in each month after it.",
+                          analytics_sub)
+    persistence.add_argument("--as-of", type=_date, metavar="DATE",
+                             help="as things stood on this day (YYYY-MM-DD); default: today")
+    persistence.add_argument("--cohorts", type=int, default=12, metavar="N",
+                             help="the N first-order months up to the as-of month (1-36); default: 12")
+    persistence.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    persistence.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    persistence.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    persistence.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -11,6 +11,8 @@ from typing import IO, Any
 
 from rapport.analytics.selectors import CHURN_COLUMNS, ChurnReport
 from rapport.analytics.selectors import RFM_COLUMNS, RfmReport
+from rapport.analytics.retention import Retention
+from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
 
 FORMATS = ("csv", "xlsx")
 
@@ -72,4 +74,30 @@ def record_rfm_export(*, user: Any, report: RfmReport, fmt: str, channel: str, t
     record(action="export", record_type="analytics.rfm", actor=user, detail={
         "report": "rfm", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(), "months": report.months,
         "team": team, "rep": rep, "rows": len(report.rows),
+    })
+
+
+def write_retention(report: Retention[int], stream: IO[bytes], fmt: str) -> int:
+    """The persistence report, ``RETENTION_COLUMNS`` in order, one row per cohort and month
+    offset; writes the rows to ``stream`` and returns how many."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="persistence")
+    writer.header(list(RETENTION_COLUMNS))
+    rows = retention_rows(report)
+    for row in rows:
+        writer.row([_cell(v) for v in row])
+    writer.close()
+    return len(rows)
+
+
+def record_retention_export(*, user: Any, report: Retention[int], fmt: str, channel: str, cohorts: int,
+                            team: int | None, rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.persistence", actor=user, detail={
+        "report": "persistence", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(),
+        "cohorts": cohorts, "team": team, "rep": rep, "rows": len(report.cohorts),
     })

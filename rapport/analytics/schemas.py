@@ -93,3 +93,40 @@ class RfmList(Schema):
     window_start: dt.date = Field(description="First day of the frequency and monetary window")
     currency: str = Field(description="The reporting currency")
     segments: dict[str, int] = Field(description="Customers per segment in the whole selection")
+
+
+class PersistenceFilter(Schema):
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
+    cohorts: int = Field(12, ge=1, le=36, description="How many first-order months, the as-of month and those before it")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+
+
+class PersistenceCellOut(Schema):
+    offset: int = Field(description="Months after the cohort month (0: the cohort month)")
+    month: dt.date = Field(description="First day of the month")
+    customers: int | None = Field(description="The cohort's customers with a counted order that month; null: not elapsed yet")
+    share: float | None = Field(description="customers / cohort customers; null: not elapsed yet")
+
+
+class PersistenceCohortOut(Schema):
+    cohort: str = Field(description='The first-order month, e.g. "2026-01"')
+    month: dt.date = Field(description="First day of the cohort month")
+    customers: int = Field(description="Customers whose first counted order fell in that month")
+    active_recent: int = Field(description="Of them, with a counted order in the last 3 months up to the as-of date")
+    loyalty: float = Field(description="active_recent / customers")
+    repeaters: int = Field(description="Of them, with counted orders on at least two days")
+    rows: list[PersistenceCellOut]
+
+
+class PersistenceReport(Schema):
+    as_of: dt.date
+    cohorts: list[PersistenceCohortOut] = Field(description="Oldest first; months without a new customer have no cohort")
+    width: int = Field(description="Month offsets of every cohort's rows: 0..width − 1")
+    recent_start: dt.date = Field(description="First day of the loyalty window")
+    customers: int
+    repeaters: int
+    repeat_rate: float | None = Field(description="Customers with orders on two days or more / customers; null: no customer")
+    previous_as_of: dt.date = Field(description="The same date one year earlier")
+    previous_repeat_rate: float | None = Field(description="The repeat rate of the same report as of previous_as_of")
+    repeat_change: float | None = Field(description="repeat_rate − previous_repeat_rate (0.05: 5 percentage points)")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from rapport.analytics import churn
 from rapport.analytics import rfm
+from rapport.analytics import retention
 from rapport.commerce import money
 from rapport.commerce.evidence import counted_orders
 from rapport.core.visibility import visible_records, visible_to
@@ -271,3 +272,43 @@ def rfm_report(user: Any, *, as_of: dt.date, months: int = rfm.DEFAULT_MONTHS, t
         ))
     rows.sort(key=lambda row: (-row.r, -row.f, -(row.m or 0), row.name.lower(), row.card_id))
     return RfmReport(as_of=as_of, months=months, window_start=start, currency=rates.base, rows=rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistence: retention by cohort of first-order month (``rapport.analytics.retention``).
+
+# The columns of every persistence export, in order: one row per cohort and month offset.
+RETENTION_COLUMNS = ("cohort", "cohort_customers", "month_offset", "month", "customers", "share", "loyalty")
+
+
+def retention_report(user: Any, *, as_of: dt.date, cohorts: int = retention.DEFAULT_COHORTS, team: int | None = None,
+                     rep: int | None = None) -> retention.Retention[int]:
+    """The visible, live customers grouped by the month of their first counted order up to
+    ``as_of``, with the share of each cohort that ordered in each month after it.
+
+    Orders after ``as_of`` are ignored; a date before any order gives an empty report. ``team``
+    and ``rep`` narrow the customers. One query for the order days (plus the visibility scope),
+    however many customers.
+    """
+    if not 1 <= cohorts <= retention.MAX_COHORTS:
+        raise ValueError(f"cohorts must be between 1 and {retention.MAX_COHORTS}")
+    orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
+    if team is not None:
+        orders = orders.filter(card__team_id=team)
+    if rep is not None:
+        orders = orders.filter(card__owner_id=rep)
+    per_day = orders.order_by().values_list("card_id", "ordered_on").distinct()
+    return retention.retention(per_day.iterator(chunk_size=10_000), as_of=as_of, cohorts=cohorts)
+
+
+def retention_rows(report: retention.Retention[int]) -> list[list[Any]]:
+    """The report in ``RETENTION_COLUMNS`` order, one row per cohort and month offset; a month
+    that has not elapsed yet has empty ``customers`` and ``share``."""
+    rows: list[list[Any]] = []
+    for cohort in report.cohorts:
+        label = cohort.month.strftime("%Y-%m")
+        for offset, cell in enumerate(cohort.cells):
+            month = retention.month_start(retention.month_index(cohort.month) + offset).strftime("%Y-%m")
+            rows.append([label, cohort.size, offset, month, None if cell is None else cell.customers,
+                         None if cell is None else round(cell.share, 4), round(cohort.loyalty, 4)])
+    return rows

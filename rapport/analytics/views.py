@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from rapport.accounts.models import Team, User
 from rapport.analytics import exports, selectors
+from rapport.analytics import retention
 from rapport.analytics.schemas import MAX_DATE, MIN_DATE
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for
@@ -214,4 +215,82 @@ urlpatterns += [
     path("analytics/rfm/", rfm_page, name="analytics-rfm"),
     path("analytics/rfm.csv", rfm_csv, name="analytics-rfm-csv"),
     path("analytics/rfm.xlsx", rfm_xlsx, name="analytics-rfm-xlsx"),
+]
+
+
+# --- Persistence: retention by cohort of first-order month -----------------------------------
+
+
+class RetentionForm(ChurnForm):
+    cohorts = forms.IntegerField(label=gettext_lazy("Cohorts"), required=False, min_value=1, max_value=36,
+                                 help_text=gettext_lazy("First-order months shown, up to the as-of month"))
+
+
+def _retention_report(request: AuthedHttpRequest) -> tuple[RetentionForm, retention.Retention[int] | None, dict[str, Any]]:
+    params = request.GET.copy()
+    params.setdefault("as_of", timezone.localdate().isoformat())
+    params.setdefault("cohorts", str(retention.DEFAULT_COHORTS))
+    form = RetentionForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    cohorts: int = d.get("cohorts") or retention.DEFAULT_COHORTS
+    filters: dict[str, Any] = {"team": d.get("team"), "rep": d.get("rep"), "cohorts": cohorts}
+    report = selectors.retention_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    return form, report, filters
+
+
+def _points(change: float | None) -> str:
+    """A change of shares in percentage points, signed: "+5", "−3", "0"."""
+    if change is None:
+        return ""
+    points = round(change * 100)
+    return f"+{points}" if points > 0 else f"−{-points}" if points < 0 else "0"
+
+
+@require_GET
+@web_view
+def retention_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _retention_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/retention.html", context, status=422)
+    context.update({
+        "report": report,
+        "offsets": range(report.width),
+        "repeat_percent": None if report.repeat_rate is None else round(report.repeat_rate * 100),
+        "previous_percent": None if report.previous_repeat_rate is None else round(report.previous_repeat_rate * 100),
+        "change_points": _points(report.repeat_change),
+    })
+    return render(request, "analytics/retention.html", context)
+
+
+def _retention_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    form, report, filters = _retention_report(request)
+    if report is None:
+        return render(request, "analytics/retention.html", {"form": form, "query": request.GET.urlencode()}, status=422)
+    buffer = io.BytesIO()
+    exports.write_retention(report, buffer, fmt)
+    exports.record_retention_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
+    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="persistence-{report.as_of.isoformat()}.{fmt}"'
+    return response
+
+
+@require_GET
+@web_view
+def retention_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _retention_download(request, "csv")
+
+
+@require_GET
+@web_view
+def retention_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _retention_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/retention/", retention_page, name="analytics-retention"),
+    path("analytics/retention.csv", retention_csv, name="analytics-retention-csv"),
+    path("analytics/retention.xlsx", retention_xlsx, name="analytics-retention-xlsx"),
 ]

@@ -1,5 +1,5 @@
 """The analytics pages in a real browser, as a manager at a desk and a rep on a phone: the churn
-report with its risk bars and the RFM segments chart, without sideways overflow or console errors."""
+report with its risk bars, the RFM segments chart and the retention heat map, without sideways overflow or console errors."""
 
 from __future__ import annotations
 
@@ -62,4 +62,7 @@ def test_the_churn_and_rfm_pages_read_on_a_phone_and_at_a_desk(browser_page: "Pa
     page.goto(f"{live_url}/analytics/rfm/")
     assert page.locator("svg").count() >= 1
     shot(page, f"rfm-{who}")
+    page.goto(f"{live_url}/analytics/retention/")
+    assert page.locator("table").count() >= 1
+    shot(page, f"retention-{who}")
     assert not errors, errors
