@@ -7,6 +7,7 @@ filters and the same columns as ``rapport analytics churn``.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -95,16 +96,23 @@ def churn_page(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "analytics/churn.html", context)
 
 
-def _download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    form, report, filters = _report(request)
+def _file(request: AuthedHttpRequest, fmt: str, *, build: Callable[[AuthedHttpRequest], tuple[Any, Any, dict[str, Any]]],
+          write: Callable[[Any, Any, str], Any], record: Callable[..., None], template: str, name: str) -> HttpResponse:
+    """A report as a CSV or XLSX download, recorded in the audit log; bad filters answer the page with them (422)."""
+    form, report, filters = build(request)
     if report is None:
-        return render(request, "analytics/churn.html", {"form": form, "query": request.GET.urlencode()}, status=422)
+        return render(request, template, {"form": form, "query": request.GET.urlencode()}, status=422)
     buffer = io.BytesIO()
-    exports.write_churn(report, buffer, fmt)
-    exports.record_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
+    write(report, buffer, fmt)
+    record(user=request.user, report=report, fmt=fmt, channel="web", **filters)
     response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="churn-{report.as_of.isoformat()}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}-{report.as_of.isoformat()}.{fmt}"'
     return response
+
+
+def _download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    return _file(request, fmt, build=_report, write=exports.write_churn, record=exports.record_export,
+                 template="analytics/churn.html", name="churn")
 
 
 @require_GET
@@ -188,15 +196,8 @@ def rfm_page(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _rfm_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    form, report, filters = _rfm_report(request)
-    if report is None:
-        return render(request, "analytics/rfm.html", {"form": form, "query": request.GET.urlencode()}, status=422)
-    buffer = io.BytesIO()
-    exports.write_rfm(report, buffer, fmt)
-    exports.record_rfm_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
-    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="rfm-{report.as_of.isoformat()}.{fmt}"'
-    return response
+    return _file(request, fmt, build=_rfm_report, write=exports.write_rfm, record=exports.record_rfm_export,
+                 template="analytics/rfm.html", name="rfm")
 
 
 @require_GET
@@ -266,15 +267,8 @@ def retention_page(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _retention_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    form, report, filters = _retention_report(request)
-    if report is None:
-        return render(request, "analytics/retention.html", {"form": form, "query": request.GET.urlencode()}, status=422)
-    buffer = io.BytesIO()
-    exports.write_retention(report, buffer, fmt)
-    exports.record_retention_export(user=request.user, report=report, fmt=fmt, channel="web", **filters)
-    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="persistence-{report.as_of.isoformat()}.{fmt}"'
-    return response
+    return _file(request, fmt, build=_retention_report, write=exports.write_retention, record=exports.record_retention_export,
+                 template="analytics/retention.html", name="persistence")
 
 
 @require_GET

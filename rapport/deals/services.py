@@ -21,15 +21,22 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.accounts.models import Team, User
+from rapport.accounts.models import User
 from rapport.audit.services import record, record_changes
 from rapport.cards.models import Card
-from rapport.cards.services import Errors
+from rapport.cards.checks import Checked as _Checked
+from rapport.cards.checks import choice as _choice
+from rapport.cards.checks import customer_from as find_customer
+from rapport.cards.checks import default_team as _default_team
+from rapport.cards.checks import owner_for as _owner
+from rapport.cards.checks import parse_bool as _bool
+from rapport.cards.checks import parse_id, refuse_unknown as _refuse_unknown
+from rapport.cards.checks import team_by_id as _team
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money
 from rapport.commerce.models import ZERO, Invoice, InvoiceKind, Product
-from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.errors import Conflict, PermissionDenied, ValidationError
+from rapport.core.visibility import scope_for
 from rapport.deals import content
 from rapport.deals.models import (
     DEFAULT_PROBABILITY,
@@ -86,51 +93,6 @@ def _check_version(deal: Deal, expected_version: int | None) -> None:
         raise Conflict(_("This deal changed since you loaded it; reload and try again."))
 
 
-def _refuse_unknown(data: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-
-
-def parse_id(field: str, value: Any) -> int:
-    """A record id from a form, a JSON body or the command line."""
-    if isinstance(value, bool) or value is None or not str(value).strip().isdigit() or int(str(value).strip()) > 2**62:
-        raise ValidationError.single(field, _("Expected a number."))
-    return int(str(value).strip())
-
-
-class _Checked(Errors):
-    """The cards' field-error collector, keeping each parsed value by name as well."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, Any] = {}
-
-    def take(self, name: str, parse: Callable[[], Any]) -> None:
-        self.values[name] = self.run(parse)
-
-
-def _choice(field: str, raw: Any, choices: Any, *, blank: bool = False) -> str:
-    value = "" if raw is None else str(raw).strip()
-    if blank and value == "":
-        return ""
-    allowed = [c.value for c in choices]
-    if value not in allowed:
-        raise ValidationError.single(field, _("Expected one of: %(values)s.") % {"values": ", ".join(v for v in allowed if v)})
-    return value
-
-
-def _bool(field: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw or "").strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("", "0", "false", "no", "off"):
-        return False
-    raise ValidationError.single(field, _("Expected true or false."))
-
-
 def _probability(raw: Any) -> int | None:
     if raw is None or raw == "":
         return None
@@ -168,32 +130,6 @@ def sync_deal_copies(card: Card) -> None:
 
 
 DEAL_FIELDS = {"name", "amount", "currency", "expected_close", "probability", "buying_stage", "description", "owner", "team", "products"}
-
-
-def _owner(raw: Any, card: Card, user: User) -> User:
-    owner_id = parse_id("owner", raw)
-    owner = User.objects.filter(pk=owner_id, is_active=True).first()
-    if owner is None:
-        raise ValidationError.single("owner", _("No active user with this id."))
-    if owner.pk != user.pk and not visible_to(owner).filter(pk=card.pk).exists():
-        raise ValidationError.single("owner", _("%(name)s may not see this customer.") % {"name": owner.get_username()})
-    return owner
-
-
-def _team(raw: Any) -> Team | None:
-    if raw is None or raw == "":
-        return None
-    team = Team.objects.filter(pk=parse_id("team", raw)).first()
-    if team is None:
-        raise ValidationError.single("team", _("No team with this id."))
-    return team
-
-
-def _default_team(owner: User, card: Card) -> Team | None:
-    teams = list(owner.teams.all())
-    if card.team_id is not None and any(t.pk == card.team_id for t in teams):
-        return next(t for t in teams if t.pk == card.team_id)
-    return teams[0] if teams else None
 
 
 @dataclass
@@ -237,20 +173,6 @@ def _set_products(deal: Deal, products: list[ProductIn]) -> None:
     DealProduct.objects.bulk_create(
         [DealProduct(deal=deal, product=p.product, quantity=p.quantity, unit_price=p.unit_price) for p in products]
     )
-
-
-def find_customer(user: User, data: dict[str, Any]) -> Card:
-    """The deal's customer from ``organization`` or ``person`` (an id of a card the user sees)."""
-    from rapport.cards.selectors import get_card
-
-    given = [k for k in ("organization", "person") if data.get(k) not in (None, "")]
-    if len(given) != 1:
-        raise ValidationError.single("organization", _("Give the customer: an organisation or a person, not both."))
-    kind = given[0]
-    try:
-        return get_card(user, parse_id(kind, data[kind]), kind)
-    except NotFound:
-        raise ValidationError.single(kind, _("No such customer, or you may not see it.")) from None
 
 
 @transaction.atomic

@@ -12,7 +12,6 @@ same things with the same words. Price and inventory audits are written by ``aud
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,13 +20,20 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.accounts.models import Team, User
+from rapport.accounts.models import User
 from rapport.audit.services import record
 from rapport.cards.models import Card
+from rapport.cards.checks import Checked as _Checked
+from rapport.cards.checks import choice as _choice
+from rapport.cards.checks import customer_from as find_customer
+from rapport.cards.checks import default_team as _default_team
+from rapport.cards.checks import owner_for as _owner
+from rapport.cards.checks import parse_id, refuse_unknown as _refuse_unknown
+from rapport.cards.checks import team_by_id
 from rapport.cards.services import Errors
 from rapport.cards.values import clean_text, parse_date
 from rapport.commerce import money
-from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rapport.core.errors import Conflict, PermissionDenied, ValidationError
 from rapport.core.visibility import scope_for, visible_to
 from rapport.visits import content
 from rapport.visits.models import (
@@ -85,42 +91,6 @@ def may_instruct(user: User, owner_id: int) -> bool:
 def _check_version(visit: Visit, expected_version: int | None) -> None:
     if expected_version is not None and visit.version != expected_version:
         raise Conflict(_("This visit changed since you loaded it; reload and try again."))
-
-
-def _refuse_unknown(data: dict[str, Any], allowed: set[str]) -> None:
-    if not isinstance(data, dict):
-        raise ValidationError.single("body", _("Expected an object."))
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-
-
-def parse_id(field: str, value: Any) -> int:
-    """A record id from a form, a JSON body or the command line."""
-    if isinstance(value, bool) or value is None or not str(value).strip().isdigit() or int(str(value).strip()) > 2**62:
-        raise ValidationError.single(field, _("Expected a number."))
-    return int(str(value).strip())
-
-
-class _Checked(Errors):
-    """The cards' field-error collector, keeping each parsed value by name as well."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, Any] = {}
-
-    def take(self, name: str, parse: Callable[[], Any]) -> None:
-        self.values[name] = self.run(parse)
-
-
-def _choice(field: str, raw: Any, allowed: Any, *, blank: bool = False) -> str:
-    value = "" if raw is None else str(raw).strip()
-    if blank and value == "":
-        return ""
-    keys = [getattr(c, "value", c) for c in allowed]
-    if value not in keys:
-        raise ValidationError.single(field, _("Expected one of: %(values)s.") % {"values": ", ".join(str(v) for v in keys if v)})
-    return value
 
 
 def parse_time(field: str, raw: Any) -> dt.time | None:
@@ -230,15 +200,6 @@ def _people(user: User, raw: Any, card: Card) -> list[Card]:
     return found
 
 
-def _owner(raw: Any, card: Card, user: User) -> User:
-    owner = User.objects.filter(pk=parse_id("owner", raw), is_active=True).first()
-    if owner is None:
-        raise ValidationError.single("owner", _("No active user with this id."))
-    if owner.pk != user.pk and not visible_to(owner).filter(pk=card.pk).exists():
-        raise ValidationError.single("owner", _("%(name)s may not see this customer.") % {"name": owner.get_username()})
-    return owner
-
-
 def _companions(raw: Any) -> list[User]:
     if raw is None or raw == "":
         return []
@@ -249,27 +210,6 @@ def _companions(raw: Any) -> list[User]:
     if len(found) != len(set(ids)):
         raise ValidationError.single("companions", _("No active user with this id."))
     return found
-
-
-def _default_team(owner: User, card: Card) -> Team | None:
-    teams = list(owner.teams.all())
-    if card.team_id is not None and any(t.pk == card.team_id for t in teams):
-        return next(t for t in teams if t.pk == card.team_id)
-    return teams[0] if teams else None
-
-
-def find_customer(user: User, data: dict[str, Any]) -> Card:
-    """The visit's customer from ``organization`` or ``person`` (an id of a card the user sees)."""
-    from rapport.cards.selectors import get_card
-
-    given = [k for k in ("organization", "person") if data.get(k) not in (None, "")]
-    if len(given) != 1:
-        raise ValidationError.single("organization", _("Give the customer: an organisation or a person, not both."))
-    kind = given[0]
-    try:
-        return get_card(user, parse_id(kind, data[kind]), kind)
-    except NotFound:
-        raise ValidationError.single(kind, _("No such customer, or you may not see it.")) from None
 
 
 # --- the card's owner and team on its visits -----------------------------------------------------------
@@ -322,7 +262,7 @@ def create_visit(*, user: User, data: dict[str, Any]) -> Visit:
     checked.take("purpose", lambda: clean_text("purpose", data.get("purpose"), max_length=300))
     checked.take("owner", lambda: user if data.get("owner") in (None, "") else _owner(data["owner"], card, user))
     checked.take("companions", lambda: _companions(data.get("companions")))
-    checked.take("team", lambda: None if data.get("team") in (None, "") else _team(data["team"]))
+    checked.take("team", lambda: None if data.get("team") in (None, "") else team_by_id(data["team"]))
     checked.raise_if_any()
     v = checked.values
     owner: User = v["owner"]
@@ -344,13 +284,6 @@ def create_visit(*, user: User, data: dict[str, Any]) -> Visit:
     _reopen_week_plan(owner, day)
     record(action="create", record=visit, actor=user, detail={"card": card.pk, "date": day.isoformat()})
     return visit
-
-
-def _team(raw: Any) -> Team | None:
-    team = Team.objects.filter(pk=parse_id("team", raw)).first()
-    if team is None:
-        raise ValidationError.single("team", _("No team with this id."))
-    return team
 
 
 def _locked(visit: Visit, expected_version: int | None) -> Visit:
@@ -396,7 +329,7 @@ def update_visit(*, user: User, visit: Visit, data: dict[str, Any], expected_ver
     if "position" in data:
         checked.take("position", lambda: _position(data["position"]))
     if "team" in data:
-        checked.take("team", lambda: None if data["team"] in (None, "") else _team(data["team"]))
+        checked.take("team", lambda: None if data["team"] in (None, "") else team_by_id(data["team"]))
     if "status" in data:
         checked.take("status", lambda: _choice("status", data["status"], [Status.PLANNED, Status.CANCELLED]))
     checked.raise_if_any()
