@@ -23,7 +23,7 @@ router = Router(tags=["analytics"])
             summary="Customers with their usual interval between orders, flagged when silent for longer than it allows")
 def churn_report(request: AuthedHttpRequest, flt: Query[ChurnFilter], page: Query[PageParams]) -> dict[str, Any]:
     report = selectors.churn_report(request.user, as_of=flt.as_of or timezone.localdate(), team=flt.team, rep=flt.rep)
-    rows = [row for row in report.rows if row.flagged] if flt.flagged_only else report.rows
+    rows = report.flagged_rows() if flt.flagged_only else report.rows
     offset, limit = page.clamp()
     return {
         "items": [{**asdict(row), "scored": row.scored} for row in rows[offset:offset + limit]],
@@ -36,7 +36,7 @@ def churn_report(request: AuthedHttpRequest, flt: Query[ChurnFilter], page: Quer
 def rfm_report(request: AuthedHttpRequest, flt: Query[RfmFilter], page: Query[PageParams]) -> dict[str, Any]:
     report = selectors.rfm_report(request.user, as_of=flt.as_of or timezone.localdate(), months=flt.months,
                                   team=flt.team, rep=flt.rep)
-    rows = [row for row in report.rows if row.segment_key == flt.segment] if flt.segment else report.rows
+    rows = report.in_segment(flt.segment) if flt.segment else report.rows
     offset, limit = page.clamp()
     return {
         "items": [asdict(row) for row in rows[offset:offset + limit]],

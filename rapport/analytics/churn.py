@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Below this many customers with at least one interval the fit is noise: use the weak prior.
@@ -111,6 +111,13 @@ def weak_prior(pairs: Iterable[tuple[int, int]]) -> Prior:
     return Prior(r=1.0, alpha=max(alpha, 1.0), customers=customers, fitted=False)
 
 
+def _weak_prior_counts(groups: Mapping[tuple[int, int], int]) -> Prior:
+    n_total = sum(n * w for (n, _s), w in groups.items())
+    s_total = sum(s * w for (_n, s), w in groups.items())
+    alpha = s_total / n_total if n_total else 30.0
+    return Prior(r=1.0, alpha=max(alpha, 1.0), customers=sum(groups.values()), fitted=False)
+
+
 def fit_prior(pairs: Iterable[tuple[int, int]]) -> Prior:
     """The gamma prior of purchase rates from (intervals, span in days) per customer.
 
@@ -118,13 +125,18 @@ def fit_prior(pairs: Iterable[tuple[int, int]]) -> Prior:
     Customers are grouped by (n, S), so the cost of an iteration is the number of distinct
     histories, not of customers.
     """
-    groups = Counter((n, s) for n, s in pairs if n >= 1 and s > 0)
+    return fit_prior_counts(Counter((n, s) for n, s in pairs))
+
+
+def fit_prior_counts(counts: Mapping[tuple[int, int], int]) -> Prior:
+    """``fit_prior`` from how many customers share each (intervals, span in days) history."""
+    groups = Counter({(n, s): w for (n, s), w in counts.items() if n >= 1 and s > 0 and w > 0})
     customers = sum(groups.values())
     if customers < MIN_FIT_CUSTOMERS:
-        return weak_prior(((n, s) for (n, s), w in groups.items() for _ in range(w)))
-    rows = [(n, float(s), float(w)) for (n, s), w in groups.items()]
+        return _weak_prior_counts(groups)
+    rows = [(n, float(s), float(w)) for (n, s), w in sorted(groups.items())]  # a fixed order: the same sums
     max_n = max(n for n, _s, _w in rows)
-    start = weak_prior(((n, s) for (n, s), w in groups.items() for _ in range(w)))
+    start = _weak_prior_counts(groups)
     u, v = math.log(start.r), math.log(start.alpha)
     lo, hi = math.log(R_BOUNDS[0]), math.log(R_BOUNDS[1])
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,6 +22,8 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from rapport.analytics import churn
+from rapport.analytics import columnar
+from rapport.analytics import engine
 from rapport.analytics import rfm
 from rapport.analytics import retention
 from rapport.commerce import money
@@ -72,11 +75,11 @@ class ChurnReport:
     as_of: dt.date
     alert: float  # the risk at which a regular is flagged
     prior: churn.Prior
-    rows: list[ChurnRow]  # flagged first, then by risk, then by name
+    rows: Sequence[ChurnRow]  # flagged first, then by risk, then by name
+    flagged: int  # how many rows are flagged: the first ones
 
-    @property
-    def flagged(self) -> int:
-        return sum(1 for row in self.rows if row.flagged)
+    def flagged_rows(self) -> Sequence[ChurnRow]:
+        return self.rows[:self.flagged]
 
 
 def _percent(chance: float) -> str:
@@ -112,6 +115,8 @@ def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int
     order comes until then". Archived cards are left out: they are no longer worked.
     """
     alert = churn.alert_level() if alert is None else alert
+    if engine.wanted(user):
+        return columnar.churn_report(as_of=as_of, team=team, rep=rep, alert=alert)
     orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
     # One row per customer and day: the occasions, and how many orders each day held.
     per_day = orders.values("card_id", "ordered_on").annotate(n=Count("id")).order_by().values_list("card_id", "ordered_on", "n")
@@ -149,7 +154,7 @@ def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int
             why=why(score, flagged=flagged, texts=texts),
         ))
     rows.sort(key=lambda r: (not r.flagged, -(r.risk if r.risk is not None else -1.0), r.name.lower(), r.card_id))
-    return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows)
+    return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows, flagged=sum(1 for row in rows if row.flagged))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,13 +203,18 @@ class RfmReport:
     months: int
     window_start: dt.date  # first day of the frequency and monetary window
     currency: str  # the reporting currency
-    rows: list[RfmRow]  # best scores first, then by name
+    rows: Sequence[RfmRow]  # best scores first, then by name
+    segment_counts: dict[str, int]  # customers per segment key
 
     def segments(self) -> list[tuple[str, str, int]]:
         """(key, words, customers) per segment, in ``rfm.SEGMENTS`` order, empty ones included."""
         labels = rfm_segment_labels()
-        counts = Counter(row.segment_key for row in self.rows)
-        return [(key, labels[key], counts.get(key, 0)) for key in rfm.SEGMENTS]
+        return [(key, labels[key], self.segment_counts.get(key, 0)) for key in rfm.SEGMENTS]
+
+    def in_segment(self, key: str) -> Sequence[RfmRow]:
+        if isinstance(self.rows, columnar.Rows):
+            return self.rows.filter("segment = ?", [key])
+        return [row for row in self.rows if row.segment_key == key]
 
 
 def rfm_segment_labels() -> dict[str, str]:
@@ -236,6 +246,8 @@ def rfm_report(user: Any, *, as_of: dt.date, months: int = rfm.DEFAULT_MONTHS, t
     if not 1 <= months <= rfm.MAX_MONTHS:
         raise ValueError(f"months must be between 1 and {rfm.MAX_MONTHS}")
     start = rfm.window_start(as_of, months)
+    if engine.wanted(user):
+        return columnar.rfm_report(as_of=as_of, months=months, team=team, rep=rep)
     orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
     if team is not None:
         orders = orders.filter(card__team_id=team)
@@ -271,7 +283,9 @@ def rfm_report(user: Any, *, as_of: dt.date, months: int = rfm.DEFAULT_MONTHS, t
             note=no_rate % {"currencies": ", ".join(p.missing_rates)} if p.missing_rates else "",
         ))
     rows.sort(key=lambda row: (-row.r, -row.f, -(row.m or 0), row.name.lower(), row.card_id))
-    return RfmReport(as_of=as_of, months=months, window_start=start, currency=rates.base, rows=rows)
+    counts = Counter(row.segment_key for row in rows)
+    return RfmReport(as_of=as_of, months=months, window_start=start, currency=rates.base, rows=rows,
+                     segment_counts={key: counts.get(key, 0) for key in rfm.SEGMENTS})
 
 
 # ---------------------------------------------------------------------------------------------

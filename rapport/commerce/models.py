@@ -136,6 +136,8 @@ class Order(models.Model):
             models.Index(fields=["card", "ordered_on", "status", "currency", "total"], name="order_card_date"),
             models.Index(fields=["external_id"], name="order_external_id", condition=~Q(external_id="")),
             models.Index(fields=["approval"], name="order_pending", condition=Q(approval="pending")),
+            # The analytics snapshot's freshness check reads max(updated_at) from this index.
+            models.Index(fields=["updated_at"], name="order_updated"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="order_external_id_unique"),
