@@ -90,9 +90,9 @@ class Rows(Sequence[T], Generic[T]):
             offset += CHUNK
 
 
-def _scope(team: int | None, rep: int | None) -> tuple[str, list[Any]]:
-    """The cards of the rows: live ones, narrowed to a team and a rep."""
-    conditions, params = ["NOT c.archived"], []
+def _scope(team: int | None, rep: int | None, visible: str) -> tuple[str, list[Any]]:
+    """The cards of the rows: live ones the user may see, narrowed to a team and a rep."""
+    conditions, params = ["NOT c.archived", visible], []
     if team is not None:
         conditions.append("c.team_id = ?")
         params.append(team)
@@ -105,18 +105,19 @@ def _scope(team: int | None, rep: int | None) -> tuple[str, list[Any]]:
 # ---------------------------------------------------------------------------------------------
 # Churn
 
-def churn_report(*, as_of: dt.date, team: int | None, rep: int | None, alert: float) -> Any:
+def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | None, alert: float) -> Any:
     from rapport.analytics import engine
     from rapport.analytics.selectors import ChurnReport, ChurnRow, _why_texts, why
 
     con = engine.open_snapshot()
-    # Histories of every live customer: the population the prior is learned from.
-    con.execute("""
+    visible = engine.restrict(con, chosen)
+    # Histories of every live customer the user sees: the population the prior is learned from.
+    con.execute(f"""
         CREATE TEMP TABLE histories AS
         WITH days AS (
             SELECT o.card_id, o.ordered_on, count(*) AS n
             FROM snap.orders o JOIN snap.cards c ON c.id = o.card_id
-            WHERE NOT c.archived AND o.ordered_on <= ?
+            WHERE NOT c.archived AND {visible} AND o.ordered_on <= ?
             GROUP BY ALL
         )
         SELECT card_id, count(*)::BIGINT AS occasions, sum(n)::BIGINT AS orders,
@@ -126,7 +127,7 @@ def churn_report(*, as_of: dt.date, team: int | None, rep: int | None, alert: fl
     counts = con.execute(
         "SELECT occasions - 1, span, count(*) FROM histories WHERE occasions > 1 GROUP BY ALL").fetchall()
     prior = churn.fit_prior_counts({(int(n), int(s)): int(w) for n, s, w in counts})
-    scope, params = _scope(team, rep)
+    scope, params = _scope(team, rep, visible)
     has_alert = 0 < alert < 1
     con.execute(f"""
         CREATE TEMP TABLE churn_rows AS
@@ -192,7 +193,7 @@ def _segments_table() -> str:
     return f"SELECT * FROM (VALUES {', '.join(values)}) AS s(r, f, m, segment)"
 
 
-def rfm_report(*, as_of: dt.date, months: int, team: int | None, rep: int | None) -> Any:
+def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, rep: int | None) -> Any:
     from rapport.analytics import engine
     from rapport.analytics.selectors import RfmReport, RfmRow, rfm_segment_labels
     from rapport.commerce import money
@@ -201,8 +202,8 @@ def rfm_report(*, as_of: dt.date, months: int, team: int | None, rep: int | None
     start = rfm.window_start(as_of, months)
     base = money.reporting_currency()
     rates_sql, rates_params = engine.rates_values()
-    scope, params = _scope(team, rep)
     con = engine.open_snapshot()
+    scope, params = _scope(team, rep, engine.restrict(con, chosen))
     con.execute(f"""
         CREATE TEMP TABLE rfm_rows AS
         WITH rates AS ({rates_sql}),

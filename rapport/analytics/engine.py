@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,20 +60,48 @@ def fingerprint() -> tuple[Any, ...]:
     return tuple(str(value) for value in (*orders, *cards))
 
 
-def wanted(user: Any) -> bool:
-    """Whether a report of this user is computed by the engine: only for a user who sees every
-    card (so the snapshot needs no visibility of its own) and only over enough orders to pay."""
+# A user who sees fewer live cards than this is answered by the Python path whatever the size
+# of the database: a few thousand customers are read faster than a snapshot is opened.
+MIN_VISIBLE_CARDS = 5_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the engine restricts a report to what a user may see: ``None`` for every card, or
+    the ids of the live cards ``visible_to`` gives the user."""
+
+    card_ids: list[int] | None
+
+
+def plan(user: Any) -> Plan | None:
+    """Whether a report of this user goes through the engine, and over which cards; ``None``
+    keeps it on the Python path (few orders in the database, or few cards for this user).
+    Visibility stays the one policy: a user who does not see everything is handed the ids that
+    ``visible_to`` answers."""
     from rapport.commerce.models import Order
-    from rapport.core.visibility import scope_for
+    from rapport.core.visibility import scope_for, visible_to
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if not scope_for(user).sees_everything:
-        return False
+        return None
     threshold = min_orders()
-    if threshold <= 0:
-        return True
-    return Order.objects.order_by().count() >= threshold
+    if threshold > 0 and Order.objects.order_by().count() < threshold:
+        return None
+    if scope_for(user).sees_everything:
+        return Plan(card_ids=None)
+    ids = list(visible_to(user).filter(archived_at__isnull=True).order_by().values_list("id", flat=True))
+    if threshold > 0 and len(ids) < MIN_VISIBLE_CARDS:
+        return None
+    return Plan(card_ids=ids)
+
+
+def restrict(con: Any, chosen: Plan) -> str:
+    """Registers the plan's card ids in ``con`` and returns the condition on ``c.id`` it adds."""
+    if chosen.card_ids is None:
+        return "true"
+    import numpy
+
+    con.register("visible_cards", {"id": numpy.array(chosen.card_ids, dtype=numpy.int64)})
+    return "c.id IN (SELECT id FROM visible_cards)"
 
 
 def open_snapshot() -> Any:
@@ -94,21 +123,12 @@ def open_snapshot() -> Any:
 
 
 def _stored_fingerprint(path: Path) -> str | None:
-    import duckdb
-
-    if not path.exists():
+    """The fingerprint the snapshot was built at, kept in a small file beside it (cheaper to
+    read than opening the snapshot), or ``None`` when there is no usable snapshot."""
+    marker = path.with_name(path.name + ".fingerprint")
+    if not path.exists() or not marker.exists():
         return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return None if row is None else str(row[0])
+    return marker.read_text(encoding="utf-8")
 
 
 def _build(path: Path, current: str) -> None:
@@ -130,8 +150,11 @@ def _build(path: Path, current: str) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    marker = path.with_name(path.name + ".fingerprint")
+    marker.unlink(missing_ok=True)  # no marker while the files change: a crash here means a rebuild
     os.replace(temporary, path)
     temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    marker.write_text(current, encoding="utf-8")
 
 
 def _extension(name: str) -> str:

@@ -115,8 +115,8 @@ def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int
     order comes until then". Archived cards are left out: they are no longer worked.
     """
     alert = churn.alert_level() if alert is None else alert
-    if engine.wanted(user):
-        return columnar.churn_report(as_of=as_of, team=team, rep=rep, alert=alert)
+    if chosen := engine.plan(user):
+        return columnar.churn_report(chosen, as_of=as_of, team=team, rep=rep, alert=alert)
     orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
     # One row per customer and day: the occasions, and how many orders each day held.
     per_day = orders.values("card_id", "ordered_on").annotate(n=Count("id")).order_by().values_list("card_id", "ordered_on", "n")
@@ -246,8 +246,8 @@ def rfm_report(user: Any, *, as_of: dt.date, months: int = rfm.DEFAULT_MONTHS, t
     if not 1 <= months <= rfm.MAX_MONTHS:
         raise ValueError(f"months must be between 1 and {rfm.MAX_MONTHS}")
     start = rfm.window_start(as_of, months)
-    if engine.wanted(user):
-        return columnar.rfm_report(as_of=as_of, months=months, team=team, rep=rep)
+    if chosen := engine.plan(user):
+        return columnar.rfm_report(chosen, as_of=as_of, months=months, team=team, rep=rep)
     orders = visible_records(user, counted_orders().filter(ordered_on__lte=as_of, card__archived_at__isnull=True))
     if team is not None:
         orders = orders.filter(card__team_id=team)

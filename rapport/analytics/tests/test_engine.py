@@ -123,15 +123,34 @@ def test_the_rows_of_the_engine_are_read_a_page_at_a_time(users: Any, varied: An
         rows[len(everything)]
 
 
-def test_a_rep_never_goes_through_the_engine_and_sees_only_their_customers(users: Any, varied: Any,
-                                                                          analytics_dir: Path) -> None:
-    with _engine():
-        report = selectors.churn_report(users["rep_ana"], as_of=AS_OF)
-        rfm = selectors.rfm_report(users["rep_bo_other_team"], as_of=AS_OF)
-    assert not isinstance(report.rows, columnar.Rows) and not isinstance(rfm.rows, columnar.Rows)
+def test_reps_and_managers_get_from_the_engine_only_what_they_see(users: Any, varied: Any,
+                                                                  analytics_dir: Path) -> None:
+    for username in ("rep_ana", "rep_bo_other_team", "manager_mei", "analyst_al"):
+        user = users[username]
+        with _python():
+            expected_churn = list(selectors.churn_report(user, as_of=AS_OF).rows)
+            expected_rfm = list(selectors.rfm_report(user, as_of=AS_OF).rows)
+        with _engine():
+            churn = selectors.churn_report(user, as_of=AS_OF)
+            rfm = selectors.rfm_report(user, as_of=AS_OF)
+        assert isinstance(churn.rows, columnar.Rows) and isinstance(rfm.rows, columnar.Rows)
+        assert list(churn.rows) == expected_churn and list(rfm.rows) == expected_rfm, username
     ana = {card.pk for card in varied["cards"] if card.owner_id == users["rep_ana"].pk and card.archived_at is None}
-    assert {row.card_id for row in report.rows} == ana
-    assert not analytics_dir.exists() or not (analytics_dir / engine.SNAPSHOT_NAME).exists()
+    with _engine():
+        assert {row.card_id for row in selectors.churn_report(users["rep_ana"], as_of=AS_OF).rows} == ana
+
+
+def test_a_user_with_few_cards_stays_on_the_python_path_on_a_big_database(users: Any, varied: Any,
+                                                                          analytics_dir: Path) -> None:
+    with override_settings(RAPPORT_ANALYTICS_ENGINE_MIN_ORDERS=1):  # "a big database": any order at all
+        assert engine.plan(users["rep_ana"]) is None  # 20 cards, fewer than MIN_VISIBLE_CARDS
+        assert engine.plan(users["admin"]) == engine.Plan(card_ids=None)
+        assert not isinstance(selectors.churn_report(users["rep_ana"], as_of=AS_OF).rows, columnar.Rows)
+    with override_settings(RAPPORT_ANALYTICS_ENGINE_MIN_ORDERS=10**9):
+        assert engine.plan(users["admin"]) is None
+    users["rep_ana"].is_active = False
+    with _engine():
+        assert engine.plan(users["rep_ana"]) is None
 
 
 def test_the_snapshot_is_rebuilt_when_an_order_or_a_card_changes(users: Any, varied: Any, make_org: Any,
