@@ -1,4 +1,4 @@
-"""Analytics reports over the REST API: ``GET /reports/churn``, the silent regulars."""
+"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from rapport.analytics.schemas import ChurnFilter, ChurnList
 from rapport.analytics.schemas import RfmFilter, RfmList
 from rapport.analytics import retention
 from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
+from rapport.analytics.schemas import ProfitFilter, ProfitList
+from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
 
@@ -69,4 +71,26 @@ def persistence_report(request: AuthedHttpRequest, flt: Query[PersistenceFilter]
         "customers": report.customers, "repeaters": report.repeaters, "repeat_rate": _share(report.repeat_rate),
         "previous_as_of": report.previous_as_of, "previous_repeat_rate": _share(report.previous_repeat_rate),
         "repeat_change": _share(report.repeat_change),
+    }
+
+
+@router.get("/reports/profitability", response=ProfitList,
+            summary="Revenue, cost of goods, margin, cost to serve and net profit per customer over a period")
+def profitability_report(request: AuthedHttpRequest, flt: Query[ProfitFilter], page: Query[PageParams]) -> dict[str, Any]:
+    end = flt.end or timezone.localdate()
+    start = flt.start or selectors.year_before(end)
+    if start > end:
+        raise ValidationError.single("start", "The period starts after it ends.")
+    report = selectors.profitability_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    rows = report.rows
+    if flt.tier:
+        wanted = "" if flt.tier == "none" else flt.tier
+        rows = [row for row in rows if row.tier == wanted]
+    offset, limit = page.clamp()
+    return {
+        "items": [asdict(row) for row in rows[offset:offset + limit]], "count": len(rows), "start": report.start,
+        "end": report.end, "currency": report.currency, "cost_to_serve": report.costs,
+        "tiers": [{"tier": t.tier, "customers": t.customers, "revenue": t.revenue, "margin": t.margin,
+                   "cost_to_serve": t.cost_to_serve, "net_profit": t.net_profit, "losing": t.losing,
+                   "least_profitable": [row.card_id for row in t.least]} for t in report.tiers],
     }

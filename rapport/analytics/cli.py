@@ -78,6 +78,7 @@ def register(subparsers: Any, command: Any) -> None:
     churn.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
     register_rfm(analytics_sub, command)
     register_persistence(analytics_sub, command)
+    register_profitability(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -162,3 +163,47 @@ def register_persistence(analytics_sub: Any, command: Any) -> None:
     persistence.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
     persistence.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     persistence.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+def cmd_profitability(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    end = args.to or timezone.localdate()
+    start = args.start or selectors.year_before(end)
+    if start > end:
+        raise UsageError("--from comes after --to.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.profitability_report(user, start=start, end=end, team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_profitability(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_profitability_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    losing = sum(1 for row in report.rows if row.net_profit < 0)
+    out.print(f"Wrote {rows} customer(s), {losing} with a net loss, from {start.isoformat()} to {end.isoformat()} "
+              f"({report.currency}) to {target}.", markup=False)
+    return EXIT_OK
+
+
+def register_profitability(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics profitability``, added to the ``analytics`` subcommands by ``register``."""
+    profit = command("profitability", cmd_profitability,
+                     "Revenue, cost of goods, margin, cost to serve and net profit per customer over a period.",
+                     analytics_sub)
+    profit.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                        help="first day of the period (YYYY-MM-DD); default: a year before --to")
+    profit.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
+    profit.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    profit.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    profit.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    profit.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -13,6 +13,7 @@ from rapport.analytics.selectors import CHURN_COLUMNS, ChurnReport
 from rapport.analytics.selectors import RFM_COLUMNS, RfmReport
 from rapport.analytics.retention import Retention
 from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
+from rapport.analytics.selectors import PROFIT_COLUMNS, ProfitReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -100,4 +101,28 @@ def record_retention_export(*, user: Any, report: Retention[int], fmt: str, chan
     record(action="export", record_type="analytics.persistence", actor=user, detail={
         "report": "persistence", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(),
         "cohorts": cohorts, "team": team, "rep": rep, "rows": len(report.cohorts),
+    })
+
+
+def write_profitability(report: ProfitReport, stream: IO[bytes], fmt: str) -> int:
+    """The profitability report, ``PROFIT_COLUMNS`` in order; writes the rows and returns how many."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="profitability")
+    writer.header(list(PROFIT_COLUMNS))
+    for row in report.rows:
+        writer.row([_rfm_cell(v, fmt) for v in row.values()])
+    writer.close()
+    return len(report.rows)
+
+
+def record_profitability_export(*, user: Any, report: ProfitReport, fmt: str, channel: str, team: int | None,
+                                rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.profitability", actor=user, detail={
+        "report": "profitability", "format": fmt, "channel": channel, "start": report.start.isoformat(),
+        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
     })

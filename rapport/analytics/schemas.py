@@ -130,3 +130,55 @@ class PersistenceReport(Schema):
     previous_as_of: dt.date = Field(description="The same date one year earlier")
     previous_repeat_rate: float | None = Field(description="The repeat rate of the same report as of previous_as_of")
     repeat_change: float | None = Field(description="repeat_rate − previous_repeat_rate (0.05: 5 percentage points)")
+
+
+class ProfitFilter(Schema):
+    start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: a year before end")
+    end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    tier: Literal["A", "B", "C", "none"] | None = Field(None, description='Only customers of this tier ("none": without a tier)')
+
+
+class ProfitRowOut(Schema):
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    tier: str = Field(description='"A", "B", "C" or "" (no tier)')
+    orders: int = Field(description="Counted orders in the period")
+    revenue: Decimal = Field(description="Order totals after line discounts, in the reporting currency")
+    discounts: Decimal = Field(description="What the line discounts gave away")
+    cost_of_goods: Decimal = Field(description="Quantity × the products' unit cost")
+    margin: Decimal = Field(description="revenue − cost_of_goods")
+    margin_percent: float | None = Field(description="margin / revenue × 100; null without revenue")
+    activities: int = Field(description="Activities logged with the customer in the period")
+    cost_to_serve: Decimal = Field(description="The activities at their unit cost per kind (shared between the customers of one activity)")
+    net_profit: Decimal = Field(description="margin − cost_to_serve")
+    currency: str
+    note: str = Field(description="Why a figure is incomplete: an order currency without a rate, products without a cost")
+
+
+class ProfitTierOut(Schema):
+    tier: str
+    customers: int
+    revenue: Decimal
+    margin: Decimal
+    cost_to_serve: Decimal
+    net_profit: Decimal
+    losing: int = Field(description="Customers of the tier with a negative net profit")
+    least_profitable: list[int] = Field(description="card_id of the tier's least profitable customers, lowest first")
+
+
+class ProfitList(Schema):
+    items: list[ProfitRowOut]
+    count: int
+    start: dt.date
+    end: dt.date
+    currency: str
+    cost_to_serve: dict[str, Decimal] = Field(description="Unit cost per activity kind (RAPPORT_COST_TO_SERVE)")
+    tiers: list[ProfitTierOut]

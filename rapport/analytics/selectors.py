@@ -20,8 +20,10 @@ from typing import Any
 from django.db.models import Count
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rapport.analytics import churn
+from rapport.analytics import profitability
 from rapport.analytics import columnar
 from rapport.analytics import engine
 from rapport.analytics import rfm
@@ -326,3 +328,171 @@ def retention_rows(report: retention.Retention[int]) -> list[list[Any]]:
             rows.append([label, cohort.size, offset, month, None if cell is None else cell.customers,
                          None if cell is None else round(cell.share, 4), round(cohort.loyalty, 4)])
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Profitability per customer (``rapport.analytics.profitability``).
+
+# The columns of every profitability export, in order (the API returns the same names).
+PROFIT_COLUMNS = (
+    "card_id", "external_id", "name", "owner", "team", "tier", "orders", "revenue", "discounts", "cost_of_goods",
+    "margin", "margin_percent", "activities", "cost_to_serve", "net_profit", "currency", "note",
+)
+LEAST_PROFITABLE_PER_TIER = 5
+
+
+@dataclass(frozen=True)
+class ProfitRow:
+    card_id: int
+    external_id: str
+    name: str
+    kind: str
+    owner_id: int
+    owner: str
+    team_id: int | None
+    team: str
+    tier: str  # "A", "B", "C" or "" (no tier)
+    orders: int
+    revenue: Decimal
+    discounts: Decimal
+    cost_of_goods: Decimal
+    margin: Decimal
+    margin_percent: float | None  # None without revenue
+    activities: int
+    cost_to_serve: Decimal
+    net_profit: Decimal
+    currency: str
+    note: str
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column) for column in PROFIT_COLUMNS]
+
+
+@dataclass(frozen=True)
+class TierTotals:
+    tier: str
+    label: str
+    customers: int
+    revenue: Decimal
+    margin: Decimal
+    cost_to_serve: Decimal
+    net_profit: Decimal
+    losing: int  # customers with a negative net profit
+    least: list[ProfitRow]  # the least profitable, lowest first
+
+
+@dataclass(frozen=True)
+class ProfitReport:
+    start: dt.date
+    end: dt.date
+    currency: str
+    costs: dict[str, Decimal]  # unit cost to serve per activity kind
+    rows: list[ProfitRow]  # most profitable first
+    tiers: list[TierTotals]  # A, B, C, then customers without a tier
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end
+
+
+def year_before(end: dt.date) -> dt.date:
+    """The first day of the year that ends on ``end``: the default period of the profitability report."""
+    return rfm.window_start(end, 12)
+
+
+def tier_labels() -> dict[str, str]:
+    from rapport.cards.models import Tier
+
+    return {**{str(value): str(label) for value, label in Tier.choices}, "": _("No tier")}
+
+
+def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
+                         rep: int | None = None) -> ProfitReport:
+    """Every visible, live customer with a counted order or a logged activity between ``start``
+    and ``end`` (both included), with revenue, discounts, cost of goods, margin, cost to serve
+    and net profit in the reporting currency. A fixed number of queries, however many customers."""
+    from django.db.models import DecimalField, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery
+
+    from rapport.activities.models import Participant
+    from rapport.commerce.evidence import _Rates
+    from rapport.commerce.models import OrderLine
+
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    cards = visible_to(user).filter(archived_at__isnull=True)
+    if team is not None:
+        cards = cards.filter(team_id=team)
+    if rep is not None:
+        cards = cards.filter(owner_id=rep)
+    orders = counted_orders().filter(ordered_on__range=(start, end), card__in=cards.values("id"))
+    order_rows = (orders.values("card_id", "currency", "ordered_on").annotate(n=Count("id"), s=Sum("total")).order_by()
+                  .values_list("card_id", "currency", "ordered_on", "n", "s"))
+    money_field = DecimalField(max_digits=30, decimal_places=8)
+    line_rows = (
+        OrderLine.objects.filter(order__in=orders.values("id"))
+        .values("order__card_id", "order__currency", "order__ordered_on")
+        .annotate(
+            discounts=Sum(ExpressionWrapper(F("quantity") * F("unit_price") - F("amount"), output_field=money_field)),
+            goods=Sum(ExpressionWrapper(F("quantity") * F("product__unit_cost"), output_field=money_field)),
+            uncosted=Count("id", filter=Q(product__unit_cost__isnull=True)),
+        ).order_by()
+        .values_list("order__card_id", "order__currency", "order__ordered_on", "discounts", "goods", "uncosted")
+    )
+    shared_by = (Participant.objects.filter(activity_id=OuterRef("activity_id")).order_by()
+                 .values("activity_id").annotate(n=Count("id")).values("n"))
+    activity_rows = (
+        Participant.objects.filter(card__in=cards.values("id"), activity__occurred_at__date__range=(start, end))
+        .annotate(shared=Subquery(shared_by, output_field=IntegerField()))
+        .values_list("card_id", "activity__kind", "shared")
+    )
+    rates = _Rates()
+    costs = profitability.unit_costs()
+    profits = profitability.combine(order_rows.iterator(chunk_size=10_000), line_rows.iterator(chunk_size=10_000),
+                                    activity_rows.iterator(chunk_size=10_000), rate=rates.rate, costs=costs)
+    quantum = money.quantum(rates.base)
+
+    def q(value: Decimal) -> Decimal:
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+    no_rate = _("No exchange rate for %(currencies)s: those orders are left out of revenue.")
+    columns = ("id", "external_id", "display_name", "kind", "owner_id", "owner__username", "team_id", "team__name", "tier")
+    rows = []
+    for card_id, external_id, name, kind, owner_id, owner, team_id, team_name, tier in (
+            cards.filter(pk__in=list(profits)).values_list(*columns) if profits else []):
+        p = profits[card_id]
+        notes = []
+        if p.missing_rates:
+            notes.append(no_rate % {"currencies": ", ".join(sorted(p.missing_rates))})
+        if p.uncosted_lines:
+            notes.append(ngettext(
+                "%(lines)s order line of a product without a unit cost: its cost of goods is missing, so the margin "
+                "is overstated.",
+                "%(lines)s order lines of products without a unit cost: their cost of goods is missing, so the margin "
+                "is overstated.", p.uncosted_lines) % {"lines": p.uncosted_lines})
+        share = p.margin_share
+        rows.append(ProfitRow(
+            card_id=card_id, external_id=external_id, name=name, kind=kind, owner_id=owner_id, owner=owner,
+            team_id=team_id, team=team_name or "", tier=tier or "", orders=p.orders, revenue=q(p.revenue),
+            discounts=q(p.discounts), cost_of_goods=q(p.cost_of_goods), margin=q(p.margin),
+            margin_percent=None if share is None else round(share * 100, 1), activities=p.activities,
+            cost_to_serve=q(p.cost_to_serve), net_profit=q(p.net_profit), currency=rates.base, note=" ".join(notes),
+        ))
+    rows.sort(key=lambda row: (-row.net_profit, row.name.lower(), row.card_id))
+    labels = tier_labels()
+    by_tier: dict[str, list[ProfitRow]] = defaultdict(list)
+    for row in rows:
+        by_tier[row.tier].append(row)
+    tiers = []
+    for tier in ("A", "B", "C", ""):
+        members = by_tier.get(tier, [])
+        if not members:
+            continue
+        tiers.append(TierTotals(
+            tier=tier, label=labels.get(tier, tier), customers=len(members),
+            revenue=sum((r.revenue for r in members), Decimal(0)), margin=sum((r.margin for r in members), Decimal(0)),
+            cost_to_serve=sum((r.cost_to_serve for r in members), Decimal(0)),
+            net_profit=sum((r.net_profit for r in members), Decimal(0)),
+            losing=sum(1 for r in members if r.net_profit < 0),
+            least=sorted(members, key=lambda r: (r.net_profit, r.card_id))[:LEAST_PROFITABLE_PER_TIER],
+        ))
+    return ProfitReport(start=start, end=end, currency=rates.base, costs=costs, rows=rows, tiers=tiers)

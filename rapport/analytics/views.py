@@ -6,8 +6,10 @@ filters and the same columns as ``rapport analytics churn``.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -287,4 +289,115 @@ urlpatterns += [
     path("analytics/retention/", retention_page, name="analytics-retention"),
     path("analytics/retention.csv", retention_csv, name="analytics-retention-csv"),
     path("analytics/retention.xlsx", retention_xlsx, name="analytics-retention-xlsx"),
+]
+
+
+# --- Profitability per customer ----------------------------------------------------------------
+
+PROFIT_BAR = 260  # the longest bar of the net-profit chart, either side of zero
+PROFIT_LABEL = 110  # room for the tier names
+PROFIT_ROW = 28
+
+
+class ProfitForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.TypedChoiceField(label=gettext_lazy("Team"), required=False, coerce=int, empty_value=None)
+    rep = forms.TypedChoiceField(label=gettext_lazy("Rep"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, choices in (("team", teams), ("rep", reps)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", _("All")), *choices]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not MIN_DATE <= day <= MAX_DATE:
+                self.add_error(name, _("Choose a date between %(first)s and %(last)s.")
+                               % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("start", _("The period starts after it ends."))
+        return data
+
+
+def _profit_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.ProfitReport | None, dict[str, Any]]:
+    params = request.GET.copy()
+    today = timezone.localdate()
+    params.setdefault("end", today.isoformat())
+    end_text = params.get("end") or today.isoformat()
+    try:
+        end_day = dt.date.fromisoformat(end_text)
+    except ValueError:
+        end_day = today
+    params.setdefault("start", selectors.year_before(end_day).isoformat())
+    form = ProfitForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    end = d.get("end") or today
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.profitability_report(request.user, start=d.get("start") or selectors.year_before(end), end=end,
+                                            **filters)
+    return form, report, filters
+
+
+def _profit_bars(report: selectors.ProfitReport) -> list[dict[str, Any]]:
+    """One bar per tier for its net profit, to the right of zero for a profit and to the left for a loss."""
+    top = max((abs(t.net_profit) for t in report.tiers), default=Decimal(0)) or Decimal(1)
+    zero = PROFIT_LABEL + PROFIT_BAR
+    bars = []
+    for i, t in enumerate(report.tiers):
+        width = int(round(PROFIT_BAR * abs(t.net_profit) / top))
+        loss = t.net_profit < 0
+        bars.append({"label": t.label, "value": t.net_profit, "width": width, "x": zero - width if loss else zero,
+                     "fill": "#c62828" if loss else "#2e7d32", "y": i * PROFIT_ROW + 6, "text_y": i * PROFIT_ROW + 20,
+                     "value_x": zero - width - 6 if loss else zero + width + 6, "anchor": "end" if loss else "start"})
+    return bars
+
+
+@require_GET
+@web_view
+def profitability_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _profit_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/profitability.html", context, status=422)
+    from rapport.activities.models import ActivityKind
+
+    labels = dict(ActivityKind.choices)
+    context.update({
+        "report": report, "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
+        "bars": _profit_bars(report), "chart_height": len(report.tiers) * PROFIT_ROW + 8,
+        "chart_width": PROFIT_LABEL + 2 * PROFIT_BAR + 20, "chart_label": PROFIT_LABEL, "zero_x": PROFIT_LABEL + PROFIT_BAR,
+        "losing": sum(1 for row in report.rows if row.net_profit < 0),
+        "costs": [(str(labels.get(kind, kind)), cost) for kind, cost in sorted(report.costs.items()) if cost],
+    })
+    return render(request, "analytics/profitability.html", context)
+
+
+def _profit_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    return _file(request, fmt, build=_profit_report, write=exports.write_profitability,
+                 record=exports.record_profitability_export, template="analytics/profitability.html", name="profitability")
+
+
+@require_GET
+@web_view
+def profitability_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _profit_download(request, "csv")
+
+
+@require_GET
+@web_view
+def profitability_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _profit_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/profitability/", profitability_page, name="analytics-profitability"),
+    path("analytics/profitability.csv", profitability_csv, name="analytics-profitability-csv"),
+    path("analytics/profitability.xlsx", profitability_xlsx, name="analytics-profitability-xlsx"),
 ]

@@ -215,6 +215,11 @@ class ProductForm(forms.Form):
     category = forms.CharField(label=_("Category"), max_length=120, required=False)
     brand = forms.CharField(label=_("Brand"), max_length=120, required=False)
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False, initial="unit")
+    unit_cost = forms.DecimalField(
+        label=_("Unit cost"), required=False, max_digits=18, decimal_places=4, min_value=Decimal(0), max_value=MAX_AMOUNT,
+        help_text=_("What one unit costs us, in the reporting currency: the cost of goods in the profitability report"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
     is_ours = forms.BooleanField(label=_("Our product (untick for a competitor's)"), required=False, initial=True)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -224,7 +229,7 @@ class ProductForm(forms.Form):
         names = {"es": d["name_es"], "zh-hans": d["name_zh"], "ro": d["name_ro"]}
         return {
             "sku": d["sku"], "name": d["name"], "category": d["category"], "brand": d["brand"], "unit": d["unit"],
-            "is_ours": d["is_ours"], "active": d["active"], "names": {k: v for k, v in names.items() if v},
+            "unit_cost": d.get("unit_cost"), "is_ours": d["is_ours"], "active": d["active"], "names": {k: v for k, v in names.items() if v},
         }
 
 

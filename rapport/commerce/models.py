@@ -35,6 +35,8 @@ class Product(models.Model):
     category = models.CharField(_("category"), max_length=120, blank=True)
     brand = models.CharField(_("brand"), max_length=120, blank=True)
     unit = models.CharField(_("unit"), max_length=20, default="unit")  # unit, box, kg, litre…
+    # What one unit costs us, in the reporting currency: the cost of goods of the profitability report.
+    unit_cost = models.DecimalField(_("unit cost"), null=True, blank=True, **MONEY)
     is_ours = models.BooleanField(_("our product"), default=True)  # False: a competitor's
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -28,6 +28,7 @@ class ProductIn(Schema):
     category: Text = Field("", max_length=120)
     brand: Text = Field("", max_length=120)
     unit: Text = Field("unit", max_length=20)
+    unit_cost: Decimal | None = Field(None, description="What one unit costs us, in the reporting currency")
     is_ours: bool = True
     active: bool = True
 
@@ -39,6 +40,7 @@ class ProductPatch(Schema):
     category: Text | None = Field(None, max_length=120)
     brand: Text | None = Field(None, max_length=120)
     unit: Text | None = Field(None, max_length=20)
+    unit_cost: Decimal | None = Field(None, description="What one unit costs us, in the reporting currency")
     is_ours: bool | None = None
     active: bool | None = None
 
@@ -51,13 +53,15 @@ class ProductOut(Schema):
     category: str
     brand: str
     unit: str
+    unit_cost: Decimal | None
     is_ours: bool
     active: bool
     version: int
 
     @staticmethod
     def of(p: Product) -> dict[str, Any]:
-        return {k: getattr(p, k) for k in ("id", "sku", "name", "names", "category", "brand", "unit", "is_ours", "active", "version")}
+        return {k: getattr(p, k) for k in ("id", "sku", "name", "names", "category", "brand", "unit", "unit_cost", "is_ours",
+                                           "active", "version")}
 
 
 class PriceListIn(Schema):

@@ -135,6 +135,9 @@ def _product_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if unknown:
             raise ValidationError.single("names", _("Unknown language: %(codes)s.") % {"codes": ", ".join(unknown)[:100]})
         fields["names"] = {k: clean_text(f"names.{k}", v, max_length=200) for k, v in names.items() if v}
+    if not partial or "unit_cost" in data:
+        cost = data.get("unit_cost")
+        fields["unit_cost"] = None if cost in (None, "") else money.parse_decimal(cost, "unit_cost", allow_zero=True)
     if not partial or "is_ours" in data:
         fields["is_ours"] = _bool(data, "is_ours", True)
     if not partial or "active" in data:

@@ -75,7 +75,7 @@ def product_edit(request: AuthedHttpRequest, product_id: int | None = None) -> H
         initial: dict[str, Any] = {}
         if product is not None:
             initial = {"sku": product.sku, "name": product.name, "category": product.category, "brand": product.brand,
-                       "unit": product.unit, "is_ours": product.is_ours, "active": product.active, "version": product.version,
+                       "unit": product.unit, "unit_cost": product.unit_cost, "is_ours": product.is_ours, "active": product.active, "version": product.version,
                        "name_es": product.names.get("es", ""), "name_zh": product.names.get("zh-hans", ""),
                        "name_ro": product.names.get("ro", "")}
         form = ProductForm(initial=initial) if product else ProductForm()
