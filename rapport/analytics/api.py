@@ -1,4 +1,4 @@
-"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability``."""
+"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rapport.analytics.schemas import RfmFilter, RfmList
 from rapport.analytics import retention
 from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
 from rapport.analytics.schemas import ProfitFilter, ProfitList
+from rapport.analytics.schemas import PerformanceFilter, PerformanceList
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
@@ -93,4 +94,20 @@ def profitability_report(request: AuthedHttpRequest, flt: Query[ProfitFilter], p
         "tiers": [{"tier": t.tier, "customers": t.customers, "revenue": t.revenue, "margin": t.margin,
                    "cost_to_serve": t.cost_to_serve, "net_profit": t.net_profit, "losing": t.losing,
                    "least_profitable": [row.card_id for row in t.least]} for t in report.tiers],
+    }
+
+
+@router.get("/reports/performance", response=PerformanceList,
+            summary="Sales by category, product, region, country, industry, tier, rep, team or month against a year earlier")
+def performance_report(request: AuthedHttpRequest, flt: Query[PerformanceFilter]) -> dict[str, Any]:
+    end = flt.end or timezone.localdate()
+    start = flt.start or end.replace(month=1, day=1)
+    if start > end:
+        raise ValidationError.single("start", "The period starts after it ends.")
+    report = selectors.performance_report(request.user, start=start, end=end, dimension=flt.by, team=flt.team,
+                                          rep=flt.rep)
+    return {
+        "items": [asdict(row) for row in report.rows], "total": asdict(report.total), "start": report.start,
+        "end": report.end, "previous_start": report.previous_start, "previous_end": report.previous_end,
+        "by": report.dimension, "currency": report.currency, "missing_rates": report.missing_rates,
     }

@@ -79,6 +79,7 @@ def register(subparsers: Any, command: Any) -> None:
     register_rfm(analytics_sub, command)
     register_persistence(analytics_sub, command)
     register_profitability(analytics_sub, command)
+    register_performance(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -207,3 +208,49 @@ def register_profitability(analytics_sub: Any, command: Any) -> None:
     profit.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
     profit.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     profit.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+def cmd_performance(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    end = args.to or timezone.localdate()
+    start = args.start or end.replace(month=1, day=1)
+    if start > end:
+        raise UsageError("--from comes after --to.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.performance_report(user, start=start, end=end, dimension=args.by, team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_performance(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_performance_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    out.print(f"Wrote {rows} row(s) by {args.by}, {start.isoformat()} to {end.isoformat()} against "
+              f"{report.previous_start.isoformat()} to {report.previous_end.isoformat()} ({report.currency}) to {target}.",
+              markup=False)
+    return EXIT_OK
+
+
+def register_performance(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics performance``, added to the ``analytics`` subcommands by ``register``."""
+    from rapport.analytics.selectors import PERFORMANCE_DIMENSIONS
+
+    perf = command("performance", cmd_performance, "Sales by a dimension against the same period a year earlier.",
+                   analytics_sub)
+    perf.add_argument("--by", choices=PERFORMANCE_DIMENSIONS, default="category", help="how sales are grouped")
+    perf.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                      help="first day of the period (YYYY-MM-DD); default: 1 January of --to's year")
+    perf.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
+    perf.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    perf.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    perf.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    perf.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

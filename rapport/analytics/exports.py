@@ -14,6 +14,7 @@ from rapport.analytics.selectors import RFM_COLUMNS, RfmReport
 from rapport.analytics.retention import Retention
 from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
 from rapport.analytics.selectors import PROFIT_COLUMNS, ProfitReport
+from rapport.analytics.selectors import PERFORMANCE_COLUMNS, PerformanceReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -125,4 +126,28 @@ def record_profitability_export(*, user: Any, report: ProfitReport, fmt: str, ch
     record(action="export", record_type="analytics.profitability", actor=user, detail={
         "report": "profitability", "format": fmt, "channel": channel, "start": report.start.isoformat(),
         "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
+    })
+
+
+def write_performance(report: PerformanceReport, stream: IO[bytes], fmt: str) -> int:
+    """The performance report, ``PERFORMANCE_COLUMNS`` in order, the total last; returns the rows written."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="performance")
+    writer.header(list(PERFORMANCE_COLUMNS))
+    for row in [*report.rows, report.total]:
+        writer.row([_rfm_cell(v, fmt) for v in row.values()])
+    writer.close()
+    return len(report.rows) + 1
+
+
+def record_performance_export(*, user: Any, report: PerformanceReport, fmt: str, channel: str, team: int | None,
+                              rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.performance", actor=user, detail={
+        "report": "performance", "format": fmt, "channel": channel, "start": report.start.isoformat(),
+        "end": report.end.isoformat(), "by": report.dimension, "team": team, "rep": rep, "rows": len(report.rows),
     })

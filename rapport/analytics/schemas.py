@@ -182,3 +182,37 @@ class ProfitList(Schema):
     currency: str
     cost_to_serve: dict[str, Decimal] = Field(description="Unit cost per activity kind (RAPPORT_COST_TO_SERVE)")
     tiers: list[ProfitTierOut]
+
+
+class PerformanceFilter(Schema):
+    start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: 1 January of end's year")
+    end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
+    by: Literal["category", "product", "region", "country", "industry", "tier", "rep", "team", "month"] = Field(
+        "category", description="How sales are grouped")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+
+
+class PerformanceRowOut(Schema):
+    key: str = Field(description='The group as stored ("" when not set; "2026-03" for a month)')
+    label: str = Field(description="The group in words, in the reader's language")
+    revenue: Decimal = Field(description="In the period, in the reporting currency")
+    previous_revenue: Decimal = Field(description="In the same period a year earlier")
+    change: Decimal
+    change_percent: float | None = Field(description="null when nothing was sold a year earlier")
+    orders: int
+    previous_orders: int
+    customers: int = Field(description="Customers who bought in the period")
+    currency: str
+
+
+class PerformanceList(Schema):
+    items: list[PerformanceRowOut]
+    total: PerformanceRowOut
+    start: dt.date
+    end: dt.date
+    previous_start: dt.date
+    previous_end: dt.date
+    by: str
+    currency: str
+    missing_rates: list[str] = Field(description="Order currencies left out for want of an exchange rate")

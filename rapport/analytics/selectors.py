@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count
+from django.db.models import Q
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -496,3 +497,180 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
             least=sorted(members, key=lambda r: (r.net_profit, r.card_id))[:LEAST_PROFITABLE_PER_TIER],
         ))
     return ProfitReport(start=start, end=end, currency=rates.base, costs=costs, rows=rows, tiers=tiers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Performance: sales by a dimension against the same period a year earlier.
+
+PERFORMANCE_DIMENSIONS = ("category", "product", "region", "country", "industry", "tier", "rep", "team", "month")
+PERFORMANCE_COLUMNS = ("key", "label", "revenue", "previous_revenue", "change", "change_percent", "orders",
+                       "previous_orders", "customers", "currency")
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    key: str
+    label: str
+    revenue: Decimal
+    previous_revenue: Decimal
+    change: Decimal
+    change_percent: float | None  # None: nothing sold in the earlier period
+    orders: int
+    previous_orders: int
+    customers: int
+    currency: str
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column) for column in PERFORMANCE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class PerformanceReport:
+    start: dt.date
+    end: dt.date
+    previous_start: dt.date
+    previous_end: dt.date
+    dimension: str
+    currency: str
+    rows: list[PerformanceRow]  # highest revenue first
+    total: PerformanceRow
+    missing_rates: list[str]  # currencies left out for want of an exchange rate
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end
+
+
+def dimension_labels() -> dict[str, str]:
+    return {
+        "category": _("Product category"), "product": _("Product"), "region": _("Region"), "country": _("Country"),
+        "industry": _("Industry"), "tier": _("Tier"), "rep": _("Rep"), "team": _("Team"), "month": _("Month"),
+    }
+
+
+def year_earlier(day: dt.date) -> dt.date:
+    """The same day a year earlier (28 February for 29 February)."""
+    return rfm.months_before(day, 12)
+
+
+def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: str = "category",
+                       team: int | None = None, rep: int | None = None) -> PerformanceReport:
+    """Revenue of the visible, live customers between ``start`` and ``end`` grouped by
+    ``dimension``, beside the same period a year earlier. Product dimensions add up order lines;
+    the others order totals. Amounts are converted to the reporting currency at the rate valid on
+    each order's date; a currency without a rate is left out and named."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import TruncMonth
+
+    from rapport.cards.models import Address
+    from rapport.commerce.evidence import _Rates
+    from rapport.commerce.models import OrderLine
+
+    if dimension not in PERFORMANCE_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    previous_start, previous_end = year_earlier(start), year_earlier(end)
+    cards = visible_to(user).filter(archived_at__isnull=True)
+    if team is not None:
+        cards = cards.filter(team_id=team)
+    if rep is not None:
+        cards = cards.filter(owner_id=rep)
+    orders = counted_orders().filter(card__in=cards.values("id")).filter(
+        Q(ordered_on__range=(start, end)) | Q(ordered_on__range=(previous_start, previous_end)))
+    if dimension in ("category", "product"):
+        rows_qs: Any = OrderLine.objects.filter(order__in=orders.values("id"))
+        prefix, amount = "order__", "amount"
+        key = "product__category" if dimension == "category" else "product__sku"
+    else:
+        rows_qs, prefix, amount = orders, "", "total"
+        key = {"industry": "card__industry", "tier": "card__tier", "rep": "card__owner__username",
+               "team": "card__team__name", "month": "month", "region": "region", "country": "country"}[dimension]
+        if dimension in ("region", "country"):
+            first = Address.objects.filter(card_id=OuterRef("card_id")).order_by("position", "id").values(dimension)[:1]
+            rows_qs = rows_qs.annotate(**{dimension: Subquery(first)})
+        if dimension == "month":
+            rows_qs = rows_qs.annotate(month=TruncMonth("ordered_on"))
+    grouped = (rows_qs.values(key, f"{prefix}currency", f"{prefix}ordered_on")
+               .annotate(s=Sum(amount), n=Count(f"{prefix}id" if prefix else "id", distinct=True))
+               .order_by().values_list(key, f"{prefix}currency", f"{prefix}ordered_on", "s", "n"))
+    rates = _Rates()
+    now: dict[str, Decimal] = defaultdict(Decimal)
+    before: dict[str, Decimal] = defaultdict(Decimal)
+    now_orders: dict[str, int] = defaultdict(int)
+    before_orders: dict[str, int] = defaultdict(int)
+    missing: set[str] = set()
+    for group, currency, day, total, count in grouped.iterator(chunk_size=10_000):
+        label = _group_key(group)
+        current = start <= day <= end
+        if dimension == "month" and not current:  # beside the same month a year later
+            label = f"{int(label[:4]) + 1}{label[4:]}"
+        (now_orders if current else before_orders)[label] += count
+        factor = rates.rate(currency, day)
+        if factor is None:
+            missing.add(currency)
+            continue
+        (now if current else before)[label] += Decimal(total or 0) * factor
+    customers = _customers_by_group(rows_qs, key, prefix, start, end)
+    labels = _group_labels(dimension)
+    quantum = money.quantum(rates.base)
+
+    def row(group: str, label: str, revenue: Decimal, previous: Decimal, n: int, p: int, c: int) -> PerformanceRow:
+        revenue, previous = revenue.quantize(quantum, ROUND_HALF_UP), previous.quantize(quantum, ROUND_HALF_UP)
+        return PerformanceRow(
+            key=group, label=label, revenue=revenue, previous_revenue=previous, change=revenue - previous,
+            change_percent=round(float((revenue - previous) / previous * 100), 1) if previous else None,
+            orders=n, previous_orders=p, customers=c, currency=rates.base)
+
+    groups = set(now) | set(before) | set(now_orders) | set(before_orders)
+    rows = [row(g, labels(g), now.get(g, Decimal(0)), before.get(g, Decimal(0)), now_orders.get(g, 0),
+                before_orders.get(g, 0), customers.get(g, 0)) for g in groups]
+    rows.sort(key=lambda r: (-r.revenue, -r.previous_revenue, r.label.lower()))
+    if dimension == "month":
+        rows.sort(key=lambda r: r.key)
+    total = row("", _("Total"), sum(now.values(), Decimal(0)), sum(before.values(), Decimal(0)),
+                sum(now_orders.values()), sum(before_orders.values()), _customers_total(rows_qs, prefix, start, end))
+    return PerformanceReport(start=start, end=end, previous_start=previous_start, previous_end=previous_end,
+                             dimension=dimension, currency=rates.base, rows=rows, total=total, missing_rates=sorted(missing))
+
+
+def _group_key(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m")
+    return str(value)
+
+
+def _group_labels(dimension: str) -> Any:
+    """Turns a group's key into the words shown: the tier's name, the country's name, "Not set"."""
+    unknown = _("Not set")
+    if dimension == "tier":
+        tiers = tier_labels()
+        return lambda key: tiers.get(key, key) if key else unknown
+    if dimension == "country":
+        from rapport.commerce.money import babel_locale
+
+        names = babel_locale().territories
+
+        return lambda key: names.get(key.upper(), key) if key else unknown
+    if dimension == "month":
+        return lambda key: key
+    return lambda key: key or unknown
+
+
+def _customers_by_group(rows_qs: Any, key: str, prefix: str, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Distinct customers per group in the current period (one more query)."""
+    current = rows_qs.filter(**{f"{prefix}ordered_on__range": (start, end)})
+    pairs = current.values(key).annotate(c=Count(f"{prefix}card_id", distinct=True)).order_by().values_list(key, "c")
+    result: dict[str, int] = defaultdict(int)
+    for group, count in pairs:
+        result[_group_key(group)] += count
+    return dict(result)
+
+
+def _customers_total(rows_qs: Any, prefix: str, start: dt.date, end: dt.date) -> int:
+    return int(rows_qs.filter(**{f"{prefix}ordered_on__range": (start, end)})
+               .aggregate(c=Count(f"{prefix}card_id", distinct=True))["c"] or 0)

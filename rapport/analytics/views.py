@@ -294,8 +294,8 @@ urlpatterns += [
 
 # --- Profitability per customer ----------------------------------------------------------------
 
-PROFIT_BAR = 260  # the longest bar of the net-profit chart, either side of zero
-PROFIT_LABEL = 110  # room for the tier names
+PROFIT_BAR = 110  # the longest bar of the net-profit chart, either side of zero (narrow: it must read on a phone)
+PROFIT_LABEL = 90  # room for the tier names
 PROFIT_ROW = 28
 
 
@@ -372,7 +372,7 @@ def profitability_page(request: AuthedHttpRequest) -> HttpResponse:
     context.update({
         "report": report, "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
         "bars": _profit_bars(report), "chart_height": len(report.tiers) * PROFIT_ROW + 8,
-        "chart_width": PROFIT_LABEL + 2 * PROFIT_BAR + 20, "chart_label": PROFIT_LABEL, "zero_x": PROFIT_LABEL + PROFIT_BAR,
+        "chart_width": PROFIT_LABEL + 2 * PROFIT_BAR + 90, "chart_label": PROFIT_LABEL, "zero_x": PROFIT_LABEL + PROFIT_BAR,
         "losing": sum(1 for row in report.rows if row.net_profit < 0),
         "costs": [(str(labels.get(kind, kind)), cost) for kind, cost in sorted(report.costs.items()) if cost],
     })
@@ -400,4 +400,96 @@ urlpatterns += [
     path("analytics/profitability/", profitability_page, name="analytics-profitability"),
     path("analytics/profitability.csv", profitability_csv, name="analytics-profitability-csv"),
     path("analytics/profitability.xlsx", profitability_xlsx, name="analytics-profitability-xlsx"),
+]
+
+
+# --- Performance against a year earlier ----------------------------------------------------------
+
+PERF_BARS = 12  # groups in the chart; the table and downloads hold them all
+PERF_LABEL = 90  # narrow enough for a phone: the chart scales to the screen's width
+PERF_WIDTH = 200
+PERF_ROW = 34
+
+
+class PerformanceForm(ProfitForm):
+    by = forms.ChoiceField(label=gettext_lazy("Grouped by"), required=False)
+
+    field_order = ["by", "start", "end", "team", "rep"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["by"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = list(selectors.dimension_labels().items())
+
+
+def _performance_report(request: AuthedHttpRequest) -> tuple[PerformanceForm, selectors.PerformanceReport | None,
+                                                              dict[str, Any]]:
+    params = request.GET.copy()
+    today = timezone.localdate()
+    params.setdefault("end", today.isoformat())
+    params.setdefault("start", today.replace(month=1, day=1).isoformat())
+    params.setdefault("by", "category")
+    form = PerformanceForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    end = d.get("end") or today
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.performance_report(request.user, start=d.get("start") or end.replace(month=1, day=1), end=end,
+                                          dimension=d.get("by") or "category", **filters)
+    return form, report, filters
+
+
+def _performance_bars(report: selectors.PerformanceReport) -> list[dict[str, Any]]:
+    """Two bars per group, this period above the same period a year earlier, on one scale."""
+    shown = report.rows[:PERF_BARS]
+    top = max((max(r.revenue, r.previous_revenue) for r in shown), default=Decimal(0)) or Decimal(1)
+    bars = []
+    for i, r in enumerate(shown):
+        now, before = (int(round(PERF_WIDTH * v / top)) for v in (r.revenue, r.previous_revenue))
+        y = i * PERF_ROW
+        bars.append({"label": r.label[:14], "row": r, "now": now, "before": before, "y_now": y + 4, "y_before": y + 18,
+                     "text_y": y + 17, "now_x": PERF_LABEL + now + 6, "before_x": PERF_LABEL + before + 6,
+                     "now_text_y": y + 14, "before_text_y": y + 28})
+    return bars
+
+
+@require_GET
+@web_view
+def performance_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _performance_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/performance.html", context, status=422)
+    bars = _performance_bars(report)
+    context.update({
+        "report": report, "bars": bars, "chart_height": len(bars) * PERF_ROW + 4,
+        "chart_width": PERF_LABEL + PERF_WIDTH + 90, "chart_label": PERF_LABEL,
+        "dimension": selectors.dimension_labels()[report.dimension],
+    })
+    return render(request, "analytics/performance.html", context)
+
+
+def _performance_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    return _file(request, fmt, build=_performance_report, write=exports.write_performance,
+                 record=exports.record_performance_export, template="analytics/performance.html", name="performance")
+
+
+@require_GET
+@web_view
+def performance_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _performance_download(request, "csv")
+
+
+@require_GET
+@web_view
+def performance_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _performance_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/performance/", performance_page, name="analytics-performance"),
+    path("analytics/performance.csv", performance_csv, name="analytics-performance-csv"),
+    path("analytics/performance.xlsx", performance_xlsx, name="analytics-performance-xlsx"),
 ]

@@ -1,5 +1,6 @@
 """The analytics pages in a real browser, as a manager at a desk and a rep on a phone: the churn
-report with its risk bars, the RFM segments chart and the retention heat map, without sideways overflow or console errors."""
+report with its risk bars, the RFM segments chart, the retention heat map, profitability by tier
+and performance against last year, without sideways overflow or console errors."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def customers(transactional_db: None) -> None:
 
     from rapport.accounts.services import create_user
     from rapport.cards.services import create_organization
-    from rapport.commerce.models import Order, OrderStatus
+    from rapport.activities.services import log_activity
+    from rapport.commerce.models import Order, OrderLine, OrderStatus, Product
 
     create_user(username="manager_mei", role="manager", manages=["Norte"], password=PASSWORD, validate=False)
     rep = create_user(username="rep_ana", role="rep", teams=["Norte"], password=PASSWORD, validate=False)
@@ -38,6 +40,14 @@ def customers(transactional_db: None) -> None:
         days = [last - dt.timedelta(days=every * k) for k in range(8)]
         Order.objects.bulk_create([Order(card=card, currency="EUR", ordered_on=d, total=100 + 10 * k, status=OrderStatus.CONFIRMED)
                                    for k, d in enumerate(days)])
+        if every == 30:  # order lines and visits for the profitability and performance pages
+            product = Product.objects.get_or_create(sku=f"P-{every}-{silent}", defaults={
+                "name": "Pintura plástica 15 L", "category": "Pinturas", "unit_cost": 70})[0]
+            for order in Order.objects.filter(card=card):
+                OrderLine.objects.create(order=order, product=product, quantity=1, unit_price=order.total, amount=order.total)
+            for k in range(6):
+                log_activity(user=rep, data={"kind": "visit", "summary": "Visita", "cards": [card.pk],
+                                             "occurred_at": (timezone.now() - dt.timedelta(days=20 * k)).isoformat()})
 
 
 def shot(page: "Page", name: str) -> None:
@@ -65,4 +75,10 @@ def test_the_churn_and_rfm_pages_read_on_a_phone_and_at_a_desk(browser_page: "Pa
     page.goto(f"{live_url}/analytics/retention/")
     assert page.locator("table").count() >= 1
     shot(page, f"retention-{who}")
+    page.goto(f"{live_url}/analytics/profitability/")
+    assert "Almacenes Costa Verde" in page.inner_text("main") and page.locator("svg.profit-chart").count() == 1
+    shot(page, f"profitability-{who}")
+    page.goto(f"{live_url}/analytics/performance/?by=month")
+    assert page.locator("svg.perf-chart").count() == 1
+    shot(page, f"performance-{who}")
     assert not errors, errors

@@ -21,39 +21,6 @@ pytestmark = pytest.mark.django_db
 START = dt.date(2025, 7, 1)
 
 
-@pytest.fixture
-def sell(users: Any) -> Any:
-    """Records a counted order with lines (product, quantity, unit price, discount %)."""
-    from rapport.commerce.models import Order, OrderLine, OrderStatus
-
-    def add(card: Any, day: dt.date, *lines: tuple[Any, int, str, str], currency: str = "EUR", **extra: Any) -> Any:
-        extra.setdefault("status", OrderStatus.CONFIRMED)
-        amounts = []
-        for _product, quantity, price, discount in lines:
-            gross = Decimal(quantity) * Decimal(price)
-            amounts.append((gross * (1 - Decimal(discount) / 100)).quantize(Decimal("0.01")))
-        order = Order.objects.create(card=card, ordered_on=day, currency=currency, total=sum(amounts, Decimal(0)), **extra)
-        OrderLine.objects.bulk_create([
-            OrderLine(order=order, position=i, product=product, quantity=quantity, unit_price=Decimal(price),
-                      discount=Decimal(discount), amount=amount)
-            for i, ((product, quantity, price, discount), amount) in enumerate(zip(lines, amounts))
-        ])
-        return order
-
-    return add
-
-
-@pytest.fixture
-def products() -> dict[str, Any]:
-    from rapport.commerce.models import Product
-
-    return {
-        "oil": Product.objects.create(sku="OIL-1", name="Aceite", unit_cost=Decimal("6.00")),
-        "rice": Product.objects.create(sku="RICE-1", name="Arroz", unit_cost=Decimal("1.50")),
-        "new": Product.objects.create(sku="NEW-1", name="Novedad"),  # no unit cost yet
-    }
-
-
 def _log(user: Any, kind: str, *cards: Any, day: dt.date = dt.date(2026, 3, 1)) -> None:
     from rapport.activities.services import log_activity
 
