@@ -23,11 +23,12 @@ class LoginForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuses sign-ins after too many failures for the username or the address (throttling)."""
-        from rapport.accounts.throttle import login_failed, login_locked_for, login_succeeded
+        from rapport.accounts.throttle import login_attempt, login_succeeded
 
         username = str(self.data.get("username", ""))[:150]
         address = (self.request.META.get("REMOTE_ADDR", "") if self.request else "") or "unknown"
-        self.locked_for = login_locked_for(username, address)
+        # Counted before the password is checked, so parallel guesses cannot overtake the count.
+        self.locked_for = login_attempt(username, address)
         if self.locked_for:
             minutes = max(1, round(self.locked_for / 60))
             raise forms.ValidationError(
@@ -38,12 +39,9 @@ class LoginForm(AuthenticationForm):
                 ) % {"minutes": minutes},
                 code="throttled",
             )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_failed(username, address)
-            raise
-        login_succeeded(username, address)
+        cleaned = super().clean()  # a wrong password raises, and its attempt stays counted
+        if self.user_cache is not None:
+            login_succeeded(username, address)
         return cleaned
 
 

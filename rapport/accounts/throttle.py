@@ -8,8 +8,8 @@ aim is to stop scripted guessing and runaway clients, not to meter exactly.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import time
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -64,27 +64,75 @@ class ApiRateThrottle(BaseThrottle):
         return getattr(self, "_wait", None)
 
 
+def login_name(username: str) -> str:
+    """The name the throttle counts under: the one authentication looks up (Django's NFKC
+    normalisation, as ``UsernameField`` and ``AbstractUser.normalize_username`` apply it), then
+    case-folded. Keying on anything looser lets ``ｊａｋｅ`` or ``𝐣𝐚𝐤𝐞`` guess for ``jake``
+    with a fresh allowance."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).strip().casefold())
+
+
 def _login_keys(username: str, address: str) -> list[str]:
-    name = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:24]  # no usernames in cache keys
+    name = hashlib.sha256(login_name(username).encode()).hexdigest()[:24]  # no usernames in cache keys
     return [f"rapport:login:user:{name}", f"rapport:login:ip:{address}"]
 
 
+def _login_limits() -> tuple[int, int]:
+    return (
+        getattr(settings, "RAPPORT_LOGIN_MAX_FAILURES", 5),
+        getattr(settings, "RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+    )
+
+
+def _seconds_left(key: str) -> int:
+    until = cache.get(f"{key}:until")
+    return max(1, int((until or time.time() + 1) - time.time()))
+
+
 def login_locked_for(username: str, address: str) -> int:
-    """Seconds until sign-in attempts are accepted again; 0 when they are accepted now."""
-    limits = (getattr(settings, "RAPPORT_LOGIN_MAX_FAILURES", 5), getattr(settings, "RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50))
-    for key, limit in zip(_login_keys(username, address), limits):
-        state: Any = cache.get(key)
-        if state and state[0] >= limit:
-            return max(1, int(state[1] - time.time()))
+    """Seconds until sign-in attempts are accepted again; 0 when they are accepted now (no count)."""
+    for key, limit in zip(_login_keys(username, address), _login_limits()):
+        if (cache.get(key) or 0) >= limit:
+            return _seconds_left(key)
+    return 0
+
+
+def login_attempt(username: str, address: str) -> int:
+    """Reserves one sign-in attempt before the password is checked; returns 0 when it may go
+    ahead, else the seconds until attempts are accepted again.
+
+    The attempt is counted first, by the cache's atomic ``incr``, and taken back only when the
+    password was right: parallel guesses each take a distinct number, so no more than the limit
+    are ever checked (counting after a failure let 30 parallel guesses through 12 times).
+    """
+    if locked := login_locked_for(username, address):
+        return locked
+    lock = getattr(settings, "RAPPORT_LOGIN_LOCK_SECONDS", 900)
+    for key, limit in zip(_login_keys(username, address), _login_limits()):
+        # The window starts with the first failure and is not extended by later ones.
+        cache.add(f"{key}:until", time.time() + lock, lock)
+        cache.add(key, 0, lock)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, lock)
+            count = 1
+        if count > limit:
+            return _seconds_left(key)
     return 0
 
 
 def login_failed(username: str, address: str) -> None:
-    lock = getattr(settings, "RAPPORT_LOGIN_LOCK_SECONDS", 900)
-    for key in _login_keys(username, address):
-        count, until = cache.get(key) or (0, time.time() + lock)
-        cache.set(key, (count + 1, until), max(1, int(until - time.time())))
+    """Kept for callers that check a password without ``login_attempt``: counts one failure."""
+    login_attempt(username, address)
 
 
 def login_succeeded(username: str, address: str) -> None:
-    cache.delete(_login_keys(username, address)[0])
+    """A right password clears the name's failures and gives back the address's reservation."""
+    user_key, address_key = _login_keys(username, address)
+    cache.delete_many([user_key, f"{user_key}:until"])
+    try:
+        if (cache.get(address_key) or 0) > 0:
+            cache.decr(address_key)
+    except ValueError:  # expired meanwhile
+        pass

@@ -70,6 +70,16 @@ def _out(activity: Activity, participants: list[Participant]) -> dict[str, Any]:
 def list_activities(
     request: AuthedHttpRequest, page: Query[PageParams], card: int | None = None, kind: str = ""
 ) -> dict[str, Any]:
+    if card is not None:
+        # The card filtered on must be one the user may see: else the list would tell which
+        # visible customers met a card out of reach.
+        from rapport.cards.selectors import get_card
+        from rapport.core.errors import NotFound, ValidationError
+
+        try:
+            get_card(request.user, card)
+        except NotFound:
+            raise ValidationError.single("card", "Unknown card.") from None
     qs = selectors.activities_for(request.user, card_id=card, kind=kind or None)
     offset, limit = page.clamp()
     rows = list(qs[offset : offset + limit])

@@ -26,7 +26,7 @@ from rapport.cards.schemas import (
     PersonIn,
     TimelineOut,
 )
-from rapport.core.errors import NotFound
+from rapport.core.errors import NotFound, ValidationError
 from rapport.core.http import AuthedHttpRequest, if_match_version
 from rapport.core.pagination import PageParams
 
@@ -55,6 +55,17 @@ class CardFilterParams(Schema):
     organization: int | None = Field(None, ge=1, le=MAX_ID, description="People currently employed there")
     segment: int | None = Field(None, ge=1, le=MAX_ID, description="Members of a saved segment")
 
+    def visible_filter(self, user: Any, kind: str | None = None) -> selectors.CardFilter:
+        """The filter, after checking that a card it names is one the user may see: a list of
+        the people of an organisation out of reach would tell what its own page hides."""
+        if self.organization is not None:
+            try:
+                selectors.get_card(user, self.organization, Kind.ORGANIZATION)
+            except NotFound:
+                raise ValidationError.single("organization", "Unknown organisation.") from None
+        data = self.dict()
+        return selectors.CardFilter(**data) if kind is None else selectors.CardFilter(kind=kind, **data)
+
 
 def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
     data = CardOut.from_card(card)
@@ -75,7 +86,7 @@ def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
 
 
 def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page: PageParams) -> dict[str, Any]:
-    flt = selectors.CardFilter(kind=kind, **filters.dict())
+    flt = filters.visible_filter(request.user, kind)
     offset, limit = page.clamp()
     cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit, count_limit=COUNT_LIMIT)
     exact = total <= COUNT_LIMIT

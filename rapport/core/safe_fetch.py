@@ -41,10 +41,37 @@ class FetchResult:
     body: bytes
 
 
+# IPv6 forms that carry an IPv4 address a router may reach for them: NAT64 (RFC 6052, 8215)
+# and the deprecated IPv4-compatible ::a.b.c.d. 6to4 (2002::/16) and Teredo have their own
+# accessors on IPv6Address.
+_EMBEDDING_NETWORKS = [ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("::/96")]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (``[2002:7f00:1::]`` is 127.0.0.1 over 6to4)."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client)
+    if any(ip in net for net in _EMBEDDING_NETWORKS):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _address_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            # Every address it stands for must be public; the IPv6 form itself is then judged too
+            # (2002::/16 and 64:ff9b::/96 count as global to Python).
+            if not all(_address_allowed(str(v4)) for v4 in embedded):
+                return False
+            if ip.ipv4_mapped is not None:
+                return True
     if any(ip in net for net in BLOCKED_NETWORKS if net.version == ip.version):
         return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
@@ -83,7 +110,8 @@ def check_url(url: str, *, allowed_ports: tuple[int, ...] = (80, 443)) -> _Targe
     if host in BLOCKED_NAMES or host.endswith(".localhost") or host.endswith(".internal"):
         raise UnsafeURL(f"{host!r} is an internal name.")
     try:
-        port = parts.port or DEFAULT_PORTS[scheme]
+        # ``or`` would read an explicit port 0 as "no port" and fetch from 80.
+        port = parts.port if parts.port is not None else DEFAULT_PORTS[scheme]
     except ValueError:
         raise UnsafeURL("The port is not a number.") from None
     if port not in allowed_ports:

@@ -45,6 +45,7 @@ def upload(
     region: Form[str] = "",
     strict: Form[bool] = False,
     mapping: Form[str] = "",
+    keep_going: Form[bool] = False,
 ) -> Status[dict[str, Any]]:
     parsed: Any = None
     if mapping:
@@ -54,7 +55,7 @@ def upload(
             raise ValidationError.single("mapping", "Expected a JSON object of column to target.") from None
     job = services.receive_upload(
         user=request.user, name=file.name or "upload", chunks=file.chunks(), kind=kind or None, mapping=parsed,
-        on_duplicate=on_duplicate, region=region, strict=strict,
+        on_duplicate=on_duplicate, region=region, strict=strict, keep_going=keep_going,
     )
     return Status(201, ImportJobOut.from_job(job))
 
@@ -128,7 +129,7 @@ def export(
     filters: Query[CardFilterParams],
     format: Literal["csv", "xlsx", "vcard"] = "csv",
 ) -> FileResponse:
-    return export_response(request, kind, CardFilter(**filters.dict()), format, channel="api")
+    return export_response(request, kind, filters.visible_filter(request.user), format, channel="api")
 
 
 def export_response(request: AuthedHttpRequest, kind: str, flt: CardFilter, fmt: str, *, channel: str) -> FileResponse:

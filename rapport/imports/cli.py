@@ -51,21 +51,21 @@ def cmd_import(args: argparse.Namespace) -> int:
             bar.update(task, completed=job.rows_read)
 
         error_file = Path(args.errors) if args.errors else None
+        options = dict(
+            user=user, path=path, file_name=path.name, kind=args.kind, mapping=mapping, on_duplicate=args.on_duplicate,
+            region=args.region or "", strict=args.strict, keep_going=args.keep_going,
+        )
         if args.dry_run:
-            # Create the job inside the dry run's transaction too: nothing at all is committed.
+            # The job is checked and made in a transaction that is rolled back at once (nothing is
+            # committed); the run then writes each batch in its own rolled-back transaction, so
+            # the database stays open to other writers while the file is read.
             with transaction.atomic():
-                job = services.create_job(
-                    user=user, path=path, file_name=path.name, kind=args.kind, mapping=mapping,
-                    on_duplicate=args.on_duplicate, region=args.region or "", strict=args.strict,
-                )
-                report = services.run_import(job=job, dry_run=True, progress=progress, error_file=error_file)
-                job = report.job
+                job = services.create_job(**options)
                 transaction.set_rollback(True)
+            report = services.run_import(job=job, dry_run=True, progress=progress, error_file=error_file)
+            job = report.job
         else:
-            job = services.create_job(
-                user=user, path=path, file_name=path.name, kind=args.kind, mapping=mapping,
-                on_duplicate=args.on_duplicate, region=args.region or "", strict=args.strict,
-            )
+            job = services.create_job(**options)
             report = services.run_import(job=job, progress=progress, error_file=error_file)
             job = report.job
         bar.update(task, completed=job.rows_read, total=job.rows_read)
@@ -82,9 +82,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"{job.updated_count} updated, {job.skipped_count} duplicates skipped, {job.error_count} rows not imported.",
             markup=False,
         )
+    if job.left_out_count:
+        out.print(f"{job.left_out_count} rows imported without some of their values (listed in the error file).", markup=False)
     if job.status == Status.FAILED:
         err.print(f"The import stopped: {job.message}", markup=False)
-    if job.error_count:
+    if job.problem_count:
         if error_file:
             out.print(f"Errors (row, column, reason): {error_file}", markup=False)
         elif not args.dry_run:
@@ -180,6 +182,8 @@ def register(subparsers: Any, command: Any) -> None:
     p.add_argument("--region", metavar="CC", help="country where phone numbers without +code were written (e.g. ES)")
     p.add_argument("--strict", action="store_true",
                    help="a row with any bad value is not imported (default: the bad values are left out and listed)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="after a line that is not CSV (an unclosed quote), go on reading instead of stopping there")
     p.add_argument("--errors", metavar="FILE", help="write the rows that were not imported to this CSV")
     p.add_argument("--user", metavar="USERNAME", help="who imports (owns the new cards); default: the first admin")
     p.add_argument("--revert", metavar="JOB_ID", help="undo a whole import instead")

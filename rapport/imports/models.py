@@ -52,6 +52,9 @@ class ImportJob(models.Model):
     # Strict: a row with any bad value is not imported. Otherwise bad values are left out (and
     # listed in the error file) and the row is imported when what remains still makes a card.
     strict = models.BooleanField(default=False)
+    # A CSV line that is not CSV (an unclosed quote) stops the import there, unless this is set:
+    # then it is reported as a row not imported and reading goes on after it.
+    keep_going = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     message = models.CharField(max_length=500, blank=True)  # why the job failed, or what revert left alone
     rows_total = models.PositiveIntegerField(null=True, blank=True)  # unknown until read for streamed formats
@@ -59,7 +62,8 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)  # duplicates left alone (--on-duplicate skip)
-    error_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)  # rows not imported
+    left_out_count = models.PositiveIntegerField(default=0)  # rows imported without some of their values
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -75,6 +79,11 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def problem_count(self) -> int:
+        """Rows the error file lists: not imported, or imported with values left out."""
+        return self.error_count + self.left_out_count
 
     @property
     def is_stalled(self) -> bool:

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,13 @@ MAX_CARD_BYTES = 2 * 1024 * 1024  # one vCard, photos included
 MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 MAX_XLSX_MEMBERS = 10_000
+# openpyxl holds every shared string in memory, even in read-only mode: their part is bounded
+# both in expanded bytes and in count (a 7 MB workbook expanding to 950 MB of shared strings
+# passed the ratio check above). Other parts are streamed, so they are bounded more loosely.
+MAX_XLSX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS = 1_000_000
+MAX_XLSX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_XLSX_CELLS = 50_000_000  # rows × columns of the first sheet, as read
 
 Row = dict[str, str]
 
@@ -137,6 +145,25 @@ def _control_junk(text: str) -> bool:
 
 # --- CSV ----------------------------------------------------------------------------------------
 
+# A byte that is not text in the file's encoding becomes this lone surrogate, which no decoder
+# produces from valid text: the row that holds it is then known exactly (a strict decoder fails
+# when it decodes the chunk ahead, rows before the bad one).
+_BAD_BYTE = "\udc80"
+
+
+def _mark_bad_bytes(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return _BAD_BYTE, exc.end
+
+
+codecs.register_error("rapport-mark-bad-bytes", _mark_bad_bytes)
+
+
+class StructuralError(FileRejected):
+    """The CSV stops being CSV (an unclosed quote swallowing the rest of the file, a cell past
+    the size limit): the rows after it cannot be trusted, so reading stops there."""
+
 
 @dataclass
 class CsvDialect:
@@ -188,16 +215,25 @@ def _headers(raw: list[str]) -> list[str]:
     return result
 
 
-def read_csv(stream: IO[bytes], dialect: CsvDialect) -> tuple[list[str], Iterator[SourceRow]]:
-    text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="strict", newline="")
+def read_csv(stream: IO[bytes], dialect: CsvDialect, *, keep_going: bool = False) -> tuple[list[str], Iterator[SourceRow]]:
+    """The header and the rows of a CSV file.
+
+    A line that is not CSV (an unclosed quote, a cell past ``MAX_FIELD_CHARS``) stops the
+    reading with ``StructuralError`` naming the line where its row began: what follows would be
+    read from inside the broken cell, as junk rows. With ``keep_going`` it is reported as a row
+    that was not imported and reading goes on after it.
+    """
+    text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="rapport-mark-bad-bytes", newline="")
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(text, delimiter=dialect.delimiter)
     try:
         header_row = next(reader)
     except StopIteration:
         raise FileRejected("The file is empty.") from None
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
         raise FileRejected(f"The header line cannot be read: {exc}") from None
+    if any(_BAD_BYTE in name for name in header_row):
+        raise FileRejected(f"The header line is not valid {dialect.encoding} text. Save the file as UTF-8 and import it again.")
     if len(header_row) > MAX_COLUMNS:
         raise FileRejected(f"The file has {len(header_row)} columns; at most {MAX_COLUMNS} are supported.")
     headers = _headers(header_row)
@@ -205,20 +241,27 @@ def read_csv(stream: IO[bytes], dialect: CsvDialect) -> tuple[list[str], Iterato
     def rows() -> Iterator[SourceRow]:
         number = 0
         while True:
+            line = reader.line_num + 1  # the line where this row begins (a quoted cell may span lines)
             try:
                 values = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise FileRejected(
-                    f"After data row {number} the file is not valid {dialect.encoding} text; "
-                    "the rows before it were read. Save the file as UTF-8 and import it again."
-                ) from None
             except csv.Error as exc:
                 number += 1
-                yield SourceRow(number, {}, [CellProblem("", f"The line cannot be read as CSV: {exc}")])
+                if not keep_going:
+                    raise StructuralError(
+                        f"Line {line} (data row {number}) cannot be read as CSV: {exc}. Often a quote that is "
+                        "never closed; the rows before it were read. Correct the file, or import it again "
+                        "asking to continue after unreadable lines."
+                    ) from None
+                yield SourceRow(number, {}, [CellProblem("", f"Line {line} cannot be read as CSV: {exc}")])
                 continue
             number += 1  # blank lines count, so row N is line N + 1 of the spreadsheet
+            if any(_BAD_BYTE in value for value in values):
+                raise FileRejected(
+                    f"Data row {number} (line {line}) is not valid {dialect.encoding} text; "
+                    "the rows before it were read. Save the file as UTF-8 and import it again."
+                )
             if not any(v.strip() for v in values):
                 continue
             problems = []
@@ -248,8 +291,102 @@ def check_xlsx(path: Path) -> None:
         total += member.file_size
         if member.compress_size and member.file_size / member.compress_size > MAX_XLSX_RATIO and member.file_size > 10_000_000:
             raise FileRejected(f"The workbook part {member.filename} inflates {member.file_size // member.compress_size}-fold: refused as a zip bomb.")
+        if member.file_size > MAX_XLSX_MEMBER_BYTES:
+            raise FileRejected(f"The workbook part {member.filename} would inflate to {_mb(member.file_size)}: refused.")
     if total > MAX_XLSX_UNCOMPRESSED:
         raise FileRejected("The workbook would inflate beyond 1 GB: refused.")
+    shared = next((m for m in members if m.filename.lower().endswith("sharedstrings.xml")), None)
+    if shared is not None:
+        _check_shared_strings(path, shared)
+
+
+def _mb(size: int) -> str:
+    return f"{max(1, size // (1024 * 1024))} MB"
+
+
+_SHARED_STRING_TAGS = (b"<si>", b"<si ", b":si>", b":si ")
+
+
+def _check_shared_strings(path: Path, member: zipfile.ZipInfo) -> None:
+    """Counts the shared strings by streaming their part (a zip header can lie about sizes),
+    before openpyxl would load every one of them into memory."""
+    too_big = FileRejected(
+        f"The workbook's text table is larger than {_mb(MAX_XLSX_SHARED_STRINGS_BYTES)} once expanded: refused. "
+        "Save the sheet as CSV and import that."
+    )
+    if member.file_size > MAX_XLSX_SHARED_STRINGS_BYTES:
+        raise too_big
+    count = size = 0
+    tail = b""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_XLSX_SHARED_STRINGS_BYTES:
+                    raise too_big
+                window = tail + chunk
+                # <si> opens an entry, also with a namespace prefix (<x:si>); the few bytes kept
+                # from the previous chunk are shorter than a tag, so nothing is counted twice.
+                count += sum(window.count(tag) for tag in _SHARED_STRING_TAGS)
+                tail = window[-3:]
+                if count > MAX_XLSX_SHARED_STRINGS:
+                    raise FileRejected(
+                        f"The workbook holds more than {MAX_XLSX_SHARED_STRINGS:,} different texts: refused. "
+                        "Save the sheet as CSV and import that."
+                    )
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise FileRejected("The file is not a readable Excel workbook (a damaged zip archive).") from None
+
+
+# Runs in a child process under an address-space limit: opens the workbook as the import will
+# (openpyxl, read-only, so its shared strings are loaded) and reads the first rows.
+_PROBE = """
+import resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    import openpyxl
+    workbook = openpyxl.load_workbook(sys.argv[1], read_only=True, data_only=False)
+    for _row in workbook.worksheets[0].iter_rows(max_row=200, max_col=int(sys.argv[3])):
+        pass
+    workbook.close()
+except MemoryError:
+    sys.exit(3)
+except Exception as exc:
+    # Parsers in C report a failed allocation as their own error; anything else is a damaged
+    # workbook, which the import then describes in its own words.
+    sys.exit(3 if "memory" in str(exc).lower() else 0)
+"""
+
+
+def parse_memory_limit() -> int:
+    """Bytes of address space the process that first opens a workbook may use."""
+    from django.conf import settings
+
+    from rapport.core.env import env_int
+
+    mb = getattr(settings, "RAPPORT_IMPORT_MEMORY_MB", None) or env_int("RAPPORT_IMPORT_MEMORY_MB", 1024)
+    return int(mb) * 1024 * 1024
+
+
+def probe_xlsx(path: Path) -> None:
+    """Opens the workbook first in a separate process with a memory limit, so that a workbook
+    built to exhaust memory fails there, and is refused, instead of in the server."""
+    import subprocess
+    import sys
+
+    limit = parse_memory_limit()
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(path), str(limit), str(MAX_COLUMNS + 1)],
+            capture_output=True, timeout=300, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise FileRejected("The workbook takes too long to open: refused. Save the sheet as CSV and import that.") from None
+    if run.returncode != 0:
+        raise FileRejected(
+            f"The workbook needs more than {_mb(limit)} of memory to open: refused. Save the sheet as CSV and import that."
+        )
 
 
 def _cell_text(value: Any) -> str:
@@ -292,6 +429,7 @@ def _guarded(cells: Iterator[Any]) -> Iterator[Any]:
 
 def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     check_xlsx(path)
+    probe_xlsx(path)
     import openpyxl
     from openpyxl.xml import DEFUSEDXML
 
@@ -300,10 +438,23 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
-        cells = sheet.iter_rows()
-        header_cells = next(cells, None)
+        # The size the sheet declares: read-only mode pads every row to its width, so a far-away
+        # formatted cell would make each row thousands of empty cells.
+        width, height = sheet.max_column or 0, sheet.max_row or 0
+        if width <= MAX_COLUMNS and width * height <= MAX_XLSX_CELLS:
+            cells = sheet.iter_rows()
+            header_cells = next(cells, None)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise FileRejected(_workbook_problem(exc)) from None
+    if width > MAX_COLUMNS:
+        workbook.close()
+        raise FileRejected(f"The sheet has {width} columns; at most {MAX_COLUMNS} are supported.")
+    if width * height > MAX_XLSX_CELLS:
+        workbook.close()
+        raise FileRejected(
+            f"The sheet holds {height:,} rows × {width} columns, more than {MAX_XLSX_CELLS:,} cells: refused. "
+            "Split it, or save it as CSV."
+        )
     if header_cells is None:
         workbook.close()
         raise FileRejected("The first sheet is empty.")
@@ -314,8 +465,15 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
 
     def rows() -> Iterator[SourceRow]:
         number = 0
+        read = len(header_cells)
         try:
             for row_cells in _guarded(cells):
+                read += len(row_cells)
+                if read > MAX_XLSX_CELLS:
+                    raise FileRejected(
+                        f"The sheet holds more than {MAX_XLSX_CELLS:,} cells: the rows before them were read. "
+                        "Split it, or save it as CSV."
+                    )
                 values: Row = {}
                 problems: list[CellProblem] = []
                 for header, cell in zip(headers, row_cells):
@@ -567,8 +725,9 @@ VCARD_FIELDS = [
 ]
 
 
-def open_file(path: Path) -> OpenedFile:
-    """Opens an import file, recognising CSV, XLSX or vCard from its content."""
+def open_file(path: Path, *, keep_going: bool = False) -> OpenedFile:
+    """Opens an import file, recognising CSV, XLSX or vCard from its content; ``keep_going``
+    reads on after a CSV line that is not CSV (``read_csv``)."""
     try:
         stream = path.open("rb")
     except OSError as exc:
@@ -591,7 +750,7 @@ def open_file(path: Path) -> OpenedFile:
             return OpenedFile(Format.VCARD, list(VCARD_FIELDS), read_vcard(stream, encoding), encoding, "", stream)
         dialect = sniff_csv(head)
         stream.seek(0)
-        headers, rows = read_csv(stream, dialect)
+        headers, rows = read_csv(stream, dialect, keep_going=keep_going)
         return OpenedFile(Format.CSV, headers, rows, dialect.encoding, dialect.delimiter, stream)
     except BaseException:
         stream.close()

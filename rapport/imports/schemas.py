@@ -28,6 +28,7 @@ class ImportJobOut(Schema):
     updated: int
     skipped: int
     errors: int
+    values_left_out: int  # rows imported without some of their values (listed in the error file)
     created_at: dt.datetime
     finished_at: dt.datetime | None
     reverted_at: dt.datetime | None
@@ -39,8 +40,8 @@ class ImportJobOut(Schema):
             "message": job.message, "on_duplicate": job.on_duplicate, "region": job.region, "strict": job.strict,
             "mapping": job.mapping, "rows_read": job.rows_read, "rows_total": job.rows_total,
             "created": job.created_count, "updated": job.updated_count, "skipped": job.skipped_count,
-            "errors": job.error_count, "created_at": job.created_at, "finished_at": job.finished_at,
-            "reverted_at": job.reverted_at,
+            "errors": job.error_count, "values_left_out": job.left_out_count, "created_at": job.created_at,
+            "finished_at": job.finished_at, "reverted_at": job.reverted_at,
         }
 
 

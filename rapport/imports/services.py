@@ -13,6 +13,7 @@ turns the rows into records (``_execute_kind``).
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import gc
@@ -29,7 +30,7 @@ from typing import IO, Any
 
 import phonenumbers
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -174,6 +175,7 @@ def create_job(
     region: Any = "",
     strict: bool = False,
     keep_file: bool = False,
+    keep_going: bool = False,
 ) -> ImportJob:
     """Checks a file and the import settings and records the job (not yet run).
 
@@ -181,6 +183,7 @@ def create_job(
     is moved into the import folder (the web wizard runs it later, from another request).
     """
     _may_import(user)
+    fail_stalled_jobs()
     errors = cards.Errors()
     if on_duplicate not in OnDuplicate.values:
         errors.add("on_duplicate", f"Expected one of: {', '.join(OnDuplicate.values)}.")
@@ -209,6 +212,7 @@ def create_job(
     job = ImportJob.objects.create(
         user=user, file_name=Path(file_name).name[:255] or "import", size_bytes=path.stat().st_size, format=preview.format,
         kind=kind_value, mapping=final, on_duplicate=on_duplicate, region=region_code, strict=bool(strict),
+        keep_going=bool(keep_going),
     )
     if keep_file:
         folder = import_folder()
@@ -237,7 +241,8 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 def receive_upload(*, user: User, name: str, chunks: Iterator[bytes], kind: Any = None, mapping: Any = None,
-                   on_duplicate: Any = OnDuplicate.SKIP, region: Any = "", strict: bool = False) -> ImportJob:
+                   on_duplicate: Any = OnDuplicate.SKIP, region: Any = "", strict: bool = False,
+                   keep_going: bool = False) -> ImportJob:
     """Stores an uploaded file (refusing it past the size limit, with nothing kept) and
     records its job, ready for the mapping step."""
     _may_import(user)
@@ -256,7 +261,7 @@ def receive_upload(*, user: User, name: str, chunks: Iterator[bytes], kind: Any 
                     raise ValidationError.single("file", f"The file is larger than {limit // (1024 * 1024)} MB; split it or use `rapport import`.")
                 handle.write(chunk)
         return create_job(user=user, path=path, file_name=name, kind=kind, mapping=mapping, on_duplicate=on_duplicate,
-                          region=region, strict=strict, keep_file=True)
+                          region=region, strict=strict, keep_file=True, keep_going=keep_going)
     finally:
         path.unlink(missing_ok=True)  # moved into place when the job was created
 
@@ -277,7 +282,31 @@ def get_job(user: User, job_id: Any) -> ImportJob:
     job = qs.first()
     if job is None:
         raise NotFound("import")
+    if job.is_stalled:
+        fail_stalled_jobs()
+        job.refresh_from_db()
     return job
+
+
+STALLED_MESSAGE = (
+    "The import stopped before the end (its process ended). Import the same file again to resume it: "
+    "rows with an external id update the cards already imported. Or revert what it did."
+)
+
+
+def fail_stalled_jobs() -> int:
+    """Marks failed the jobs still "running" with no batch written for longer than any batch
+    takes (``STALLED_AFTER``): their process was killed, and nothing else would ever end them.
+    Called when a job is looked at and when a new one is created; returns how many."""
+    from rapport.imports.models import STALLED_AFTER
+
+    cutoff = timezone.now() - STALLED_AFTER
+    stalled = ImportJob.objects.filter(status=Status.RUNNING).filter(
+        models.Q(progress_at__lt=cutoff)
+        | models.Q(progress_at__isnull=True, started_at__lt=cutoff)
+        | models.Q(progress_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
+    )
+    return stalled.update(status=Status.FAILED, message=STALLED_MESSAGE[:500], finished_at=timezone.now())
 
 
 def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, on_duplicate: Any = None, region: Any = None) -> ImportJob:
@@ -345,10 +374,6 @@ class RunReport:
     rows: list[PreviewRow] = field(default_factory=list)  # only with ``preview_rows``
 
 
-class _Abort(Exception):
-    """Ends a dry run's transaction after the report has been read."""
-
-
 def run_import(
     *,
     job: ImportJob,
@@ -361,9 +386,13 @@ def run_import(
 ) -> RunReport:
     """Runs a job to the end. A bad row never stops it; a file that cannot be read fails it.
 
-    With ``dry_run`` everything happens inside one transaction that is rolled back: the
-    counts and errors are exact and nothing is committed (the report and ``error_file`` are
-    read before the rollback). ``claimed``: ``start`` already marked the job running.
+    With ``dry_run`` each batch is written in its own transaction and rolled back at once:
+    nothing is committed, not even the job's counts, and the write lock is held only while a
+    batch is written, never while the file is read (one transaction for the whole file kept
+    every other writer waiting for minutes). Its errors go straight to ``error_file`` and its
+    counts stay on the copy of the job in the report, so memory does not grow with the file.
+    A row that repeats a row of an earlier batch counts as new in a dry run (that batch's
+    cards were rolled back). ``claimed``: ``start`` already marked the job running.
     """
     _may_import(job.user)
     registered = extensions.import_kind(job.kind)
@@ -381,19 +410,42 @@ def run_import(
         if error_file is not None:
             write_error_file(job, error_file)
         return report
-    report = RunReport(job=job, dry_run=True)
-    try:
-        with transaction.atomic():
-            _execute(job, limit, progress, report, preview_rows)
-            snapshot = ImportJob.objects.get(pk=job.pk)
-            if error_file is not None:
-                write_error_file(job, error_file)
-            report.job = snapshot
-            raise _Abort
-    except _Abort:
-        pass
-    job.refresh_from_db()
+    dry = copy.copy(job)  # the caller's job stays as it is, waiting for its run
+    report = RunReport(job=dry, dry_run=True)
+    with _ErrorSink(error_file) as sink:
+        _execute(dry, limit, progress, report, preview_rows, dry_sink=sink)
     return report
+
+
+class _ErrorSink:
+    """Where a dry run's errors go instead of the database: the error file, batch by batch
+    (nothing accumulates), or nowhere."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def __enter__(self) -> "_ErrorSink":
+        if self.path is not None:
+            self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["row", "column", "reason", "value", "outcome"])
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Rows as inserted into RowError: (job_id, row, column, reason, value, row_imported)."""
+        if self._writer is None:
+            return
+        from rapport.imports.writers import safe_cell
+
+        for _job, row, column, reason, value, imported in sorted(rows, key=lambda r: r[1]):
+            outcome = "value left out" if imported else "row not imported"
+            self._writer.writerow([row, safe_cell(column), safe_cell(reason), safe_cell(value), outcome])
 
 
 def _discard_upload(job: ImportJob) -> None:
@@ -404,19 +456,22 @@ def _discard_upload(job: ImportJob) -> None:
         path.unlink(missing_ok=True)
 
 
-def _execute(job: ImportJob, limit: int | None, progress: Progress | None, report: RunReport, preview_rows: int) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, started_at=timezone.now())
+def _execute(job: ImportJob, limit: int | None, progress: Progress | None, report: RunReport, preview_rows: int,
+             dry_sink: _ErrorSink | None = None) -> None:
+    job._dry_run = dry_sink is not None  # type: ignore[attr-defined]  # read by _finish and _save_counts
+    if dry_sink is None:
+        ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, started_at=timezone.now())
     job.status = Status.RUNNING
     try:
-        opened = readers.open_file(Path(job.stored_path))
+        opened = readers.open_file(Path(job.stored_path), keep_going=job.keep_going)
     except FileRejected as exc:
         _finish(job, Status.FAILED, str(exc))
         return
     registered = extensions.import_kind(job.kind)
     if registered is not None:
-        _execute_kind(job, registered, opened, limit, progress, report, preview_rows)
+        _execute_kind(job, registered, opened, limit, progress, report, preview_rows, dry_sink)
         return
-    runner = _Runner(job, report, preview_rows)
+    runner = _Runner(job, report, preview_rows, dry_sink)
     headers = _vcard_columns() if opened.format == Format.VCARD else opened.headers
     builder = RowBuilder(
         mapping=job.mapping, headers=headers, kind=job.kind, source=IMPORT_SOURCE, provenance=job.provenance,
@@ -463,7 +518,7 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
 
 
 def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.OpenedFile, limit: int | None,
-                  progress: Progress | None, report: RunReport, preview_rows: int) -> None:
+                  progress: Progress | None, report: RunReport, preview_rows: int, dry_sink: _ErrorSink | None = None) -> None:
     """A registered kind's run: the same batches, transactions, worker process, counts and
     errors as a card import; the kind's runner turns the rows into its records."""
     if opened.format == Format.VCARD:
@@ -480,7 +535,7 @@ def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.O
     batches: Iterator[tuple[int, Any]] = staged()
     if _in_worker(job):
         batches = pipeline.run_in_worker(batches)
-    outcome = _KindOutcome(job, report, preview_rows)
+    outcome = _KindOutcome(job, report, preview_rows, dry_sink)
     collecting = gc.isenabled()
     gc.disable()  # as for cards: many small acyclic objects, collected between batches
     checkpoints = _fewer_checkpoints()
@@ -496,6 +551,8 @@ def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.O
         if finish is not None:
             with transaction.atomic():
                 message = finish() or ""
+                if dry_sink is not None:
+                    transaction.set_rollback(True)
         _finish(job, Status.DONE, message)
     except FileRejected as exc:
         _finish(job, Status.FAILED, str(exc))
@@ -521,10 +578,11 @@ def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.O
 class _KindOutcome:
     """Counts, error rows and preview of a registered kind's batches (``extensions.Outcome``)."""
 
-    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int) -> None:
+    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int, dry_sink: _ErrorSink | None = None) -> None:
         self.job = job
         self.report = report
         self.preview_rows = preview_rows
+        self.dry_sink = dry_sink
         self._pending: list[tuple[Any, ...]] = []
         self._failed_rows: set[int] = set()
 
@@ -538,8 +596,12 @@ class _KindOutcome:
                 job.rows_read += rows
                 runner.write(payload, self)
                 pending, self._pending = self._pending, []
-                insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
-                _save_counts(job)
+                if self.dry_sink is not None:
+                    self.dry_sink.write(pending)
+                    transaction.set_rollback(True)  # a dry run: the batch is undone at once
+                else:
+                    insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+                    _save_counts(job)
         except BaseException:
             job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
             del self.report.rows[preview:]
@@ -622,22 +684,29 @@ def _in_worker(job: ImportJob) -> bool:
     on one. Imports started from the web run in their thread, in one process."""
     if not settings.RAPPORT_IMPORT_WORKER or not pipeline.available():
         return False
-    if threading.current_thread() is not threading.main_thread():
-        return False
+    if threading.current_thread() is not threading.main_thread() or getattr(job, "_dry_run", False):
+        return False  # a dry run reads in-line: it is a check, and often stops early (a preview)
     return job.size_bytes >= PIPELINE_MIN_BYTES and not any(c.in_atomic_block for c in connections.all())
 
 
 def _source_batches(rows: Iterator[SourceRow], limit: int | None) -> Iterator[list[SourceRow]]:
     batch: list[SourceRow] = []
     read = 0
-    for source_row in rows:
-        if limit is not None and read >= limit:
-            break
-        batch.append(source_row)
-        read += 1
-        if len(batch) >= BATCH_ROWS:
+    try:
+        for source_row in rows:
+            if limit is not None and read >= limit:
+                break
+            batch.append(source_row)
+            read += 1
+            if len(batch) >= BATCH_ROWS:
+                yield batch
+                batch = []
+    except FileRejected:
+        # The reader stopped at a row it cannot trust: the rows before it are imported, as the
+        # message says, then the import ends.
+        if batch:
             yield batch
-            batch = []
+        raise
     if batch:
         yield batch
 
@@ -744,15 +813,19 @@ def _finish(job: ImportJob, status: str, message: str) -> None:
 
 def _save_counts(job: ImportJob, *extra: str) -> None:
     job.progress_at = timezone.now()
-    fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", "progress_at", *extra]
+    if getattr(job, "_dry_run", False):
+        return  # a dry run writes nothing: its counts stay on the job in memory
+    fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", "left_out_count",
+              "progress_at", *extra]
     ImportJob.objects.filter(pk=job.pk).update(**{f: getattr(job, f) for f in fields})
 
 
 class _Runner:
     """One job's batches: duplicates, organisations, new cards, updates, errors."""
 
-    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int) -> None:
+    def __init__(self, job: ImportJob, report: RunReport, preview_rows: int, dry_sink: _ErrorSink | None = None) -> None:
         self.job = job
+        self.dry_sink = dry_sink
         self.user = job.user
         self.scope = scope_for(self.user)
         self.report = report
@@ -764,7 +837,11 @@ class _Runner:
         self.loader.warm()
         self._orgs: dict[str, int | None] = {}
         self._pending_errors: list[tuple[Any, ...]] = []
+        # Rows of the current batch not imported, or imported without some values; the counts
+        # of earlier batches are in the job (a row belongs to one batch), so memory stays flat.
         self._failed_rows: set[int] = set()
+        self._left_out_rows: set[int] = set()
+        self._counted = (job.error_count, job.left_out_count)
         self._combined: dict[int, int] = {}  # row folded into an earlier row of its batch -> that row
 
     # --- errors ---------------------------------------------------------------------------------
@@ -778,9 +855,13 @@ class _Runner:
         self._pending_errors.extend(
             (job_id, row, column[:255], reason[:500], value[:200], imported) for row, column, reason, value in errors
         )
-        if not imported:
+        if imported:
+            self._left_out_rows.update(row for row, *_ in errors)
+        else:
             self._failed_rows.update(row for row, *_ in errors)
-            self.job.error_count = len(self._failed_rows)
+        failed, left_out = self._counted
+        self.job.error_count = failed + len(self._failed_rows)
+        self.job.left_out_count = left_out + len(self._left_out_rows - self._failed_rows)
         for row, column, reason, _value in errors:
             self._preview(row, "", "created" if imported else "error", (column, reason))
 
@@ -802,20 +883,28 @@ class _Runner:
 
     def _write_errors(self) -> None:
         pending, self._pending_errors = self._pending_errors, []
-        insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+        if self.dry_sink is not None:
+            self.dry_sink.write(pending)
+        else:
+            insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
 
     # --- one batch ------------------------------------------------------------------------------
 
     def process(self, staged: Staged) -> None:
         job = self.job
-        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count)
+        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count, job.left_out_count)
         try:
             self._process(staged)
         except BaseException:
             # The batch's transaction was rolled back: the job counts only what was committed.
-            job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
+            (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count,
+             job.left_out_count) = counts
             self._pending_errors.clear()
             raise
+        finally:
+            self._failed_rows.clear()
+            self._left_out_rows.clear()
+            self._counted = (job.error_count, job.left_out_count)
 
     def _process(self, staged: Staged) -> None:
         self.job.rows_read += staged.rows
@@ -841,6 +930,8 @@ class _Runner:
             self._combined.clear()
             self._write_errors()
             _save_counts(self.job)
+            if self.dry_sink is not None:
+                transaction.set_rollback(True)  # a dry run: the batch is undone at once
 
     def _duplicates(self, rows: list[BuiltRow]) -> tuple[list[BuiltRow], list[tuple[BuiltRow, int, str]]]:
         """Splits a batch into new rows and rows that update or merge into a card we can see.

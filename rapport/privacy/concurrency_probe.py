@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:

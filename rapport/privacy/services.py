@@ -462,6 +462,13 @@ def _erase_search_terms(card: Any, model: type[models.Model], fk: models.Foreign
     return removed
 
 
+def _erase_merges(card: Any, model: type[models.Model], fk: models.ForeignKey[Any, Any]) -> int:
+    """A merge's record is a snapshot of both cards (names, profile) kept to undo it: emptied,
+    and marked so that the merge can no longer be undone (an undo would bring the erased card
+    back from its empty snapshot)."""
+    return model._default_manager.filter(**{fk.attname: card.pk}).update(record={"erased": True})
+
+
 _DEFAULT_HANDLERS: dict[str, ErasureHandler] = {
     "cards.fact": _delete_rows,
     "cards.currentvalue": _delete_rows,
@@ -474,6 +481,7 @@ _DEFAULT_HANDLERS: dict[str, ErasureHandler] = {
     "activities.participant": _erase_participations,
     "search.term": _erase_search_terms,
     "privacy.legalbasis": _delete_rows,
+    "dedup.merge": _erase_merges,
 }
 
 
@@ -483,11 +491,113 @@ class ErasureResult:
     summary: dict[str, int]
 
 
+def _absorbed_cards(card_id: int) -> list[int]:
+    """The cards merged into this one, and into those, by merges still in force: the same
+    person, archived, with their own names and ids."""
+    if not apps.is_installed("rapport.dedup"):
+        return []
+    from rapport.dedup.models import Merge
+
+    found: list[int] = []
+    frontier = [card_id]
+    while frontier:
+        losers = list(
+            Merge.objects.filter(survivor_id__in=frontier, undone_at__isnull=True).values_list("loser_id", flat=True)
+        )
+        frontier = [pk for pk in losers if pk not in found and pk != card_id]
+        found.extend(frontier)
+    return found
+
+
+# Names shorter than this (one short word, "Ana") are not looked for in other cards' texts:
+# they would match other people and ordinary words.
+_MIN_NAME_CHARS = 6
+
+
+def _names_of(card: Any) -> list[str]:
+    names = {card.display_name, " ".join(p for p in (card.given_name, card.family_name) if p), card.local_name}
+    return sorted({n.strip() for n in names if n and len(n.strip()) >= _MIN_NAME_CHARS}, key=len, reverse=True)
+
+
+def _scrub(text: str, needles: list[str]) -> str:
+    import re
+
+    for needle in needles:
+        text = re.sub(re.escape(needle), f"[{ERASED_NAME}]", text, flags=re.IGNORECASE)
+    return text
+
+
+def _scrub_references(card_ids: list[int], names: list[str], identifiers: list[str]) -> dict[str, int]:
+    """The erased person's name where other records refer to them in free text: notes of facts
+    on other cards, the summaries of other cards' activities, the filters of export records,
+    and the import error rows that held their values."""
+    from rapport.activities.models import Activity
+    from rapport.cards.models import Fact
+
+    counts: dict[str, int] = {}
+    needles = names + [i for i in identifiers if len(i) >= _MIN_NAME_CHARS]
+    if needles:
+        match = Q()
+        for needle in needles:
+            match |= Q(note__icontains=needle)
+        facts = list(Fact.objects.filter(match).exclude(card_id__in=card_ids).only("pk", "note"))
+        for fact in facts:
+            fact.note = _scrub(fact.note, needles)
+        Fact.objects.bulk_update(facts, ["note"], batch_size=500)
+        counts["other cards' fact notes"] = len(facts)
+        match = Q()
+        for needle in needles:
+            match |= Q(summary__icontains=needle) | Q(details__icontains=needle)
+        activities = list(Activity.objects.filter(match).only("pk", "summary", "details"))
+        for activity in activities:
+            activity.summary = _scrub(activity.summary, needles)
+            activity.details = _scrub(activity.details, needles)
+        Activity.objects.bulk_update(activities, ["summary", "details"], batch_size=500)
+        counts["other cards' activities"] = len(activities)
+    if apps.is_installed("rapport.imports"):
+        from rapport.imports.models import ExportRecord, ImportedRow, RowError
+
+        from rapport.core.text import fold
+
+        folded = [fold(n) for n in names]
+
+        def quoted(value: Any) -> Any:
+            """A filter value naming the person: their name in it, or a name prefix that selects them."""
+            if not isinstance(value, str):
+                return value
+            if len(value.strip()) >= 3 and any(n.startswith(fold(value.strip())) for n in folded):
+                return f"[{ERASED_NAME}]"
+            return _scrub(value, needles)
+
+        exports = []
+        for record in ExportRecord.objects.exclude(filters={}).only("pk", "filters").iterator(chunk_size=500):
+            filters = record.filters if isinstance(record.filters, dict) else {}
+            cleaned = {k: quoted(v) for k, v in filters.items()}
+            if cleaned != filters:
+                record.filters = cleaned
+                exports.append(record)
+        ExportRecord.objects.bulk_update(exports, ["filters"], batch_size=500)
+        counts["export filters"] = len(exports)
+        # The error rows of the rows that became these cards, and any error row holding one of
+        # their values (a row refused for a bad phone still shows the name it came with).
+        rows = Q(pk__in=[])
+        for job_id, row in ImportedRow.objects.filter(card_id__in=card_ids).values_list("job_id", "row"):
+            rows |= Q(job_id=job_id, row=row)
+        for needle in needles:
+            rows |= Q(value__icontains=needle)
+        counts["import error rows"] = RowError.objects.filter(rows).update(value="", reason=f"[{ERASED_NAME}]")
+    return {k: v for k, v in counts.items() if v}
+
+
 @transaction.atomic
 def erase_person(*, user: Any, card_id: Any) -> ErasureResult:
     """Removes or anonymises everything held about one person, leaves tombstones of their
-    identifiers, and keeps in the audit log only a pseudonym of them."""
-    from rapport.cards.models import Card, Fact
+    identifiers, and keeps in the audit log only a pseudonym of them.
+
+    The cards merged into this one are the same person: they are erased too, and the merges
+    can no longer be undone. Their names are also removed where other records quote them.
+    """
+    from rapport.cards.models import Card
 
     _require_privacy_officer(user)
     card = _person(user, card_id)
@@ -495,6 +605,30 @@ def erase_person(*, user: Any, card_id: Any) -> ErasureResult:
     pseudonym = crypto.pseudonym("cards.card", card.pk)
     if Erasure.objects.filter(card_id_hash=pseudonym).exists():
         raise ValidationError.single("person", "This person was already erased.")
+    absorbed = list(Card.objects.select_for_update().filter(pk__in=_absorbed_cards(card.pk)).order_by("pk"))
+    everyone = [card, *absorbed]
+    names = sorted({n for c in everyone for n in _names_of(c)}, key=len, reverse=True)
+    identifiers = [
+        *(a for c in everyone for a in c.emails.values_list("address", flat=True)),
+        *(e for c in everyone for e in c.phones.values_list("e164", flat=True)),
+    ]
+    summary = _erase_card(user, card, pseudonym)
+    for other in absorbed:
+        other_pseudonym = crypto.pseudonym("cards.card", other.pk)
+        if Erasure.objects.filter(card_id_hash=other_pseudonym).exists():
+            continue
+        _erase_card(user, other, other_pseudonym)
+        summary["merged-away cards"] = summary.get("merged-away cards", 0) + 1
+    summary.update(_scrub_references([c.pk for c in everyone], names, identifiers))
+    Erasure.objects.filter(card_id_hash=pseudonym).update(summary=summary)
+    audit(action=Action.ERASE, record_type="cards.card", record_id=pseudonym, actor=user, detail=summary)
+    return ErasureResult(pseudonym=pseudonym, summary=summary)
+
+
+def _erase_card(user: Any, card: Any, pseudonym: str) -> dict[str, int]:
+    """One card's part of an erasure: its rows, its columns, its audit entries, its tombstones."""
+    from rapport.cards.models import Card, CurrentValue, Fact
+
     emails = list(card.emails.values_list("address", flat=True))
     phones = list(card.phones.values_list("e164", flat=True))
     externals = [card.external_id] if card.external_id else []
@@ -518,8 +652,6 @@ def erase_person(*, user: Any, card_id: Any) -> ErasureResult:
         website="", social=[], industry="", external_id="", profile={}, completeness=0,
         archived_at=card.archived_at or timezone.now(), updated_at=timezone.now(), version=models.F("version") + 1,
     )
-    from rapport.cards.models import CurrentValue
-
     # The profile is gone, so is its value index (which also copied the card's name for lists).
     CurrentValue.objects.filter(card_id=card.pk).delete()
     redacted = redact_subject(record_type="cards.card", record_ids=[card.pk], pseudonym=pseudonym)
@@ -527,8 +659,7 @@ def erase_person(*, user: Any, card_id: Any) -> ErasureResult:
     redacted += redact_subject(record_type="cards.employment", record_ids=employment_ids, pseudonym=pseudonym)
     summary["audit entries pseudonymised"] = redacted
     Erasure.objects.create(card_id_hash=pseudonym, erased_by=user, summary=summary)
-    audit(action=Action.ERASE, record_type="cards.card", record_id=pseudonym, actor=user, detail=summary)
-    return ErasureResult(pseudonym=pseudonym, summary=summary)
+    return summary
 
 
 # --- retention sweep --------------------------------------------------------------------------
