@@ -1,4 +1,4 @@
-"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance``."""
+"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance|reps``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rapport.analytics import retention
 from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
 from rapport.analytics.schemas import ProfitFilter, ProfitList
 from rapport.analytics.schemas import PerformanceFilter, PerformanceList
+from rapport.analytics.schemas import RepFilter, RepList
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
@@ -111,3 +112,15 @@ def performance_report(request: AuthedHttpRequest, flt: Query[PerformanceFilter]
         "end": report.end, "previous_start": report.previous_start, "previous_end": report.previous_end,
         "by": report.dimension, "currency": report.currency, "missing_rates": report.missing_rates,
     }
+
+
+@router.get("/reports/reps", response=RepList,
+            summary="Per rep: revenue, new-customer calls per day against the target, visits, objectives, promises, conversion")
+def reps_report(request: AuthedHttpRequest, flt: Query[RepFilter]) -> dict[str, Any]:
+    end = flt.end or timezone.localdate()
+    start = flt.start or end.replace(day=1)
+    if start > end:
+        raise ValidationError.single("start", "The period starts after it ends.")
+    report = selectors.reps_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    return {"items": [asdict(row) for row in report.rows], "start": report.start, "end": report.end,
+            "currency": report.currency, "call_target": report.call_target}

@@ -80,6 +80,7 @@ def register(subparsers: Any, command: Any) -> None:
     register_persistence(analytics_sub, command)
     register_profitability(analytics_sub, command)
     register_performance(analytics_sub, command)
+    register_reps(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -254,3 +255,45 @@ def register_performance(analytics_sub: Any, command: Any) -> None:
     perf.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
     perf.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     perf.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+def cmd_reps(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    end = args.to or timezone.localdate()
+    start = args.start or end.replace(day=1)
+    if start > end:
+        raise UsageError("--from comes after --to.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.reps_report(user, start=start, end=end, team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_reps(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_reps_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    out.print(f"Wrote {rows} rep(s), {start.isoformat()} to {end.isoformat()} ({report.currency}) to {target}.",
+              markup=False)
+    return EXIT_OK
+
+
+def register_reps(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics reps``, added to the ``analytics`` subcommands by ``register``."""
+    reps = command("reps", cmd_reps, "Per rep: revenue, new-customer calls per day against the target, visits, "
+                   "objectives met, promises kept and conversion.", analytics_sub)
+    reps.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                      help="first day of the period (YYYY-MM-DD); default: the 1st of --to's month")
+    reps.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
+    reps.add_argument("--team", metavar="TEAM", help="only this team's reps (id or name)")
+    reps.add_argument("--rep", metavar="USERNAME", help="only this rep")
+    reps.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    reps.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -15,6 +15,7 @@ from rapport.analytics.retention import Retention
 from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
 from rapport.analytics.selectors import PROFIT_COLUMNS, ProfitReport
 from rapport.analytics.selectors import PERFORMANCE_COLUMNS, PerformanceReport
+from rapport.analytics.selectors import REP_COLUMNS, RepReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -150,4 +151,28 @@ def record_performance_export(*, user: Any, report: PerformanceReport, fmt: str,
     record(action="export", record_type="analytics.performance", actor=user, detail={
         "report": "performance", "format": fmt, "channel": channel, "start": report.start.isoformat(),
         "end": report.end.isoformat(), "by": report.dimension, "team": team, "rep": rep, "rows": len(report.rows),
+    })
+
+
+def write_reps(report: RepReport, stream: IO[bytes], fmt: str) -> int:
+    """The rep performance report, ``REP_COLUMNS`` in order; returns the rows written."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="reps")
+    writer.header(list(REP_COLUMNS))
+    for row in report.rows:
+        writer.row([_rfm_cell(v, fmt) for v in row.values()])
+    writer.close()
+    return len(report.rows)
+
+
+def record_reps_export(*, user: Any, report: RepReport, fmt: str, channel: str, team: int | None,
+                       rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.reps", actor=user, detail={
+        "report": "reps", "format": fmt, "channel": channel, "start": report.start.isoformat(),
+        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
     })

@@ -216,3 +216,40 @@ class PerformanceList(Schema):
     by: str
     currency: str
     missing_rates: list[str] = Field(description="Order currencies left out for want of an exchange rate")
+
+
+class RepFilter(Schema):
+    start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: the 1st of end's month")
+    end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="Only the reps of this team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="Only this rep (user id)")
+
+
+class RepRowOut(Schema):
+    rep_id: int
+    rep: str
+    teams: str
+    revenue: Decimal = Field(description="Counted orders of the rep's cards, in the reporting currency")
+    orders: int
+    customers: int = Field(description="The rep's customers who bought in the period")
+    new_customer_calls: int = Field(description="Calls logged with a card that had no counted order before the call's day")
+    working_days: int = Field(description="Monday to Friday, from the start of the period up to today")
+    calls_per_day: float | None
+    call_target: int = Field(description="New-customer calls per working day expected (RAPPORT_NEW_CUSTOMER_CALLS_PER_DAY)")
+    visits_done: int
+    objectives_met_percent: float | None = Field(description="Visit objectives met among those with a result (partly met counts half)")
+    promises_kept_percent: float | None = Field(description="Our promises due in the period kept on time")
+    promises_due: int
+    deals_won: int
+    deals_lost: int
+    conversion_percent: float | None = Field(description="Deals won / deals closed in the period")
+    won_amount: Decimal
+    currency: str
+
+
+class RepList(Schema):
+    items: list[RepRowOut]
+    start: dt.date
+    end: dt.date
+    currency: str
+    call_target: int

@@ -22,9 +22,11 @@ from django.db.models import Q
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.utils import timezone
 
 from rapport.analytics import churn
 from rapport.analytics import profitability
+from rapport.analytics import reps as reps_module
 from rapport.analytics import columnar
 from rapport.analytics import engine
 from rapport.analytics import rfm
@@ -674,3 +676,160 @@ def _customers_by_group(rows_qs: Any, key: str, prefix: str, start: dt.date, end
 def _customers_total(rows_qs: Any, prefix: str, start: dt.date, end: dt.date) -> int:
     return int(rows_qs.filter(**{f"{prefix}ordered_on__range": (start, end)})
                .aggregate(c=Count(f"{prefix}card_id", distinct=True))["c"] or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rep performance (``rapport.analytics.reps``).
+
+REP_COLUMNS = (
+    "rep_id", "rep", "teams", "revenue", "orders", "customers", "new_customer_calls", "working_days", "calls_per_day",
+    "call_target", "visits_done", "objectives_met_percent", "promises_kept_percent", "promises_due", "deals_won",
+    "deals_lost", "conversion_percent", "won_amount", "currency",
+)
+
+
+@dataclass(frozen=True)
+class RepRow:
+    rep_id: int
+    rep: str
+    teams: str
+    revenue: Decimal
+    orders: int
+    customers: int
+    new_customer_calls: int
+    working_days: int
+    calls_per_day: float | None
+    call_target: int
+    visits_done: int
+    objectives_met_percent: float | None
+    promises_kept_percent: float | None
+    promises_due: int
+    deals_won: int
+    deals_lost: int
+    conversion_percent: float | None
+    won_amount: Decimal
+    currency: str
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column) for column in REP_COLUMNS]
+
+    @property
+    def on_target(self) -> bool:
+        return self.calls_per_day is not None and self.calls_per_day >= self.call_target
+
+
+@dataclass(frozen=True)
+class RepReport:
+    start: dt.date
+    end: dt.date
+    currency: str
+    call_target: int
+    rows: list[RepRow]  # highest revenue first
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end
+
+
+def _share_percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
+                rep: int | None = None) -> RepReport:
+    """One row per rep the user may look at — themselves for a rep, the reps of the teams they
+    manage for a manager, every active rep for an admin or analyst — over the cards the user may see."""
+    from django.db.models import Min
+
+    from rapport.accounts.models import User
+    from rapport.activities.models import Participant
+    from rapport.commerce.evidence import _Rates
+    from rapport.core.visibility import scope_for
+    from rapport.deals.models import Deal
+    from rapport.visits.models import Objective, Promise, PromiseBy, Result, Visit
+    from rapport.visits.models import Status as VisitStatus
+
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    scope = scope_for(user)
+    people = User.objects.filter(is_active=True, role="rep")
+    if scope.role == "rep":
+        people = people.filter(pk=user.id)
+    elif not scope.sees_everything:
+        people = people.filter(pk__in=scope.managed_user_ids)
+    if team is not None:
+        people = people.filter(teams__id=team)
+    if rep is not None:
+        people = people.filter(pk=rep)
+    reps = {u.id: u for u in people.distinct().prefetch_related("teams")}
+    rep_ids = list(reps)
+    cards = visible_to(user).filter(owner_id__in=rep_ids)
+    figures: dict[int, reps_module.RepFigures] = {rep_id: reps_module.RepFigures() for rep_id in rep_ids}
+    rates = _Rates()
+    orders = counted_orders().filter(card__in=cards.values("id"), ordered_on__range=(start, end))
+    for owner_id, currency, day, n, total in (orders.values("card__owner_id", "currency", "ordered_on")
+                                              .annotate(n=Count("id"), s=Sum("total")).order_by()
+                                              .values_list("card__owner_id", "currency", "ordered_on", "n", "s")):
+        f = figures[owner_id]
+        f.orders += n
+        factor = rates.rate(currency, day)
+        if factor is not None:
+            f.revenue += Decimal(total or 0) * factor
+    for owner_id, n in (orders.values("card__owner_id").annotate(n=Count("card_id", distinct=True)).order_by()
+                        .values_list("card__owner_id", "n")):
+        figures[owner_id].customers = n
+    calls = list(Participant.objects.filter(
+        activity__kind="call", activity__recorded_by_id__in=rep_ids, card__in=visible_to(user).values("id"),
+        activity__occurred_at__date__range=(start, end),
+    ).values_list("activity__recorded_by_id", "card_id", "activity__occurred_at"))
+    call_rows = [(rep_id, card_id, timezone.localdate(at)) for rep_id, card_id, at in calls]
+    firsts = dict(counted_orders().filter(card_id__in={card for _r, card, _d in call_rows}).values("card_id")
+                  .annotate(first=Min("ordered_on")).order_by().values_list("card_id", "first")) if call_rows else {}
+    for rep_id, n in reps_module.new_customer_calls(call_rows, firsts).items():
+        figures[rep_id].new_customer_calls = n
+    visits = Visit.objects.filter(owner_id__in=rep_ids, card__in=visible_to(user).values("id"),
+                                  planned_on__range=(start, end))
+    for owner_id, n in (visits.filter(status=VisitStatus.DONE).values("owner_id").annotate(n=Count("id")).order_by()
+                        .values_list("owner_id", "n")):
+        figures[owner_id].visits_done = n
+    for owner_id, result, n in (Objective.objects.filter(visit__in=visits.values("id")).exclude(result="")
+                                .values("visit__owner_id", "result").annotate(n=Count("id")).order_by()
+                                .values_list("visit__owner_id", "result", "n")):
+        f = figures[owner_id]
+        f.objectives_judged += n
+        f.objectives_met += n if result == Result.MET else n / 2 if result == Result.PARTLY else 0
+    promises = Promise.objects.filter(owner_id__in=rep_ids, by=PromiseBy.US, due_on__range=(start, end),
+                                      card__in=visible_to(user).values("id"))
+    for owner_id, due_on, kept_on in promises.values_list("owner_id", "due_on", "kept_on"):
+        f = figures[owner_id]
+        f.promises_due += 1
+        f.promises_kept += 1 if kept_on is not None and due_on is not None and kept_on <= due_on else 0
+    deals = Deal.objects.filter(owner_id__in=rep_ids, closed_at__date__range=(start, end),
+                                card__in=visible_to(user).values("id"))
+    for owner_id, status, currency, amount, closed_at in deals.values_list("owner_id", "status", "currency", "amount",
+                                                                           "closed_at"):
+        f = figures[owner_id]
+        if status == "won":
+            f.deals_won += 1
+            factor = rates.rate(currency, timezone.localdate(closed_at))
+            f.won_amount += Decimal(amount) * factor if factor is not None else Decimal(0)
+        elif status == "lost":
+            f.deals_lost += 1
+    days = reps_module.working_days(start, min(end, timezone.localdate()))
+    target = reps_module.call_target()
+    quantum = money.quantum(rates.base)
+    rows = []
+    for rep_id, f in figures.items():
+        person = reps[rep_id]
+        rows.append(RepRow(
+            rep_id=rep_id, rep=person.get_username(), teams=", ".join(sorted(t.name for t in person.teams.all())),
+            revenue=f.revenue.quantize(quantum, ROUND_HALF_UP), orders=f.orders, customers=f.customers,
+            new_customer_calls=f.new_customer_calls, working_days=days,
+            calls_per_day=round(f.new_customer_calls / days, 2) if days else None, call_target=target,
+            visits_done=f.visits_done, objectives_met_percent=_share_percent(f.objective_share),
+            promises_kept_percent=_share_percent(f.promise_share), promises_due=f.promises_due, deals_won=f.deals_won,
+            deals_lost=f.deals_lost, conversion_percent=_share_percent(f.conversion),
+            won_amount=f.won_amount.quantize(quantum, ROUND_HALF_UP), currency=rates.base,
+        ))
+    rows.sort(key=lambda r: (-r.revenue, r.rep.lower()))
+    return RepReport(start=start, end=end, currency=rates.base, call_target=target, rows=rows)

@@ -493,3 +493,77 @@ urlpatterns += [
     path("analytics/performance.csv", performance_csv, name="analytics-performance-csv"),
     path("analytics/performance.xlsx", performance_xlsx, name="analytics-performance-xlsx"),
 ]
+
+
+# --- Rep performance ------------------------------------------------------------------------------
+
+REP_LABEL = 90
+REP_WIDTH = 200
+REP_ROW = 24
+
+
+def _reps_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.RepReport | None, dict[str, Any]]:
+    params = request.GET.copy()
+    today = timezone.localdate()
+    params.setdefault("end", today.isoformat())
+    params.setdefault("start", today.replace(day=1).isoformat())
+    form = ProfitForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    end = d.get("end") or today
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.reps_report(request.user, start=d.get("start") or end.replace(day=1), end=end, **filters)
+    return form, report, filters
+
+
+def _call_bars(report: selectors.RepReport) -> tuple[list[dict[str, Any]], int]:
+    """A bar per rep for new-customer calls per working day, and where the target line stands."""
+    top = max([float(r.calls_per_day or 0) for r in report.rows] + [float(report.call_target), 1.0])
+    bars = []
+    for i, r in enumerate(report.rows):
+        width = int(round(REP_WIDTH * float(r.calls_per_day or 0) / top))
+        bars.append({"label": r.rep[:14], "value": r.calls_per_day if r.calls_per_day is not None else "—",
+                     "width": width, "fill": "#2e7d32" if r.on_target else "#ef6c00", "y": i * REP_ROW + 4,
+                     "text_y": i * REP_ROW + 17, "value_x": REP_LABEL + width + 6})
+    return bars, REP_LABEL + int(round(REP_WIDTH * report.call_target / top))
+
+
+@require_GET
+@web_view
+def reps_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _reps_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/reps.html", context, status=422)
+    bars, target_x = _call_bars(report)
+    context.update({
+        "report": report, "bars": bars, "target_x": target_x, "chart_height": len(bars) * REP_ROW + 8,
+        "chart_width": REP_LABEL + REP_WIDTH + 60, "chart_label": REP_LABEL,
+        "mine": [row for row in report.rows if row.rep_id == request.user.id],
+    })
+    return render(request, "analytics/reps.html", context)
+
+
+def _reps_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    return _file(request, fmt, build=_reps_report, write=exports.write_reps, record=exports.record_reps_export,
+                 template="analytics/reps.html", name="reps")
+
+
+@require_GET
+@web_view
+def reps_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _reps_download(request, "csv")
+
+
+@require_GET
+@web_view
+def reps_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _reps_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/reps/", reps_page, name="analytics-reps"),
+    path("analytics/reps.csv", reps_csv, name="analytics-reps-csv"),
+    path("analytics/reps.xlsx", reps_xlsx, name="analytics-reps-xlsx"),
+]
