@@ -1,4 +1,4 @@
-"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance|reps``."""
+"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance|reps|products`` and a card's cross-sell list."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
 from rapport.analytics.schemas import ProfitFilter, ProfitList
 from rapport.analytics.schemas import PerformanceFilter, PerformanceList
 from rapport.analytics.schemas import RepFilter, RepList
+from rapport.analytics.schemas import CrossSellOut, ProductFilter, ProductList
+from rapport.core.visibility import visible_to
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
@@ -124,3 +126,25 @@ def reps_report(request: AuthedHttpRequest, flt: Query[RepFilter]) -> dict[str, 
     report = selectors.reps_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
     return {"items": [asdict(row) for row in report.rows], "start": report.start, "end": report.end,
             "currency": report.currency, "call_target": report.call_target}
+
+
+@router.get("/reports/products", response=ProductList,
+            summary="Products by revenue with their ABC class, and the pairs most often bought together")
+def products_report(request: AuthedHttpRequest, flt: Query[ProductFilter]) -> dict[str, Any]:
+    end = flt.end or timezone.localdate()
+    start = flt.start or selectors.year_before(end)
+    if start > end:
+        raise ValidationError.single("start", "The period starts after it ends.")
+    report = selectors.products_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    return {"items": [asdict(row) for row in report.rows], "pairs": [asdict(p) for p in report.pairs],
+            "start": report.start, "end": report.end, "currency": report.currency, "missing_rates": report.missing_rates}
+
+
+@router.get("/cards/{card_id}/cross-sell", response=list[CrossSellOut],
+            summary="What this customer does not buy yet that the customers buying what it buys do")
+def card_cross_sell(request: AuthedHttpRequest, card_id: int) -> list[dict[str, Any]]:
+    from rapport.cards.models import Card
+    from rapport.core.visibility import get_visible
+
+    card = get_visible(visible_to(request.user, Card.objects.all()), card_id, "card")
+    return [asdict(row) for row in selectors.cross_sell(request.user, card)]

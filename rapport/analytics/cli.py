@@ -81,6 +81,7 @@ def register(subparsers: Any, command: Any) -> None:
     register_profitability(analytics_sub, command)
     register_performance(analytics_sub, command)
     register_reps(analytics_sub, command)
+    register_products(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -297,3 +298,44 @@ def register_reps(analytics_sub: Any, command: Any) -> None:
     reps.add_argument("--rep", metavar="USERNAME", help="only this rep")
     reps.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     reps.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+def cmd_products(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target = Path(args.output)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in exports.FORMATS:
+        raise UsageError("--output must end in .csv or .xlsx.")
+    end = args.to or timezone.localdate()
+    start = args.start or selectors.year_before(end)
+    if start > end:
+        raise UsageError("--from comes after --to.")
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.products_report(user, start=start, end=end, team=team, rep=rep)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as stream:
+            rows = exports.write_products(report, stream, fmt)
+        partial.replace(target)  # a failed export leaves no half-written file behind
+    finally:
+        partial.unlink(missing_ok=True)
+    exports.record_products_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    out.print(f"Wrote {rows} product(s) with their ABC class, {start.isoformat()} to {end.isoformat()} to {target}.",
+              markup=False)
+    return EXIT_OK
+
+
+def register_products(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics products``, added to the ``analytics`` subcommands by ``register``."""
+    products = command("products", cmd_products, "Products by revenue with their ABC class.", analytics_sub)
+    products.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                          help="first day of the period (YYYY-MM-DD); default: a year before --to")
+    products.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
+    products.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+    products.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    products.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    products.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

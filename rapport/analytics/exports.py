@@ -16,6 +16,7 @@ from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
 from rapport.analytics.selectors import PROFIT_COLUMNS, ProfitReport
 from rapport.analytics.selectors import PERFORMANCE_COLUMNS, PerformanceReport
 from rapport.analytics.selectors import REP_COLUMNS, RepReport
+from rapport.analytics.selectors import PRODUCT_COLUMNS, ProductReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -174,5 +175,29 @@ def record_reps_export(*, user: Any, report: RepReport, fmt: str, channel: str, 
 
     record(action="export", record_type="analytics.reps", actor=user, detail={
         "report": "reps", "format": fmt, "channel": channel, "start": report.start.isoformat(),
+        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
+    })
+
+
+def write_products(report: ProductReport, stream: IO[bytes], fmt: str) -> int:
+    """The products with their ABC class, ``PRODUCT_COLUMNS`` in order; returns the rows written."""
+    from rapport.imports.writers import CsvWriter, XlsxWriter
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="products")
+    writer.header(list(PRODUCT_COLUMNS))
+    for row in report.rows:
+        writer.row([_rfm_cell(v, fmt) for v in row.values()])
+    writer.close()
+    return len(report.rows)
+
+
+def record_products_export(*, user: Any, report: ProductReport, fmt: str, channel: str, team: int | None,
+                           rep: int | None) -> None:
+    from rapport.audit.services import record
+
+    record(action="export", record_type="analytics.products", actor=user, detail={
+        "report": "products", "format": fmt, "channel": channel, "start": report.start.isoformat(),
         "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
     })

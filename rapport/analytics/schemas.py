@@ -253,3 +253,52 @@ class RepList(Schema):
     end: dt.date
     currency: str
     call_target: int
+
+
+class ProductFilter(Schema):
+    start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: a year before end")
+    end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+
+
+class ProductRowOut(Schema):
+    product_id: int
+    sku: str
+    name: str
+    category: str
+    revenue: Decimal
+    quantity: Decimal
+    customers: int
+    share_percent: float
+    cumulative_percent: float
+    abc: str = Field(description="A: the products making the first 80 % of revenue; B: up to 95 %; C: the rest")
+    currency: str
+
+
+class PairOut(Schema):
+    first: str
+    second: str
+    first_sku: str
+    second_sku: str
+    orders: int = Field(description="Orders holding both")
+    confidence_percent: float = Field(description="Of the orders with the first, the share that also hold the second")
+    lift: float = Field(description="How much more often they meet than chance (above 1: they go together)")
+
+
+class ProductList(Schema):
+    items: list[ProductRowOut]
+    pairs: list[PairOut]
+    start: dt.date
+    end: dt.date
+    currency: str
+    missing_rates: list[str]
+
+
+class CrossSellOut(Schema):
+    product_id: int
+    sku: str
+    name: str
+    buyers: int = Field(description="Customers buying what this one buys who also buy this product")
+    neighbours: int = Field(description="Customers buying at least one product this one buys")
+    score: float

@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from django.utils import timezone
 
 from rapport.analytics import churn
+from rapport.analytics import products
 from rapport.analytics import profitability
 from rapport.analytics import reps as reps_module
 from rapport.analytics import columnar
@@ -833,3 +834,167 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
         ))
     rows.sort(key=lambda r: (-r.revenue, r.rep.lower()))
     return RepReport(start=start, end=end, currency=rates.base, call_target=target, rows=rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Products: ABC, bought together, cross-sell (``rapport.analytics.products``).
+
+PRODUCT_COLUMNS = ("product_id", "sku", "name", "category", "revenue", "quantity", "customers", "share_percent",
+                   "cumulative_percent", "abc", "currency")
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    product_id: int
+    sku: str
+    name: str
+    category: str
+    revenue: Decimal
+    quantity: Decimal
+    customers: int
+    share_percent: float
+    cumulative_percent: float
+    abc: str
+    currency: str
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column) for column in PRODUCT_COLUMNS]
+
+
+@dataclass(frozen=True)
+class PairRow:
+    first: str  # product names in the reader's language
+    second: str
+    first_sku: str
+    second_sku: str
+    orders: int
+    confidence_percent: float
+    lift: float
+
+
+@dataclass(frozen=True)
+class ProductReport:
+    start: dt.date
+    end: dt.date
+    currency: str
+    rows: list[ProductRow]  # by revenue, highest first
+    pairs: list[PairRow]
+    missing_rates: list[str]
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end
+
+    def classes(self) -> list[tuple[str, int, Decimal]]:
+        """(class, products, revenue) for A, B and C."""
+        return [(c, sum(1 for r in self.rows if r.abc == c), sum((r.revenue for r in self.rows if r.abc == c), Decimal(0)))
+                for c in ("A", "B", "C")]
+
+
+def product_label(name: str, names: dict[str, str] | None) -> str:
+    """A product's name in the reader's language when it has one."""
+    from django.utils import translation
+
+    language = (translation.get_language() or "en").lower()
+    return (names or {}).get(language) or name
+
+
+def products_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
+                    rep: int | None = None) -> ProductReport:
+    """Our products sold to the visible, live customers between ``start`` and ``end``: revenue,
+    quantity and buyers per product with its ABC class, and the pairs most often bought together."""
+    from rapport.commerce.evidence import _Rates
+    from rapport.commerce.models import OrderLine, Product
+
+    if end < start:
+        raise ValueError("the period ends before it starts")
+    cards = visible_to(user).filter(archived_at__isnull=True)
+    if team is not None:
+        cards = cards.filter(team_id=team)
+    if rep is not None:
+        cards = cards.filter(owner_id=rep)
+    lines = OrderLine.objects.filter(product__isnull=False, order__in=counted_orders().filter(
+        card__in=cards.values("id"), ordered_on__range=(start, end)).values("id"))
+    rates = _Rates()
+    revenue: dict[int, Decimal] = defaultdict(Decimal)
+    quantity: dict[int, Decimal] = defaultdict(Decimal)
+    missing: set[str] = set()
+    for product_id, currency, day, amount, qty in (
+            lines.values("product_id", "order__currency", "order__ordered_on").annotate(a=Sum("amount"), q=Sum("quantity"))
+            .order_by().values_list("product_id", "order__currency", "order__ordered_on", "a", "q")):
+        quantity[product_id] += Decimal(qty or 0)
+        factor = rates.rate(currency, day)
+        if factor is None:
+            missing.add(currency)
+            revenue.setdefault(product_id, Decimal(0))
+            continue
+        revenue[product_id] += Decimal(amount or 0) * factor
+    buyers = dict(lines.values("product_id").annotate(c=Count("order__card_id", distinct=True)).order_by()
+                  .values_list("product_id", "c"))
+    info = {p["id"]: p for p in Product.objects.filter(pk__in=list(revenue)).values("id", "sku", "name", "names", "category")}
+    quantum = money.quantum(rates.base)
+    rows = []
+    for r in products.abc(revenue):
+        p = info[r.product_id]
+        rows.append(ProductRow(
+            product_id=r.product_id, sku=p["sku"], name=product_label(p["name"], p["names"]), category=p["category"],
+            revenue=r.revenue.quantize(quantum, ROUND_HALF_UP), quantity=quantity[r.product_id],
+            customers=buyers.get(r.product_id, 0), share_percent=round(float(r.share) * 100, 1),
+            cumulative_percent=round(float(r.cumulative) * 100, 1), abc=r.abc, currency=rates.base,
+        ))
+    together = products.bought_together(lines.values_list("order_id", "product_id").distinct().iterator(chunk_size=10_000))
+    wanted = {p.first for p in together} | {p.second for p in together}
+    names = {p["id"]: p for p in Product.objects.filter(pk__in=wanted).values("id", "sku", "name", "names")}
+    pairs = [PairRow(first=product_label(names[p.first]["name"], names[p.first]["names"]),
+                     second=product_label(names[p.second]["name"], names[p.second]["names"]),
+                     first_sku=names[p.first]["sku"], second_sku=names[p.second]["sku"], orders=p.orders,
+                     confidence_percent=round(p.confidence * 100, 1), lift=round(p.lift, 2)) for p in together]
+    return ProductReport(start=start, end=end, currency=rates.base, rows=rows, pairs=pairs, missing_rates=sorted(missing))
+
+
+@dataclass(frozen=True)
+class CrossSellRow:
+    product_id: int
+    sku: str
+    name: str
+    buyers: int
+    neighbours: int
+    score: float
+
+
+CROSS_SELL_DAYS = 365  # purchases of the last year make the neighbourhood
+CROSS_SELL_NEIGHBOURS = 500  # the customers with most products in common, at most
+
+
+def cross_sell(user: Any, card: Any, *, as_of: dt.date | None = None, limit: int = 5) -> list[CrossSellRow]:
+    """What ``card`` does not buy yet that the customers buying what it buys do, among the
+    customers ``user`` may see, over the last year of counted orders. Bounded work: the
+    neighbours are at most the 500 customers with most products in common."""
+    from rapport.commerce.models import OrderLine, Product
+
+    as_of = as_of or timezone.localdate()
+    since = as_of - dt.timedelta(days=CROSS_SELL_DAYS)
+    recent = counted_orders().filter(ordered_on__range=(since, as_of))
+    lines = OrderLine.objects.filter(product__isnull=False, product__is_ours=True)
+    own = set(lines.filter(order__in=recent.filter(card_id=card.pk).values("id")).values_list("product_id", flat=True))
+    if not own:
+        return []
+    visible = visible_to(user).filter(archived_at__isnull=True).values("id")
+    neighbours = list(
+        lines.filter(product_id__in=own, order__in=recent.filter(card__in=visible).exclude(card_id=card.pk).values("id"))
+        .values("order__card_id").annotate(common=Count("product_id", distinct=True)).order_by("-common", "order__card_id")
+        .values_list("order__card_id", flat=True)[:CROSS_SELL_NEIGHBOURS])
+    if not neighbours:
+        return []
+    bought: dict[int, set[int]] = defaultdict(set)
+    bought[card.pk] = own
+    for card_id, product_id in (lines.filter(order__in=recent.filter(card_id__in=neighbours).values("id"))
+                                .values_list("order__card_id", "product_id").distinct()):
+        bought[card_id].add(product_id)
+    suggestions = products.cross_sell(card.pk, bought, limit=limit)
+    info = {p["id"]: p for p in Product.objects.filter(pk__in=[s.product_id for s in suggestions], active=True)
+            .values("id", "sku", "name", "names")}
+    return [CrossSellRow(product_id=s.product_id, sku=info[s.product_id]["sku"],
+                         name=product_label(info[s.product_id]["name"], info[s.product_id]["names"]),
+                         buyers=s.buyers, neighbours=s.neighbours, score=s.score)
+            for s in suggestions if s.product_id in info]

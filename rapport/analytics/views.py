@@ -567,3 +567,69 @@ urlpatterns += [
     path("analytics/reps.csv", reps_csv, name="analytics-reps-csv"),
     path("analytics/reps.xlsx", reps_xlsx, name="analytics-reps-xlsx"),
 ]
+
+
+# --- Products: ABC and bought together -------------------------------------------------------------
+
+ABC_FILLS = {"A": "#2e7d32", "B": "#f9a825", "C": "#9e9e9e"}
+
+
+@require_GET
+@web_view
+def products_page(request: AuthedHttpRequest) -> HttpResponse:
+    form, report, _filters = _products_report(request)
+    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    if report is None:
+        return render(request, "analytics/products.html", context, status=422)
+    classes = report.classes()
+    total = sum((revenue for _c, _n, revenue in classes), Decimal(0)) or Decimal(1)
+    x = 0
+    segments = []
+    for cls, count, revenue in classes:  # one stacked bar: each class's share of revenue
+        width = int(round(300 * revenue / total))
+        segments.append({"abc": cls, "count": count, "revenue": revenue, "x": x, "width": width,
+                         "fill": ABC_FILLS[cls], "text_x": x + 4})
+        x += width
+    context.update({"report": report, "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
+                    "segments": segments})
+    return render(request, "analytics/products.html", context)
+
+
+def _products_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.ProductReport | None, dict[str, Any]]:
+    params = request.GET.copy()
+    today = timezone.localdate()
+    params.setdefault("end", today.isoformat())
+    params.setdefault("start", selectors.year_before(today).isoformat())
+    form = ProfitForm(params, **_choices(request.user))
+    if not form.is_valid():
+        return form, None, {}
+    d = form.cleaned_data
+    end = d.get("end") or today
+    filters = {"team": d.get("team"), "rep": d.get("rep")}
+    report = selectors.products_report(request.user, start=d.get("start") or selectors.year_before(end), end=end,
+                                       **filters)
+    return form, report, filters
+
+
+def _products_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
+    return _file(request, fmt, build=_products_report, write=exports.write_products,
+                 record=exports.record_products_export, template="analytics/products.html", name="products")
+
+
+@require_GET
+@web_view
+def products_csv(request: AuthedHttpRequest) -> HttpResponse:
+    return _products_download(request, "csv")
+
+
+@require_GET
+@web_view
+def products_xlsx(request: AuthedHttpRequest) -> HttpResponse:
+    return _products_download(request, "xlsx")
+
+
+urlpatterns += [
+    path("analytics/products/", products_page, name="analytics-products"),
+    path("analytics/products.csv", products_csv, name="analytics-products-csv"),
+    path("analytics/products.xlsx", products_xlsx, name="analytics-products-xlsx"),
+]

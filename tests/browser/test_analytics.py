@@ -81,4 +81,10 @@ def test_the_churn_and_rfm_pages_read_on_a_phone_and_at_a_desk(browser_page: "Pa
     page.goto(f"{live_url}/analytics/performance/?by=month")
     assert page.locator("svg.perf-chart").count() == 1
     shot(page, f"performance-{who}")
+    page.goto(f"{live_url}/analytics/products/")
+    assert page.locator("svg.abc-chart").count() == 1
+    shot(page, f"products-{who}")
+    page.goto(f"{live_url}/analytics/reps/")
+    assert page.locator("svg.rep-chart").count() == 1
+    shot(page, f"reps-{who}")
     assert not errors, errors
