@@ -244,7 +244,7 @@ def cmd_performance(args: argparse.Namespace) -> int:
 
 def register_performance(analytics_sub: Any, command: Any) -> None:
     """``rapport analytics performance``, added to the ``analytics`` subcommands by ``register``."""
-    from rapport.analytics.selectors import PERFORMANCE_DIMENSIONS
+    from rapport.analytics.reps import PERFORMANCE_DIMENSIONS  # no models: the menu is built before Django is set up
 
     perf = command("performance", cmd_performance, "Sales by a dimension against the same period a year earlier.",
                    analytics_sub)

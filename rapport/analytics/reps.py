@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 DEFAULT_CALL_TARGET = 5
+# How the performance report groups sales (here, in a module without models, for the command line's menu).
+PERFORMANCE_DIMENSIONS = ("category", "product", "region", "country", "industry", "tier", "rep", "team", "month")
 
 
 def call_target() -> int:

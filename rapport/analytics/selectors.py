@@ -505,7 +505,7 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
 # ---------------------------------------------------------------------------------------------
 # Performance: sales by a dimension against the same period a year earlier.
 
-PERFORMANCE_DIMENSIONS = ("category", "product", "region", "country", "industry", "tier", "rep", "team", "month")
+PERFORMANCE_DIMENSIONS = reps_module.PERFORMANCE_DIMENSIONS
 PERFORMANCE_COLUMNS = ("key", "label", "revenue", "previous_revenue", "change", "change_percent", "orders",
                        "previous_orders", "customers", "currency")
 
