@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("rapport.deals.urls")),
     path("", include("rapport.visits.urls")),
     path("", include("rapport.analytics.urls")),
+    path("", include("rapport.agenda.urls")),
 ]

@@ -111,6 +111,7 @@ def on_precondition_required(request: HttpRequest, exc: errors.PreconditionRequi
 
 def _register_routers() -> None:
     from rapport.activities.api import router as activities_router
+    from rapport.agenda.api import router as agenda_router
     from rapport.analytics.api import router as analytics_router
     from rapport.aftersales.api import router as aftersales_router
     from rapport.audit.api import router as audit_router
@@ -131,6 +132,7 @@ def _register_routers() -> None:
     from rapport.visits.api import router as visits_router
 
     api.add_router("/activities", activities_router)
+    api.add_router("/agenda", agenda_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/search", search_router)
     api.add_router("/audit", audit_router)

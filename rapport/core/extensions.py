@@ -91,3 +91,70 @@ def nav_entries(user: Any) -> list[dict[str, str]]:
         for entry in sorted(_nav.values(), key=lambda e: (e.order, e.key))
         if not entry.roles or role in entry.roles
     ]
+
+
+# --- the agenda --------------------------------------------------------------------------------------
+# A domain app that knows of something due (a promise, an invoice, a deal's close date) lends it to
+# the agenda through a feed, read live when a rep opens Today or the calendar; work that is only
+# worth computing once a day (the churn model) registers a reminder source instead, run by
+# ``rapport agenda remind``. A feed answers only what ``viewer`` may see, for ``owner``'s work.
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """One thing due, lent by a feed: never stored by the agenda, so it is always current."""
+
+    key: str  # unique across feeds: "<feed>:<id>"
+    due_on: Any  # datetime.date; ``None``: no date, shown as due today
+    title: str
+    why: str = ""
+    card_id: int | None = None
+    card_name: str = ""
+    url: str = ""
+    due_time: Any = None  # datetime.time or None
+
+
+AgendaEntries = Callable[["User", "User", Any], "list[AgendaEntry]"]  # (viewer, owner, until date)
+
+
+@dataclass(frozen=True)
+class AgendaFeed:
+    key: str
+    label: str | Promise
+    entries: AgendaEntries
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    """A reminder a daily source asks for: one per ``key`` and owner, kept until done."""
+
+    owner_id: int
+    key: str
+    due_on: Any  # datetime.date
+    title: str
+    why: str = ""
+    card_id: int | None = None
+
+
+ReminderSource = Callable[[Any], "list[ReminderSpec]"]  # (the day) -> reminders
+_agenda_feeds: dict[str, AgendaFeed] = {}
+_reminder_sources: dict[str, ReminderSource] = {}
+
+
+def register_agenda_feed(feed: AgendaFeed) -> None:
+    """Adds (or replaces, by key) a live feed of things due on the agenda."""
+    _agenda_feeds[feed.key] = feed
+
+
+def agenda_feeds() -> list[AgendaFeed]:
+    return sorted(_agenda_feeds.values(), key=lambda f: (f.order, f.key))
+
+
+def register_reminder_source(key: str, source: ReminderSource) -> None:
+    """Adds (or replaces, by key) a source of reminders made once a day."""
+    _reminder_sources[key] = source
+
+
+def reminder_sources() -> dict[str, ReminderSource]:
+    return dict(_reminder_sources)

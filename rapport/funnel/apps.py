@@ -9,7 +9,9 @@ class FunnelConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from rapport.core.extensions import CardPanel, NavEntry, register_card_panel, register_nav_entry
+        from rapport.funnel import extensions
         from rapport.funnel.views import panel_context
 
         register_card_panel(CardPanel(key="funnel", template="funnel/_card_panel.html", column="main", order=20, context=panel_context))
         register_nav_entry(NavEntry(key="funnel", url_name="funnel-report", label=_("Funnel"), order=50))
+        extensions.register()

@@ -22,4 +22,4 @@ def sign_in(page: "Page", live_url: str, username: str = "rep_ana", password: st
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/")
+    page.wait_for_url(f"{live_url}/today/")  # Today is the home after sign-in

@@ -14,7 +14,7 @@ def test_a_rep_signs_in_and_lands_on_my_customers(users: dict[str, Any], make_or
     page = client.get(reverse("login"))
     assert page.status_code == 200 and b'name="username"' in page.content
     response = client.post(reverse("login"), {"username": "rep_ana", "password": "x"})
-    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert response.status_code == 302 and response["Location"] == reverse("agenda-today")
     assert b"Acme Mine" in client.get(reverse("home")).content
 
 
