@@ -45,6 +45,10 @@ def register(subparsers: Any, command: Callable[..., argparse.ArgumentParser]) -
     p.add_argument("--report", metavar="PAIRS.csv", help="write every pair found to this CSV file")
     p.add_argument("--user", metavar="USERNAME", help="act as this user (default: the first admin); only their visible cards are compared")
     p.add_argument("--no-queue", action="store_true", help="do not store the pairs in the review queue")
+    p.add_argument("--train", action="store_true",
+                   help="first learn the matching weights from these cards and store them (admins only; "
+                        "later scans and checks use them)")
+    p.add_argument("--train-only", action="store_true", help="learn and store the weights, then stop: no scan")
     p.add_argument("--workers", type=_workers, default=1, metavar="N",
                    help="processes sharing the comparisons (default 1; more pays only on idle cores: "
                         "each forked process copies the memory it touches)")
@@ -53,6 +57,24 @@ def register(subparsers: Any, command: Callable[..., argparse.ArgumentParser]) -
 def _safe_cell(value: str) -> str:
     # A spreadsheet would run a cell starting with one of these as a formula.
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _trained_summary(model: Any, seconds: float) -> str:
+    from rapport.dedup.scoring import LEVELS
+
+    about = model.about
+    if not model.trained:
+        if about.get("why") == "too_few_records":
+            return f"Too few cards to learn from ({about.get('records', 0)}): the default weights stay."
+        return f"Too few likely duplicates among {about.get('records', 0)} cards to learn from: the default weights stay."
+    lines = [
+        f"Weights learned from {about['records']} cards in {seconds:.1f} s ({about['candidate_pairs']} candidate pairs, "
+        f"{about['rounds']} rounds; about {about['expected_duplicates']} duplicate pairs expected):"
+    ]
+    for field, levels in model.weights.items():
+        names = LEVELS[field]
+        lines.append(f"  {field:<13} " + "  ".join(f"{n} {w:+.1f}" for n, w in zip(names, levels)))
+    return "\n".join(lines)
 
 
 def cmd_dedup(args: argparse.Namespace) -> int:
@@ -80,6 +102,12 @@ def cmd_dedup(args: argparse.Namespace) -> int:
     if report is not None and not report.parent.is_dir():
         raise UsageError(f"No such directory: {report.parent}")
     kind = KINDS[args.kind]
+    if args.train or args.train_only:
+        with err.status(f"Learning the weights from the {args.kind}…"):
+            trained = services.train(user=user, kind=kind)
+        out.print(_trained_summary(trained.model, trained.seconds))
+        if args.train_only:
+            return 0
     started = time.perf_counter()
     with err.status(f"Comparing {args.kind}…"):
         result = services.scan(

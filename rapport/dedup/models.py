@@ -78,3 +78,23 @@ class Merge(models.Model):
     @property
     def is_undone(self) -> bool:
         return self.undone_at is not None
+
+
+class MatchModel(models.Model):
+    """The weights the duplicate finder scores one kind of card with, learned from the cards themselves.
+
+    Written by ``rapport dedup --train`` (``services.train``): Fellegi–Sunter m and u
+    probabilities estimated by expectation-maximisation, turned into one weight per level of
+    each compared field, a prior, and the weights of common names, streets and places (kept
+    as hashes, not as the values). The newest row of a kind is the one in use; without one
+    the hand-set weights of ``scoring.DEFAULT_WEIGHTS`` apply.
+    """
+
+    kind = models.CharField(max_length=16)
+    parameters = models.JSONField(default=dict)  # scoring.Model.as_json()
+    records = models.PositiveIntegerField(default=0)  # cards it was learned from
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    trained_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "-id"], name="dedup_matchmodel_newest")]

@@ -29,9 +29,9 @@ from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
-from rapport.dedup import matching
+from rapport.dedup import matching, scoring, training
 from rapport.dedup.matching import DEFAULT_THRESHOLD, MatchRecord, PairScore, RunStats
-from rapport.dedup.models import Candidate, CandidateStatus, Merge
+from rapport.dedup.models import Candidate, CandidateStatus, MatchModel, Merge
 from rapport.search import services as search
 from rapport.search.models import Term
 
@@ -277,14 +277,14 @@ def find_duplicates(
     ids = _candidate_ids(user, kind, record, data) - set(exclude)
     if not ids:
         return []
-    index = matching.Index()
-    for other in records_for(user, kind, card_ids=ids):
-        index.add(other)
-    pairs = [matching.score_pair(record, other) for other in index.records.values()]
+    model = current_model(kind)
+    # Every candidate is scored: no blocking keys are needed (they cost more than the scores).
+    others = {other.id: other for other in records_for(user, kind, card_ids=ids)}
+    pairs = [matching.score_pair(record, other, model) for other in others.values()]
     pairs = sorted((p for p in pairs if p.score >= threshold), key=lambda p: -p.score)[: max(1, min(limit, 50))]
     names = dict(Card.objects.filter(pk__in=[p.right for p in pairs]).values_list("id", "display_name"))
     return [
-        Match(p.right, names.get(p.right, ""), index.records[p.right].external_id, p.score, p.reasons) for p in pairs
+        Match(p.right, names.get(p.right, ""), others[p.right].external_id, p.score, p.reasons) for p in pairs
     ]
 
 
@@ -305,7 +305,7 @@ class DuplicateFinder:
     def __init__(self, *, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.kind = _check_kind(kind)
         self.threshold = _check_threshold("threshold", threshold)
-        self.index = matching.Index()
+        self.index = matching.Index(model=current_model(self.kind))
         with _no_cyclic_gc():
             for record in records_for(user, self.kind):
                 self.index.add(record)
@@ -390,7 +390,7 @@ def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: 
         records = records_for(user, kind)
         read = time.perf_counter()
         stats = RunStats()
-        pairs = matching.find_pairs(records, threshold=threshold, stats=stats, workers=workers)
+        pairs = matching.find_pairs(records, threshold=threshold, stats=stats, workers=workers, model=current_model(kind))
         result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
     compared = time.perf_counter()
     if store:
@@ -399,6 +399,57 @@ def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: 
         "read": round(read - started, 2), "compare": round(compared - read, 2), "store": round(time.perf_counter() - compared, 2),
     }
     return result
+
+
+def current_model(kind: str) -> scoring.Model:
+    """The weights scans and checks of ``kind`` score with: the newest trained model, else the defaults.
+
+    Kept in memory while the newest stored model stays the same (one small query per call).
+    """
+    newest = MatchModel.objects.filter(kind=kind).order_by("-id").values_list("id", "trained_at").first()
+    if newest is None:
+        return scoring.default_model(kind)
+    cached = _MODELS.get(kind)
+    if cached is None or cached[0] != newest:
+        parameters = MatchModel.objects.filter(pk=newest[0]).values_list("parameters", flat=True).first() or {}
+        cached = (newest, scoring.Model.from_json({**parameters, "kind": kind}))
+        _MODELS[kind] = cached
+    return cached[1]
+
+
+_MODELS: dict[str, tuple[tuple[int, dt.datetime], scoring.Model]] = {}
+MODELS_KEPT = 5  # earlier models of a kind kept for comparison; older ones are deleted
+
+
+@dataclass
+class TrainResult:
+    model: scoring.Model
+    stored: MatchModel | None
+    seconds: float
+
+
+def train(*, user: User, kind: str, store: bool = True) -> TrainResult:
+    """Learns the matching weights of ``kind`` from the cards the user sees and stores them.
+
+    Only an admin trains: the weights then serve every user's scans and checks. No label is
+    needed (see ``rapport.dedup.training``). With fewer than 50 cards the defaults stay.
+    """
+    kind = _check_kind(kind)
+    if not user.is_admin_role:
+        raise PermissionDenied("Only an administrator can train the duplicate finder.")
+    started = time.perf_counter()
+    with _no_cyclic_gc():
+        records = records_for(user, kind)
+        model = training.train(records, kind)
+    stored = None
+    if store and model.trained:
+        with transaction.atomic():
+            stored = MatchModel.objects.create(kind=kind, parameters=model.as_json(), records=len(records), trained_by=user)
+            # Models of a kind are only ever read newest first: the old ones are history.
+            old = list(MatchModel.objects.filter(kind=kind).order_by("-id").values_list("id", flat=True)[MODELS_KEPT:])
+            if old:
+                MatchModel.objects.filter(pk__in=old).delete()
+    return TrainResult(model=model, stored=stored, seconds=round(time.perf_counter() - started, 2))
 
 
 def store_candidates(kind: str, pairs: list[PairScore]) -> tuple[int, int]:
@@ -723,6 +774,13 @@ def undo_merge(*, user: User, merge: Merge) -> Merge:
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at is not None:
         raise Conflict("This merge was already undone.")
+    record = merge.record or {}
+    if record.get("erased") or "moved" not in record:
+        # The person was erased: the snapshot an undo restores from is gone, and restoring the
+        # loser would bring an erased card back.
+        from django.utils.translation import gettext
+
+        raise Conflict(gettext("A card of this merge was erased at the person's request; the merge cannot be undone."))
     ids = [merge.survivor_id, merge.loser_id]
     later = Merge.objects.filter(undone_at__isnull=True, merged_at__gte=merge.merged_at).exclude(pk=merge.pk).filter(
         Q(survivor_id__in=ids) | Q(loser_id__in=ids)
@@ -731,7 +789,6 @@ def undo_merge(*, user: User, merge: Merge) -> Merge:
         raise Conflict("A later merge involves one of these cards; undo it first.")
     locked = {c.pk: c for c in Card.objects.select_for_update().filter(pk__in=sorted(ids)).order_by("pk")}
     survivor, loser = locked[merge.survivor_id], locked[merge.loser_id]
-    record = merge.record or {}
     models_by_label = {r.label: r.model for r in card_relations()}
     for entry in record.get("moved", []):
         model = models_by_label.get(entry["model"])

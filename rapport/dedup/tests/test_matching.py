@@ -9,13 +9,11 @@ import pytest
 
 from rapport.dedup.matching import (
     DEFAULT_THRESHOLD,
-    NAME_BEST,
-    PRIOR,
     SMALL_BLOCK,
+    SN_WINDOW,
     WINDOW,
     MatchRecord,
     RunStats,
-    _evidence,
     blocking_keys,
     build_record,
     can_fork,
@@ -23,10 +21,13 @@ from rapport.dedup.matching import (
     find_pairs,
     hopeless_below,
     organization_name,
+    evidence,
     person_name,
     phone_key,
     score_pair,
+    sorted_passes,
 )
+from rapport.dedup.scoring import default_model
 
 
 def person(id: int, given: str = "", family: str = "", **kw: object) -> object:
@@ -137,7 +138,8 @@ def _labelled(kind: str, count: int, seed: int) -> list[MatchRecord]:
 
 
 def _every_pair_sharing_a_key(records: list[MatchRecord], threshold: float) -> list[tuple[int, int, float, tuple[str, ...]]]:
-    """The definition, without shortcuts: every two records filed under one key, fully scored."""
+    """The definition, without shortcuts: every two records filed under one key or neighbours in a
+    sorted pass, fully scored."""
     by_key: dict[str, list[int]] = {}
     for r in records:
         for key in blocking_keys(r):
@@ -151,6 +153,9 @@ def _every_pair_sharing_a_key(records: list[MatchRecord], threshold: float) -> l
         else:
             near = [(x, y) for x in ids for y in ids]
         pairs.update((min(x, y), max(x, y)) for x, y in near if x != y)
+    for order in sorted_passes(records):
+        near = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, min(len(order), i + 1 + SN_WINDOW))]
+        pairs.update((min(x, y), max(x, y)) for x, y in near)
     scored = [score_pair(by_id[x], by_id[y]) for x, y in pairs]
     return sorted(((p.left, p.right, p.score, p.reasons) for p in scored if p.score >= threshold), key=lambda p: (-p[2], p[0], p[1]))
 
@@ -174,7 +179,7 @@ def test_a_pair_set_aside_before_its_names_are_compared_could_never_reach_the_th
         floor = hopeless_below(threshold)
         for _ in range(3000):
             a, b = rng.sample(records, 2)
-            if _evidence(a, b, PRIOR + NAME_BEST, None) < floor:
+            if evidence(a, b, default_model("person")) < floor:
                 assert score_pair(a, b).score < threshold
     assert hopeless_below(0.0) == float("-inf")
 
