@@ -37,6 +37,38 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _prepare_database() -> None:
+    """Creates or upgrades the tables a command needs, so no command starts on a bare database.
+
+    A fresh RAPPORT_HOME (or an empty PostgreSQL database) is migrated on first use, as
+    ``rapport serve`` does; the one line goes to stderr so that stdout stays what scripts capture.
+    """
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not plan:
+        return
+    fresh = "django_migrations" not in connection.introspection.table_names()
+    where = _database_label()
+    if fresh:
+        err.print(f"Preparing a new database in {where} (first use; this takes a moment)…", markup=False)
+    else:
+        err.print(f"Upgrading the database in {where} ({len(plan)} migrations)…", markup=False)
+    _migrate()
+
+
+def _database_label() -> str:
+    from django.db import connection
+
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor == "sqlite":
+        return name
+    host = connection.settings_dict.get("HOST") or "localhost"
+    return f"{connection.vendor} database {name!r} on {host}"
+
+
 # --- subcommands ------------------------------------------------------------------------------
 
 
@@ -55,10 +87,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
     import waitress
 
+    from rapport.core.http import behind_proxies
     from rapport.wsgi import application
 
+    # Proxy headers are sorted out by behind_proxies (believed from RAPPORT_TRUSTED_PROXIES only,
+    # dropped from anyone else), so waitress must not clear them first.
+    try:
+        app = behind_proxies(application, settings.RAPPORT_TRUSTED_PROXIES, count=settings.RAPPORT_TRUSTED_PROXY_COUNT)
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
     out.print(f"Rapport is serving on http://{_url_host(args.host)}:{args.port}/  (Ctrl+C stops it)")
-    waitress.serve(application, host=args.host, port=args.port, threads=8)
+    waitress.serve(app, host=args.host, port=args.port, threads=8, clear_untrusted_proxy_headers=False)
     return EXIT_OK
 
 
@@ -78,8 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.print("Demo data is already there (user 'admin' exists); nothing was created.")
     else:
         out.print(
-            f"Created {result.organizations} organisations, {result.people} people, {result.facts} facts "
-            f"{result.activities} activities and {result.duplicates} deliberate duplicates."
+            f"Created {_count(result.organizations)} organisations, {_count(result.people)} people, "
+            f"{_count(result.facts)} facts, {_count(result.activities)} activities and "
+            f"{_count(result.duplicates)} deliberate duplicates."
         )
     table = Table(title="Demo sign-ins", show_lines=False)
     for column in ("username", "role", "member of", "manages", "sensitive data"):
@@ -92,6 +132,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.print(f"Password for every demo user: {demo.DEMO_PASSWORD}")
     out.print("Serve it with `rapport serve` (http://127.0.0.1:8000/ unless --host or --port say otherwise).")
     return EXIT_OK
+
+
+def _count(n: int) -> str:
+    """A count with the digit grouping of the terminal's locale (LC_ALL, LC_NUMERIC, LANG): 2,245 or 2.245."""
+    from babel import Locale, UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    raw = next((os.environ[v] for v in ("LC_ALL", "LC_NUMERIC", "LANG") if os.environ.get(v)), "")
+    code = raw.split(".")[0].split("@")[0]
+    try:
+        locale = Locale.parse(code) if code and code not in ("C", "POSIX") else Locale.parse("en")
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    return format_decimal(n, locale=locale)
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -112,6 +166,55 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     )
     note = "" if password else " (no password: sign-in only through a token or after a reset)"
     out.print(f"Created user {user.username} ({user.role}){note}.", markup=False)
+    return EXIT_OK
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from rapport.accounts.selectors import list_users
+
+    users = list_users(include_inactive=args.all)
+    if not users:
+        out.print("No users yet. Create one with: rapport user create USERNAME --role admin --password-stdin")
+        return EXIT_OK
+    table = Table(show_lines=False)
+    for column in ("username", "role", "member of", "manages", "sensitive data", "active", "last sign-in"):
+        table.add_column(column, no_wrap=column in ("username", "role"))
+    from django.utils import timezone
+    from rich.text import Text
+
+    for user in users:
+        cells = (
+            user.username,
+            user.role,
+            ", ".join(team.name for team in user.teams.all()),
+            ", ".join(team.name for team in user.managed_teams.all()),
+            "yes" if user.can_see_special else "",
+            "yes" if user.is_active else "no",
+            timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M") if user.last_login else "never",
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # Text: a team named "[bold]" stays literal
+    out.print(table)
+    return EXIT_OK
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    from rapport.accounts.services import get_user, set_password
+
+    user = get_user(args.username)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"New password for {user.username}: ")
+        if password != getpass.getpass("The same password again: "):
+            raise _usage("The two passwords differ; nothing was changed.")
+    else:
+        raise _usage("Give --password-stdin to read the password from stdin, or run this in a terminal.")
+    if not password:
+        raise _usage("No password was given; nothing was changed.")
+    set_password(user=user, password=password)
+    out.print(f"Password of {user.username} changed.", markup=False)
     return EXIT_OK
 
 
@@ -218,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("migrate", cmd_migrate, "Create or upgrade the database tables (and load the shipped catalog).")
 
-    user = sub.add_parser("user", help="Create users and grant clearances.")
+    user = sub.add_parser("user", help="Create and list users, set passwords, grant clearances.")
     user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     create = command("create", cmd_user_create, "Create a user with a role and teams.", user_sub)
     create.add_argument("username")
@@ -230,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true",
         help="read the password from the first line of stdin; without it the password is unusable",
     )
+    user_list = command("list", cmd_user_list, "List the users with their role, teams and last sign-in.", user_sub)
+    user_list.add_argument("--all", action="store_true", help="also the deactivated users")
+    set_pw = command("set-password", cmd_user_set_password, "Set a user's password (asked twice in a terminal).", user_sub)
+    set_pw.add_argument("username")
+    set_pw.add_argument("--password-stdin", action="store_true", help="read the new password from the first line of stdin")
     for name, func, verb in (("grant", cmd_user_grant, "Grant"), ("revoke", cmd_user_revoke, "Revoke")):
         p = command(name, func, f"{verb} a clearance: 'sensitive' is the special-category (GDPR art. 9) clearance.", user_sub)
         p.add_argument("username")
@@ -292,18 +400,30 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     _setup_django()
     from django.core.management.base import CommandError
+    from django.db import OperationalError, ProgrammingError
     from yaml import YAMLError
 
     from rapport.core.errors import DomainError
 
     try:
+        if func not in _PREPARES_ITS_OWN_DATABASE:
+            _prepare_database()
         return func(args)
     except (DomainError, UsageError, CommandError, YAMLError, OSError) as exc:
         err.print(f"{args.prog}: {_describe(exc)}", markup=False)
         return EXIT_USAGE
+    except (OperationalError, ProgrammingError) as exc:
+        # Unreachable server, wrong credentials, or tables missing because a migrate failed.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"{args.prog}: the database is not ready ({first}). Check DATABASE_URL / RAPPORT_HOME, then run: rapport migrate", markup=False)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("Interrupted.")
         return 130
+
+
+# These migrate on their own (serve and demo before anything else), so main() leaves them be.
+_PREPARES_ITS_OWN_DATABASE = {cmd_migrate, cmd_serve, cmd_demo}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,8 +22,16 @@ DEBUG = env_bool("RAPPORT_DEBUG", default=False)
 
 
 def _secret_key() -> str:
-    """The secret key from the environment, else one kept in RAPPORT_HOME so sessions survive restarts."""
-    key = env_str("RAPPORT_SECRET_KEY")
+    """The secret key from the environment, else (outside production) one kept in RAPPORT_HOME
+    so sessions survive restarts."""
+    key = env_str("RAPPORT_SECRET_KEY").strip()
+    if PRODUCTION and len(key) < 50:
+        # A key made up on the spot would differ between servers and vanish with RAPPORT_HOME:
+        # production refuses to start rather than sign sessions with it.
+        raise SystemExit(
+            "rapport: RAPPORT_ENV=production needs RAPPORT_SECRET_KEY, at least 50 characters "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
     if key:
         return key
     path = HOME / "secret_key"
@@ -64,12 +72,14 @@ INSTALLED_APPS = [
     "rapport.deals",
     "rapport.visits",
     "rapport.analytics",
+    "rapport.agenda",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "rapport.audit.context.RequestIdMiddleware",
     "rapport.core.middleware.SecurityHeadersMiddleware",
+    "rapport.core.middleware.ApiJsonMiddleware",  # the API answers JSON, whatever refused the request
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rapport.accounts.middleware.UserLanguageMiddleware",
@@ -137,7 +147,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "agenda-today"  # Today is the rep's home; the customers list stays at "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -212,6 +222,14 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("RAPPORT_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# The addresses (or networks, "10.0.0.0/8") of the TLS-terminating proxies in front of
+# ``rapport serve``: only from them are X-Forwarded-Proto/-For/-Host/-Port believed; every
+# other peer's copies are dropped. RAPPORT_TRUSTED_PROXY_COUNT: proxies in a chain.
+RAPPORT_TRUSTED_PROXIES = env_list("RAPPORT_TRUSTED_PROXIES")
+RAPPORT_TRUSTED_PROXY_COUNT = env_int("RAPPORT_TRUSTED_PROXY_COUNT", 1)
+if RAPPORT_TRUSTED_PROXIES:
+    # The server strips this header from every peer but the trusted proxies (rapport.core.http).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Personal data never reaches a log: every handler drops query strings from request lines

@@ -46,3 +46,11 @@ def assignable_teams(user: User) -> list[Team]:
     if scope.role == Role.ADMIN:
         return list(Team.objects.order_by("name")[:500])
     return list(Team.objects.filter(pk__in=[*scope.team_ids, *scope.managed_team_ids]).order_by("name"))
+
+
+def list_users(*, include_inactive: bool = True) -> list[User]:
+    """Every user with their teams, for administrators (the CLI's ``user list`` and the users page)."""
+    qs = User.objects.prefetch_related("teams", "managed_teams").order_by("username")
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return list(qs)

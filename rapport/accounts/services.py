@@ -142,3 +142,23 @@ def set_language(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError.single("language", f"{language!r} is not a supported language.")
     User.objects.filter(pk=user.pk).update(language=language)
+
+
+@transaction.atomic
+def set_password(*, user: User, password: str, by: User | None = None) -> User:
+    """Sets a user's password after the configured strength checks, and audits the change.
+
+    The audit entry says that the password changed, never what it is.
+    """
+    if not isinstance(password, str) or not password:
+        raise ValidationError.single("password", "A password is required.")
+    if len(password) > 4096:
+        raise ValidationError.single("password", "A password has at most 4096 characters.")
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit(action=Action.PERMISSION, record=user, actor=by, field="password", new="changed")
+    return user

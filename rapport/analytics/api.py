@@ -16,7 +16,7 @@ from rapport.analytics.schemas import PersistenceFilter, PersistenceReport
 from rapport.analytics.schemas import ProfitFilter, ProfitList
 from rapport.analytics.schemas import PerformanceFilter, PerformanceList
 from rapport.analytics.schemas import RepFilter, RepList
-from rapport.analytics.schemas import CrossSellOut, ProductFilter, ProductList
+from rapport.analytics.schemas import CrossSellOut, ProductReportFilter, ProductReportOut
 from rapport.core.visibility import visible_to
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
@@ -128,9 +128,9 @@ def reps_report(request: AuthedHttpRequest, flt: Query[RepFilter]) -> dict[str, 
             "currency": report.currency, "call_target": report.call_target}
 
 
-@router.get("/reports/products", response=ProductList,
+@router.get("/reports/products", response=ProductReportOut,
             summary="Products by revenue with their ABC class, and the pairs most often bought together")
-def products_report(request: AuthedHttpRequest, flt: Query[ProductFilter]) -> dict[str, Any]:
+def products_report(request: AuthedHttpRequest, flt: Query[ProductReportFilter]) -> dict[str, Any]:
     end = flt.end or timezone.localdate()
     start = flt.start or selectors.year_before(end)
     if start > end:

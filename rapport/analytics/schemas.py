@@ -255,14 +255,14 @@ class RepList(Schema):
     call_target: int
 
 
-class ProductFilter(Schema):
+class ProductReportFilter(Schema):
     start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: a year before end")
     end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
 
 
-class ProductRowOut(Schema):
+class ProductReportRowOut(Schema):
     product_id: int
     sku: str
     name: str
@@ -286,8 +286,8 @@ class PairOut(Schema):
     lift: float = Field(description="How much more often they meet than chance (above 1: they go together)")
 
 
-class ProductList(Schema):
-    items: list[ProductRowOut]
+class ProductReportOut(Schema):
+    items: list[ProductReportRowOut]
     pairs: list[PairOut]
     start: dt.date
     end: dt.date

@@ -17,7 +17,7 @@ from typing import Any
 
 import phonenumbers
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from faker import Faker
 
 from rapport.accounts.models import Team, User
@@ -45,6 +45,8 @@ class Market:
     titles: tuple[tuple[str, str, str], ...]  # (title, level, function)
     phrases: tuple[str, ...]  # free-text facts and activity details
     summaries: dict[str, tuple[str, ...]]  # activity kind -> summaries
+    # A name that says its trade ("Ferretería {n}") takes one of these industries; other names any.
+    trades: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 MARKETS: tuple[Market, ...] = (
@@ -53,10 +55,12 @@ MARKETS: tuple[Market, ...] = (
         mail_domains=("gmail.com", "telefonica.net", "hotmail.es", "yahoo.es"), tld="es",
         org_kinds={
             "distributor": ("Distribuciones {n} S.L.", "Suministros {n} S.A."),
-            "dealer": ("Comercial {n}", "Concesionario {n}"),
+            "dealer": ("Comercial {n}", "Almacenes {n}"),
             "shop": ("Ferretería {n}", "Tienda {n}", "Droguería {n}"),
         },
         industries=("Materiales de construcción", "Alimentación", "Ferretería", "Electrodomésticos"),
+        trades={"Ferretería {n}": ("Ferretería",), "Droguería {n}": ("Droguería y limpieza",),
+                "Tienda {n}": ("Alimentación", "Electrodomésticos", "Ferretería")},
         titles=(("Gerente", "decision", "user_department"), ("Jefe de compras", "management", "procurement_finance"),
                 ("Técnico de almacén", "operational", "technical"), ("Director financiero", "decision", "procurement_finance")),
         phrases=("Venta al por mayor de materiales de construcción", "Quiere reducir el stock en almacén",
@@ -79,6 +83,8 @@ MARKETS: tuple[Market, ...] = (
             "shop": ("Abarrotes {n}", "Tlapalería {n}", "Miscelánea {n}"),
         },
         industries=("Abarrotes", "Materiales de construcción", "Autopartes", "Farmacia"),
+        trades={"Abarrotes {n}": ("Abarrotes",), "Miscelánea {n}": ("Abarrotes",),
+                "Tlapalería {n}": ("Materiales de construcción", "Tlapalería"), "Agencia {n}": ("Autopartes",)},
         titles=(("Director general", "decision", "user_department"), ("Gerente de compras", "management", "procurement_finance"),
                 ("Encargado de almacén", "operational", "technical"), ("Contador", "management", "procurement_finance")),
         phrases=("Distribución de abarrotes en el Bajío", "Busca crédito a 30 días",
@@ -101,6 +107,7 @@ MARKETS: tuple[Market, ...] = (
             "shop": ("{n}五金店", "{n}便利店", "{n}建材店"),
         },
         industries=("建材", "食品批发", "五金", "家电"),
+        trades={"{n}五金店": ("五金",), "{n}便利店": ("食品零售",), "{n}建材店": ("建材",)},
         titles=(("总经理", "decision", "user_department"), ("采购经理", "management", "procurement_finance"),
                 ("仓库主管", "operational", "technical"), ("财务总监", "decision", "procurement_finance")),
         phrases=("主营建材批发", "希望缩短交货期", "每季度比较三家供应商的价格", "对新产品很感兴趣",
@@ -122,6 +129,7 @@ MARKETS: tuple[Market, ...] = (
             "shop": ("Magazinul {n}", "Feroneria {n}", "Băcănia {n}"),
         },
         industries=("Materiale de construcții", "Alimentar", "Feronerie", "Electrocasnice"),
+        trades={"Feroneria {n}": ("Feronerie",), "Băcănia {n}": ("Alimentar",)},
         titles=(("Director general", "decision", "user_department"), ("Șef achiziții", "management", "procurement_finance"),
                 ("Gestionar depozit", "operational", "technical"), ("Director financiar", "decision", "procurement_finance")),
         phrases=("Comerț cu ridicata de materiale de construcții", "Vrea termene de livrare mai scurte",
@@ -144,6 +152,9 @@ MARKETS: tuple[Market, ...] = (
             "shop": ("{n} Hardware", "{n} Market", "{n} Home Center"),
         },
         industries=("Building materials", "Grocery wholesale", "Hardware", "Appliances"),
+        trades={"{n} Hardware": ("Hardware",), "{n} Market": ("Grocery retail",),
+                "{n} Home Center": ("Building materials", "Hardware", "Appliances"),
+                "{n} Dealers LLC": ("Appliances", "Building materials", "Hardware")},
         titles=(("General manager", "decision", "user_department"), ("Purchasing manager", "management", "procurement_finance"),
                 ("Warehouse lead", "operational", "technical"), ("CFO", "decision", "procurement_finance")),
         phrases=("Wholesale of building materials", "Wants shorter delivery times", "Compares prices with two suppliers",
@@ -266,9 +277,71 @@ def person_name(fake: Faker, market: Market, rng: random.Random) -> dict[str, st
     }
 
 
+@dataclass(frozen=True)
+class Place:
+    """A real city with its region and the range of its postcodes, so an address holds together."""
+
+    city: str
+    region: str
+    first_postcode: int
+    last_postcode: int
+    digits: int
+
+    def postcode(self, rng: random.Random) -> str:
+        return f"{rng.randint(self.first_postcode, self.last_postcode):0{self.digits}d}"
+
+
+PLACES: dict[str, tuple[Place, ...]] = {
+    # Spain: the first two digits are the province (48 Bizkaia, 39 Cantabria, 33 Asturias…).
+    "es_ES": (
+        Place("Bilbao", "Bizkaia", 48001, 48015, 5), Place("Santander", "Cantabria", 39001, 39012, 5),
+        Place("Oviedo", "Asturias", 33001, 33013, 5), Place("Gijón", "Asturias", 33201, 33213, 5),
+        Place("San Sebastián", "Gipuzkoa", 20001, 20018, 5), Place("Vitoria-Gasteiz", "Álava", 1001, 1015, 5),
+        Place("Pamplona", "Navarra", 31001, 31016, 5), Place("Logroño", "La Rioja", 26001, 26009, 5),
+        Place("Burgos", "Burgos", 9001, 9007, 5), Place("León", "León", 24001, 24010, 5),
+        Place("A Coruña", "A Coruña", 15001, 15011, 5), Place("Vigo", "Pontevedra", 36201, 36216, 5),
+    ),
+    "es_MX": (
+        Place("Ciudad de México", "Ciudad de México", 6000, 6900, 5), Place("Puebla", "Puebla", 72000, 72590, 5),
+        Place("Querétaro", "Querétaro", 76000, 76250, 5), Place("Toluca", "Estado de México", 50000, 50295, 5),
+        Place("Pachuca", "Hidalgo", 42000, 42190, 5), Place("Cuernavaca", "Morelos", 62000, 62590, 5),
+        Place("León", "Guanajuato", 37000, 37690, 5), Place("Guadalajara", "Jalisco", 44100, 44990, 5),
+    ),
+    "zh_CN": (
+        Place("上海市", "上海市", 200001, 200080, 6), Place("杭州市", "浙江省", 310001, 310018, 6),
+        Place("宁波市", "浙江省", 315000, 315199, 6), Place("南京市", "江苏省", 210001, 210049, 6),
+        Place("苏州市", "江苏省", 215000, 215199, 6), Place("无锡市", "江苏省", 214000, 214199, 6),
+        Place("合肥市", "安徽省", 230001, 230099, 6), Place("济南市", "山东省", 250001, 250199, 6),
+        Place("青岛市", "山东省", 266001, 266199, 6), Place("福州市", "福建省", 350001, 350099, 6),
+        Place("厦门市", "福建省", 361001, 361099, 6),
+    ),
+    # Romania: Bucharest's codes start with 0 (010011–062999); elsewhere the county's prefix.
+    "ro_RO": (
+        Place("București", "București", 10011, 62999, 6), Place("Ploiești", "Prahova", 100001, 100599, 6),
+        Place("Pitești", "Argeș", 110001, 110499, 6), Place("Cluj-Napoca", "Cluj", 400001, 400699, 6),
+        Place("Brașov", "Brașov", 500001, 500499, 6), Place("Constanța", "Constanța", 900001, 900749, 6),
+        Place("Iași", "Iași", 700001, 700729, 6), Place("Timișoara", "Timiș", 300001, 300699, 6),
+        Place("Craiova", "Dolj", 200001, 200749, 6),
+    ),
+    "en_US": (
+        Place("Boston", "MA", 2108, 2136, 5), Place("New York", "NY", 10001, 10040, 5),
+        Place("Philadelphia", "PA", 19102, 19154, 5), Place("Baltimore", "MD", 21201, 21239, 5),
+        Place("Newark", "NJ", 7102, 7114, 5), Place("Providence", "RI", 2903, 2909, 5),
+        Place("Hartford", "CT", 6103, 6120, 5), Place("Richmond", "VA", 23219, 23237, 5),
+        Place("Washington", "DC", 20001, 20020, 5),
+    ),
+}
+
+
+def organization_for(fake: Faker, market: Market, rng: random.Random, kind: str, place: Place) -> tuple[str, str]:
+    """A name in the market's style and an industry that fits the trade the name announces."""
+    base = fake.last_name() if market.locale != "zh_CN" else place.city.rstrip("市县") + rng.choice("鑫隆盛达华通")
+    pattern = rng.choice(market.org_kinds[kind])
+    return pattern.format(n=base), rng.choice(market.trades.get(pattern) or market.industries)
+
+
 def organization_name(fake: Faker, market: Market, rng: random.Random, kind: str) -> str:
-    base = fake.last_name() if market.locale != "zh_CN" else fake.city_name().rstrip("市县") + rng.choice("鑫隆盛达华通")
-    return rng.choice(market.org_kinds[kind]).format(n=base)
+    return organization_for(fake, market, rng, kind, rng.choice(PLACES[market.locale]))[0]
 
 
 def email_for(given: str, family: str, domain: str, rng: random.Random) -> str:
@@ -277,16 +350,28 @@ def email_for(given: str, family: str, domain: str, rng: random.Random) -> str:
     return pattern.format(f=first, l=last, f0=first[0], n=rng.randint(1, 99)) + "@" + domain
 
 
-def address_for(fake: Faker, market: Market, kind: str) -> dict[str, str]:
-    region_name = ""
-    for method in ("state", "province", "administrative_unit"):
-        if hasattr(fake, method):
-            region_name = getattr(fake, method)()
-            break
+def address_for(fake: Faker, market: Market, kind: str, place: Place | None = None, rng: random.Random | None = None) -> dict[str, str]:
+    """A street from Faker in a real city of the market, with that city's region and a postcode of its range."""
+    rng = rng or random.Random(fake.random.random())
+    place = place or rng.choice(PLACES[market.locale])
     return {
-        "kind": kind, "street": fake.street_address(), "city": fake.city(), "region": region_name,
-        "postal_code": fake.postcode(), "country": market.region,
+        "kind": kind, "street": fake.street_address(), "city": place.city, "region": place.region,
+        "postal_code": place.postcode(rng), "country": market.region,
     }
+
+
+def working_time(rng: random.Random, *, days_ago: int, now: dt.datetime) -> dt.datetime:
+    """A moment on a weekday ``days_ago`` days back (or earlier), between 8:30 and 18:30 on the
+    clock the team reads, never after ``now``: when salespeople call and visit."""
+    local_now = timezone.localtime(now)
+    day = local_now.date() - dt.timedelta(days=days_ago)
+    while day.weekday() >= 5:  # a Saturday or Sunday moves back to Friday
+        day -= dt.timedelta(days=1)
+    minutes = rng.randrange(8 * 60 + 30, 18 * 60 + 30, 5)
+    moment = timezone.make_aware(dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60)), timezone.get_current_timezone())
+    if moment > now:  # today, later than now: the morning of the previous weekday instead
+        return working_time(rng, days_ago=days_ago + 1, now=now)
+    return moment
 
 
 # --- fact values --------------------------------------------------------------------------------
@@ -538,18 +623,19 @@ class _Demo:
             fake = self.fakers[market.locale]
             owner = self.rng.choice(self._reps(market))
             kind = self.rng.choice(["distributor", "dealer", "shop"])
-            name = organization_name(fake, market, self.rng, kind)
+            place = self.rng.choice(PLACES[market.locale])
+            name, industry = organization_for(fake, market, self.rng, kind, place)
             slug = ascii_slug(name)[:24] or f"org{i}"
-            addresses = [address_for(fake, market, "office")]
-            if kind == "distributor":
-                addresses.append(address_for(fake, market, "warehouse"))
+            addresses = [address_for(fake, market, "office", place, self.rng)]
+            if kind == "distributor":  # the warehouse usually lies in the same city or the next one
+                addresses.append(address_for(fake, market, "warehouse", rng=self.rng))
             card = services.create_organization(user=owner, data={
                 "name": name,
                 "website": f"https://www.{slug}.{market.tld}",
                 "phones": [{"number": self.phones.typed(self.phones.number(market.region, mobile=False)), "kind": "work"}],
                 "emails": [f"info@{slug}.{market.tld}"],
                 "addresses": addresses,
-                "industry": self.rng.choice(market.industries),
+                "industry": industry,
                 "size_band": self.rng.choice(SIZE_BANDS),
                 "tier": weighted(self.rng, TIERS),
                 "lifecycle_stage": weighted(self.rng, STAGES),
@@ -578,7 +664,11 @@ class _Demo:
         add_deals(self.rng.randint(0, 2**31))
         from rapport.visits.demo import add_visits  # sites, start points, ten weeks of visits, today's plan
 
-        add_visits(self.rng.randint(0, 2**31))
+        with translation.override(translation.get_language()):  # it switches to each team's language
+            add_visits(self.rng.randint(0, 2**31))
+        from rapport.dedup.demo import queue_duplicates  # the deliberate duplicates in the review queue
+
+        queue_duplicates()
         self.result.organizations = organizations
         self.result.people = people
         return self.result
@@ -601,7 +691,7 @@ class _Demo:
             "region": market.region,
         }
         if not employer:
-            data["addresses"] = [address_for(fake, market, "home")]
+            data["addresses"] = [address_for(fake, market, "home", rng=self.rng)]
         card = services.create_person(user=owner, data=data)
         if employer:
             title, level, function = rng.choice(market.titles)
@@ -701,7 +791,7 @@ class _Demo:
                     "kind": kind,
                     "summary": rng.choice(summaries),
                     "details": rng.choice(market.phrases),
-                    "occurred_at": (self.now - dt.timedelta(days=rng.randint(0, 365), hours=rng.randint(0, 9))).isoformat(),
+                    "occurred_at": working_time(rng, days_ago=rng.randint(0, 365), now=self.now).isoformat(),
                     "cards": participants,
                 })
                 self.result.activities += 1

@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
-from rapport.cards.models import AddressKind, Card, Function, Level, SizeBand, Stage, Tier
+from rapport.cards.models import AddressKind, Card, Function, Kind, Level, PhoneKind, SizeBand, Stage, Tier
 from rapport.cards.selectors import CardFilter
 from rapport.catalog.models import Block, InformationItem, InformationSource, SourceGroup
 
 PAGE_SIZE = 50
+MAX_PHONE_ROWS = 20  # a card with more numbers than this is a data problem, not a form to render
 
 
 def add_service_errors(form: forms.Form, errors: dict[str, list[str]], aliases: dict[str, str] | None = None) -> None:
@@ -239,6 +240,53 @@ class CardForm(forms.Form):
             self.initial["phone_region"] = settings.RAPPORT_DEFAULT_REGION
         if card is not None:
             self.initial.update(self._initial_from(card))
+        self._add_phone_rows()
+
+    # One row per number (number and type), so each number's type can be chosen ---------------
+
+    def _default_phone_kind(self) -> str:
+        # A number typed on an organisation's card is mostly its switchboard; on a person's, a mobile.
+        is_org = (self.card.kind if self.card is not None else self.card_kind) == Kind.ORGANIZATION
+        return PhoneKind.WORK if is_org else PhoneKind.MOBILE
+
+    card_kind: str = Kind.PERSON
+    too_many_phones = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.too_many_phones:
+            self.add_error(None, _("A card holds at most %(count)d phone numbers.") % {"count": MAX_PHONE_ROWS})
+        return cleaned
+
+    def _add_phone_rows(self) -> None:
+        from rapport.core.templatetags.rapport_ui import phone_display
+
+        existing = list(self.card.phones.all()) if self.card is not None else []
+        if self.is_bound:
+            posted = [int(m.group(1)) for key in self.data for m in [re.fullmatch(r"phone_number_(\d+)", key)] if m]
+            count = min(max(posted) + 1, MAX_PHONE_ROWS) if posted else 0
+            self.too_many_phones = bool(posted) and max(posted) >= MAX_PHONE_ROWS
+        else:
+            count = min(len(existing) + (1 if existing else 2), MAX_PHONE_ROWS)
+        self.phone_row_count = count
+        for i in range(count):
+            number = forms.CharField(
+                label=_("Phone"), required=False, max_length=60,
+                widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+            )
+            kind = forms.ChoiceField(label=_("Type"), required=False, choices=PhoneKind.choices)
+            self.fields[f"phone_number_{i}"] = number
+            self.fields[f"phone_kind_{i}"] = kind
+            if not self.is_bound:
+                known = existing[i] if i < len(existing) else None
+                self.initial[f"phone_number_{i}"] = phone_display(known.e164) if known else ""
+                self.initial[f"phone_kind_{i}"] = known.kind if known else self._default_phone_kind()
+        if count:
+            del self.fields["phones"]  # the rows replace the one-number-per-line box
+
+    @property
+    def phone_rows(self) -> list[tuple[Any, Any]]:
+        return [(self[f"phone_number_{i}"], self[f"phone_kind_{i}"]) for i in range(self.phone_row_count)]
 
     # Reading the card into the form ---------------------------------------------------------
 
@@ -266,21 +314,38 @@ class CardForm(forms.Form):
     def _region(self) -> str:
         return (self.data.get("phone_region") or "").strip().upper() or settings.RAPPORT_DEFAULT_REGION
 
+    def _posted_phones(self) -> list[tuple[str, str | None]]:
+        """(number, chosen type) from the rows; from a posted one-per-line box, the type is not chosen."""
+        if not self.phone_row_count:
+            return [(line, None) for line in _lines(self.data.get("phones"))]
+        rows = []
+        for i in range(self.phone_row_count):
+            number = (self.data.get(f"phone_number_{i}") or "").strip()
+            kind = (self.data.get(f"phone_kind_{i}") or "").strip()
+            if number:
+                rows.append((number, kind if kind in PhoneKind.values else None))
+        return rows
+
     def phone_entries(self) -> list[dict[str, str]]:
-        """Each line as a phone; numbers already on the card keep their kind and region."""
+        """Each number with its type; numbers already on the card keep their region (and kind if none chosen)."""
         existing = {}
         if self.card is not None:
             for p in self.card.phones.all():
                 existing[_digits(p.e164)] = p
                 existing.setdefault(_digits(p.raw), p)
         entries = []
-        for line in _lines(self.data.get("phones")):
-            known = existing.get(_digits(line))
+        for number, kind in self._posted_phones():
+            known = existing.get(_digits(number))
             if known is not None:
-                entries.append({"number": known.e164, "region": known.region, "kind": known.kind})
+                entries.append({"number": known.e164, "region": known.region, "kind": kind or known.kind})
             else:
-                entries.append({"number": line, "region": self._region(), "kind": "mobile"})
+                entries.append({"number": number, "region": self._region(), "kind": kind or self._default_phone_kind()})
         return entries
+
+    def _phones_changed(self) -> bool:
+        assert self.card is not None
+        before = [(_digits(p.e164), p.kind) for p in self.card.phones.all()]
+        return [(_digits(e["number"]), e["kind"]) for e in self.phone_entries()] != before
 
     def email_entries(self) -> list[dict[str, str]]:
         kinds = {e.address.casefold(): e.kind for e in self.card.emails.all()} if self.card is not None else {}
@@ -321,7 +386,7 @@ class CardForm(forms.Form):
         assert self.card is not None
         data = self.core_data()
         initial = self._initial_from(self.card)
-        if addresses_changed or any(_lines(self.data.get(n)) != _lines(initial[n]) for n in ("phones", "emails")):
+        if addresses_changed or self._phones_changed() or _lines(self.data.get("emails")) != _lines(initial["emails"]):
             # The service replaces phones, e-mails and addresses together, so all three are sent,
             # each phone with its own region (update_card takes no top-level region).
             data.update(phones=self.phone_entries(), emails=self.email_entries(), addresses=addresses)
@@ -339,6 +404,7 @@ class OrganizationForm(CardForm):
 
     name_fields = ("name",)
     field_order = ["name"]
+    card_kind = Kind.ORGANIZATION
 
 
 class PersonForm(CardForm):
@@ -424,9 +490,10 @@ class FactForm(forms.Form):
     ) -> None:
         super().__init__(data, initial=initial)
         self.items = items
-        # Every active source is offered: the catalog does not yet mark which ones only
-        # machines set (api, import), so people may pick them too.
-        manual = list(sources)
+        from rapport.catalog.selectors import MACHINE_SOURCES
+
+        # A person recording a fact is never "a file import" or "the API": those are for programs.
+        manual = [source for source in sources if source.key not in MACHINE_SOURCES]
         _choice_field(self, "item").choices = [("", _("Choose…")), *grouped_items(items.values())]
         self.fields["item"].widget.attrs.update(_value_widget_attrs("fact", "#fact-value-widget"))
         _choice_field(self, "source").choices = grouped_sources(manual)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rapport.activities.models import Activity
@@ -278,6 +279,14 @@ def person_names(user: Any, ids: Iterable[Any]) -> dict[int, str]:
     return dict(visible_to(user).filter(pk__in=wanted, kind=Kind.PERSON).values_list("id", "display_name"))
 
 
+def display_names(user: Any, ids: Iterable[Any]) -> dict[int, str]:
+    """Display names of the cards (of either kind) among ``ids`` that the user may see."""
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    if not wanted:
+        return {}
+    return dict(visible_to(user).filter(pk__in=wanted).values_list("id", "display_name"))
+
+
 def _referenced_people(pairs: Iterable[tuple[InformationItem | None, Any]]) -> set[Any]:
     return {value for item, value in pairs if item is not None and item.type == ItemType.PERSON}
 
@@ -372,6 +381,33 @@ def employments_of(user: Any, card: Card) -> list[Employment]:
     else:
         qs = Employment.objects.filter(organization=card, person_id__in=visible_ids).select_related("person")
     return list(qs.order_by("ended_on", "-started_on", "id")[:500])
+
+
+@dataclass(frozen=True)
+class Company:
+    """Where a person in a list works now: the organisation the reader may see, with the job title."""
+
+    id: int
+    name: str
+    title: str
+
+
+def current_companies(user: Any, people: Iterable[Card]) -> dict[int, list[Company]]:
+    """Current employers of each person in a list page, in one query; only organisations the user may see."""
+    ids = [card.pk for card in people if card.kind == Kind.PERSON]
+    if not ids:
+        return {}
+    today = timezone.localdate()
+    rows = (
+        Employment.objects.filter(person_id__in=ids, organization_id__in=visible_to(user).values("id"))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .order_by("person_id", "-started_on", "id")
+        .values_list("person_id", "organization_id", "organization__display_name", "title")
+    )
+    found: dict[int, list[Company]] = {}
+    for person_id, org_id, name, title in rows:
+        found.setdefault(person_id, []).append(Company(id=org_id, name=name, title=title))
+    return found
 
 
 # --- timeline --------------------------------------------------------------------------------

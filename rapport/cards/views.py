@@ -97,6 +97,10 @@ def _card_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         )
     except ValidationError as exc:
         add_service_errors(form, exc.errors)
+    if kind == Kind.PERSON:
+        companies = selectors.current_companies(user, cards)
+        for card in cards:
+            setattr(card, "companies", companies.get(card.pk, []))  # read by the table's company column
     count_capped = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     last_page = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)

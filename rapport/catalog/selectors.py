@@ -53,6 +53,11 @@ def sources() -> dict[str, InformationSource]:
     return _ensure().sources or {}
 
 
+# Sources only programs record (an import, the API, the demo generator): offered to nobody
+# in a form, since a person who types a fact is never "a file import".
+MACHINE_SOURCES = frozenset({"import", "api", "demo"})
+
+
 def source_by_id(source_id: int) -> InformationSource | None:
     return (_ensure().sources_by_id or {}).get(source_id)
 

@@ -29,7 +29,13 @@ RULES = {
     (Stage.TARGET, Stage.CUSTOMER): "won", (Stage.PROSPECT, Stage.CUSTOMER): "won",
     (Stage.CUSTOMER, Stage.REGULAR): "repeat", (Stage.CUSTOMER, Stage.DORMANT): "lapsed", (Stage.PROSPECT, Stage.LOST): "lose",
 }
-LOST_REASONS = ["Chose a competitor on price", "No budget this year", "Closed the shop", "Bought from a relative's company"]
+# Why a card was lost, in the language of the market it belongs to (the team's language).
+LOST_REASONS = {
+    "en": ["Chose a competitor on price", "No budget this year", "Closed the shop", "Bought from a relative's company"],
+    "es": ["Eligió a un competidor por precio", "Sin presupuesto este año", "Cerró la tienda", "Compra a la empresa de un familiar"],
+    "zh-hans": ["因价格选择了竞争对手", "今年没有预算", "门店已关闭", "从亲戚的公司采购"],
+    "ro": ["A ales un concurent pe preț", "Fără buget anul acesta", "A închis magazinul", "Cumpără de la firma unei rude"],
+}
 QUALIFICATIONS = [
     {"intent": "clear", "power": "strong", "timeframe": "now"},  # invest time now
     {"intent": "clear", "power": "weak", "timeframe": "quarter"},  # keep in touch
@@ -44,6 +50,7 @@ def enrich(seed: int) -> None:
     now = timezone.now()
     methods = [s for s in catalog.sources().values() if s.group == SourceGroup.METHOD]
     cards = list(Card.objects.order_by("id").only("id", "lifecycle_stage", "team_id", "owner_id"))
+    languages = _team_languages()
     customers_by_team: dict[Any, list[int]] = {}
     for card in cards:
         if card.lifecycle_stage in (Stage.CUSTOMER, Stage.REGULAR):
@@ -63,7 +70,8 @@ def enrich(seed: int) -> None:
         moments = sorted(start + (now - start) * rng.random() for _ in path[1:])
         previous = ""
         for stage, at in zip(path, [start, *moments]):
-            reason = "created" if not previous else rng.choice(LOST_REASONS) if stage == Stage.LOST else ""
+            lost_reasons = LOST_REASONS.get(languages.get(card.team_id, "en"), LOST_REASONS["en"])
+            reason = "created" if not previous else rng.choice(lost_reasons) if stage == Stage.LOST else ""
             changes.append(StageChange(
                 card_id=card.id, from_stage=previous, to_stage=stage, changed_at=at, changed_by_id=card.owner_id,
                 reason=reason, rule=RULES.get((Stage(previous), stage), "") if previous else "",
@@ -77,3 +85,12 @@ def enrich(seed: int) -> None:
             ))
     StageChange.objects.bulk_create(changes, batch_size=2000)
     Qualification.objects.bulk_create(qualifications, batch_size=2000)
+
+
+def _team_languages() -> dict[Any, str]:
+    """The language of each demo team's market, by team id."""
+    from rapport.accounts.models import Team
+    from rapport.cards.demo import MARKETS
+
+    by_name = {market.team: market.language for market in MARKETS}
+    return {team_id: by_name[name] for team_id, name in Team.objects.filter(name__in=by_name).values_list("id", "name")}

@@ -35,13 +35,6 @@ def target_gaps(q: Qualification | None) -> list[str]:
     return gaps
 
 
-GAP_MESSAGES = {
-    "intent": "needs a clear purchase intent",
-    "power": "needs strong purchasing power",
-    "timeframe": "needs a near-term timeframe (this month or within three months)",
-}
-
-
 def check_manual_move(card: Card, to_stage: Any, reason: str) -> rules.MoveRule:
     """The rule allowing this move, or a ValidationError naming the rule it breaks."""
     if not isinstance(to_stage, str) or to_stage not in Stage.values:
@@ -49,14 +42,18 @@ def check_manual_move(card: Card, to_stage: Any, reason: str) -> rules.MoveRule:
     rule = rules.rule_for(card.lifecycle_stage, to_stage)
     if rule is None:
         key, message = rules.refusal_for(card.lifecycle_stage, to_stage)
-        raise ValidationError({"to": [f"{card.lifecycle_stage} → {to_stage} is not allowed (rule {key}): {message}"], "rule": [key]})
+        # The rule's key is for programs ("rule"); the sentence is for the reader, in their language.
+        text = _("%(from)s → %(to)s is not possible: %(why)s") % {
+            "from": Stage(card.lifecycle_stage).label, "to": Stage(to_stage).label, "why": message,
+        }
+        raise ValidationError({"to": [text], "rule": [key]})
     if rule.needs_reason and not reason:
-        raise ValidationError({"reason": [f"A reason is required for this move (rule {rule.key})."], "rule": [rule.key]})
+        raise ValidationError({"reason": [_("Give a reason for this move.")], "rule": [rule.key]})
     if to_stage == Stage.TARGET:
         gaps = target_gaps(Qualification.objects.filter(card=card).first())
         if gaps:
             raise ValidationError(
-                {"to": ["A target " + "; ".join(GAP_MESSAGES[g] for g in gaps) + " (rule target_requires_qualification)."],
+                {"to": [_("Not a target yet: %(missing)s") % {"missing": " ".join(describe_gap(g) for g in gaps)}],
                  "rule": ["target_requires_qualification"], "missing": gaps}
             )
     return rule
@@ -176,13 +173,15 @@ def set_qualification(
         raise ValidationError(errors)
     if locked.lifecycle_stage not in QUALIFIED_STAGES:
         raise ValidationError.single(
-            "stage", f"Qualification applies to prospects and targets; this card is a {locked.lifecycle_stage}."
+            "stage", _("Qualification applies to prospects and targets; this card is at the stage “%(stage)s”.")
+            % {"stage": Stage(locked.lifecycle_stage).label}
         )
     if locked.lifecycle_stage == Stage.TARGET:
         gaps = target_gaps(q)
         if gaps:
             raise ValidationError(
-                {g: [f"Contradicts the stage: a target {GAP_MESSAGES[g]}. Move the card back to prospect first."] for g in gaps}
+                {g: [_("Contradicts the stage: %(gap)s Move the card back to prospect first.") % {"gap": describe_gap(g)}]
+                 for g in gaps}
                 | {"rule": ["target_requires_qualification"]}
             )
     q.updated_by = user

@@ -6,8 +6,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from rapport.cards.demo import working_time
 from rapport.cards.models import Card, Employment
 
 CARES_ABOUT = {
@@ -15,6 +16,12 @@ CARES_ABOUT = {
     "zh-hans": ("交货期", "批量价格", "技术服务的可靠性", "员工培训", "付款条件"),
     "ro": ("Termene de livrare", "Prețul pe volum", "Fiabilitatea service-ului", "Instruirea personalului", "Condiții de plată"),
     "en": ("Delivery times", "Volume pricing", "Reliable technical service", "Staff training", "Payment terms"),
+}
+GIFTS = {
+    "es": ("Calendario y bolígrafo", "Comida de negocios", "Juego de té"),
+    "zh-hans": ("台历和钢笔", "商务午餐", "茶具"),
+    "ro": ("Calendar și pix", "Prânz de afaceri", "Set de ceai"),
+    "en": ("Calendar and pen", "Business lunch", "Tea set"),
 }
 ROLE_OF_FUNCTION = {"technical": "specifier", "procurement_finance": "evaluator", "user_department": "user"}
 LEVEL_WEIGHT = {"decision": 5, "management": 3, "operational": 1, "": 1}
@@ -34,7 +41,7 @@ def add_decision_units(*, organizations: list[tuple[Card, Any, Any]], seed: int 
             staffed.append((len(jobs), org, market, owner, jobs))
     staffed.sort(key=lambda t: (-t[0], t[1].pk))
     made = 0
-    for _n, org, market, owner, jobs in staffed[:limit]:
+    for index, (_n, org, market, owner, jobs) in enumerate(staffed[:limit]):
         jobs = jobs[:9]
         weights = [LEVEL_WEIGHT.get(j.level, 1) * rng.uniform(0.7, 1.3) for j in jobs]
         shares = [int(w / sum(weights) * 100) for w in weights]
@@ -52,11 +59,15 @@ def add_decision_units(*, organizations: list[tuple[Card, Any, Any]], seed: int 
             if job is jobs[-1]:
                 roles.append("initiator")
             attitude = "supporter" if job is coach else rng.choice(["supporter", "supporter", "neutral", "neutral", "opponent"])
+            if job in decision_makers and index < 2:
+                # The largest unit shows a decision maker on our side, the next one a decision maker to win over.
+                attitude = "supporter" if index == 0 else "neutral"
             services.add_member(user=owner, organization_id=org.pk, data={
                 "person": job.person_id, "roles": roles, "influence": share, "attitude": attitude,
                 "coach": job is coach, "cares_about": rng.choice(cares),
             })
-            _relationship_state(services, rng, owner, job.person, today)
+            with translation.override(getattr(market, "language", "en")):  # activity texts in the market's language
+                _relationship_state(services, rng, owner, job.person, today)
         top = decision_makers[0]
         for job in jobs:
             if job is not top and job.level in ("management", "operational") and rng.random() < 0.8:
@@ -83,20 +94,22 @@ def _gifts_and_departures(services: Any, rng: random.Random, units: list[Any]) -
     admin = User.objects.filter(role="admin", is_active=True).order_by("id").first()
     if admin is not None and not GiftPolicy.objects.exists():
         services.set_gift_policy(user=admin, data={"currency": "EUR", "per_gift_limit": "60", "per_contact_year_limit": "150"})
-    for _n, _org, _market, owner, jobs in units[:4]:
+    for _n, _org, market, owner, jobs in units[:4]:
         person = rng.choice(jobs).person
-        given = timezone.localdate() - dt.timedelta(days=rng.randint(10, 200))
+        given = timezone.localtime(working_time(rng, days_ago=rng.randint(10, 200), now=timezone.now())).date()
         services.record_gift(user=owner, person_id=person.pk, data={
-            "kind": rng.choice(["gift", "hospitality"]), "description": rng.choice(["Calendar and pen", "Business lunch", "Tea set"]),
+            "kind": rng.choice(["gift", "hospitality"]),
+            "description": rng.choice(GIFTS.get(getattr(market, "language", "en"), GIFTS["en"])),
             "value": rng.choice([15, 25, 40]), "given_on": given.isoformat(),
         })
-    if len(units) > 1:
-        _n, org, _market, _owner, _jobs = units[1]
+    # The first unit after the largest that has a coach: a coach who left is the warning to show.
+    for _n, org, _market, _owner, _jobs in units[1:]:
         coach = Member.objects.filter(unit__organization=org, is_coach=True).first()
         if coach is not None:
             Employment.objects.filter(organization=org, person_id=coach.person_id).update(
                 ended_on=timezone.localdate() - dt.timedelta(days=rng.randint(5, 60))
             )
+            break
 
 
 def _relationship_state(services: Any, rng: random.Random, owner: Any, person: Card, today: dt.date) -> None:
@@ -104,7 +117,7 @@ def _relationship_state(services: Any, rng: random.Random, owner: Any, person: C
     target = rng.choice(["acquainted", "acquainted", "engaged", "engaged", "trusted", "ally"])
     typical = {"acquainted": "office_visit", "engaged": "meal", "trusted": "social_event", "ally": "information"}
     for stage in order[: order.index(target) + 1]:
-        when = timezone.now() - dt.timedelta(days=rng.randint(5, 300))
+        when = working_time(rng, days_ago=rng.randint(5, 300), now=timezone.now())
         services.log_relationship_activity(user=owner, person_id=person.pk, data={"typical": typical[stage], "occurred_at": when.isoformat()})
     services.set_stage(user=owner, person_id=person.pk, stage=target)
     services.set_style(user=owner, person_id=person.pk, style=rng.choice(["analytical", "amiable", "expressive", "driver"]))

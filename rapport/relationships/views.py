@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from rapport.activities.models import Activity
 from rapport.cards.forms import add_service_errors
 from rapport.cards.models import Employment, Function, Kind, Level
 from rapport.core.errors import ValidationError
+from rapport.core.text import has_han
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for, visible_to
 from rapport.core.web import web_view
@@ -40,9 +42,20 @@ def _label(choices: Any, value: str) -> str:
         return value
 
 
+def _names_in_reader_script(user: Any, people: list[int]) -> dict[int, str]:
+    """In the Chinese interface, Chinese contacts by their name in characters (王小明, not Wang Xiaoming)."""
+    if not (translation.get_language() or "").startswith("zh") or not people:
+        return {}
+    names = visible_to(user).filter(pk__in=people).exclude(local_name="").values_list("id", "local_name")
+    return {person: name for person, name in names if has_han(name)}
+
+
 def _map_context(request: AuthedHttpRequest, org_id: int, **forms: Any) -> dict[str, Any]:
     graph = selectors.decision_unit(request.user, org_id)
     org = graph.organization
+    local_names = _names_in_reader_script(request.user, [n.person for n in graph.nodes])
+    for node in graph.nodes:
+        node.name = local_names.get(node.person, node.name)
     member_people = {n.person for n in graph.nodes if n.member is not None}
     staff = (
         visible_to(request.user)
@@ -84,6 +97,7 @@ def _map_context(request: AuthedHttpRequest, org_id: int, **forms: Any) -> dict[
         "org": org,
         "graph": graph,
         "labels": {k: ({kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else str(v)) for k, v in labels.items()},
+        "local_names": {str(person): name for person, name in local_names.items()},
         "members": members,
         "can_write": scope_for(request.user).role != "analyst",
         "member_form": forms.get("member_form") or MemberForm(people=staff_list),

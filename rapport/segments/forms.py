@@ -42,12 +42,13 @@ class SegmentForm(forms.Form):
     tier = forms.MultipleChoiceField(
         label=_("Tier"), required=False, choices=[*Tier.choices, ("", _("No tier"))], widget=forms.CheckboxSelectMultiple
     )
-    owner = forms.TypedMultipleChoiceField(label=_("Owner"), required=False, coerce=int)
-    team = forms.TypedMultipleChoiceField(label=_("Team"), required=False, coerce=int)
-    method = forms.MultipleChoiceField(label=_("Prospecting method"), required=False)
+    # Tick boxes rather than <select multiple>: no Ctrl-click, and usable with a thumb.
+    owner = forms.TypedMultipleChoiceField(label=_("Owner"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
+    team = forms.TypedMultipleChoiceField(label=_("Team"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
+    method = forms.MultipleChoiceField(label=_("Prospecting method"), required=False, widget=forms.CheckboxSelectMultiple)
     size_band = forms.MultipleChoiceField(label=_("Size"), required=False, choices=SizeBand.choices, widget=forms.CheckboxSelectMultiple)
     industry = forms.CharField(label=_("Industries (comma separated)"), max_length=1000, required=False)
-    country = forms.CharField(label=_("Countries (ISO codes, comma separated)"), max_length=600, required=False)
+    country = forms.CharField(label=_("Countries (two-letter codes such as ES, MX, CN; comma separated)"), max_length=600, required=False)
     region = forms.CharField(label=_("Region"), max_length=120, required=False)
     referred = forms.ChoiceField(label=_("Referred by someone"), choices=YES_NO, required=False)
     created_from = forms.DateField(label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

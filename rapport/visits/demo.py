@@ -12,7 +12,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rapport.accounts.models import User
 from rapport.cards.models import Card
@@ -72,6 +72,7 @@ def add_visits(seed: int) -> int:
             continue
         centre = CITY_OF_TEAM[team.name]
         texts = TEXTS[LANGUAGE_OF_TEAM.get(team.name, "en")]
+        translation.activate(LANGUAGE_OF_TEAM.get(team.name, "en"))  # what services write (a report's summary) in the team's language
         currency = CURRENCY_OF_TEAM.get(team.name, "EUR")
         per_euro = PER_EURO.get(currency, Decimal(1))
         customers = list(Card.objects.filter(owner=rep, kind="organization", archived_at__isnull=True).order_by("id")[:12])

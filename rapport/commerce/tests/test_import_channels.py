@@ -41,13 +41,13 @@ def test_the_wizard_imports_orders_chosen_in_the_upload_form(ana: Client, shop: 
     form = {"kind": "orders", **{f"col_{i}": target for i, target in enumerate(
         ["customer_external_id", "order_external_id", "ordered_on", "product_sku", "quantity", "amount", "currency"])}}
     preview = ana.post(f"/imports/{job.pk}/", {**form, "preview": "1"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "1 records would be created" in preview and "<strong>amount</strong>" in preview
+    assert "Records to create: <strong>1</strong>" in preview and "<strong>amount</strong>" in preview
     assert not Order.objects.exists()
     assert ana.post(f"/imports/{job.pk}/", {**form, "run": "1"}).status_code == 302
     job.refresh_from_db()
     assert (job.status, job.created_count, job.error_count) == (Status.DONE, 1, 1)
     report = ana.get(f"/imports/{job.pk}/").content.decode()
-    assert "1 records created" in report and "Revert this import" in report
+    assert "Records created: <strong>1</strong>" in report and "Revert this import" in report
     ana.post(f"/imports/{job.pk}/revert/")
     assert not Order.objects.exists()
 

@@ -169,10 +169,10 @@ def test_key_interface_strings_are_translated_in_each_language(language: str) ->
     ],
 )
 def test_counts_use_the_plural_rules_of_each_language(language: str, expected: list[str]) -> None:
-    singular = "%(first)s–%(last)s of %(counter)s card"
-    plural = "%(first)s–%(last)s of %(counter)s cards"
+    singular = "%(first)s–%(last)s of %(shown)s card"
+    plural = "%(first)s–%(last)s of %(shown)s cards"
     with translation.override(language):
-        shown = [translation.ngettext(singular, plural, n) % {"first": 1, "last": n, "counter": n} for n in (1, 2, 20)]
+        shown = [translation.ngettext(singular, plural, n) % {"first": 1, "last": n, "shown": n} for n in (1, 2, 20)]
     assert shown == expected
 
 

@@ -29,7 +29,8 @@ def test_a_stage_move_from_the_card_page_is_recorded(users: Any, ana: Client, ma
 def test_an_illegal_move_from_the_card_page_explains_the_rule_and_changes_nothing(users: Any, ana: Client, make_org: Any) -> None:
     org = make_org(lifecycle_stage="prospect")
     html = ana.post(f"/cards/{org.id}/stage/", {"to": "target"}, follow=True).content.decode()
-    assert "target_requires_qualification" in html
+    assert "Not a target yet" in html and "Purchase intent is not clear yet." in html
+    assert "target_requires_qualification" not in html and "(rule" not in html
     assert Card.objects.get(pk=org.id).lifecycle_stage == "prospect"
 
 

@@ -7,12 +7,15 @@
   var box = document.getElementById("dmu-map");
   if (!box || typeof window.cytoscape !== "function") { return; }
   var labels = JSON.parse(document.getElementById("dmu-labels").textContent);
+  // In the Chinese interface, Chinese contacts by their name in characters (the page knows them).
+  var localNames = JSON.parse((document.getElementById("dmu-local-names") || { textContent: "{}" }).textContent);
   var canWrite = box.dataset.canWrite === "1";
   var headers = {};
   try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { headers = {}; }
 
   var LEVELS = ["decision", "management", "operational", ""];
   var SPACING = 110;
+  var MAX_FIT_ZOOM = 1;  // fitting a small unit never enlarges it beyond this
   var COLOURS = { supporter: "#2e7d32", neutral: "#9e9e9e", opponent: "#c62828", outside: "#cfd8dc" };
   var EDGE_COLOURS = { reports_to: "#455a64", influences: "#1565c0", friend: "#2e7d32", rival: "#c62828", family: "#6a1b9a" };
   var graph = null;
@@ -102,7 +105,7 @@
         group: "nodes",
         data: {
           id: "p" + n.person, person: n.person,
-          label: n.name, size: 26 + Math.round(n.influence * 0.6), colour: n.member === null ? COLOURS.outside : (COLOURS[n.attitude] || COLOURS.neutral),
+          label: localNames[String(n.person)] || n.name, size: 26 + Math.round(n.influence * 0.6), colour: n.member === null ? COLOURS.outside : (COLOURS[n.attitude] || COLOURS.neutral),
           kind: n.member === null ? "outside" : "member", coach: n.coach ? 1 : 0, left: n.has_left ? 1 : 0
         },
         position: placed.at[n.person]
@@ -126,7 +129,9 @@
   }
 
   var STYLE = [
-    { selector: "node", style: { "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 7, "z-index-compare": "manual", "z-index": 3 } },
+    // A name sits on a light plate, so a line passing under it does not cross its letters.
+    { selector: "node", style: { "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 7, "z-index-compare": "manual", "z-index": 3,
+      "text-background-color": "#ffffff", "text-background-opacity": 0.9, "text-background-padding": 2, "text-background-shape": "round-rectangle" } },
     { selector: "node[size]", style: { "text-valign": "bottom", "text-margin-y": 4, "width": "data(size)", "height": "data(size)",
       "background-color": "data(colour)", "border-width": 1, "border-color": "#fff" } },
     { selector: "node[kind = 'outside']", style: { "border-style": "dashed", "border-color": "#607d8b", "border-width": 2 } },
@@ -155,6 +160,8 @@
     cy = window.cytoscape({ container: box, elements: elements(data), style: STYLE, layout: { name: "preset", fit: true, padding: 30 },
       minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false,
       pixelRatio: large ? 1 : "auto", hideEdgesOnViewport: large, textureOnViewport: large });
+    // A unit of one or two people would fill the box at the largest zoom: keep names at reading size.
+    if (cy.zoom() > MAX_FIT_ZOOM) { cy.zoom(MAX_FIT_ZOOM); cy.center(); }
     // Layout: positions computed and applied, the graph built (the preset layout runs inside).
     box.dataset.layoutMs = String(Math.round(performance.now() - t0));
     cy.on("tap", "node[kind = 'member'], node[kind = 'outside']", function (evt) { selectPerson(evt.target.data("person")); });
@@ -404,7 +411,10 @@
   window.rapportDecisionUnit = {
     svg: function () { return svg(); },
     reload: load,
-    position: function (person) { var p = cy.getElementById("p" + person).renderedPosition(); return { x: p.x, y: p.y }; }
+    position: function (person) { var p = cy.getElementById("p" + person).renderedPosition(); return { x: p.x, y: p.y }; },
+    zoom: function () { return cy.zoom(); },
+    label: function (person) { return cy.getElementById("p" + person).data("label"); },
+    labelPlate: function (person) { return Number(cy.getElementById("p" + person).style("text-background-opacity")); }
   };
   load();
 })();
