@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, F, ForeignObjectRel, Q
+from django.db.models import F, ForeignObjectRel, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
