@@ -25,12 +25,14 @@ CHUNK = 10_000
 
 
 class Rows(Sequence[T], Generic[T]):
-    """The rows of a report held in a temporary table ``table`` (column ``pos`` gives their
-    order), read lazily; ``make`` turns a fetched tuple into a row object."""
+    """The rows of a report held in a temporary table ``table``, in the order of the SQL
+    expression ``order``, read lazily; ``make`` turns a fetched tuple into a row object. A page
+    is a top-N query (no sort of the whole table); iterating reads one ordered pass in chunks."""
 
     def __init__(self, con: Any, table: str, columns: Sequence[str], make: Callable[[tuple[Any, ...]], T],
-                 where: str = "", params: Sequence[Any] = (), *, owns: bool = True) -> None:
+                 where: str = "", params: Sequence[Any] = (), *, order: str, owns: bool = True) -> None:
         self._con = con
+        self._order = order
         self._table = table
         self._columns = list(columns)
         self._make = make
@@ -44,13 +46,13 @@ class Rows(Sequence[T], Generic[T]):
     def filter(self, condition: str, params: Sequence[Any] = ()) -> Rows[T]:
         where = f"({self._where}) AND ({condition})" if self._where else condition
         rows: Rows[T] = Rows(self._con, self._table, self._columns, self._make, where, [*self._params, *params],
-                             owns=False)
+                             order=self._order, owns=False)
         rows._parent = self
         return rows
 
     def _select(self, limit: int, offset: int) -> list[tuple[Any, ...]]:
         where = f"WHERE {self._where}" if self._where else ""
-        sql = f"SELECT {', '.join(self._columns)} FROM {self._table} {where} ORDER BY pos LIMIT ? OFFSET ?"
+        sql = f"SELECT {', '.join(self._columns)} FROM {self._table} {where} ORDER BY {self._order} LIMIT ? OFFSET ?"
         return self._con.execute(sql, [*self._params, limit, offset]).fetchall()
 
     def __len__(self) -> int:
@@ -81,13 +83,15 @@ class Rows(Sequence[T], Generic[T]):
         return self._make(self._select(1, index)[0])
 
     def __iter__(self) -> Iterator[T]:
-        offset = 0
-        while True:
-            chunk = self._select(CHUNK, offset)
-            yield from (self._make(row) for row in chunk)
-            if len(chunk) < CHUNK:
-                return
-            offset += CHUNK
+        where = f"WHERE {self._where}" if self._where else ""
+        cursor = self._con.cursor()  # a cursor of its own: a page read meanwhile does not cut this pass short
+        try:
+            cursor.execute(f"SELECT {', '.join(self._columns)} FROM {self._table} {where} ORDER BY {self._order}",
+                           self._params)
+            while chunk := cursor.fetchmany(CHUNK):
+                yield from (self._make(row) for row in chunk)
+        finally:
+            cursor.close()
 
 
 def _scope(team: int | None, rep: int | None, visible: str) -> tuple[str, list[Any]]:
@@ -113,7 +117,7 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
     visible = engine.restrict(con, chosen)
     # Histories of every live customer the user sees: the population the prior is learned from.
     con.execute(f"""
-        CREATE TEMP TABLE histories AS
+        CREATE TABLE histories AS
         WITH days AS (
             SELECT o.card_id, o.ordered_on, count(*) AS n
             FROM snap.orders o JOIN snap.cards c ON c.id = o.card_id
@@ -130,7 +134,7 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
     scope, params = _scope(team, rep, visible)
     has_alert = 0 < alert < 1
     con.execute(f"""
-        CREATE TEMP TABLE churn_rows AS
+        CREATE TABLE churn_rows AS
         WITH scored AS (
             SELECT h.*, c.external_id, c.name, c.kind, c.owner_id, c.owner, c.team_id, c.team,
                    greatest(date_diff('day', h.last_on, ?::DATE), 0)::BIGINT AS days_silent,
@@ -147,9 +151,7 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
                    CASE WHEN occasions > 1 AND ? THEN a * (pow(1 - ?, -1 / k) - 1) END AS after
             FROM judged
         )
-        SELECT row_number() OVER (ORDER BY flagged DESC, coalesce(round(risk, 4), -1) DESC, lower(name), card_id) AS pos,
-               *
-        FROM flagged""", [as_of, prior.alpha, prior.r, *params, alert, has_alert, alert])
+        SELECT *, coalesce(round(risk, 4), -1) AS risk_order, lower(name) AS name_order FROM flagged""", [as_of, prior.alpha, prior.r, *params, alert, has_alert, alert])
     texts = _why_texts()
 
     def make(row: tuple[Any, ...]) -> ChurnRow:
@@ -168,7 +170,8 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
 
     columns = ("card_id", "external_id", "name", "kind", "owner_id", "owner", "team_id", "team", "orders",
                "occasions", "first_on", "last_on", "days_silent", "usual", "chance", "risk", "flagged", "after")
-    rows: Rows[Any] = Rows(con, "churn_rows", columns, make)
+    rows: Rows[Any] = Rows(con, "churn_rows", columns, make,
+                           order="flagged DESC, risk_order DESC, name_order, card_id")
     flagged_row = con.execute("SELECT count(*) FROM churn_rows WHERE flagged").fetchone()
     return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows, flagged=int(flagged_row[0]) if flagged_row else 0)
 
@@ -176,14 +179,19 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
 # ---------------------------------------------------------------------------------------------
 # RFM
 
-def _quintile(value: str, *, worst_first: str, partition: str = "") -> str:
-    """The mid-rank quintile rule of ``rfm.quintiles`` as a window expression."""
-    over = f"PARTITION BY {partition} " if partition else ""
-    n = f"count(*) OVER ({over.strip()})" if partition else "count(*) OVER ()"
-    first = f"rank() OVER ({over}ORDER BY {value} {worst_first})"
-    ties = f"count(*) OVER (PARTITION BY {partition + ', ' if partition else ''}{value})"
-    last = f"({first} + {ties} - 1)"
-    return f"least(5, greatest(1, 1 + (5 * ({first} + {last} - 1)) // (2 * {n})))"
+def _quintile(value: str, *, worst_first: str, source: str, where: str = "true") -> str:
+    """The mid-rank quintile rule of ``rfm.quintiles`` as a subquery ``(v, score)`` over the
+    distinct values of ``value`` in ``source``: customers with equal values share the positions
+    first..last, found by a running count over the (few) distinct values instead of a sort of
+    every customer."""
+    return f"""(
+        SELECT v, least(5, greatest(1, 1 + (5 * (first + last - 1)) // (2 * n))) AS score FROM (
+            SELECT v, sum(c) OVER (ORDER BY v {worst_first} ROWS UNBOUNDED PRECEDING) - c + 1 AS first,
+                   sum(c) OVER (ORDER BY v {worst_first} ROWS UNBOUNDED PRECEDING) AS last,
+                   sum(c) OVER () AS n
+            FROM (SELECT {value} AS v, count(*) AS c FROM {source} WHERE {where} GROUP BY {value})
+        )
+    )"""
 
 
 def _segments_table() -> str:
@@ -205,7 +213,7 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
     con = engine.open_snapshot()
     scope, params = _scope(team, rep, engine.restrict(con, chosen))
     con.execute(f"""
-        CREATE TEMP TABLE rfm_rows AS
+        CREATE TABLE rfm_valued AS
         WITH rates AS ({rates_sql}),
         first_rates AS (SELECT currency, arg_min(rate, valid_from) AS rate FROM rates GROUP BY currency),
         days AS (
@@ -213,35 +221,44 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
             FROM snap.orders o JOIN snap.cards c ON c.id = o.card_id
             WHERE {scope} AND o.ordered_on <= ?
             GROUP BY ALL
-        ), rated AS (
-            SELECT d.*, CASE WHEN d.currency = ? THEN 1::DECIMAL(18, 8) ELSE coalesce(r.rate, f.rate) END AS rate
-            FROM days d
+        ), rated AS (  -- the reporting currency needs no rate; only the other rows go through the dated join
+            SELECT d.*, 1::DECIMAL(18, 8) AS rate FROM days d WHERE d.currency = ?
+            UNION ALL
+            SELECT d.*, coalesce(r.rate, f.rate) AS rate
+            FROM (SELECT * FROM days WHERE currency <> ?) d
             ASOF LEFT JOIN rates r ON d.currency = r.currency AND d.ordered_on >= r.valid_from
             LEFT JOIN first_rates f ON f.currency = d.currency
+        ), per_day AS (  -- one row per customer and day: frequency counts rows, no DISTINCT needed
+            SELECT card_id, ordered_on, sum(total * rate) AS amount FROM rated GROUP BY card_id, ordered_on
         ), customers AS (
             SELECT card_id, max(ordered_on) AS last_on,
-                   count(DISTINCT ordered_on) FILTER (WHERE ordered_on >= ?) AS frequency,
-                   coalesce(sum(total * rate) FILTER (WHERE ordered_on >= ?), 0) AS amount,
-                   list(DISTINCT currency ORDER BY currency) FILTER (WHERE ordered_on >= ? AND rate IS NULL) AS missing
-            FROM rated GROUP BY card_id
-        ), valued AS (
-            SELECT *, date_diff('day', last_on, ?::DATE)::BIGINT AS recency_days,
-                   CASE WHEN len(coalesce(missing, [])) = 0 THEN amount END AS monetary
-            FROM customers
-        ), scored AS (
-            SELECT *,
-                   {_quintile("recency_days", worst_first="DESC")} AS r,
-                   {_quintile("frequency", worst_first="ASC")} AS f,
-                   CASE WHEN monetary IS NOT NULL THEN
-                       {_quintile("monetary", worst_first="ASC", partition="(monetary IS NULL)")} END AS m
-            FROM valued
+                   count(*) FILTER (WHERE ordered_on >= ?) AS frequency,
+                   coalesce(sum(amount) FILTER (WHERE ordered_on >= ?), 0) AS amount
+            FROM per_day GROUP BY card_id
+        ), gaps AS (  -- the few customers with an order in a currency without a rate
+            SELECT card_id, list(DISTINCT currency ORDER BY currency) AS missing
+            FROM rated WHERE rate IS NULL AND ordered_on >= ? GROUP BY card_id
         )
-        SELECT row_number() OVER (ORDER BY s.r DESC, s.f DESC, coalesce(s.m, 0) DESC, lower(c.name), s.card_id) AS pos,
+        SELECT c.*, g.missing, date_diff('day', c.last_on, ?::DATE)::BIGINT AS recency_days,
+               CASE WHEN g.missing IS NULL THEN c.amount END AS monetary
+        FROM customers c LEFT JOIN gaps g ON g.card_id = c.card_id""",
+        [*rates_params, *params, as_of, base, base, start, start, start, as_of])
+    con.execute(f"""
+        CREATE TABLE rfm_rows AS
+        WITH scored AS (
+            SELECT v.*, qr.score AS r, qf.score AS f, qm.score AS m
+            FROM rfm_valued v
+            JOIN {_quintile("recency_days", worst_first="DESC", source="rfm_valued")} qr ON qr.v = v.recency_days
+            JOIN {_quintile("frequency", worst_first="ASC", source="rfm_valued")} qf ON qf.v = v.frequency
+            LEFT JOIN {_quintile("monetary", worst_first="ASC", source="rfm_valued", where="monetary IS NOT NULL")} qm
+                ON qm.v = v.monetary
+        )
+        SELECT coalesce(s.m, 0) AS m_order, lower(c.name) AS name_order,
                s.card_id, c.external_id, c.name, c.kind, c.owner_id, c.owner, c.team_id, c.team, s.last_on,
                s.recency_days, s.frequency, s.monetary, s.r, s.f, s.m, g.segment, s.missing
         FROM scored s JOIN snap.cards c ON c.id = s.card_id
         JOIN ({_segments_table()}) g ON g.r = s.r AND g.f = s.f AND g.m IS NOT DISTINCT FROM s.m""",
-        [*rates_params, *params, as_of, base, start, start, start, as_of])
+        [])
     labels = rfm_segment_labels()
     quantum = money.quantum(base)
     no_rate = _("No exchange rate for %(currencies)s: the monetary value is left out and the customer is "
@@ -262,6 +279,6 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
     columns = ("card_id", "external_id", "name", "kind", "owner_id", "owner", "team_id", "team", "last_on",
                "recency_days", "frequency", "monetary", "r", "f", "m", "segment", "missing")
     counts = dict(con.execute("SELECT segment, count(*) FROM rfm_rows GROUP BY segment").fetchall())
-    rows: Rows[Any] = Rows(con, "rfm_rows", columns, make)
+    rows: Rows[Any] = Rows(con, "rfm_rows", columns, make, order="r DESC, f DESC, m_order DESC, name_order, card_id")
     return RfmReport(as_of=as_of, months=months, window_start=start, currency=base, rows=rows,
                      segment_counts={key: int(counts.get(key, 0)) for key in rfm.SEGMENTS})

@@ -22,7 +22,9 @@ through the visibility function.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,13 +115,30 @@ def open_snapshot() -> Any:
     folder = directory()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SNAPSHOT_NAME
-    current = "|".join(fingerprint())
     con = duckdb.connect()
+    recent = time.monotonic() - _matched.get(str(path), -math.inf) < recheck_seconds()
+    if recent and _stored_fingerprint(path) is not None:
+        con.execute(f"ATTACH {literal(str(path))} AS snap (READ_ONLY)")
+        return con
+    current = "|".join(fingerprint())
     with FileLock(str(folder / LOCK_NAME), timeout=600):
         if _stored_fingerprint(path) != current:
             _build(path, current)
         con.execute(f"ATTACH {literal(str(path))} AS snap (READ_ONLY)")
+    _matched[str(path)] = time.monotonic()
     return con
+
+
+# When each snapshot last matched the database, in this process: within
+# RAPPORT_ANALYTICS_RECHECK_SECONDS of it the database is not fingerprinted again.
+_matched: dict[str, float] = {}
+DEFAULT_RECHECK_SECONDS = 60
+
+
+def recheck_seconds() -> float:
+    """How long a snapshot that matched the database is used without checking again (the
+    fingerprint reads every card): company-wide figures may lag a change by up to this long."""
+    return float(getattr(settings, "RAPPORT_ANALYTICS_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS))
 
 
 def _stored_fingerprint(path: Path) -> str | None:

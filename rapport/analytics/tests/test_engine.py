@@ -34,6 +34,7 @@ def _python(**settings: Any) -> Any:
 
 
 def _engine(**settings: Any) -> Any:
+    settings.setdefault("RAPPORT_ANALYTICS_RECHECK_SECONDS", 0)
     return override_settings(RAPPORT_ANALYTICS_ENGINE_MIN_ORDERS=0, **settings)
 
 
@@ -169,6 +170,18 @@ def test_the_snapshot_is_rebuilt_when_an_order_or_a_card_changes(users: Any, var
         gone.archived_at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
         gone.save(update_fields=["archived_at"])
         assert gone.pk not in {row.card_id for row in selectors.churn_report(admin, as_of=AS_OF).rows}
+
+
+def test_within_the_recheck_window_the_snapshot_is_used_without_fingerprinting(users: Any, varied: Any, make_org: Any,
+                                                                               analytics_dir: Path) -> None:
+    from rapport.commerce.models import Order
+
+    with _engine(RAPPORT_ANALYTICS_RECHECK_SECONDS=3600):
+        before = len(selectors.churn_report(users["admin"], as_of=AS_OF).rows)
+        Order.objects.create(card=make_org(name="Tarde"), currency="EUR", ordered_on=AS_OF, total=5)
+        assert len(selectors.churn_report(users["admin"], as_of=AS_OF).rows) == before  # the lag the setting allows
+    with _engine():
+        assert len(selectors.churn_report(users["admin"], as_of=AS_OF).rows) == before + 1
 
 
 def test_the_api_pages_and_filters_the_engine_report(users: Any, varied: Any, analytics_dir: Path) -> None:
