@@ -41,7 +41,7 @@ def test_a_rep_is_warned_compares_merges_and_undoes(browser_page: "Page", live_u
     page.goto(f"{live_url}/people/new/")
     page.fill("input[name=given_name]", "Paco")
     page.fill("input[name=family_name]", "Fernandez")
-    page.fill("[name=phones]", "612 34 56 78")
+    page.fill("[name=phone_number_0]", "612 34 56 78")
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/cards/\d+/$"))
     warning = page.locator(".message-warning")

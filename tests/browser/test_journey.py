@@ -29,7 +29,7 @@ def test_a_rep_creates_an_organization_and_a_person_records_a_fact_and_finds_it(
 
     page.goto(f"{live_url}/organizations/new/")
     page.fill("input[name=name]", "Ferretería Hermanos Ruiz")
-    page.fill("[name=phones]", "+52 55 1234 5678")
+    page.fill("[name=phone_number_0]", "+52 55 1234 5678")
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/cards/\d+/$"))
     assert "Ferretería Hermanos Ruiz" in page.inner_text("h1")
