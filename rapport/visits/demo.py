@@ -151,6 +151,9 @@ def _past_visit(rng: random.Random, rep: User, card: Card, day: dt.date, texts: 
         results.append(row)
     outcome = rng.choices(["met", "partly", "not_met"], weights=(6, 3, 1))[0]
     due = day + dt.timedelta(days=rng.randint(3, 10))
+    # Checked in on the visit's day in working hours, so the visit's activity is dated then, not when the demo ran.
+    arrived = dt.datetime.combine(day, dt.time(9 + visit.pk % 8, 15 * (visit.pk % 4)), tzinfo=timezone.get_current_timezone())
+    Visit.objects.filter(pk=visit.pk).update(checked_in_at=arrived, checked_out_at=arrived + dt.timedelta(minutes=45))
     services.report_visit(user=rep, visit=visit, data={
         "objectives": results, "outcome": outcome, "outcome_note": "" if outcome == "met" else texts["why"],
         "summary": texts["summary"], "strengths": texts["strength"], "improve": texts["improve"],
