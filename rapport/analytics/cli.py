@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 from rapport.cli import EXIT_OK, UsageError, out, viewer
 
@@ -41,25 +42,39 @@ def _rep_id(username: str | None) -> int | None:
     return int(user_id)
 
 
-def cmd_churn(args: argparse.Namespace) -> int:
-    from django.utils import timezone
-
-    from rapport.analytics import exports, selectors
+def _output(args: argparse.Namespace) -> tuple[Path, str]:
+    """The --output file and its format (csv or xlsx), or a usage error."""
+    from rapport.analytics import exports
 
     target = Path(args.output)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in exports.FORMATS:
         raise UsageError("--output must end in .csv or .xlsx.")
-    user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.churn_report(user, as_of=args.as_of or timezone.localdate(), team=team, rep=rep)
+    return target, fmt
+
+
+def _write(target: Path, write: Callable[[IO[bytes]], int]) -> int:
+    """Writes through a ``.part`` file renamed at the end, so a failed export leaves no half-written file."""
     partial = target.with_name(target.name + ".part")
     try:
         with partial.open("wb") as stream:
-            rows = exports.write_churn(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
+            rows = write(stream)
+        partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
+    return rows
+
+
+def cmd_churn(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import exports, selectors
+
+    target, fmt = _output(args)
+    user = viewer(args.user)
+    team, rep = _team_id(args.team), _rep_id(args.rep)
+    report = selectors.churn_report(user, as_of=args.as_of or timezone.localdate(), team=team, rep=rep)
+    rows = _write(target, lambda stream: exports.write_churn(report, stream, fmt))
     exports.record_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     out.print(f"Wrote {rows} customer(s), {report.flagged} flagged, as of {report.as_of.isoformat()} to {target}.", markup=False)
     return EXIT_OK
@@ -89,22 +104,13 @@ def cmd_rfm(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     if not 1 <= args.months <= 120:
         raise UsageError("--months must be between 1 and 120.")
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.rfm_report(user, as_of=args.as_of or timezone.localdate(), months=args.months, team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_rfm(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_rfm(report, stream, fmt))
     exports.record_rfm_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     out.print(f"Wrote {rows} customer(s) scored on recency, frequency and monetary value as of {report.as_of.isoformat()} "
               f"(window from {report.window_start.isoformat()}, {report.currency}) to {target}.", markup=False)
@@ -129,23 +135,14 @@ def cmd_persistence(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, retention, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     if not 1 <= args.cohorts <= retention.MAX_COHORTS:
         raise UsageError(f"--cohorts must be between 1 and {retention.MAX_COHORTS}.")
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.retention_report(user, as_of=args.as_of or timezone.localdate(), cohorts=args.cohorts,
                                         team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_retention(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_retention(report, stream, fmt))
     exports.record_retention_export(user=user, report=report, fmt=fmt, channel="cli", cohorts=args.cohorts,
                                     team=team, rep=rep)
     out.print(f"Wrote {rows} row(s) for {len(report.cohorts)} cohort(s) of {report.customers} customer(s) "
@@ -173,10 +170,7 @@ def cmd_profitability(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     end = args.to or timezone.localdate()
     start = args.start or selectors.year_before(end)
     if start > end:
@@ -184,13 +178,7 @@ def cmd_profitability(args: argparse.Namespace) -> int:
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.profitability_report(user, start=start, end=end, team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_profitability(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_profitability(report, stream, fmt))
     exports.record_profitability_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     losing = sum(1 for row in report.rows if row.net_profit < 0)
     out.print(f"Wrote {rows} customer(s), {losing} with a net loss, from {start.isoformat()} to {end.isoformat()} "
@@ -217,10 +205,7 @@ def cmd_performance(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     end = args.to or timezone.localdate()
     start = args.start or end.replace(month=1, day=1)
     if start > end:
@@ -228,13 +213,7 @@ def cmd_performance(args: argparse.Namespace) -> int:
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.performance_report(user, start=start, end=end, dimension=args.by, team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_performance(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_performance(report, stream, fmt))
     exports.record_performance_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     out.print(f"Wrote {rows} row(s) by {args.by}, {start.isoformat()} to {end.isoformat()} against "
               f"{report.previous_start.isoformat()} to {report.previous_end.isoformat()} ({report.currency}) to {target}.",
@@ -263,10 +242,7 @@ def cmd_reps(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     end = args.to or timezone.localdate()
     start = args.start or end.replace(day=1)
     if start > end:
@@ -274,13 +250,7 @@ def cmd_reps(args: argparse.Namespace) -> int:
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.reps_report(user, start=start, end=end, team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_reps(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_reps(report, stream, fmt))
     exports.record_reps_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     out.print(f"Wrote {rows} rep(s), {start.isoformat()} to {end.isoformat()} ({report.currency}) to {target}.",
               markup=False)
@@ -305,10 +275,7 @@ def cmd_products(args: argparse.Namespace) -> int:
 
     from rapport.analytics import exports, selectors
 
-    target = Path(args.output)
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in exports.FORMATS:
-        raise UsageError("--output must end in .csv or .xlsx.")
+    target, fmt = _output(args)
     end = args.to or timezone.localdate()
     start = args.start or selectors.year_before(end)
     if start > end:
@@ -316,13 +283,7 @@ def cmd_products(args: argparse.Namespace) -> int:
     user = viewer(args.user)
     team, rep = _team_id(args.team), _rep_id(args.rep)
     report = selectors.products_report(user, start=start, end=end, team=team, rep=rep)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("wb") as stream:
-            rows = exports.write_products(report, stream, fmt)
-        partial.replace(target)  # a failed export leaves no half-written file behind
-    finally:
-        partial.unlink(missing_ok=True)
+    rows = _write(target, lambda stream: exports.write_products(report, stream, fmt))
     exports.record_products_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
     out.print(f"Wrote {rows} product(s) with their ABC class, {start.isoformat()} to {end.isoformat()} to {target}.",
               markup=False)
