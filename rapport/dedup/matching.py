@@ -20,6 +20,7 @@ hot key cannot make the run quadratic.
 
 from __future__ import annotations
 
+import bisect
 import multiprocessing
 import re
 from collections import defaultdict
@@ -474,16 +475,36 @@ class RunStats:
 
 @dataclass
 class Index:
-    """Records filed under their blocking keys; ``candidates_for`` looks one new record up."""
+    """Records filed under their blocking keys; ``candidates_for`` looks one new record up.
+
+    A record is compared as the scan would compare it: with everyone in a small block, and in
+    a large one with the ``WINDOW`` records either side of it in name order (each large block
+    is sorted once, when a look-up first needs it, and kept sorted as records are added).
+    """
 
     model: Model | None = None
     records: dict[int, MatchRecord] = field(default_factory=dict)
     blocks: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    ordered: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
 
     def add(self, record: MatchRecord) -> None:
         self.records[record.id] = record
         for key in set(blocking_keys(record)):
             self.blocks[key].append(record.id)
+            ordered = self.ordered.get(key)
+            if ordered is not None:
+                bisect.insort(ordered, (record.name, record.id))
+
+    def neighbours(self, key: str, record: MatchRecord) -> list[int]:
+        """The ids of block ``key`` that ``record`` is compared with."""
+        ids = self.blocks.get(key, [])
+        if len(ids) <= SMALL_BLOCK:
+            return ids
+        ordered = self.ordered.get(key)
+        if ordered is None:
+            ordered = self.ordered[key] = sorted({(self.records[i].name, i) for i in ids})
+        at = bisect.bisect_left(ordered, (record.name, -1))
+        return [i for _name, i in ordered[max(0, at - WINDOW) : at + WINDOW]]
 
     def candidates_for(self, record: MatchRecord, *, threshold: float, limit: int = 10) -> list[PairScore]:
         """Existing records likely to be ``record`` (which need not be in the index), best first."""
@@ -493,10 +514,7 @@ class Index:
         found: list[PairScore] = []
         floor, best = hopeless_below(threshold), model.prior + model.name_best
         for key in set(blocking_keys(record)):
-            ids = self.blocks.get(key, [])
-            if len(ids) > 2000:
-                continue  # a key shared by thousands says nothing about this record
-            for other in ids:
+            for other in self.neighbours(key, record):
                 if other == record.id or other in seen:
                     continue
                 seen.add(other)

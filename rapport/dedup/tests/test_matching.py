@@ -10,6 +10,7 @@ import pytest
 from rapport.dedup.matching import (
     DEFAULT_THRESHOLD,
     SMALL_BLOCK,
+    Index,
     SN_WINDOW,
     WINDOW,
     MatchRecord,
@@ -104,6 +105,22 @@ def test_every_pair_is_found_once_and_a_hot_key_is_not_compared_all_against_all(
     assert [(p.left, p.right) for p in pairs] == [(1000, 1001)]
     assert stats.large_blocks >= 1
     assert stats.compared < 300 * 299 // 2 // 10
+
+
+def test_a_look_up_in_a_large_block_compares_the_name_neighbours_as_the_scan_does() -> None:
+    rng = random.Random(11)
+    word = lambda: "".join(rng.choices(string.ascii_lowercase, k=8))  # noqa: E731
+    index = Index(model=default_model("person"))
+    for i in range(1, 501):
+        index.add(person(i, word(), "García", address={"postal_code": "28001"}, birth_date="1980-01-01"))  # type: ignore[arg-type]
+    index.add(person(900, "Marta", "García", address={"postal_code": "28001"}, birth_date="1980-01-01", phones=["+34611222333"]))  # type: ignore[arg-type]
+    newcomer = person(0, "Martha", "Garcia", address={"postal_code": "28001"}, birth_date="1980-01-01", phones=["611 222 333"], region="ES")
+    found = index.candidates_for(newcomer, threshold=DEFAULT_THRESHOLD)  # type: ignore[arg-type]
+    assert [p.right for p in found] == [900]
+    large = [key for key in blocking_keys(newcomer) if len(index.blocks.get(key, [])) > SMALL_BLOCK]  # type: ignore[arg-type]
+    assert large and all(len(index.neighbours(key, newcomer)) <= 2 * WINDOW for key in large)  # type: ignore[arg-type]
+    index.add(person(901, "Marth", "García", address={"postal_code": "28001"}, birth_date="1980-01-01"))  # type: ignore[arg-type]
+    assert any(901 in index.neighbours(key, newcomer) for key in large)  # type: ignore[arg-type]
 
 
 def test_the_same_external_id_marks_a_duplicate_even_when_the_name_changed() -> None:
