@@ -1,4 +1,5 @@
-"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance|reps|products`` and a card's cross-sell list."""
+"""Analytics reports over the REST API: ``GET /reports/churn|rfm|persistence|profitability|performance|reps|products|
+profile|promotions|prospects``, the promotions themselves, and a card's cross-sell list."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from rapport.analytics import selectors
 from rapport.analytics.schemas import ChurnFilter, ChurnList
@@ -21,6 +22,13 @@ from rapport.core.visibility import visible_to
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.pagination import PageParams
+from rapport.analytics import reports, services
+from rapport.analytics.models import Promotion
+from rapport.analytics.promotions import get_promotion, promotions_for
+from rapport.analytics.schemas import ProfileFilter, ProfileReportOut, ProspectsFilter, ProspectsReportOut
+from rapport.analytics.schemas import PromotionIn, PromotionOut, PromotionPatch, PromotionReportFilter, PromotionReportOut
+from rapport.analytics.schemas import SharedReportFilter
+from rapport.core.http import if_match_version, sent_fields
 
 router = Router(tags=["analytics"])
 
@@ -28,7 +36,8 @@ router = Router(tags=["analytics"])
 @router.get("/reports/churn", response=ChurnList,
             summary="Customers with their usual interval between orders, flagged when silent for longer than it allows")
 def churn_report(request: AuthedHttpRequest, flt: Query[ChurnFilter], page: Query[PageParams]) -> dict[str, Any]:
-    report = selectors.churn_report(request.user, as_of=flt.as_of or timezone.localdate(), team=flt.team, rep=flt.rep)
+    report = selectors.churn_report(request.user, as_of=flt.as_of or timezone.localdate(), team=flt.team, rep=flt.rep,
+                                    segment=flt.segment)
     rows = report.flagged_rows() if flt.flagged_only else report.rows
     offset, limit = page.clamp()
     return {
@@ -59,7 +68,7 @@ def _share(value: float | None) -> float | None:
             summary="Customers by month of first order, with the share of each cohort ordering in each month after it")
 def persistence_report(request: AuthedHttpRequest, flt: Query[PersistenceFilter]) -> dict[str, Any]:
     report = selectors.retention_report(request.user, as_of=flt.as_of or timezone.localdate(), cohorts=flt.cohorts,
-                                        team=flt.team, rep=flt.rep)
+                                        team=flt.team, rep=flt.rep, segment=flt.segment)
     cohorts = []
     for cohort in report.cohorts:
         start = retention.month_index(cohort.month)
@@ -85,7 +94,8 @@ def profitability_report(request: AuthedHttpRequest, flt: Query[ProfitFilter], p
     start = flt.start or selectors.year_before(end)
     if start > end:
         raise ValidationError.single("start", "The period starts after it ends.")
-    report = selectors.profitability_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    report = selectors.profitability_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep,
+                                            segment=flt.segment)
     rows = report.rows
     if flt.tier:
         wanted = "" if flt.tier == "none" else flt.tier
@@ -108,7 +118,7 @@ def performance_report(request: AuthedHttpRequest, flt: Query[PerformanceFilter]
     if start > end:
         raise ValidationError.single("start", "The period starts after it ends.")
     report = selectors.performance_report(request.user, start=start, end=end, dimension=flt.by, team=flt.team,
-                                          rep=flt.rep)
+                                          rep=flt.rep, segment=flt.segment)
     return {
         "items": [asdict(row) for row in report.rows], "total": asdict(report.total), "start": report.start,
         "end": report.end, "previous_start": report.previous_start, "previous_end": report.previous_end,
@@ -123,7 +133,7 @@ def reps_report(request: AuthedHttpRequest, flt: Query[RepFilter]) -> dict[str, 
     start = flt.start or end.replace(day=1)
     if start > end:
         raise ValidationError.single("start", "The period starts after it ends.")
-    report = selectors.reps_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    report = selectors.reps_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep, segment=flt.segment)
     return {"items": [asdict(row) for row in report.rows], "start": report.start, "end": report.end,
             "currency": report.currency, "call_target": report.call_target}
 
@@ -135,7 +145,8 @@ def products_report(request: AuthedHttpRequest, flt: Query[ProductReportFilter])
     start = flt.start or selectors.year_before(end)
     if start > end:
         raise ValidationError.single("start", "The period starts after it ends.")
-    report = selectors.products_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep)
+    report = selectors.products_report(request.user, start=start, end=end, team=flt.team, rep=flt.rep,
+                                       segment=flt.segment)
     return {"items": [asdict(row) for row in report.rows], "pairs": [asdict(p) for p in report.pairs],
             "start": report.start, "end": report.end, "currency": report.currency, "missing_rates": report.missing_rates}
 
@@ -148,3 +159,99 @@ def card_cross_sell(request: AuthedHttpRequest, card_id: int) -> list[dict[str, 
 
     card = get_visible(visible_to(request.user, Card.objects.all()), card_id, "card")
     return [asdict(row) for row in selectors.cross_sell(request.user, card)]
+
+
+# --- reports described by a spec: profile, promotions, prospects ------------------------------------------
+
+
+def _filters(flt: SharedReportFilter, name: str, *, by: str = "") -> reports.Filters:
+    """The shared filters of the query string; ``as_of`` and ``end`` name the same day."""
+    spec = reports.specs()[name]
+    if flt.as_of and flt.end and flt.as_of != flt.end:
+        raise ValidationError.single("as_of", "as_of and end name the same day: give one.")
+    end = flt.as_of or flt.end or timezone.localdate()
+    start = flt.start or spec.default_start(end)
+    if start > end:
+        raise ValidationError.single("start", "The period starts after it ends.")
+    return reports.Filters(start=start, end=end, team=flt.team, rep=flt.rep, segment=flt.segment, by=by)
+
+
+@router.get("/reports/profile", response=ProfileReportOut,
+            summary="Customers by tier, kind, region, country, industry, sales channel, stage or saved segment, "
+                    "with churn risk and buying habits")
+def profile_report(request: AuthedHttpRequest, flt: Query[ProfileFilter]) -> dict[str, Any]:
+    from rapport.analytics.profile import profile_report as build
+
+    report = build(request.user, _filters(flt, "profile", by=flt.by))
+    return {"items": [asdict(row) for row in report.rows], "total": asdict(report.total), "start": report.start,
+            "end": report.end, "by": report.dimension, "currency": report.currency, "missing_rates": report.missing_rates}
+
+
+@router.get("/reports/promotions", response=PromotionReportOut,
+            summary="Sales in a promotion period against the baseline before it, per product and region")
+def promotions_report(request: AuthedHttpRequest, flt: Query[PromotionReportFilter]) -> dict[str, Any]:
+    from rapport.analytics.promotions import promotion_report
+
+    as_of = flt.as_of or timezone.localdate()
+    report = promotion_report(request.user, reports.Filters(start=as_of, end=as_of, team=flt.team, rep=flt.rep,
+                                                            segment=flt.segment, promotion=flt.promotion))
+    assert report.promotion is not None
+    return {"promotion": report.promotion.pk, "name": report.promotion.name, "as_of": report.as_of,
+            "promo_start": report.promo_start, "promo_end": report.promo_end, "promo_days": report.promo_days,
+            "baseline_start": report.baseline_start, "baseline_end": report.baseline_end,
+            "baseline_days": report.baseline_days, "products": [asdict(r) for r in report.products],
+            "regions": [asdict(r) for r in report.regions], "total": asdict(report.total) if report.total else None,
+            "currency": report.currency, "missing_rates": report.missing_rates, "note": report.note}
+
+
+@router.get("/reports/prospects", response=ProspectsReportOut,
+            summary="New prospects and new customers per month, by prospecting method or by source")
+def prospects_report(request: AuthedHttpRequest, flt: Query[ProspectsFilter]) -> dict[str, Any]:
+    from rapport.analytics.prospects import prospects_report as build
+
+    try:
+        report = build(request.user, _filters(flt, "prospects", by=flt.by))
+    except ValueError as exc:  # a period of more months than a chart holds
+        raise ValidationError.single("start", str(exc)) from None
+    return {"items": [asdict(r) for r in report.rows], "months": [asdict(m) for m in report.months],
+            "groups": report.groups, "start": report.start, "end": report.end, "by": report.by}
+
+
+def _promotion_out(promotion: Promotion) -> dict[str, Any]:
+    return {"id": promotion.pk, "name": promotion.name, "description": promotion.description,
+            "starts_on": promotion.starts_on, "ends_on": promotion.ends_on, "baseline_days": promotion.baseline_days,
+            "baseline_start": promotion.baseline_start, "baseline_end": promotion.baseline_end,
+            "products": sorted(p.pk for p in promotion.products.all()), "categories": promotion.categories,
+            "regions": promotion.regions, "countries": promotion.countries, "version": promotion.version}
+
+
+@router.get("/promotions", response=list[PromotionOut], summary="Promotions, the latest first")
+def list_promotions(request: AuthedHttpRequest, page: Query[PageParams]) -> list[dict[str, Any]]:
+    offset, limit = page.clamp()
+    return [_promotion_out(p) for p in promotions_for(request.user)[offset:offset + limit]]
+
+
+@router.post("/promotions", response={201: PromotionOut}, summary="Create a promotion (managers and administrators)")
+def create_promotion(request: AuthedHttpRequest, payload: PromotionIn) -> Status:
+    promotion = services.create_promotion(user=request.user, data=sent_fields(request, payload))
+    return Status(201, _promotion_out(get_promotion(request.user, promotion.pk)))
+
+
+@router.get("/promotions/{promotion_id}", response=PromotionOut, summary="One promotion")
+def read_promotion(request: AuthedHttpRequest, promotion_id: int) -> dict[str, Any]:
+    return _promotion_out(get_promotion(request.user, promotion_id))
+
+
+@router.patch("/promotions/{promotion_id}", response=PromotionOut,
+              summary="Change a promotion; send If-Match with its version to refuse a lost update")
+def update_promotion(request: AuthedHttpRequest, promotion_id: int, payload: PromotionPatch) -> dict[str, Any]:
+    promotion = get_promotion(request.user, promotion_id)
+    updated = services.update_promotion(user=request.user, promotion=promotion, data=sent_fields(request, payload),
+                                        expected_version=if_match_version(request, what="promotion"))
+    return _promotion_out(get_promotion(request.user, updated.pk))
+
+
+@router.delete("/promotions/{promotion_id}", response={204: None}, summary="Delete a promotion")
+def delete_promotion(request: AuthedHttpRequest, promotion_id: int) -> Status:
+    services.delete_promotion(user=request.user, promotion=get_promotion(request.user, promotion_id))
+    return Status(204, None)

@@ -1,4 +1,5 @@
-"""``rapport analytics churn``: the silent-regulars report as a CSV or XLSX file, as a user sees it."""
+"""``rapport analytics REPORT``: a report as a CSV or XLSX file, as a user sees it (churn, RFM and persistence
+here; the reports described by a ``ReportSpec`` from their spec, in ``register_specs``)."""
 
 from __future__ import annotations
 
@@ -72,10 +73,10 @@ def cmd_churn(args: argparse.Namespace) -> int:
 
     target, fmt = _output(args)
     user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.churn_report(user, as_of=args.as_of or timezone.localdate(), team=team, rep=rep)
+    team, rep, segment = _team_id(args.team), _rep_id(args.rep), _segment_id(args.segment, user)
+    report = selectors.churn_report(user, as_of=args.as_of or timezone.localdate(), team=team, rep=rep, segment=segment)
     rows = _write(target, lambda stream: exports.write_churn(report, stream, fmt))
-    exports.record_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
+    exports.record_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep, segment=segment)
     out.print(f"Wrote {rows} customer(s), {report.flagged} flagged, as of {report.as_of.isoformat()} to {target}.", markup=False)
     return EXIT_OK
 
@@ -89,14 +90,12 @@ def register(subparsers: Any, command: Any) -> None:
     churn.add_argument("--as-of", type=_date, metavar="DATE", help="as things stood on this day (YYYY-MM-DD); default: today")
     churn.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
     churn.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    churn.add_argument("--segment", metavar="SEGMENT", help="only the members of this saved segment (id or name)")
     churn.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     churn.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
     register_rfm(analytics_sub, command)
     register_persistence(analytics_sub, command)
-    register_profitability(analytics_sub, command)
-    register_performance(analytics_sub, command)
-    register_reps(analytics_sub, command)
-    register_products(analytics_sub, command)
+    register_specs(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -139,12 +138,12 @@ def cmd_persistence(args: argparse.Namespace) -> int:
     if not 1 <= args.cohorts <= retention.MAX_COHORTS:
         raise UsageError(f"--cohorts must be between 1 and {retention.MAX_COHORTS}.")
     user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
+    team, rep, segment = _team_id(args.team), _rep_id(args.rep), _segment_id(args.segment, user)
     report = selectors.retention_report(user, as_of=args.as_of or timezone.localdate(), cohorts=args.cohorts,
-                                        team=team, rep=rep)
+                                        team=team, rep=rep, segment=segment)
     rows = _write(target, lambda stream: exports.write_retention(report, stream, fmt))
     exports.record_retention_export(user=user, report=report, fmt=fmt, channel="cli", cohorts=args.cohorts,
-                                    team=team, rep=rep)
+                                    team=team, rep=rep, segment=segment)
     out.print(f"Wrote {rows} row(s) for {len(report.cohorts)} cohort(s) of {report.customers} customer(s) "
               f"as of {report.as_of.isoformat()} to {target}.", markup=False)
     return EXIT_OK
@@ -161,142 +160,75 @@ def register_persistence(analytics_sub: Any, command: Any) -> None:
                              help="the N first-order months up to the as-of month (1-36); default: 12")
     persistence.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
     persistence.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+    persistence.add_argument("--segment", metavar="SEGMENT", help="only the members of this saved segment (id or name)")
     persistence.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
     persistence.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
 
 
-def cmd_profitability(args: argparse.Namespace) -> int:
+# --- reports described by a spec (``rapport.analytics.reports``): one command each, from the table ----------
+
+
+def _segment_id(value: str | None, user: Any) -> int | None:
+    """A saved segment the user may use, by id or by name."""
+    from rapport.segments.selectors import segments_for
+
+    if value is None:
+        return None
+    found = segments_for(user)
+    found = found.filter(pk=int(value)) if value.isdigit() else found.filter(name=value)
+    segment_id = found.values_list("pk", flat=True).first()
+    if segment_id is None:
+        raise UsageError(f"--segment: no saved segment {value!r} for this user.")
+    return int(segment_id)
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
-    from rapport.analytics import exports, selectors
+    from rapport.analytics import reports
 
+    spec = reports.specs()[args.report]
     target, fmt = _output(args)
-    end = args.to or timezone.localdate()
-    start = args.start or selectors.year_before(end)
+    user = viewer(args.user)
+    end = getattr(args, "as_of", None) or getattr(args, "to", None) or timezone.localdate()
+    start = getattr(args, "start", None) or spec.default_start(end)
     if start > end:
         raise UsageError("--from comes after --to.")
-    user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.profitability_report(user, start=start, end=end, team=team, rep=rep)
-    rows = _write(target, lambda stream: exports.write_profitability(report, stream, fmt))
-    exports.record_profitability_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
-    losing = sum(1 for row in report.rows if row.net_profit < 0)
-    out.print(f"Wrote {rows} customer(s), {losing} with a net loss, from {start.isoformat()} to {end.isoformat()} "
-              f"({report.currency}) to {target}.", markup=False)
+    flt = reports.Filters(start=start, end=end, team=_team_id(args.team), rep=_rep_id(args.rep),
+                          segment=_segment_id(args.segment, user), by=getattr(args, "by", None) or spec.default_by,
+                          promotion=getattr(args, "promotion", None))
+    try:
+        report = spec.build(user, flt)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    rows = _write(target, lambda stream: reports.write(spec, report, stream, fmt))
+    reports.record_export(spec=spec, user=user, report=report, flt=flt, fmt=fmt, channel="cli")
+    period = f"as of {end.isoformat()}" if "as_of" in spec.filters else f"{start.isoformat()} to {end.isoformat()}"
+    out.print(f"Wrote {rows} {spec.rows_word}, {period}, to {target}.", markup=False)
     return EXIT_OK
 
 
-def register_profitability(analytics_sub: Any, command: Any) -> None:
-    """``rapport analytics profitability``, added to the ``analytics`` subcommands by ``register``."""
-    profit = command("profitability", cmd_profitability,
-                     "Revenue, cost of goods, margin, cost to serve and net profit per customer over a period.",
-                     analytics_sub)
-    profit.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                        help="first day of the period (YYYY-MM-DD); default: a year before --to")
-    profit.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
-    profit.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
-    profit.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
-    profit.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
-    profit.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+def register_specs(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics profile|promotions|prospects``: the arguments follow each spec's filters."""
+    from rapport.analytics import reports
 
-
-def cmd_performance(args: argparse.Namespace) -> int:
-    from django.utils import timezone
-
-    from rapport.analytics import exports, selectors
-
-    target, fmt = _output(args)
-    end = args.to or timezone.localdate()
-    start = args.start or end.replace(month=1, day=1)
-    if start > end:
-        raise UsageError("--from comes after --to.")
-    user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.performance_report(user, start=start, end=end, dimension=args.by, team=team, rep=rep)
-    rows = _write(target, lambda stream: exports.write_performance(report, stream, fmt))
-    exports.record_performance_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
-    out.print(f"Wrote {rows} row(s) by {args.by}, {start.isoformat()} to {end.isoformat()} against "
-              f"{report.previous_start.isoformat()} to {report.previous_end.isoformat()} ({report.currency}) to {target}.",
-              markup=False)
-    return EXIT_OK
-
-
-def register_performance(analytics_sub: Any, command: Any) -> None:
-    """``rapport analytics performance``, added to the ``analytics`` subcommands by ``register``."""
-    from rapport.analytics.reps import PERFORMANCE_DIMENSIONS  # no models: the menu is built before Django is set up
-
-    perf = command("performance", cmd_performance, "Sales by a dimension against the same period a year earlier.",
-                   analytics_sub)
-    perf.add_argument("--by", choices=PERFORMANCE_DIMENSIONS, default="category", help="how sales are grouped")
-    perf.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                      help="first day of the period (YYYY-MM-DD); default: 1 January of --to's year")
-    perf.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
-    perf.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
-    perf.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
-    perf.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
-    perf.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
-
-
-def cmd_reps(args: argparse.Namespace) -> int:
-    from django.utils import timezone
-
-    from rapport.analytics import exports, selectors
-
-    target, fmt = _output(args)
-    end = args.to or timezone.localdate()
-    start = args.start or end.replace(day=1)
-    if start > end:
-        raise UsageError("--from comes after --to.")
-    user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.reps_report(user, start=start, end=end, team=team, rep=rep)
-    rows = _write(target, lambda stream: exports.write_reps(report, stream, fmt))
-    exports.record_reps_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
-    out.print(f"Wrote {rows} rep(s), {start.isoformat()} to {end.isoformat()} ({report.currency}) to {target}.",
-              markup=False)
-    return EXIT_OK
-
-
-def register_reps(analytics_sub: Any, command: Any) -> None:
-    """``rapport analytics reps``, added to the ``analytics`` subcommands by ``register``."""
-    reps = command("reps", cmd_reps, "Per rep: revenue, new-customer calls per day against the target, visits, "
-                   "objectives met, promises kept and conversion.", analytics_sub)
-    reps.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                      help="first day of the period (YYYY-MM-DD); default: the 1st of --to's month")
-    reps.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
-    reps.add_argument("--team", metavar="TEAM", help="only this team's reps (id or name)")
-    reps.add_argument("--rep", metavar="USERNAME", help="only this rep")
-    reps.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
-    reps.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
-
-
-def cmd_products(args: argparse.Namespace) -> int:
-    from django.utils import timezone
-
-    from rapport.analytics import exports, selectors
-
-    target, fmt = _output(args)
-    end = args.to or timezone.localdate()
-    start = args.start or selectors.year_before(end)
-    if start > end:
-        raise UsageError("--from comes after --to.")
-    user = viewer(args.user)
-    team, rep = _team_id(args.team), _rep_id(args.rep)
-    report = selectors.products_report(user, start=start, end=end, team=team, rep=rep)
-    rows = _write(target, lambda stream: exports.write_products(report, stream, fmt))
-    exports.record_products_export(user=user, report=report, fmt=fmt, channel="cli", team=team, rep=rep)
-    out.print(f"Wrote {rows} product(s) with their ABC class, {start.isoformat()} to {end.isoformat()} to {target}.",
-              markup=False)
-    return EXIT_OK
-
-
-def register_products(analytics_sub: Any, command: Any) -> None:
-    """``rapport analytics products``, added to the ``analytics`` subcommands by ``register``."""
-    products = command("products", cmd_products, "Products by revenue with their ABC class.", analytics_sub)
-    products.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                          help="first day of the period (YYYY-MM-DD); default: a year before --to")
-    products.add_argument("--to", type=_date, metavar="DATE", help="last day of the period; default: today")
-    products.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
-    products.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
-    products.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
-    products.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+    for spec in reports.specs().values():
+        p = command(spec.name, cmd_spec, spec.summary + ".", analytics_sub)
+        p.set_defaults(report=spec.name)
+        if "by" in spec.filters:
+            p.add_argument("--by", choices=spec.by_keys, default=spec.default_by, help="how the rows are grouped")
+        if "promotion" in spec.filters:
+            p.add_argument("--promotion", type=int, required=True, metavar="ID", help="the promotion's id")
+        if "period" in spec.filters:
+            p.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                           help=f"first day of the period (YYYY-MM-DD); default: {spec.start_help}")
+            p.add_argument("--to", "--as-of", dest="to", type=_date, metavar="DATE",
+                           help="last day of the period: as things stood on this day; default: today")
+        if "as_of" in spec.filters:
+            p.add_argument("--as-of", type=_date, metavar="DATE",
+                           help="as things stood on this day (YYYY-MM-DD); default: today")
+        p.add_argument("--team", metavar="TEAM", help="only this team's customers (id or name)")
+        p.add_argument("--rep", metavar="USERNAME", help="only the customers this user owns")
+        p.add_argument("--segment", metavar="SEGMENT", help="only the members of this saved segment (id or name)")
+        p.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+        p.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

@@ -1,4 +1,5 @@
-"""The churn report as CSV or XLSX: one row per customer, ``CHURN_COLUMNS`` in order.
+"""The churn, RFM and persistence reports as CSV or XLSX (the reports described by a ``ReportSpec``
+are written by ``rapport.analytics.reports.write``).
 
 Cells go through the spreadsheet-safe writers of the imports app (formula-like text is
 neutralised), and every export is recorded in the audit log with its filters.
@@ -13,10 +14,6 @@ from rapport.analytics.selectors import CHURN_COLUMNS, ChurnReport
 from rapport.analytics.selectors import RFM_COLUMNS, RfmReport
 from rapport.analytics.retention import Retention
 from rapport.analytics.selectors import RETENTION_COLUMNS, retention_rows
-from rapport.analytics.selectors import PROFIT_COLUMNS, ProfitReport
-from rapport.analytics.selectors import PERFORMANCE_COLUMNS, PerformanceReport
-from rapport.analytics.selectors import REP_COLUMNS, RepReport
-from rapport.analytics.selectors import PRODUCT_COLUMNS, ProductReport
 
 FORMATS = ("csv", "xlsx")
 
@@ -43,12 +40,13 @@ def write_churn(report: ChurnReport, stream: IO[bytes], fmt: str) -> int:
     return len(report.rows)
 
 
-def record_export(*, user: Any, report: ChurnReport, fmt: str, channel: str, team: int | None, rep: int | None) -> None:
+def record_export(*, user: Any, report: ChurnReport, fmt: str, channel: str, team: int | None, rep: int | None,
+                  segment: int | None = None) -> None:
     from rapport.audit.services import record
 
     record(action="export", record_type="analytics.churn", actor=user, detail={
         "report": "churn", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(), "team": team, "rep": rep,
-        "rows": len(report.rows),
+        "segment": segment, "rows": len(report.rows),
     })
 
 
@@ -98,106 +96,10 @@ def write_retention(report: Retention[int], stream: IO[bytes], fmt: str) -> int:
 
 
 def record_retention_export(*, user: Any, report: Retention[int], fmt: str, channel: str, cohorts: int,
-                            team: int | None, rep: int | None) -> None:
+                            team: int | None, rep: int | None, segment: int | None = None) -> None:
     from rapport.audit.services import record
 
     record(action="export", record_type="analytics.persistence", actor=user, detail={
         "report": "persistence", "format": fmt, "channel": channel, "as_of": report.as_of.isoformat(),
-        "cohorts": cohorts, "team": team, "rep": rep, "rows": len(report.cohorts),
-    })
-
-
-def write_profitability(report: ProfitReport, stream: IO[bytes], fmt: str) -> int:
-    """The profitability report, ``PROFIT_COLUMNS`` in order; writes the rows and returns how many."""
-    from rapport.imports.writers import CsvWriter, XlsxWriter
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="profitability")
-    writer.header(list(PROFIT_COLUMNS))
-    for row in report.rows:
-        writer.row([_rfm_cell(v, fmt) for v in row.values()])
-    writer.close()
-    return len(report.rows)
-
-
-def record_profitability_export(*, user: Any, report: ProfitReport, fmt: str, channel: str, team: int | None,
-                                rep: int | None) -> None:
-    from rapport.audit.services import record
-
-    record(action="export", record_type="analytics.profitability", actor=user, detail={
-        "report": "profitability", "format": fmt, "channel": channel, "start": report.start.isoformat(),
-        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
-    })
-
-
-def write_performance(report: PerformanceReport, stream: IO[bytes], fmt: str) -> int:
-    """The performance report, ``PERFORMANCE_COLUMNS`` in order, the total last; returns the rows written."""
-    from rapport.imports.writers import CsvWriter, XlsxWriter
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="performance")
-    writer.header(list(PERFORMANCE_COLUMNS))
-    for row in [*report.rows, report.total]:
-        writer.row([_rfm_cell(v, fmt) for v in row.values()])
-    writer.close()
-    return len(report.rows) + 1
-
-
-def record_performance_export(*, user: Any, report: PerformanceReport, fmt: str, channel: str, team: int | None,
-                              rep: int | None) -> None:
-    from rapport.audit.services import record
-
-    record(action="export", record_type="analytics.performance", actor=user, detail={
-        "report": "performance", "format": fmt, "channel": channel, "start": report.start.isoformat(),
-        "end": report.end.isoformat(), "by": report.dimension, "team": team, "rep": rep, "rows": len(report.rows),
-    })
-
-
-def write_reps(report: RepReport, stream: IO[bytes], fmt: str) -> int:
-    """The rep performance report, ``REP_COLUMNS`` in order; returns the rows written."""
-    from rapport.imports.writers import CsvWriter, XlsxWriter
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="reps")
-    writer.header(list(REP_COLUMNS))
-    for row in report.rows:
-        writer.row([_rfm_cell(v, fmt) for v in row.values()])
-    writer.close()
-    return len(report.rows)
-
-
-def record_reps_export(*, user: Any, report: RepReport, fmt: str, channel: str, team: int | None,
-                       rep: int | None) -> None:
-    from rapport.audit.services import record
-
-    record(action="export", record_type="analytics.reps", actor=user, detail={
-        "report": "reps", "format": fmt, "channel": channel, "start": report.start.isoformat(),
-        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
-    })
-
-
-def write_products(report: ProductReport, stream: IO[bytes], fmt: str) -> int:
-    """The products with their ABC class, ``PRODUCT_COLUMNS`` in order; returns the rows written."""
-    from rapport.imports.writers import CsvWriter, XlsxWriter
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == "csv" else XlsxWriter(stream, title="products")
-    writer.header(list(PRODUCT_COLUMNS))
-    for row in report.rows:
-        writer.row([_rfm_cell(v, fmt) for v in row.values()])
-    writer.close()
-    return len(report.rows)
-
-
-def record_products_export(*, user: Any, report: ProductReport, fmt: str, channel: str, team: int | None,
-                           rep: int | None) -> None:
-    from rapport.audit.services import record
-
-    record(action="export", record_type="analytics.products", actor=user, detail={
-        "report": "products", "format": fmt, "channel": channel, "start": report.start.isoformat(),
-        "end": report.end.isoformat(), "team": team, "rep": rep, "rows": len(report.rows),
+        "cohorts": cohorts, "team": team, "rep": rep, "segment": segment, "rows": len(report.cohorts),
     })

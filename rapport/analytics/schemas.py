@@ -18,6 +18,7 @@ class ChurnFilter(Schema):
     as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
     flagged_only: bool = Field(False, description="Only the customers flagged as silent for too long")
 
 
@@ -100,6 +101,7 @@ class PersistenceFilter(Schema):
     cohorts: int = Field(12, ge=1, le=36, description="How many first-order months, the as-of month and those before it")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
 
 
 class PersistenceCellOut(Schema):
@@ -137,6 +139,7 @@ class ProfitFilter(Schema):
     end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
     tier: Literal["A", "B", "C", "none"] | None = Field(None, description='Only customers of this tier ("none": without a tier)')
 
 
@@ -191,6 +194,7 @@ class PerformanceFilter(Schema):
         "category", description="How sales are grouped")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
 
 
 class PerformanceRowOut(Schema):
@@ -223,6 +227,7 @@ class RepFilter(Schema):
     end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="Only the reps of this team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="Only this rep (user id)")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: figures over its members only")
 
 
 class RepRowOut(Schema):
@@ -260,6 +265,7 @@ class ProductReportFilter(Schema):
     end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period; default: today")
     team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
     rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
 
 
 class ProductReportRowOut(Schema):
@@ -302,3 +308,173 @@ class CrossSellOut(Schema):
     buyers: int = Field(description="Customers buying what this one buys who also buy this product")
     neighbours: int = Field(description="Customers buying at least one product this one buys")
     score: float
+
+
+# --- reports described by a spec (``rapport.analytics.reports``): profile, promotions, prospects ---------
+
+
+class SharedReportFilter(Schema):
+    """The filters every report takes; ``as_of`` is the period's last day (``end``) under another name."""
+
+    start: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="First day of the period; default: a year before the end")
+    end: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="Last day of the period, the as-of date; default: today")
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day: the same as end")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
+
+
+class ProfileFilter(SharedReportFilter):
+    by: Literal["tier", "kind", "region", "country", "industry", "channel", "stage", "segment"] = Field(
+        "tier", description="How the cards are grouped")
+
+
+class ProfileRowOut(Schema):
+    dimension: str
+    key: str = Field(description="The group's key: the tier, stage, channel, segment id…; empty: not set")
+    label: str = Field(description="The group in words, in the request's language")
+    cards: int = Field(description="Live cards you see in the group that existed on the as-of date")
+    share_percent: float
+    buyers: int = Field(description="Cards with a counted order in the period")
+    orders: int
+    revenue: Decimal = Field(description="Order totals in the period in the reporting currency (orders without a rate left out)")
+    currency: str
+    scored: int = Field(description="Regulars the churn model scores as of the date")
+    flagged: int = Field(description="Of them, flagged as silent for too long")
+    risk_percent: float | None = Field(description="flagged / scored; null without a scored regular")
+    median_interval_days: float | None = Field(description="Median days between consecutive purchase days in the period")
+    busiest_weekday: str
+    busiest_month: str
+    top_categories: str = Field(description="The product categories in most orders, most first")
+    weekdays: list[int] = Field(description="Orders per weekday, Monday first")
+    months: list[int] = Field(description="Orders per calendar month, January first")
+
+
+class ProfileReportOut(Schema):
+    items: list[ProfileRowOut]
+    total: ProfileRowOut
+    start: dt.date
+    end: dt.date
+    by: str
+    currency: str
+    missing_rates: list[str]
+
+
+class PromotionReportFilter(Schema):
+    promotion: int = Field(ge=1, le=MAX_ID, description="Id of the promotion")
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="The customers' team")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="User id of the customers' owner")
+    segment: int | None = Field(None, ge=1, le=MAX_ID, description="Id of a saved segment: only its members")
+
+
+class PromotionRowOut(Schema):
+    level: str = Field(description="product, region or total")
+    key: str
+    label: str
+    promo_units: Decimal
+    baseline_units: Decimal
+    units_uplift_percent: float | None = Field(description="Units a day in the promotion against the baseline's, less one; null without baseline sales")
+    promo_revenue: Decimal
+    baseline_revenue: Decimal
+    revenue_uplift_percent: float | None
+    promo_orders: int
+    baseline_orders: int
+    promo_customers: int
+    baseline_customers: int
+    currency: str
+
+
+class PromotionReportOut(Schema):
+    promotion: int
+    name: str
+    as_of: dt.date
+    promo_start: dt.date
+    promo_end: dt.date = Field(description="The promotion's end, or the as-of date while it runs")
+    promo_days: int = Field(description="Days of the promotion compared; 0 before it starts")
+    baseline_start: dt.date
+    baseline_end: dt.date
+    baseline_days: int
+    products: list[PromotionRowOut]
+    regions: list[PromotionRowOut]
+    total: PromotionRowOut | None
+    currency: str
+    missing_rates: list[str]
+    note: str
+
+
+class PromotionIn(Schema):
+    name: str
+    description: str = ""
+    starts_on: dt.date
+    ends_on: dt.date
+    baseline_days: int | None = Field(None, description="Days before the start to compare with; null: as many as the promotion lasts")
+    products: list[int] = Field(default_factory=list, description="Ids of our products")
+    categories: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list, description="Regions of the customers' addresses")
+    countries: list[str] = Field(default_factory=list, description="Two-letter country codes of the customers' addresses")
+
+
+class PromotionPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    baseline_days: int | None = None
+    products: list[int] | None = None
+    categories: list[str] | None = None
+    regions: list[str] | None = None
+    countries: list[str] | None = None
+
+
+class PromotionOut(Schema):
+    id: int
+    name: str
+    description: str
+    starts_on: dt.date
+    ends_on: dt.date
+    baseline_days: int | None
+    baseline_start: dt.date
+    baseline_end: dt.date
+    products: list[int]
+    categories: list[str]
+    regions: list[str]
+    countries: list[str]
+    version: int
+
+
+class ProspectsFilter(SharedReportFilter):
+    by: Literal["method", "source"] = Field("method", description="Group by prospecting method or by the sources of the facts")
+
+
+class ProspectRowOut(Schema):
+    month: str = Field(description='e.g. "2026-03"')
+    key: str = Field(description="The method's or source's key; empty: not recorded")
+    label: str
+    new_prospects: int = Field(description="Cards that first reached the prospect stage or beyond that month")
+    new_customers: int = Field(description="Cards that first reached the customer stage or beyond that month")
+
+
+class ProspectMonthOut(Schema):
+    month: str
+    new_prospects: int
+    new_customers: int
+
+
+class ProspectGroupOut(Schema):
+    key: str
+    label: str
+    found: int
+    customers: int
+    conversion_rate: float | None
+    median_days_to_customer: float | None
+    revenue: float | None
+
+
+class ProspectsReportOut(Schema):
+    items: list[ProspectRowOut]
+    months: list[ProspectMonthOut]
+    groups: list[ProspectGroupOut] = Field(description="The funnel's method (or source) report: totals to date")
+    start: dt.date
+    end: dt.date
+    by: str

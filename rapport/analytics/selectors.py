@@ -29,6 +29,7 @@ from rapport.analytics import products
 from rapport.analytics import profitability
 from rapport.analytics import reps as reps_module
 from rapport.analytics import columnar
+from rapport.analytics import columns
 from rapport.analytics import engine
 from rapport.analytics import rfm
 from rapport.analytics import retention
@@ -113,13 +114,24 @@ def why(score: churn.Score | None, *, flagged: bool, texts: tuple[str, str, str]
 
 
 def churn_report(user: Any, *, as_of: dt.date, team: int | None = None, rep: int | None = None,
-                 alert: float | None = None) -> ChurnReport:
+                 alert: float | None = None, segment: int | None = None) -> ChurnReport:
     """Every visible customer that ordered up to ``as_of``, scored against its own rhythm.
 
     Orders dated after ``as_of`` are ignored, so the report shows things as they stood on that
     day; a date before any order gives an empty report. A date in the future answers "if no
-    order comes until then". Archived cards are left out: they are no longer worked.
+    order comes until then". Archived cards are left out: they are no longer worked. A saved
+    ``segment``, like a team or a rep, narrows the rows, not the population the model learns from.
     """
+    report = _churn_report(user, as_of=as_of, team=team, rep=rep, alert=alert)
+    if segment is None:
+        return report
+    members = set(_in_segment(user, visible_to(user), segment).values_list("id", flat=True))
+    rows = [row for row in report.rows if row.card_id in members]  # still flagged first
+    return ChurnReport(as_of=report.as_of, alert=report.alert, prior=report.prior, rows=rows,
+                       flagged=sum(1 for row in rows if row.flagged))
+
+
+def _churn_report(user: Any, *, as_of: dt.date, team: int | None, rep: int | None, alert: float | None) -> ChurnReport:
     alert = churn.alert_level() if alert is None else alert
     if chosen := engine.plan(user):
         return columnar.churn_report(chosen, as_of=as_of, team=team, rep=rep, alert=alert)
@@ -302,7 +314,7 @@ RETENTION_COLUMNS = ("cohort", "cohort_customers", "month_offset", "month", "cus
 
 
 def retention_report(user: Any, *, as_of: dt.date, cohorts: int = retention.DEFAULT_COHORTS, team: int | None = None,
-                     rep: int | None = None) -> retention.Retention[int]:
+                     rep: int | None = None, segment: int | None = None) -> retention.Retention[int]:
     """The visible, live customers grouped by the month of their first counted order up to
     ``as_of``, with the share of each cohort that ordered in each month after it.
 
@@ -317,6 +329,8 @@ def retention_report(user: Any, *, as_of: dt.date, cohorts: int = retention.DEFA
         orders = orders.filter(card__team_id=team)
     if rep is not None:
         orders = orders.filter(card__owner_id=rep)
+    if segment is not None:
+        orders = orders.filter(card__in=_in_segment(user, visible_to(user), segment).values("id"))
     per_day = orders.order_by().values_list("card_id", "ordered_on").distinct()
     return retention.retention(per_day.iterator(chunk_size=10_000), as_of=as_of, cohorts=cohorts)
 
@@ -334,14 +348,20 @@ def retention_rows(report: retention.Retention[int]) -> list[list[Any]]:
     return rows
 
 
+def _in_segment(user: Any, cards: Any, segment: int | None) -> Any:
+    """Cards narrowed to a saved segment's members (422 for a segment out of the user's reach)."""
+    if segment is None:
+        return cards
+    from rapport.segments.selectors import apply_segment
+
+    return apply_segment(user, cards, segment)
+
+
 # ---------------------------------------------------------------------------------------------
 # Profitability per customer (``rapport.analytics.profitability``).
 
 # The columns of every profitability export, in order (the API returns the same names).
-PROFIT_COLUMNS = (
-    "card_id", "external_id", "name", "owner", "team", "tier", "orders", "revenue", "discounts", "cost_of_goods",
-    "margin", "margin_percent", "activities", "cost_to_serve", "net_profit", "currency", "note",
-)
+PROFIT_COLUMNS = columns.PROFIT_COLUMNS
 LEAST_PROFITABLE_PER_TIER = 5
 
 
@@ -411,7 +431,7 @@ def tier_labels() -> dict[str, str]:
 
 
 def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
-                         rep: int | None = None) -> ProfitReport:
+                         rep: int | None = None, segment: int | None = None) -> ProfitReport:
     """Every visible, live customer with a counted order or a logged activity between ``start``
     and ``end`` (both included), with revenue, discounts, cost of goods, margin, cost to serve
     and net profit in the reporting currency. A fixed number of queries, however many customers."""
@@ -428,6 +448,7 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
         cards = cards.filter(team_id=team)
     if rep is not None:
         cards = cards.filter(owner_id=rep)
+    cards = _in_segment(user, cards, segment)
     orders = counted_orders().filter(ordered_on__range=(start, end), card__in=cards.values("id"))
     order_rows = (orders.values("card_id", "currency", "ordered_on").annotate(n=Count("id"), s=Sum("total")).order_by()
                   .values_list("card_id", "currency", "ordered_on", "n", "s"))
@@ -506,8 +527,7 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
 # Performance: sales by a dimension against the same period a year earlier.
 
 PERFORMANCE_DIMENSIONS = reps_module.PERFORMANCE_DIMENSIONS
-PERFORMANCE_COLUMNS = ("key", "label", "revenue", "previous_revenue", "change", "change_percent", "orders",
-                       "previous_orders", "customers", "currency")
+PERFORMANCE_COLUMNS = columns.PERFORMANCE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -543,6 +563,10 @@ class PerformanceReport:
     def as_of(self) -> dt.date:
         return self.end
 
+    def export_rows(self) -> list[PerformanceRow]:
+        """The files' rows: the groups, then the total."""
+        return [*self.rows, self.total]
+
 
 def dimension_labels() -> dict[str, str]:
     return {
@@ -557,7 +581,7 @@ def year_earlier(day: dt.date) -> dt.date:
 
 
 def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: str = "category",
-                       team: int | None = None, rep: int | None = None) -> PerformanceReport:
+                       team: int | None = None, rep: int | None = None, segment: int | None = None) -> PerformanceReport:
     """Revenue of the visible, live customers between ``start`` and ``end`` grouped by
     ``dimension``, beside the same period a year earlier. Product dimensions add up order lines;
     the others order totals. Amounts are converted to the reporting currency at the rate valid on
@@ -579,6 +603,7 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
         cards = cards.filter(team_id=team)
     if rep is not None:
         cards = cards.filter(owner_id=rep)
+    cards = _in_segment(user, cards, segment)
     orders = counted_orders().filter(card__in=cards.values("id")).filter(
         Q(ordered_on__range=(start, end)) | Q(ordered_on__range=(previous_start, previous_end)))
     if dimension in ("category", "product"):
@@ -682,11 +707,7 @@ def _customers_total(rows_qs: Any, prefix: str, start: dt.date, end: dt.date) ->
 # ---------------------------------------------------------------------------------------------
 # Rep performance (``rapport.analytics.reps``).
 
-REP_COLUMNS = (
-    "rep_id", "rep", "teams", "revenue", "orders", "customers", "new_customer_calls", "working_days", "calls_per_day",
-    "call_target", "visits_done", "objectives_met_percent", "promises_kept_percent", "promises_due", "deals_won",
-    "deals_lost", "conversion_percent", "won_amount", "currency",
-)
+REP_COLUMNS = columns.REP_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -737,7 +758,7 @@ def _share_percent(share: float | None) -> float | None:
 
 
 def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
-                rep: int | None = None) -> RepReport:
+                rep: int | None = None, segment: int | None = None) -> RepReport:
     """One row per rep the user may look at — themselves for a rep, the reps of the teams they
     manage for a manager, every active rep for an admin or analyst — over the cards the user may see."""
     from django.db.models import Min
@@ -763,8 +784,9 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
     if rep is not None:
         people = people.filter(pk=rep)
     reps = {u.id: u for u in people.distinct().prefetch_related("teams")}
+    seen = _in_segment(user, visible_to(user), segment)  # the customers the figures count
     rep_ids = list(reps)
-    cards = visible_to(user).filter(owner_id__in=rep_ids)
+    cards = seen.filter(owner_id__in=rep_ids)
     figures: dict[int, reps_module.RepFigures] = {rep_id: reps_module.RepFigures() for rep_id in rep_ids}
     rates = _Rates()
     orders = counted_orders().filter(card__in=cards.values("id"), ordered_on__range=(start, end))
@@ -780,7 +802,7 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
                         .values_list("card__owner_id", "n")):
         figures[owner_id].customers = n
     calls = list(Participant.objects.filter(
-        activity__kind="call", activity__recorded_by_id__in=rep_ids, card__in=visible_to(user).values("id"),
+        activity__kind="call", activity__recorded_by_id__in=rep_ids, card__in=seen.values("id"),
         activity__occurred_at__date__range=(start, end),
     ).values_list("activity__recorded_by_id", "card_id", "activity__occurred_at"))
     call_rows = [(rep_id, card_id, timezone.localdate(at)) for rep_id, card_id, at in calls]
@@ -788,7 +810,7 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
                   .annotate(first=Min("ordered_on")).order_by().values_list("card_id", "first")) if call_rows else {}
     for rep_id, n in reps_module.new_customer_calls(call_rows, firsts).items():
         figures[rep_id].new_customer_calls = n
-    visits = Visit.objects.filter(owner_id__in=rep_ids, card__in=visible_to(user).values("id"),
+    visits = Visit.objects.filter(owner_id__in=rep_ids, card__in=seen.values("id"),
                                   planned_on__range=(start, end))
     for owner_id, n in (visits.filter(status=VisitStatus.DONE).values("owner_id").annotate(n=Count("id")).order_by()
                         .values_list("owner_id", "n")):
@@ -800,13 +822,13 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
         f.objectives_judged += n
         f.objectives_met += n if result == Result.MET else n / 2 if result == Result.PARTLY else 0
     promises = Promise.objects.filter(owner_id__in=rep_ids, by=PromiseBy.US, due_on__range=(start, end),
-                                      card__in=visible_to(user).values("id"))
+                                      card__in=seen.values("id"))
     for owner_id, due_on, kept_on in promises.values_list("owner_id", "due_on", "kept_on"):
         f = figures[owner_id]
         f.promises_due += 1
         f.promises_kept += 1 if kept_on is not None and due_on is not None and kept_on <= due_on else 0
     deals = Deal.objects.filter(owner_id__in=rep_ids, closed_at__date__range=(start, end),
-                                card__in=visible_to(user).values("id"))
+                                card__in=seen.values("id"))
     for owner_id, status, currency, amount, closed_at in deals.values_list("owner_id", "status", "currency", "amount",
                                                                            "closed_at"):
         f = figures[owner_id]
@@ -839,8 +861,7 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
 # ---------------------------------------------------------------------------------------------
 # Products: ABC, bought together, cross-sell (``rapport.analytics.products``).
 
-PRODUCT_COLUMNS = ("product_id", "sku", "name", "category", "revenue", "quantity", "customers", "share_percent",
-                   "cumulative_percent", "abc", "currency")
+PRODUCT_COLUMNS = columns.PRODUCT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -900,7 +921,7 @@ def product_label(name: str, names: dict[str, str] | None) -> str:
 
 
 def products_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
-                    rep: int | None = None) -> ProductReport:
+                    rep: int | None = None, segment: int | None = None) -> ProductReport:
     """Our products sold to the visible, live customers between ``start`` and ``end``: revenue,
     quantity and buyers per product with its ABC class, and the pairs most often bought together."""
     from rapport.commerce.evidence import _Rates
@@ -913,6 +934,7 @@ def products_report(user: Any, *, start: dt.date, end: dt.date, team: int | None
         cards = cards.filter(team_id=team)
     if rep is not None:
         cards = cards.filter(owner_id=rep)
+    cards = _in_segment(user, cards, segment)
     lines = OrderLine.objects.filter(product__isnull=False, order__in=counted_orders().filter(
         card__in=cards.values("id"), ordered_on__range=(start, end)).values("id"))
     rates = _Rates()

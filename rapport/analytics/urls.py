@@ -1,5 +1,5 @@
 from django.urls import URLPattern
 
-from rapport.analytics import views
+from rapport.analytics import pages, views
 
-urlpatterns: list[URLPattern] = [*views.urlpatterns]
+urlpatterns: list[URLPattern] = [*views.urlpatterns, *pages.urlpatterns]

@@ -6,7 +6,6 @@ filters and the same columns as ``rapport analytics churn``.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Callable
 from decimal import Decimal
@@ -25,6 +24,7 @@ from rapport.accounts.models import Team, User
 from rapport.analytics import exports, selectors
 from rapport.analytics import retention
 from rapport.analytics.schemas import MAX_DATE, MIN_DATE
+from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for
 from rapport.core.web import web_view
@@ -40,10 +40,14 @@ class ChurnForm(forms.Form):
     as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     team = forms.TypedChoiceField(label=gettext_lazy("Team"), required=False, coerce=int, empty_value=None)
     rep = forms.TypedChoiceField(label=gettext_lazy("Rep"), required=False, coerce=int, empty_value=None)
+    segment = forms.TypedChoiceField(label=gettext_lazy("Saved segment"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]],
+                 segments: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in (("team", teams), ("rep", reps)):
+        for name, choices in (("team", teams), ("rep", reps), ("segment", segments or [])):
+            if name not in self.fields:
+                continue
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = [("", _("All")), *choices]
@@ -57,7 +61,10 @@ class ChurnForm(forms.Form):
 
 
 def _choices(user: User) -> dict[str, list[tuple[int, str]]]:
-    """Teams and reps the user may filter on: everyone for admins and analysts, else their teams."""
+    """Teams, reps and saved segments the user may filter on: every team and rep for admins and
+    analysts, else their teams'; their own segments and those shared with their teams."""
+    from rapport.segments.selectors import segments_for
+
     scope = scope_for(user)
     if scope.sees_everything:
         teams = list(Team.objects.order_by("name").values_list("id", "name"))
@@ -67,7 +74,14 @@ def _choices(user: User) -> dict[str, list[tuple[int, str]]]:
         teams = list(Team.objects.filter(pk__in=team_ids).order_by("name").values_list("id", "name"))
         reps = list(User.objects.filter(is_active=True, teams__in=team_ids).distinct().order_by("username")
                     .values_list("id", "username")) or [(user.id, user.get_username())]
-    return {"teams": teams, "reps": reps}
+    segments = list(segments_for(user).values_list("id", "name")[:200])
+    return {"teams": teams, "reps": reps, "segments": segments}
+
+
+def _refused(form: forms.Form, exc: ValidationError) -> None:
+    """A filter the selector refused (a saved segment out of reach) shown on the form."""
+    for name, texts in exc.errors.items():
+        form.add_error(name if name in form.fields else None, " ".join(texts))
 
 
 def _report(request: AuthedHttpRequest) -> tuple[ChurnForm, selectors.ChurnReport | None, dict[str, Any]]:
@@ -77,8 +91,12 @@ def _report(request: AuthedHttpRequest) -> tuple[ChurnForm, selectors.ChurnRepor
     if not form.is_valid():
         return form, None, {}
     d = form.cleaned_data
-    filters = {"team": d.get("team"), "rep": d.get("rep")}
-    report = selectors.churn_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    filters = {"team": d.get("team"), "rep": d.get("rep"), "segment": d.get("segment")}
+    try:
+        report = selectors.churn_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    except ValidationError as exc:
+        _refused(form, exc)
+        return form, None, {}
     return form, report, filters
 
 
@@ -149,6 +167,7 @@ SEGMENT_FILLS = {"champions": "#2e7d32", "loyal": "#66bb6a", "new": "#29b6f6", "
 class RfmForm(ChurnForm):
     months = forms.IntegerField(label=gettext_lazy("Months"), required=False, min_value=1, max_value=120,
                                 help_text=gettext_lazy("Frequency and monetary value over this many months before the as-of date"))
+    segment = None  # type: ignore[assignment]  # the quintiles rank the team's or rep's customers; no saved segment yet
 
 
 def _rfm_report(request: AuthedHttpRequest) -> tuple[RfmForm, selectors.RfmReport | None, dict[str, Any]]:
@@ -238,8 +257,12 @@ def _retention_report(request: AuthedHttpRequest) -> tuple[RetentionForm, retent
         return form, None, {}
     d = form.cleaned_data
     cohorts: int = d.get("cohorts") or retention.DEFAULT_COHORTS
-    filters: dict[str, Any] = {"team": d.get("team"), "rep": d.get("rep"), "cohorts": cohorts}
-    report = selectors.retention_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    filters: dict[str, Any] = {"team": d.get("team"), "rep": d.get("rep"), "cohorts": cohorts, "segment": d.get("segment")}
+    try:
+        report = selectors.retention_report(request.user, as_of=d.get("as_of") or timezone.localdate(), **filters)
+    except ValidationError as exc:
+        _refused(form, exc)
+        return form, None, {}
     return form, report, filters
 
 
@@ -292,57 +315,13 @@ urlpatterns += [
 ]
 
 
-# --- Profitability per customer ----------------------------------------------------------------
+# --- Profitability, performance, rep performance and products ------------------------------------
+# Their filters, downloads and URLs come from their ``ReportSpec`` (``rapport.analytics.period_reports``);
+# what is left here is what their own templates draw: the charts and the figures around the table.
 
 PROFIT_BAR = 110  # the longest bar of the net-profit chart, either side of zero (narrow: it must read on a phone)
 PROFIT_LABEL = 90  # room for the tier names
 PROFIT_ROW = 28
-
-
-class ProfitForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    team = forms.TypedChoiceField(label=gettext_lazy("Team"), required=False, coerce=int, empty_value=None)
-    rep = forms.TypedChoiceField(label=gettext_lazy("Rep"), required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args: Any, teams: list[tuple[int, str]], reps: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, choices in (("team", teams), ("rep", reps)):
-            field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = [("", _("All")), *choices]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name in ("start", "end"):
-            day = data.get(name)
-            if day is not None and not MIN_DATE <= day <= MAX_DATE:
-                self.add_error(name, _("Choose a date between %(first)s and %(last)s.")
-                               % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            self.add_error("start", _("The period starts after it ends."))
-        return data
-
-
-def _profit_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.ProfitReport | None, dict[str, Any]]:
-    params = request.GET.copy()
-    today = timezone.localdate()
-    params.setdefault("end", today.isoformat())
-    end_text = params.get("end") or today.isoformat()
-    try:
-        end_day = dt.date.fromisoformat(end_text)
-    except ValueError:
-        end_day = today
-    params.setdefault("start", selectors.year_before(end_day).isoformat())
-    form = ProfitForm(params, **_choices(request.user))
-    if not form.is_valid():
-        return form, None, {}
-    d = form.cleaned_data
-    end = d.get("end") or today
-    filters = {"team": d.get("team"), "rep": d.get("rep")}
-    report = selectors.profitability_report(request.user, start=d.get("start") or selectors.year_before(end), end=end,
-                                            **filters)
-    return form, report, filters
 
 
 def _profit_bars(report: selectors.ProfitReport) -> list[dict[str, Any]]:
@@ -359,86 +338,23 @@ def _profit_bars(report: selectors.ProfitReport) -> list[dict[str, Any]]:
     return bars
 
 
-@require_GET
-@web_view
-def profitability_page(request: AuthedHttpRequest) -> HttpResponse:
-    form, report, _filters = _profit_report(request)
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
-    if report is None:
-        return render(request, "analytics/profitability.html", context, status=422)
+def profitability_context(report: selectors.ProfitReport, request: AuthedHttpRequest) -> dict[str, Any]:
     from rapport.activities.models import ActivityKind
 
     labels = dict(ActivityKind.choices)
-    context.update({
-        "report": report, "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
+    return {
+        "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
         "bars": _profit_bars(report), "chart_height": len(report.tiers) * PROFIT_ROW + 8,
         "chart_width": PROFIT_LABEL + 2 * PROFIT_BAR + 90, "chart_label": PROFIT_LABEL, "zero_x": PROFIT_LABEL + PROFIT_BAR,
         "losing": sum(1 for row in report.rows if row.net_profit < 0),
         "costs": [(str(labels.get(kind, kind)), cost) for kind, cost in sorted(report.costs.items()) if cost],
-    })
-    return render(request, "analytics/profitability.html", context)
+    }
 
-
-def _profit_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    return _file(request, fmt, build=_profit_report, write=exports.write_profitability,
-                 record=exports.record_profitability_export, template="analytics/profitability.html", name="profitability")
-
-
-@require_GET
-@web_view
-def profitability_csv(request: AuthedHttpRequest) -> HttpResponse:
-    return _profit_download(request, "csv")
-
-
-@require_GET
-@web_view
-def profitability_xlsx(request: AuthedHttpRequest) -> HttpResponse:
-    return _profit_download(request, "xlsx")
-
-
-urlpatterns += [
-    path("analytics/profitability/", profitability_page, name="analytics-profitability"),
-    path("analytics/profitability.csv", profitability_csv, name="analytics-profitability-csv"),
-    path("analytics/profitability.xlsx", profitability_xlsx, name="analytics-profitability-xlsx"),
-]
-
-
-# --- Performance against a year earlier ----------------------------------------------------------
 
 PERF_BARS = 12  # groups in the chart; the table and downloads hold them all
 PERF_LABEL = 90  # narrow enough for a phone: the chart scales to the screen's width
 PERF_WIDTH = 200
 PERF_ROW = 34
-
-
-class PerformanceForm(ProfitForm):
-    by = forms.ChoiceField(label=gettext_lazy("Grouped by"), required=False)
-
-    field_order = ["by", "start", "end", "team", "rep"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["by"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = list(selectors.dimension_labels().items())
-
-
-def _performance_report(request: AuthedHttpRequest) -> tuple[PerformanceForm, selectors.PerformanceReport | None,
-                                                              dict[str, Any]]:
-    params = request.GET.copy()
-    today = timezone.localdate()
-    params.setdefault("end", today.isoformat())
-    params.setdefault("start", today.replace(month=1, day=1).isoformat())
-    params.setdefault("by", "category")
-    form = PerformanceForm(params, **_choices(request.user))
-    if not form.is_valid():
-        return form, None, {}
-    d = form.cleaned_data
-    end = d.get("end") or today
-    filters = {"team": d.get("team"), "rep": d.get("rep")}
-    report = selectors.performance_report(request.user, start=d.get("start") or end.replace(month=1, day=1), end=end,
-                                          dimension=d.get("by") or "category", **filters)
-    return form, report, filters
 
 
 def _performance_bars(report: selectors.PerformanceReport) -> list[dict[str, Any]]:
@@ -455,66 +371,15 @@ def _performance_bars(report: selectors.PerformanceReport) -> list[dict[str, Any
     return bars
 
 
-@require_GET
-@web_view
-def performance_page(request: AuthedHttpRequest) -> HttpResponse:
-    form, report, _filters = _performance_report(request)
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
-    if report is None:
-        return render(request, "analytics/performance.html", context, status=422)
+def performance_context(report: selectors.PerformanceReport, request: AuthedHttpRequest) -> dict[str, Any]:
     bars = _performance_bars(report)
-    context.update({
-        "report": report, "bars": bars, "chart_height": len(bars) * PERF_ROW + 4,
-        "chart_width": PERF_LABEL + PERF_WIDTH + 90, "chart_label": PERF_LABEL,
-        "dimension": selectors.dimension_labels()[report.dimension],
-    })
-    return render(request, "analytics/performance.html", context)
+    return {"bars": bars, "chart_height": len(bars) * PERF_ROW + 4, "chart_width": PERF_LABEL + PERF_WIDTH + 90,
+            "chart_label": PERF_LABEL, "dimension": selectors.dimension_labels()[report.dimension]}
 
-
-def _performance_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    return _file(request, fmt, build=_performance_report, write=exports.write_performance,
-                 record=exports.record_performance_export, template="analytics/performance.html", name="performance")
-
-
-@require_GET
-@web_view
-def performance_csv(request: AuthedHttpRequest) -> HttpResponse:
-    return _performance_download(request, "csv")
-
-
-@require_GET
-@web_view
-def performance_xlsx(request: AuthedHttpRequest) -> HttpResponse:
-    return _performance_download(request, "xlsx")
-
-
-urlpatterns += [
-    path("analytics/performance/", performance_page, name="analytics-performance"),
-    path("analytics/performance.csv", performance_csv, name="analytics-performance-csv"),
-    path("analytics/performance.xlsx", performance_xlsx, name="analytics-performance-xlsx"),
-]
-
-
-# --- Rep performance ------------------------------------------------------------------------------
 
 REP_LABEL = 90
 REP_WIDTH = 200
 REP_ROW = 24
-
-
-def _reps_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.RepReport | None, dict[str, Any]]:
-    params = request.GET.copy()
-    today = timezone.localdate()
-    params.setdefault("end", today.isoformat())
-    params.setdefault("start", today.replace(day=1).isoformat())
-    form = ProfitForm(params, **_choices(request.user))
-    if not form.is_valid():
-        return form, None, {}
-    d = form.cleaned_data
-    end = d.get("end") or today
-    filters = {"team": d.get("team"), "rep": d.get("rep")}
-    report = selectors.reps_report(request.user, start=d.get("start") or end.replace(day=1), end=end, **filters)
-    return form, report, filters
 
 
 def _call_bars(report: selectors.RepReport) -> tuple[list[dict[str, Any]], int]:
@@ -529,58 +394,17 @@ def _call_bars(report: selectors.RepReport) -> tuple[list[dict[str, Any]], int]:
     return bars, REP_LABEL + int(round(REP_WIDTH * report.call_target / top))
 
 
-@require_GET
-@web_view
-def reps_page(request: AuthedHttpRequest) -> HttpResponse:
-    form, report, _filters = _reps_report(request)
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
-    if report is None:
-        return render(request, "analytics/reps.html", context, status=422)
+def reps_context(report: selectors.RepReport, request: AuthedHttpRequest) -> dict[str, Any]:
     bars, target_x = _call_bars(report)
-    context.update({
-        "report": report, "bars": bars, "target_x": target_x, "chart_height": len(bars) * REP_ROW + 8,
-        "chart_width": REP_LABEL + REP_WIDTH + 60, "chart_label": REP_LABEL,
-        "mine": [row for row in report.rows if row.rep_id == request.user.id],
-    })
-    return render(request, "analytics/reps.html", context)
+    return {"bars": bars, "target_x": target_x, "chart_height": len(bars) * REP_ROW + 8,
+            "chart_width": REP_LABEL + REP_WIDTH + 60, "chart_label": REP_LABEL,
+            "mine": [row for row in report.rows if row.rep_id == request.user.id]}
 
-
-def _reps_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    return _file(request, fmt, build=_reps_report, write=exports.write_reps, record=exports.record_reps_export,
-                 template="analytics/reps.html", name="reps")
-
-
-@require_GET
-@web_view
-def reps_csv(request: AuthedHttpRequest) -> HttpResponse:
-    return _reps_download(request, "csv")
-
-
-@require_GET
-@web_view
-def reps_xlsx(request: AuthedHttpRequest) -> HttpResponse:
-    return _reps_download(request, "xlsx")
-
-
-urlpatterns += [
-    path("analytics/reps/", reps_page, name="analytics-reps"),
-    path("analytics/reps.csv", reps_csv, name="analytics-reps-csv"),
-    path("analytics/reps.xlsx", reps_xlsx, name="analytics-reps-xlsx"),
-]
-
-
-# --- Products: ABC and bought together -------------------------------------------------------------
 
 ABC_FILLS = {"A": "#2e7d32", "B": "#f9a825", "C": "#9e9e9e"}
 
 
-@require_GET
-@web_view
-def products_page(request: AuthedHttpRequest) -> HttpResponse:
-    form, report, _filters = _products_report(request)
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
-    if report is None:
-        return render(request, "analytics/products.html", context, status=422)
+def products_context(report: selectors.ProductReport, request: AuthedHttpRequest) -> dict[str, Any]:
     classes = report.classes()
     total = sum((revenue for _c, _n, revenue in classes), Decimal(0)) or Decimal(1)
     x = 0
@@ -590,46 +414,4 @@ def products_page(request: AuthedHttpRequest) -> HttpResponse:
         segments.append({"abc": cls, "count": count, "revenue": revenue, "x": x, "width": width,
                          "fill": ABC_FILLS[cls], "text_x": x + 4})
         x += width
-    context.update({"report": report, "rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0),
-                    "segments": segments})
-    return render(request, "analytics/products.html", context)
-
-
-def _products_report(request: AuthedHttpRequest) -> tuple[ProfitForm, selectors.ProductReport | None, dict[str, Any]]:
-    params = request.GET.copy()
-    today = timezone.localdate()
-    params.setdefault("end", today.isoformat())
-    params.setdefault("start", selectors.year_before(today).isoformat())
-    form = ProfitForm(params, **_choices(request.user))
-    if not form.is_valid():
-        return form, None, {}
-    d = form.cleaned_data
-    end = d.get("end") or today
-    filters = {"team": d.get("team"), "rep": d.get("rep")}
-    report = selectors.products_report(request.user, start=d.get("start") or selectors.year_before(end), end=end,
-                                       **filters)
-    return form, report, filters
-
-
-def _products_download(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
-    return _file(request, fmt, build=_products_report, write=exports.write_products,
-                 record=exports.record_products_export, template="analytics/products.html", name="products")
-
-
-@require_GET
-@web_view
-def products_csv(request: AuthedHttpRequest) -> HttpResponse:
-    return _products_download(request, "csv")
-
-
-@require_GET
-@web_view
-def products_xlsx(request: AuthedHttpRequest) -> HttpResponse:
-    return _products_download(request, "xlsx")
-
-
-urlpatterns += [
-    path("analytics/products/", products_page, name="analytics-products"),
-    path("analytics/products.csv", products_csv, name="analytics-products-csv"),
-    path("analytics/products.xlsx", products_xlsx, name="analytics-products-xlsx"),
-]
+    return {"rows": report.rows[:PAGE_ROWS], "more": max(len(report.rows) - PAGE_ROWS, 0), "segments": segments}

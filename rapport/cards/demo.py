@@ -659,6 +659,9 @@ class _Demo:
         from rapport.commerce.demo import add_commerce  # products, orders, invoices, payments, collection work
 
         add_commerce(self.rng.randint(0, 2**31))
+        from rapport.analytics.demo import add_promotions  # two promotions over the demo's orders
+
+        add_promotions()
         from rapport.deals.demo import add_deals  # a dozen deals over the six steps, one won and one lost
 
         add_deals(self.rng.randint(0, 2**31))
