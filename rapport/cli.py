@@ -81,23 +81,106 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connections
 
-    _migrate()
+    if args.workers is not None and args.workers < 1 or args.threads < 1 or args.timeout < 1:
+        raise _usage("--workers, --threads and --timeout take a number of 1 or more.")
+    if args.max_requests < 0:
+        raise _usage("--max-requests takes a number of 0 (never replace a worker) or more.")
+    _migrate()  # once, here, before any worker starts
     if settings.PRODUCTION:
         call_command("collectstatic", interactive=False, verbosity=0)
-    import waitress
-
     from rapport.core.http import behind_proxies
     from rapport.wsgi import application
 
     # Proxy headers are sorted out by behind_proxies (believed from RAPPORT_TRUSTED_PROXIES only,
-    # dropped from anyone else), so waitress must not clear them first.
+    # dropped from anyone else), so the server itself must neither believe nor clear them.
     try:
         app = behind_proxies(application, settings.RAPPORT_TRUSTED_PROXIES, count=settings.RAPPORT_TRUSTED_PROXY_COUNT)
     except ValueError as exc:
         raise _usage(str(exc)) from None
+    # The workers are forked from this process: none may inherit its database connection.
+    connections.close_all()
+    queue_worker = start_queue_worker() if args.queue_worker else None
+    server_pid = os.getpid()  # the web workers forked below leave through this function too
+    try:
+        try:
+            from rapport.core.serving import RapportServer
+        except ImportError:  # no fork on this system (Windows): gunicorn cannot run there
+            return _serve_with_waitress(app, args)
+        options = gunicorn_options(args)
+        out.print(
+            f"Rapport is serving on http://{_url_host(args.host)}:{args.port}/ with {options['workers']} worker processes "
+            f"of {options['threads']} threads  (Ctrl+C stops it)"
+        )
+        RapportServer(app, options).run()
+        return EXIT_OK
+    finally:
+        if queue_worker is not None and os.getpid() == server_pid:
+            stop_queue_worker(queue_worker)
+
+
+def start_queue_worker() -> Any:
+    """``rapport worker`` beside the server, so that imports, duplicate scans and the daily
+    schedule run on a single machine without a second command."""
+    import subprocess
+
+    out.print("The background worker runs beside the server (imports, duplicate scans, the daily schedule).")
+    return subprocess.Popen([sys.executable, "-m", "rapport.cli", "worker", "--workers", "1"])
+
+
+def stop_queue_worker(process: Any) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def default_workers() -> int:
+    """One worker process per core, and at least two, so that one slow request never holds up the rest."""
+    return max(2, os.cpu_count() or 1)
+
+
+def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The gunicorn settings of ``rapport serve``."""
+    workers = args.workers or default_workers()
+    return {
+        "bind": [f"{_url_host(args.host)}:{args.port}"],
+        "workers": workers,
+        "threads": args.threads,
+        "worker_class": "gthread" if args.threads > 1 else "sync",
+        "timeout": args.timeout,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        # A worker is replaced after this many requests (staggered by the jitter), so a slow
+        # leak in any library cannot grow a worker's memory without bound.
+        "max_requests": args.max_requests,
+        "max_requests_jitter": args.max_requests // 10,
+        # The application (Django, the URL table, the catalog) is loaded once and shared by the
+        # forked workers' memory until they write to it.
+        "preload_app": True,
+        # rapport.core.http.behind_proxies decides which peers' X-Forwarded-* count.
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
+        # No access log: request lines may carry personal data in query strings (see LOGGING).
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "rapport",
+    }
+
+
+def _serve_with_waitress(app: Any, args: argparse.Namespace) -> int:
+    import waitress
+
+    threads = max(args.threads, 8)
+    err.print("gunicorn cannot run on this system; serving with waitress in one process instead.", markup=False)
     out.print(f"Rapport is serving on http://{_url_host(args.host)}:{args.port}/  (Ctrl+C stops it)")
-    waitress.serve(app, host=args.host, port=args.port, threads=8, clear_untrusted_proxy_headers=False)
+    waitress.serve(app, host=args.host, port=args.port, threads=threads, clear_untrusted_proxy_headers=False)
     return EXIT_OK
 
 
@@ -310,9 +393,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func, prog=p.prog)
         return p
 
-    serve = command("serve", cmd_serve, "Apply migrations, then serve the web app and API with waitress.")
+    serve = command(
+        "serve", cmd_serve,
+        "Apply migrations, then serve the web app and API with gunicorn: several worker processes, "
+        "each with a few threads. Where gunicorn cannot run (Windows), waitress serves in one process instead.",
+    )
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--no-worker", dest="queue_worker", action="store_false",
+                       help="do not start `rapport worker` beside the server (when workers run elsewhere)")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help=f"worker processes (default: one per core, at least 2; here {default_workers()})")
+    serve.add_argument("--threads", type=int, default=4, metavar="T", help="threads per worker (default: 4)")
+    serve.add_argument("--timeout", type=int, default=120, metavar="S",
+                       help="a worker silent for this many seconds is restarted (default: 120)")
+    serve.add_argument("--max-requests", type=int, default=10_000, metavar="N",
+                       help="replace a worker after about this many requests (default: 10000; 0: never)")
 
     demo = command("demo", cmd_demo, "Create multilingual demo teams, users, customers, facts and activities.")
     demo.add_argument("--organizations", type=int, default=60, metavar="N")

@@ -73,11 +73,14 @@ INSTALLED_APPS = [
     "rapport.visits",
     "rapport.analytics",
     "rapport.agenda",
+    "rapport.screenpop",
+    "rapport.jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "rapport.audit.context.RequestIdMiddleware",
+    "rapport.privacy.read_audit.ReadAuditMiddleware",  # confidential reads logged before the answer leaves
     "rapport.core.middleware.SecurityHeadersMiddleware",
     "rapport.core.middleware.ApiJsonMiddleware",  # the API answers JSON, whatever refused the request
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,17 +114,37 @@ TEMPLATES = [
 ]
 
 _database_url = env_str("DATABASE_URL")
+# Connections are kept between requests (each worker thread holds one): opening one costs a
+# connect, the PRAGMAs below and a fresh read of the schema, several times a cheap query.
+_conn_max_age = env_int("RAPPORT_CONN_MAX_AGE", 600)
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("RAPPORT_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Short OLTP queries: compiling them with JIT costs more (5–50 ms) than it saves.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        if env_bool("RAPPORT_DB_TRANSACTION_POOLER"):
+            # PgBouncer in transaction mode hands each transaction any server connection: a
+            # server-side cursor opened by one would be missing in the next (docs/deploy.md).
+            DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        if env_bool("RAPPORT_DB_POOL"):
+            # psycopg's pool inside each worker process (docs/deploy.md): replaces kept
+            # connections, so Django must not keep them as well.
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": env_int("RAPPORT_DB_POOL_MIN", 2), "max_size": env_int("RAPPORT_DB_POOL_MAX", 8), "timeout": 10,
+            }
 else:
+    # Per connection, so per worker thread: the page cache (kept small so that several worker
+    # processes stay within a few hundred MB) and the memory-mapped window of the file (shared
+    # by every process through the OS page cache).
+    _sqlite_cache_mb = env_int("RAPPORT_SQLITE_CACHE_MB", 8)
+    _sqlite_mmap_mb = env_int("RAPPORT_SQLITE_MMAP_MB", 64)
     DATABASES = {
         "default": {
             # Django's SQLite backend, with a process's concurrent writers queued (rapport/core/sqlite).
             "ENGINE": "rapport.core.sqlite",
             "NAME": env_str("RAPPORT_SQLITE_PATH") or str(HOME / "rapport.sqlite3"),
+            "CONN_MAX_AGE": _conn_max_age,
             # Spelled out because the engine is ours: test runners recognise an in-memory
             # SQLite test database by Django's engine name or by this.
             "TEST": {"NAME": ":memory:"},
@@ -132,8 +155,8 @@ else:
                 "timeout": 20,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; "
-                    "PRAGMA mmap_size=268435456;"
+                    f"PRAGMA foreign_keys=ON; PRAGMA cache_size=-{_sqlite_cache_mb * 1024}; PRAGMA temp_store=MEMORY; "
+                    f"PRAGMA mmap_size={_sqlite_mmap_mb * 1024 * 1024};"
                 ),
             },
         }
@@ -198,12 +221,41 @@ RAPPORT_TIER_THRESHOLDS = tuple(float(x) for x in env_list("RAPPORT_TIER_THRESHO
 RAPPORT_IMPORT_WORKER = env_bool("RAPPORT_IMPORT_WORKER", default=True)
 RAPPORT_SATISFACTION_AFTER_DAYS = env_int("RAPPORT_SATISFACTION_AFTER_DAYS", 14)  # satisfaction check due this many days after delivery
 
+# Background jobs and the schedule (``rapport worker``, docs/jobs.md). The queue is a SQLite file
+# of its own in RAPPORT_HOME (it never takes the main database's write lock), or Redis when
+# RAPPORT_QUEUE_URL is redis://…; RAPPORT_QUEUE_IMMEDIATE runs each job at once in the caller.
+RAPPORT_QUEUE_URL = env_str("RAPPORT_QUEUE_URL")
+HUEY = {
+    "name": env_str("RAPPORT_QUEUE_NAME", "rapport"),
+    "url": RAPPORT_QUEUE_URL or f"sqlite:///{HOME / 'queue.sqlite3'}",
+    "immediate": env_bool("RAPPORT_QUEUE_IMMEDIATE", default=False),
+    "workers": env_int("RAPPORT_WORKER_PROCESSES", 2),  # jobs run side by side by one `rapport worker`
+}
+RAPPORT_JOB_HEARTBEAT_SECONDS = env_int("RAPPORT_JOB_HEARTBEAT_SECONDS", 10)
+RAPPORT_JOB_DEAD_AFTER_SECONDS = env_int("RAPPORT_JOB_DEAD_AFTER_SECONDS", 90)  # no heartbeat for this long: its worker died
+RAPPORT_JOB_RETRIES = env_int("RAPPORT_JOB_RETRIES", 3)  # tries again after a passing error (database busy, network)
+RAPPORT_JOB_RETRY_DELAY = env_int("RAPPORT_JOB_RETRY_DELAY", 15)  # seconds before the first retry, doubled each time
+# The daily schedule, as HH:MM in RAPPORT_TIME_ZONE (empty: not scheduled).
+RAPPORT_SCHEDULE = {
+    "funnel_rules": env_str("RAPPORT_FUNNEL_RULES_AT", "01:30"),
+    "segments_refresh": env_str("RAPPORT_SEGMENTS_REFRESH_AT", "02:30"),
+    "agenda_remind": env_str("RAPPORT_REMIND_AT", "05:30"),
+    "agenda_digest": env_str("RAPPORT_DIGEST_AT", "06:30"),
+}
+RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL")  # this server's address, for links in e-mails sent by the worker
+
 # Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal
 # bases an administrator allows for special-category items besides explicit consent.
 RAPPORT_AUDIT_RETENTION_DAYS = env_int("RAPPORT_AUDIT_RETENTION_DAYS", 0)
 RAPPORT_SPECIAL_BASES = env_list("RAPPORT_SPECIAL_BASES", ["explicit_consent"])
 # API calls per user ("count/period", period s, m, h or d; empty: no limit), and sign-in throttling.
 RAPPORT_API_RATE = env_str("RAPPORT_API_RATE", "1200/m")
+# Usernames the API rate limit does not apply to (a load test's user, an integration's service
+# account), e.g. "bench_admin,erp_sync". Their calls are still authenticated and audited.
+RAPPORT_RATE_LIMIT_EXEMPT = env_list("RAPPORT_RATE_LIMIT_EXEMPT")
+# How long a worker process trusts what it read of an API token (0: read it on every call). A
+# revocation applies at once in the process that made it, within this many seconds elsewhere.
+RAPPORT_TOKEN_CACHE_SECONDS = env_int("RAPPORT_TOKEN_CACHE_SECONDS", 5)
 RAPPORT_LOGIN_MAX_FAILURES = env_int("RAPPORT_LOGIN_MAX_FAILURES", 5)
 RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
 RAPPORT_LOGIN_LOCK_SECONDS = env_int("RAPPORT_LOGIN_LOCK_SECONDS", 900)

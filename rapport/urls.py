@@ -36,4 +36,6 @@ urlpatterns = [
     path("", include("rapport.visits.urls")),
     path("", include("rapport.analytics.urls")),
     path("", include("rapport.agenda.urls")),
+    path("", include("rapport.screenpop.urls")),
+    path("", include("rapport.jobs.urls")),
 ]

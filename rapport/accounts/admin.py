@@ -9,6 +9,7 @@ from rapport.audit.services import record as audit
 from rapport.audit.services import record_changes
 
 from rapport.accounts.models import ApiToken, Team, User
+from rapport.accounts.services import forget_tokens
 
 
 # Changes to these are permission changes: the audit log records each one.
@@ -49,3 +50,18 @@ class TeamAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "prefix", "scope", "created_at", "expires_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # A revocation or a shorter expiry applies at once in this process (others: within
+        # RAPPORT_TOKEN_CACHE_SECONDS).
+        forget_tokens(key_hashes=[obj.key_hash])
+
+    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
+        super().delete_model(request, obj)
+        forget_tokens(key_hashes=[obj.key_hash])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        hashes = list(queryset.values_list("key_hash", flat=True))
+        super().delete_queryset(request, queryset)
+        forget_tokens(key_hashes=hashes)

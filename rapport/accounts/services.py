@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rapport.accounts.models import ApiToken, Role, Team, TokenScope, User, hash_token
@@ -95,6 +98,7 @@ def revoke_token(*, user: User, prefix: str) -> int:
     if not tokens:
         raise NotFound("token")
     ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=timezone.now())
+    forget_tokens(key_hashes=[t.key_hash for t in tokens])
     for token in tokens:
         audit(action=Action.PERMISSION, record=token, field="token", old={"prefix": token.prefix}, new="revoked")
     return len(tokens)
@@ -112,15 +116,101 @@ def set_special_clearance(*, user: User, granted: bool, by: User | None = None) 
     return user
 
 
-def token_for(raw: str) -> ApiToken | None:
-    """The active token of a raw bearer value, with its user (touched at most once a minute)."""
-    token = ApiToken.objects.active().select_related("user").filter(key_hash=hash_token(raw)).first()
-    if token is None or not token.user.is_active:
+@dataclass(frozen=True)
+class CachedToken:
+    """What authentication needs of a token row, kept in the process for a few seconds."""
+
+    token_id: int
+    user_id: int
+    scope: str
+    expires_at: dt.datetime | None
+    fetched: float  # time.monotonic() when read from the database
+
+
+@dataclass
+class FoundToken:
+    """An active token and its user, as ``token_for`` answers."""
+
+    pk: int
+    user: User
+    scope: str
+
+
+# key_hash → the token's row, and → when its last_used_at was last written. Per process:
+# a revocation clears the entry here at once, other processes drop theirs within the TTL.
+_tokens: dict[str, CachedToken] = {}
+_touched: dict[str, dt.datetime] = {}
+_TOUCH_EVERY = dt.timedelta(minutes=1)
+_MAX_CACHED = 10_000  # a flood of made-up tokens must not grow the process without bound
+
+
+def _token_ttl() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "RAPPORT_TOKEN_CACHE_SECONDS", 5))
+
+
+def forget_tokens(*, key_hashes: list[str] | None = None) -> None:
+    """Drops cached tokens (all of them without ``key_hashes``), so the next use reads the database."""
+    if key_hashes is None:
+        _tokens.clear()
+        return
+    for key in key_hashes:
+        _tokens.pop(key, None)
+
+
+def _cached_token(key_hash: str) -> CachedToken | None:
+    now = time.monotonic()
+    cached = _tokens.get(key_hash)
+    if cached is not None and now - cached.fetched < _token_ttl():
+        return cached
+    row = (
+        ApiToken.objects.active().filter(key_hash=key_hash)
+        .values_list("pk", "user_id", "scope", "expires_at", "last_used_at").first()
+    )
+    if row is None:
+        _tokens.pop(key_hash, None)
+        return None
+    pk, user_id, scope, expires_at, last_used_at = row
+    cached = CachedToken(token_id=pk, user_id=user_id, scope=scope, expires_at=expires_at, fetched=now)
+    if _token_ttl() > 0:
+        if len(_tokens) >= _MAX_CACHED:
+            _tokens.clear()
+        _tokens[key_hash] = cached
+    if last_used_at is not None:
+        _touched[key_hash] = max(_touched.get(key_hash, last_used_at), last_used_at)
+    return cached
+
+
+def token_for(raw: str) -> FoundToken | None:
+    """The active token of a raw bearer value, with its user.
+
+    The token row is cached for ``RAPPORT_TOKEN_CACHE_SECONDS`` (5 s): a revocation applies at
+    once in the process that made it and within that time in every other; an expiry applies at
+    once everywhere. The user is read on every call, so a deactivated user or a changed role
+    counts from the next request. ``last_used_at`` is written at most once a minute per token.
+    """
+    key_hash = hash_token(raw)
+    cached = _cached_token(key_hash)
+    if cached is None:
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    if cached.expires_at is not None and cached.expires_at <= now:
+        return None
+    user = User.objects.filter(pk=cached.user_id, is_active=True).first()
+    if user is None:
+        return None
+    last = _touched.get(key_hash)
+    if last is None or now - last > _TOUCH_EVERY:
+        if len(_touched) >= _MAX_CACHED:
+            _touched.clear()
+        _touched[key_hash] = now
+        # Guarded by the stored value as well, so several processes write it once a minute
+        # between them; in autocommit, so it waits for no other transaction of the request.
+        ApiToken.objects.filter(pk=cached.token_id).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - _TOUCH_EVERY)
+        ).update(last_used_at=now)
+    return FoundToken(pk=cached.token_id, user=user, scope=cached.scope)
 
 
 def user_for_token(raw: str) -> User | None:

@@ -1,7 +1,8 @@
 """Rate limits: API calls per user, and failed sign-ins per username and per address.
 
-Counters live in Django's cache (per process with the default local-memory cache; point
-CACHES at a shared cache when several app servers run). A fixed window is enough here: the
+Counters live in Django's cache (per process with the default local-memory cache, so with
+``rapport serve --workers N`` a user gets up to N times the allowance; point CACHES at a shared
+cache where that matters). A fixed window is enough here: the
 aim is to stop scripted guessing and runaway clients, not to meter exactly.
 """
 
@@ -41,8 +42,13 @@ def _hit(key: str, window: int) -> tuple[int, float]:
     return count, start + window - now
 
 
+def _exempt() -> frozenset[str]:
+    return frozenset(getattr(settings, "RAPPORT_RATE_LIMIT_EXEMPT", ()) or ())
+
+
 class ApiRateThrottle(BaseThrottle):
-    """At most ``RAPPORT_API_RATE`` calls per user (answers 429 with Retry-After beyond it)."""
+    """At most ``RAPPORT_API_RATE`` calls per user (answers 429 with Retry-After beyond it),
+    except for the users named in ``RAPPORT_RATE_LIMIT_EXEMPT``."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         rate = getattr(settings, "RAPPORT_API_RATE", "")
@@ -50,6 +56,8 @@ class ApiRateThrottle(BaseThrottle):
             return True
         limit, window = parse_rate(rate)
         user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.get_username() in _exempt():
+            return True
         if user is not None and user.is_authenticated:
             # The join time too: an id reused after a deleted user starts with a fresh count.
             joined = getattr(user, "date_joined", None)

@@ -124,6 +124,7 @@ def _register_routers() -> None:
     from rapport.funnel.api import reports_router
     from rapport.funnel.api import router as funnel_router
     from rapport.imports.api import router as imports_router
+    from rapport.jobs.api import router as jobs_router
     from rapport.privacy.api import router as privacy_router
     from rapport.quality.api import router as quality_router
     from rapport.relationships.api import router as relationships_router
@@ -142,6 +143,7 @@ def _register_routers() -> None:
     api.add_router("/reports", reports_router)
     api.add_router("/reports", deal_reports_router)
     api.add_router("/segments", segments_router)
+    api.add_router("/jobs", jobs_router)
     api.add_router("/aftersales", aftersales_router)
     api.add_router("/", deals_router)
     api.add_router("/", imports_router)
@@ -150,6 +152,9 @@ def _register_routers() -> None:
     api.add_router("/", commerce_router)
     api.add_router("/", visits_router)
     api.add_router("/", analytics_router)
+    from rapport.screenpop.api import router as screenpop_router
+
+    api.add_router("/", screenpop_router)
     # Last: its "/{kind}/{card_id}" would otherwise catch "/catalog/items" and the like
     # (Django tries URL patterns in order; ninja checks the path types only afterwards).
     api.add_router("/", cards_router)

@@ -13,6 +13,7 @@ import pytest
 
 from rapport.accounts.models import ApiToken, User
 from rapport.accounts.services import create_user, user_for_token
+from rapport import cli
 from rapport.cli import main
 
 
@@ -118,16 +119,29 @@ def test_migrate_says_the_database_is_up_to_date(db: Any, capsys: Any) -> None:
     assert code == 0 and "up to date" in out
 
 
-def test_serve_migrates_then_serves_with_waitress(db: Any, capsys: Any, monkeypatch: Any) -> None:
-    served: dict[str, Any] = {}
-    import waitress
+def test_serve_migrates_then_serves_with_gunicorn(db: Any, capsys: Any, monkeypatch: Any) -> None:
+    from rapport.core import serving
 
-    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: served.update(app=app, **kwargs))
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(serving.RapportServer, "run", lambda self: ran.update(app=self.application, options=self.options))
+    started: list[str] = []
+    stopped: list[str] = []
+
+    def start() -> str:
+        started.append("worker")
+        return "worker"
+
+    monkeypatch.setattr(cli, "start_queue_worker", start)
+    monkeypatch.setattr(cli, "stop_queue_worker", stopped.append)
     code, out, _ = run(capsys, "serve", "--host", "0.0.0.0", "--port", "8123")
     assert code == 0
     assert "http://0.0.0.0:8123/" in out
-    assert served["host"] == "0.0.0.0" and served["port"] == 8123 and served["threads"] == 8
-    assert callable(served["app"])
+    assert ran["options"]["bind"] == ["0.0.0.0:8123"]
+    assert callable(ran["app"])
+    assert started == ["worker"] and stopped == ["worker"]  # the queue worker runs beside the server and stops with it
+    started.clear()
+    assert run(capsys, "serve", "--no-worker", "--port", "8123")[0] == 0
+    assert started == []
 
 
 def test_demo_creates_data_once_and_prints_the_sign_ins(db: Any, capsys: Any) -> None:
