@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rapport's developer entry point: needs only Python 3.11+ and its standard library.
 
-    python3 dev.py demo [--host H] [--port P]     demo data, then the server on http://H:P/
+    python3 dev.py demo [--host H] [--port P]     demo data, then the server on http://H:P/ and its worker
     python3 dev.py test [options] [pytest args]   SQLite, PostgreSQL, browser, deploy and type checks
     python3 dev.py bench [name] [args]            python -m bench.<name>
     python3 dev.py messages                       update and compile the translation catalogues
@@ -123,11 +123,15 @@ def cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
         "printed above by `rapport demo`.\n",
         flush=True,
     )
+    # `rapport serve` starts the background worker (imports, duplicate scans, the daily
+    # schedule) beside itself and stops it with itself; Ctrl-C reaches both.
     serve = [rapport, "serve", "--host", args.host, "--port", str(args.port), *extra]
-    os.chdir(ROOT)
-    # exec, so Ctrl-C and the exit status belong to the server alone.
-    os.execve(rapport, serve, env)
-    return 0  # not reached
+    server = subprocess.Popen(serve, cwd=ROOT, env=env)
+    while True:
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            continue  # the server got Ctrl-C too and is stopping
 
 
 # --- test ----------------------------------------------------------------------------------
@@ -389,7 +393,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", allow_abbrev=False, help="load demo data and serve it",
-                          description="Runs `rapport demo`, then `rapport serve`; other arguments go to serve.")
+                          description="Runs `rapport demo`, then `rapport serve` with `rapport worker` beside it; other arguments go to serve.")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=cmd_demo)

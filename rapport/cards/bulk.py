@@ -587,8 +587,9 @@ class Loader:
                     if len(self._name_terms) < _CACHE_LIMIT:
                         self._name_terms[text] = named
                 terms.update(named)  # every name term has the same (name) weight
-        if row.emails:
-            for term, weight in card_terms(display_name="", emails=[a for a, _kind in row.emails]).items():
+        website = row.fields.get("website") or ""
+        if row.emails or website:
+            for term, weight in card_terms(display_name="", emails=[a for a, _kind in row.emails], website=website).items():
                 if terms.get(term, 0) < weight:
                     terms[term] = weight
         # The phone terms of search.services.phone_terms, without parsing the E.164 form again.

@@ -21,12 +21,16 @@ from rapport.dedup import selectors, services
 from rapport.dedup.forms import MergeForm, QueueFilterForm
 from rapport.dedup.models import CandidateStatus
 from rapport.dedup.reasons import reason_labels
+from rapport.jobs import services as jobs
+from rapport.jobs.models import Kind as JobKind
 
 PAGE_SIZE = 50
 
 
 def card_panel_context(user: User, card: Card) -> dict[str, Any] | None:
     """The card page's duplicates panel: pairs to review and merges this card took part in."""
+    if not selectors.has_duplicate_history(card):
+        return None
     pending = selectors.candidates_of(user, card)
     merges = selectors.merges_of(user, card, limit=10)
     if not pending and not merges:
@@ -160,11 +164,9 @@ def scan(request: AuthedHttpRequest) -> HttpResponse:
     if not scope_for(request.user).may_write_card(Card()):
         messages.error(request, _("Your role may not change cards."))
         return redirect("dedup-queue")
-    result = services.scan(user=request.user, kind=kind)
-    messages.success(
-        request,
-        _("%(found)d likely duplicate pairs found, %(new)d new in the queue.") % {"found": len(result.pairs), "new": result.created},
-    )
-    return redirect(reverse("dedup-queue") + f"?kind={kind}")
+    # A scan of a large book takes minutes: it runs in the background worker, and the job's
+    # page shows it running, then what it found.
+    job = jobs.enqueue(kind=JobKind.DEDUP_SCAN, user=request.user, params={"kind": kind})
+    return redirect("job-detail", job_id=job.pk)
 
 

@@ -18,6 +18,7 @@ from rapport.imports import selectors, services
 from rapport.imports.schemas import (
     ExportRecordList,
     ExportRecordOut,
+    ImportErrorList,
     ImportJobList,
     ImportJobOut,
     MappingIn,
@@ -75,7 +76,7 @@ def get_job(request: AuthedHttpRequest, job_id: int) -> dict[str, Any]:
 def set_mapping(request: AuthedHttpRequest, job_id: int, payload: MappingIn) -> dict[str, Any]:
     job = services.get_job(request.user, job_id)
     job = services.set_mapping(user=request.user, job=job, mapping=payload.mapping, kind=payload.kind,
-                               on_duplicate=payload.on_duplicate, region=payload.region)
+                               on_duplicate=payload.on_duplicate, region=payload.region, keep_going=payload.keep_going)
     return ImportJobOut.from_job(job)
 
 
@@ -87,7 +88,8 @@ def preview(request: AuthedHttpRequest, job_id: int, rows: int = 50) -> dict[str
     return {
         "job": ImportJobOut.from_job(report.job),
         "rows": [
-            {"row": r.number, "name": r.name, "action": r.action, "problems": [{"column": c, "reason": m} for c, m in r.problems]}
+            {"row": r.number, "name": r.name, "action": r.action,
+             "problems": [{"column": c, "code": p.code, "params": p.params, "reason": str(p)} for c, p in r.problems]}
             for r in sorted(report.rows, key=lambda r: r.number)
         ],
     }
@@ -99,6 +101,19 @@ def run(request: AuthedHttpRequest, job_id: int) -> Status[dict[str, Any]]:
     services.start(user=request.user, job=job)
     job.refresh_from_db()
     return Status(202, ImportJobOut.from_job(job))
+
+
+@router.get("/imports/{job_id}/errors", response=ImportErrorList,
+            summary="The problems of an import: code and values, and the reason in the language of the request")
+def errors_list(request: AuthedHttpRequest, job_id: int, limit: int = 500) -> dict[str, Any]:
+    job = services.get_job(request.user, job_id)
+    errors = selectors.errors_of(job, limit=max(1, min(limit, 5000)))
+    items = [
+        {"row": e.row, "column": e.column, "code": e.code, "params": e.params, "reason": e.reason_text, "value": e.value,
+         "row_imported": e.row_imported}
+        for e in errors
+    ]
+    return {"items": items, "count": job.problem_count}
 
 
 @router.get("/imports/{job_id}/errors.csv", summary="The error file: row, column, reason, value, outcome")

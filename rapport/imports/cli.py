@@ -23,8 +23,37 @@ def _user(username: str | None) -> Any:
     return user
 
 
+def terminal_language() -> str:
+    """The language of the terminal (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: ``es_ES.UTF-8`` -> es,
+    ``zh_CN`` -> zh-hans), among those Rapport speaks; English otherwise."""
+    import os
+
+    from django.conf import settings
+
+    codes = [code for code, _name in settings.LANGUAGES]
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for raw in os.environ.get(variable, "").split(":"):
+            tag = raw.split(".")[0].split("@")[0].replace("_", "-").lower()
+            if not tag or tag in ("c", "posix"):
+                continue
+            if tag.startswith("zh"):
+                tag = "zh-hans"
+            for candidate in (tag, tag.split("-")[0]):
+                if candidate in codes:
+                    return candidate
+    return "en"
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from django.utils import translation
+
+    with translation.override(terminal_language()):
+        return _import(args)
+
+
+def _import(args: argparse.Namespace) -> int:
     from django.db import transaction
+    from django.utils.translation import gettext as _
 
     from rapport.imports import extensions, services
     from rapport.imports.models import Status
@@ -69,30 +98,38 @@ def cmd_import(args: argparse.Namespace) -> int:
             report = services.run_import(job=job, progress=progress, error_file=error_file)
             job = report.job
         bar.update(task, completed=job.rows_read, total=job.rows_read)
-    verb = "Would import" if args.dry_run else "Imported"
+    counts = {"rows": job.rows_read, "file": path.name, "kind": job.kind, "created": job.created_count,
+              "updated": job.updated_count, "skipped": job.skipped_count, "errors": job.error_count}
     if extensions.import_kind(job.kind) is not None:
-        out.print(
-            f"{verb} {job.rows_read} rows of {path.name} as {job.kind}: {job.created_count} created, "
-            f"{job.updated_count} updated, {job.skipped_count} unchanged, {job.error_count} rows not imported.",
-            markup=False,
-        )
+        line = (_("Would import %(rows)s rows of %(file)s as %(kind)s: %(created)s created, %(updated)s updated, "
+                  "%(skipped)s unchanged, %(errors)s rows not imported.") if args.dry_run else
+                _("Imported %(rows)s rows of %(file)s as %(kind)s: %(created)s created, %(updated)s updated, "
+                  "%(skipped)s unchanged, %(errors)s rows not imported."))
     else:
-        out.print(
-            f"{verb} {job.rows_read} rows of {path.name} as {job.kind} cards: {job.created_count} created, "
-            f"{job.updated_count} updated, {job.skipped_count} duplicates skipped, {job.error_count} rows not imported.",
-            markup=False,
-        )
+        line = (_("Would import %(rows)s rows of %(file)s as %(kind)s cards: %(created)s created, %(updated)s updated, "
+                  "%(skipped)s duplicates skipped, %(errors)s rows not imported.") if args.dry_run else
+                _("Imported %(rows)s rows of %(file)s as %(kind)s cards: %(created)s created, %(updated)s updated, "
+                  "%(skipped)s duplicates skipped, %(errors)s rows not imported."))
+    out.print(line % counts, markup=False)
     if job.left_out_count:
-        out.print(f"{job.left_out_count} rows imported without some of their values (listed in the error file).", markup=False)
+        out.print(_("%(count)s rows imported without some of their values (listed in the error file).")
+                  % {"count": job.left_out_count}, markup=False)
+    if job.phones_left_out:
+        out.print(_("%(count)s phone numbers were not kept: valid in no country tried (listed in the error file).")
+                  % {"count": job.phones_left_out}, markup=False)
+    if job.organizations_created:
+        out.print(_("%(count)s organisations created for the people's companies.") % {"count": job.organizations_created},
+                  markup=False)
     if job.status == Status.FAILED:
-        err.print(f"The import stopped: {job.message}", markup=False)
+        err.print(_("The import stopped: %(reason)s") % {"reason": job.message_text}, markup=False)
     if job.problem_count:
         if error_file:
-            out.print(f"Errors (row, column, reason): {error_file}", markup=False)
+            out.print(_("Errors (row, column, reason): %(file)s") % {"file": error_file}, markup=False)
         elif not args.dry_run:
-            out.print(f"See the errors with --errors FILE, or download them from import #{job.pk} in the web app.", markup=False)
+            out.print(_("See the errors with --errors FILE, or download them from import #%(job)s in the web app.")
+                      % {"job": job.pk}, markup=False)
     if not args.dry_run:
-        out.print(f"Import #{job.pk}; undo it with `rapport import --revert {job.pk}`.", markup=False)
+        out.print(_("Import #%(job)s; undo it with `rapport import --revert %(job)s`.") % {"job": job.pk}, markup=False)
     return EXIT_OK if job.status != Status.FAILED else 1
 
 
@@ -109,7 +146,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
             markup=False,
         )
         if job.message:
-            out.print(job.message, markup=False)
+            out.print(job.message_text, markup=False)
         return EXIT_OK
     out.print(
         f"Reverted import #{job.pk}: {report.deleted} cards deleted, {report.restored} restored, "

@@ -35,15 +35,22 @@ class MappingForm(forms.Form):
         label=_("When a row has the phone or e-mail of a card you can see"), choices=OnDuplicate.choices
     )
     region = forms.CharField(label=_("Country of phone numbers without +code"), max_length=2, required=False)
+    keep_going = forms.BooleanField(
+        label=_("Keep going past unreadable lines"), required=False,
+        help_text=_("A line that breaks the file's layout (often a quote that is never closed) normally stops the "
+                    "import there. Ticked, that line is listed as not imported and the lines after it are read."),
+    )
 
     def __init__(self, *args: Any, headers: list[str], targets: list[tuple[str, str]], samples: dict[str, str],
-                 cards: bool = True, **kwargs: Any) -> None:
+                 cards: bool = True, csv: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
         self.fields["kind"].choices = kind_choices()[1:]  # type: ignore[attr-defined]
         if not cards:
             # Duplicates of cards and phone regions mean nothing to orders or invoices.
             del self.fields["on_duplicate"], self.fields["region"]
+        if not csv:
+            del self.fields["keep_going"]  # only a CSV line can break the file's layout
         for index, header in enumerate(headers):
             field = forms.ChoiceField(label=header, choices=targets, required=False)
             field.widget.attrs["aria-describedby"] = f"sample_{index}"

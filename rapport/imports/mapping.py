@@ -29,6 +29,7 @@ from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, ItemType
 from rapport.core.errors import ValidationError
 from rapport.core.text import fold
+from rapport.imports.problems import RowProblem, problem
 from rapport.imports.readers import CellProblem
 
 CORE_TARGETS = [
@@ -106,8 +107,11 @@ _GOOGLE = re.compile(r"^(phone|e-mail|address|website|relation|organization) (\d
 _GOOGLE_ADDRESS_PARTS = {"street": "street", "city": "city", "region": "region", "postal code": "postal_code", "country": "country"}
 
 
-def target_choices(kind: str) -> list[tuple[str, str]]:
-    """Every target a column may be mapped to, as (value, label) for forms and the API."""
+def target_choices(kind: str, *, groups: list[str] | None = None) -> list[tuple[str, str]]:
+    """Every target a column may be mapped to, as (value, label) for forms and the API.
+
+    ``groups``: numbered addresses of the file (Google's "Address 1 - City", a vCard's
+    second ADR), whose kind comes from their own type column; each gets its five parts."""
     from django.utils.translation import gettext as _
 
     labels = {
@@ -123,11 +127,28 @@ def target_choices(kind: str) -> list[tuple[str, str]]:
     result += [("email", _("E-mail"))] + [(f"email:{k}", f"{_('E-mail')} ({label})") for k, label in EmailKind.choices]
     for address_kind, label in AddressKind.choices:
         for part in ADDRESS_PARTS:
-            result.append((f"address:{address_kind}.{part}", f"{_('Address')} ({label}): {part.replace('_', ' ')}"))
+            result.append((f"address:{address_kind}.{part}", f"{_('Address')} ({label}): {_part_label(part)}"))
+    for group in groups or []:
+        for part in ADDRESS_PARTS:
+            result.append((f"address:{group}.{part}",
+                           _("Address %(number)s (kind from the file): %(part)s") % {"number": group, "part": _part_label(part)}))
     for item in catalog.items().values():
         if item.applies_to in ("any", kind) and item.type != ItemType.PERSON:
             result.append((f"item:{item.key}", f"{item.label}"))
     return result
+
+
+def _part_label(part: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {"street": _("street"), "city": _("city"), "region": _("region"), "postal_code": _("postal code"),
+            "country": _("country")}[part]
+
+
+def address_groups(mapping: dict[str, str]) -> list[str]:
+    """The numbered address groups a mapping uses ("address:2.city" -> "2"), in order."""
+    found = {m.group(1) for t in mapping.values() if (m := re.match(r"^address:(\d+)\.", t or ""))}
+    return sorted(found, key=int)
 
 
 def suggest(headers: list[str], kind: str) -> dict[str, str]:
@@ -236,7 +257,7 @@ def validate_mapping(mapping: Any, headers: list[str], kind: str) -> dict[str, s
 
 @dataclass
 class EmployerFacts:
-    """The facts a company column becomes when it names no organisation the user can see."""
+    """The facts a company column becomes when no organisation card can be found or made for it."""
 
     facts: list[dict[str, Any]]
     origins: dict[str, str]  # "facts[n]" -> column, for those facts
@@ -256,9 +277,8 @@ class BuiltRow:
     problems: list[CellProblem] = field(default_factory=list)
     organization_name: str = ""
     keys: list[str] = field(default_factory=list)  # duplicate keys: "x:<external id>", "p:<e164>", "e:<email>"
-    left_out: list[tuple[int, str, str, str]] = field(default_factory=list)  # problems of values dropped on retry
+    left_out: list[RowProblem] = field(default_factory=list)  # problems of values dropped on retry
     checked: Checked | None = None  # validated ahead of loading (``Loader.check``); None when it must be validated then
-    employer: EmployerFacts | None = None  # what the company column adds when it names no visible card
 
     def column_of(self, field_name: str) -> str:
         """The source column behind an error key such as ``facts[2].value`` or ``phones[0]``."""
@@ -347,10 +367,12 @@ class RowBuilder:
         # Sibling type columns: Google's "Phone 1 - Type", the vCard reader's "phone.1.type".
         self.type_column: dict[str, str] = {}
         for column, _target in self.columns:
-            for candidate in (re.sub(r" - Value$", " - Type", column), column + ".type",
-                              re.sub(r"^(Address \d+) - .*$", r"\1 - Type", column),
-                              re.sub(r"^(address\.\d+)\..*$", r"\1.type", column)):
-                if candidate != column and (candidate in header_set or candidate.endswith(".type")):
+            # The address patterns first: "address.1.city" takes its kind from "address.1.type",
+            # not from a "address.1.city.type" that no file has.
+            for candidate in (re.sub(r"^(Address \d+) - .*$", r"\1 - Type", column),
+                              re.sub(r"^(address\.\d+)\..*$", r"\1.type", column),
+                              re.sub(r" - Value$", " - Type", column), column + ".type"):
+                if candidate != column and candidate in header_set:
                     self.type_column[column] = candidate
                     break
         self._choice_keys: dict[str, dict[str, str]] = {}
@@ -383,7 +405,7 @@ class RowBuilder:
             if not value:
                 continue
             if looks_like_formula(value):
-                row.problems.append(CellProblem(column, "Looks like a spreadsheet formula: not imported.", value[:200]))
+                row.problems.append(CellProblem(column, problem("cell.formula"), value[:200]))
                 continue
             if target.startswith("phone"):
                 kind = target[6:] if ":" in target else _type_of(cells.get(self.type_column.get(column, ""), ""), _PHONE_TYPES,
@@ -442,7 +464,7 @@ class RowBuilder:
         if facts:
             data["facts"] = facts
         if len(phones) > 20 or len(emails) > 20:
-            row.problems.append(CellProblem("", "More than 20 phones or e-mails in one row."))
+            row.problems.append(CellProblem("", problem("row.too_many_points")))
         return row
 
     def _names(self, row: BuiltRow, names: dict[str, str]) -> None:
@@ -489,11 +511,11 @@ class RowBuilder:
             text = f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
             self._fact(row, facts, "birth_year", "birth_date", text)
         elif any(parts):
-            row.problems.append(CellProblem("birth_year", "Birth year, month and day must all be numbers.", "/".join(parts)))
+            row.problems.append(CellProblem("birth_year", problem("birth.not_numbers"), "/".join(parts)))
 
     def employer_facts(self, row: BuiltRow, title: str) -> EmployerFacts:
-        """The facts the row's company column becomes when it names no organisation the user can
-        see: the employer and, with a job title, the formal position (not yet validated)."""
+        """The facts the row's company column becomes when no organisation card can be found or
+        made for it: the employer and, with a job title, the formal position (not yet validated)."""
         facts = list(row.data.get("facts", []))
         known = len(facts)
         scratch = BuiltRow(number=row.number, data={}, origins={})
@@ -512,7 +534,7 @@ class RowBuilder:
             iso = parse_loose_date(value, month_first=self.month_first)
             if iso is None:
                 if value.startswith("--"):
-                    row.problems.append(CellProblem(column, "A date without a year cannot be recorded.", value))
+                    row.problems.append(CellProblem(column, problem("date.no_year"), value))
                     return
                 converted = value  # parse_item_value names the problem
             else:

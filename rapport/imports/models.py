@@ -56,7 +56,11 @@ class ImportJob(models.Model):
     # then it is reported as a row not imported and reading goes on after it.
     keep_going = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
-    message = models.CharField(max_length=500, blank=True)  # why the job failed, or what revert left alone
+    message = models.CharField(max_length=500, blank=True)  # why the job failed, or what revert left alone (English)
+    # The same as a code and its values (``problems``), shown in the reader's language; empty on
+    # jobs from before codes, which show ``message`` as written.
+    message_code = models.CharField(max_length=40, blank=True)
+    message_params = models.JSONField(default=dict, blank=True)
     rows_total = models.PositiveIntegerField(null=True, blank=True)  # unknown until read for streamed formats
     rows_read = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -64,6 +68,8 @@ class ImportJob(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)  # duplicates left alone (--on-duplicate skip)
     error_count = models.PositiveIntegerField(default=0)  # rows not imported
     left_out_count = models.PositiveIntegerField(default=0)  # rows imported without some of their values
+    phones_left_out = models.PositiveIntegerField(default=0)  # phone numbers not kept (listed in the error file)
+    organizations_created = models.PositiveIntegerField(default=0)  # for people's company columns, not in created_count
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +98,13 @@ class ImportJob(models.Model):
             return False
         last = self.progress_at or self.started_at or self.created_at
         return timezone.now() - last > STALLED_AFTER
+
+    @property
+    def message_text(self) -> str:
+        """``message`` in the active language."""
+        from rapport.imports.problems import render
+
+        return render(self.message_code, self.message_params, fallback=self.message) if self.message_code else self.message
 
     @property
     def provenance(self) -> str:
@@ -129,13 +142,23 @@ class RowError(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=255, blank=True)
-    reason = models.CharField(max_length=500)
+    reason = models.CharField(max_length=500)  # in English; ``code`` and ``params`` are what is shown
     value = models.CharField(max_length=200, blank=True)  # the offending value, cut short
     row_imported = models.BooleanField(default=False)  # True: only this value was left out
+    # The reason as a code and its values (``problems``); empty on rows from before codes.
+    code = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["row", "id"]
         indexes = [models.Index(fields=["job", "row"], name="row_error_job")]
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language (as written, for rows from before codes)."""
+        from rapport.imports.problems import render
+
+        return render(self.code, self.params, fallback=self.reason) if self.code else self.reason
 
 
 class ExportRecord(models.Model):

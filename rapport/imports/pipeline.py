@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.db import connections
 
+from rapport.imports.problems import Problem, problem
 from rapport.imports.readers import FileRejected
 
 T = TypeVar("T")
@@ -33,8 +34,9 @@ _POLL_SECONDS = 0.5
 class WorkerFailed(Exception):
     """The worker process stopped before the end of the file; ``detail`` is its traceback, if it sent one."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, problem: Problem, detail: str = "") -> None:
+        super().__init__(problem.english())
+        self.problem = problem
         self.detail = detail
 
 
@@ -69,7 +71,7 @@ def _results(receiver: Connection, process: Any) -> Generator[Any, None, None]:
             elif kind == "rejected":
                 raise FileRejected(message[1])
             else:
-                raise WorkerFailed("The process reading the file failed.", message[1])
+                raise WorkerFailed(problem("job.worker_failed"), message[1])
     finally:
         receiver.close()
         _stop(process)
@@ -81,15 +83,15 @@ def _receive(receiver: Connection, process: Any) -> tuple[str, Any]:
         if not process.is_alive():
             if receiver.poll(0):  # it sent its last word, then ended
                 break
-            raise WorkerFailed(f"The process reading the file stopped unexpectedly ({_exit_reason(process)}).")
+            raise WorkerFailed(problem("job.worker_stopped", reason=_exit_reason(process)))
         silent += _POLL_SECONDS
         if silent >= SILENCE_SECONDS:
-            raise WorkerFailed(f"The process reading the file gave no answer for {int(SILENCE_SECONDS)} seconds.")
+            raise WorkerFailed(problem("job.worker_silent", seconds=int(SILENCE_SECONDS)))
     try:
         message: tuple[str, Any] = receiver.recv()
     except (EOFError, OSError):
         process.join(timeout=5)
-        raise WorkerFailed(f"The process reading the file stopped unexpectedly ({_exit_reason(process)}).") from None
+        raise WorkerFailed(problem("job.worker_stopped", reason=_exit_reason(process))) from None
     return message
 
 
@@ -135,7 +137,7 @@ def _work(items: Iterator[Any], sender: Connection, receiver: Connection) -> Non
             sender.send(("batch", item))
         sender.send(("done", None))
     except FileRejected as exc:
-        sender.send(("rejected", str(exc)))
+        sender.send(("rejected", exc.problem))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the importing process stopped reading: nothing left to do
     except BaseException:

@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.utils.translation import gettext_noop as _N
+
 from rapport.imports.models import Format
+from rapport.imports.problems import Problem, as_problem, problem
 
 SNIFF_BYTES = 256 * 1024  # enough to see the encoding, the delimiter and the header of any sane file
 MAX_FIELD_CHARS = 100_000  # one CSV cell; the csv module's own limit, stated
@@ -41,13 +44,19 @@ Row = dict[str, str]
 
 
 class FileRejected(Exception):
-    """The file as a whole cannot be imported (wrong format, binary junk, a zip bomb…)."""
+    """The file as a whole cannot be imported (wrong format, binary junk, a zip bomb…).
+
+    Raised with a ``Problem`` (shown in the reader's language) or an English sentence."""
+
+    def __init__(self, message: Problem | str) -> None:
+        self.problem = as_problem(message)
+        super().__init__(self.problem.english())
 
 
 @dataclass
 class CellProblem:
     column: str
-    reason: str
+    reason: Problem | str
     value: str = ""
 
 
@@ -67,7 +76,7 @@ def detect_format(path: Path, head: bytes) -> str:
     if suffix in (".vcf", ".vcard") or re.match(rb"(\xef\xbb\xbf)?\s*BEGIN:VCARD", head[:64], re.I):
         return Format.VCARD
     if suffix in (".xlsx", ".xlsm"):
-        raise FileRejected("The file has an .xlsx name but is not an Excel workbook.")
+        raise FileRejected(_N("The file has an .xlsx name but is not an Excel workbook."))
     return Format.CSV
 
 
@@ -88,7 +97,7 @@ def detect_encoding(head: bytes) -> str:
     if _looks_utf16(head):
         return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     if b"\x00" in head:
-        raise FileRejected("This is not a text file (it contains binary data).")
+        raise FileRejected(_N("This is not a text file (it contains binary data)."))
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -100,7 +109,7 @@ def detect_encoding(head: bytes) -> str:
     candidates = ["gb18030", "cp1252", "cp1250", "big5", "shift_jis", "cp1251", "iso8859_2", "iso8859_15"]
     best = from_bytes(head, cp_isolation=candidates).best()
     if best is None:
-        raise FileRejected("The text encoding of this file could not be recognised; save it as UTF-8 and try again.")
+        raise FileRejected(_N("The text encoding of this file could not be recognised; save it as UTF-8 and try again."))
     name = str(best.encoding)
     if name in ("gb2312", "gbk"):
         return "gb18030"
@@ -175,10 +184,10 @@ def sniff_csv(head: bytes) -> CsvDialect:
     encoding = detect_encoding(head)
     text = head.decode(encoding, errors="ignore")
     if _control_junk(text[:20_000]):
-        raise FileRejected("This is not a text file (it contains binary data).")
+        raise FileRejected(_N("This is not a text file (it contains binary data)."))
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     if not lines:
-        raise FileRejected("The file is empty.")
+        raise FileRejected(problem("file.empty"))
     return CsvDialect(encoding=encoding, delimiter=_delimiter(lines))
 
 
@@ -229,13 +238,15 @@ def read_csv(stream: IO[bytes], dialect: CsvDialect, *, keep_going: bool = False
     try:
         header_row = next(reader)
     except StopIteration:
-        raise FileRejected("The file is empty.") from None
+        raise FileRejected(problem("file.empty")) from None
     except csv.Error as exc:
-        raise FileRejected(f"The header line cannot be read: {exc}") from None
+        raise FileRejected(_N("The header line cannot be read: %(detail)s") % {"detail": exc}) from None
     if any(_BAD_BYTE in name for name in header_row):
-        raise FileRejected(f"The header line is not valid {dialect.encoding} text. Save the file as UTF-8 and import it again.")
+        raise FileRejected(_N("The header line is not valid %(encoding)s text. Save the file as UTF-8 and import it again.")
+                           % {"encoding": dialect.encoding})
     if len(header_row) > MAX_COLUMNS:
-        raise FileRejected(f"The file has {len(header_row)} columns; at most {MAX_COLUMNS} are supported.")
+        raise FileRejected(_N("The file has %(columns)s columns; at most %(limit)s are supported.")
+                           % {"columns": len(header_row), "limit": MAX_COLUMNS})
     headers = _headers(header_row)
 
     def rows() -> Iterator[SourceRow]:
@@ -249,26 +260,19 @@ def read_csv(stream: IO[bytes], dialect: CsvDialect, *, keep_going: bool = False
             except csv.Error as exc:
                 number += 1
                 if not keep_going:
-                    raise StructuralError(
-                        f"Line {line} (data row {number}) cannot be read as CSV: {exc}. Often a quote that is "
-                        "never closed; the rows before it were read. Correct the file, or import it again "
-                        "asking to continue after unreadable lines."
-                    ) from None
-                yield SourceRow(number, {}, [CellProblem("", f"Line {line} cannot be read as CSV: {exc}")])
+                    raise StructuralError(problem("csv.structural", line=line, row=number, detail=exc)) from None
+                yield SourceRow(number, {}, [CellProblem("", problem("csv.unreadable_line", line=line, detail=exc))])
                 continue
             number += 1  # blank lines count, so row N is line N + 1 of the spreadsheet
             if any(_BAD_BYTE in value for value in values):
-                raise FileRejected(
-                    f"Data row {number} (line {line}) is not valid {dialect.encoding} text; "
-                    "the rows before it were read. Save the file as UTF-8 and import it again."
-                )
+                raise FileRejected(problem("csv.bad_text", row=number, line=line, encoding=dialect.encoding))
             if not any(v.strip() for v in values):
                 continue
             problems = []
             if len(values) > len(headers):
                 extra = [v for v in values[len(headers):] if v.strip()]
                 if extra:
-                    problems.append(CellProblem("", f"The row has {len(values)} cells but the header {len(headers)}.", extra[0]))
+                    problems.append(CellProblem("", problem("csv.too_many_cells", cells=len(values), header=len(headers)), extra[0]))
             yield SourceRow(number, {h: v for h, v in zip(headers, values)}, problems)
 
     return headers, rows()
@@ -283,9 +287,9 @@ def check_xlsx(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
-        raise FileRejected("The file is not a readable Excel workbook (a damaged zip archive).") from None
+        raise FileRejected(_N("The file is not a readable Excel workbook (a damaged zip archive).")) from None
     if len(members) > MAX_XLSX_MEMBERS:
-        raise FileRejected("The workbook has too many parts to be a spreadsheet.")
+        raise FileRejected(_N("The workbook has too many parts to be a spreadsheet."))
     total = 0
     for member in members:
         total += member.file_size
@@ -294,7 +298,7 @@ def check_xlsx(path: Path) -> None:
         if member.file_size > MAX_XLSX_MEMBER_BYTES:
             raise FileRejected(f"The workbook part {member.filename} would inflate to {_mb(member.file_size)}: refused.")
     if total > MAX_XLSX_UNCOMPRESSED:
-        raise FileRejected("The workbook would inflate beyond 1 GB: refused.")
+        raise FileRejected(_N("The workbook would inflate beyond 1 GB: refused."))
     shared = next((m for m in members if m.filename.lower().endswith("sharedstrings.xml")), None)
     if shared is not None:
         _check_shared_strings(path, shared)
@@ -335,7 +339,7 @@ def _check_shared_strings(path: Path, member: zipfile.ZipInfo) -> None:
                         "Save the sheet as CSV and import that."
                     )
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise FileRejected("The file is not a readable Excel workbook (a damaged zip archive).") from None
+        raise FileRejected(_N("The file is not a readable Excel workbook (a damaged zip archive).")) from None
 
 
 # Runs in a child process under an address-space limit: opens the workbook as the import will
@@ -382,7 +386,7 @@ def probe_xlsx(path: Path) -> None:
             capture_output=True, timeout=300, check=False,
         )
     except subprocess.TimeoutExpired:
-        raise FileRejected("The workbook takes too long to open: refused. Save the sheet as CSV and import that.") from None
+        raise FileRejected(_N("The workbook takes too long to open: refused. Save the sheet as CSV and import that.")) from None
     if run.returncode != 0:
         raise FileRejected(
             f"The workbook needs more than {_mb(limit)} of memory to open: refused. Save the sheet as CSV and import that."
@@ -434,7 +438,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     from openpyxl.xml import DEFUSEDXML
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
-        raise FileRejected("XLSX import needs defusedxml installed.")
+        raise FileRejected(_N("XLSX import needs defusedxml installed."))
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
@@ -448,7 +452,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
         raise FileRejected(_workbook_problem(exc)) from None
     if width > MAX_COLUMNS:
         workbook.close()
-        raise FileRejected(f"The sheet has {width} columns; at most {MAX_COLUMNS} are supported.")
+        raise FileRejected(_N("The sheet has %(columns)s columns; at most %(limit)s are supported.") % {"columns": width, "limit": MAX_COLUMNS})
     if width * height > MAX_XLSX_CELLS:
         workbook.close()
         raise FileRejected(
@@ -457,10 +461,11 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
         )
     if header_cells is None:
         workbook.close()
-        raise FileRejected("The first sheet is empty.")
+        raise FileRejected(_N("The first sheet is empty."))
     if len(header_cells) > MAX_COLUMNS:
         workbook.close()
-        raise FileRejected(f"The sheet has {len(header_cells)} columns; at most {MAX_COLUMNS} are supported.")
+        raise FileRejected(_N("The sheet has %(columns)s columns; at most %(limit)s are supported.")
+                           % {"columns": len(header_cells), "limit": MAX_COLUMNS})
     headers = _headers([_cell_text(c.value) for c in header_cells])
 
     def rows() -> Iterator[SourceRow]:
@@ -478,7 +483,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
                 problems: list[CellProblem] = []
                 for header, cell in zip(headers, row_cells):
                     if getattr(cell, "data_type", None) == "f":
-                        problems.append(CellProblem(header, "A formula, not a value: formulas are not imported.", str(cell.value)[:200]))
+                        problems.append(CellProblem(header, problem("xlsx.formula"), str(cell.value)[:200]))
                         continue
                     text = _cell_text(cell.value)
                     if text:
@@ -639,7 +644,7 @@ def vcard_record(block: str) -> tuple[Row, list[CellProblem]]:
     try:
         card = vobject.readOne(clean_vcard(block), ignoreUnreadable=True)
     except Exception as exc:  # vobject raises ParseError, ValueError, UnicodeError… for broken cards
-        return {}, [CellProblem("", f"This vCard cannot be read: {type(exc).__name__}.")]
+        return {}, [CellProblem("", problem("vcard.unreadable", detail=type(exc).__name__))]
     row: Row = {}
     n = _first(card, "n")
     if n is not None and hasattr(n.value, "given"):
@@ -692,11 +697,11 @@ def vcard_record(block: str) -> tuple[Row, list[CellProblem]]:
 def read_vcard(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
     for number, block in vcard_chunks(stream, encoding):
         if block is None:
-            yield SourceRow(number, {}, [CellProblem("", f"This vCard is larger than {MAX_CARD_BYTES // 1024 // 1024} MB: not imported.")])
+            yield SourceRow(number, {}, [CellProblem("", problem("vcard.too_large", megabytes=MAX_CARD_BYTES // 1024 // 1024))])
             continue
         cells, problems = vcard_record(block)
         if not cells and not problems:
-            problems = [CellProblem("", "This vCard holds no name, phone or e-mail.")]
+            problems = [CellProblem("", problem("vcard.empty"))]
         yield SourceRow(number, cells, problems)
 
 
@@ -731,11 +736,11 @@ def open_file(path: Path, *, keep_going: bool = False) -> OpenedFile:
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise FileRejected(f"The file cannot be opened: {exc.strerror}.") from None
+        raise FileRejected(_N("The file cannot be opened: %(detail)s.") % {"detail": exc.strerror}) from None
     head = stream.read(SNIFF_BYTES)
     if not head.strip(b"\xef\xbb\xbf\xff\xfe \r\n\t\x00"):
         stream.close()
-        raise FileRejected("The file is empty.")
+        raise FileRejected(problem("file.empty"))
     try:
         fmt = detect_format(path, head)
         if fmt == Format.XLSX:
@@ -745,7 +750,7 @@ def open_file(path: Path, *, keep_going: bool = False) -> OpenedFile:
         encoding = detect_encoding(head)
         if fmt == Format.VCARD:
             if _control_junk(head.decode(encoding, errors="ignore")[:20_000]):
-                raise FileRejected("This is not a text file (it contains binary data).")
+                raise FileRejected(_N("This is not a text file (it contains binary data)."))
             stream.seek(0)
             return OpenedFile(Format.VCARD, list(VCARD_FIELDS), read_vcard(stream, encoding), encoding, "", stream)
         dialect = sniff_csv(head)

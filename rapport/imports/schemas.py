@@ -17,10 +17,13 @@ class ImportJobOut(Schema):
     format: str
     kind: str
     status: str
-    message: str
+    message: str  # in the language of the request
+    message_code: str  # "" on jobs from before codes (see docs/imports.md)
+    message_params: dict[str, Any]
     on_duplicate: str
     region: str
     strict: bool
+    keep_going: bool  # read on past a CSV line that breaks the file's layout
     mapping: dict[str, str]
     rows_read: int
     rows_total: int | None
@@ -29,6 +32,8 @@ class ImportJobOut(Schema):
     skipped: int
     errors: int
     values_left_out: int  # rows imported without some of their values (listed in the error file)
+    phones_left_out: int  # phone numbers not kept (valid in no country tried; listed in the error file)
+    organizations_created: int  # organisation cards made for people's company columns
     created_at: dt.datetime
     finished_at: dt.datetime | None
     reverted_at: dt.datetime | None
@@ -37,10 +42,11 @@ class ImportJobOut(Schema):
     def from_job(job: ImportJob) -> dict[str, Any]:
         return {
             "id": job.pk, "file_name": job.file_name, "format": job.format, "kind": job.kind, "status": job.status,
-            "message": job.message, "on_duplicate": job.on_duplicate, "region": job.region, "strict": job.strict,
-            "mapping": job.mapping, "rows_read": job.rows_read, "rows_total": job.rows_total,
+            "message": job.message_text, "message_code": job.message_code, "message_params": job.message_params, "on_duplicate": job.on_duplicate, "region": job.region, "strict": job.strict,
+            "keep_going": job.keep_going, "mapping": job.mapping, "rows_read": job.rows_read, "rows_total": job.rows_total,
             "created": job.created_count, "updated": job.updated_count, "skipped": job.skipped_count,
-            "errors": job.error_count, "values_left_out": job.left_out_count, "created_at": job.created_at,
+            "errors": job.error_count, "values_left_out": job.left_out_count,
+            "phones_left_out": job.phones_left_out, "organizations_created": job.organizations_created, "created_at": job.created_at,
             "finished_at": job.finished_at, "reverted_at": job.reverted_at,
         }
 
@@ -55,13 +61,36 @@ class MappingIn(Schema):
     kind: str | None = Field(None, description="organizations, people, or a registered kind: products, orders, invoices, payments")
     on_duplicate: str | None = None
     region: str | None = Field(None, max_length=2)
+    keep_going: bool | None = Field(None, description="read on past a CSV line that breaks the file's layout")
+
+
+class ImportProblemOut(Schema):
+    column: str
+    code: str  # stable: what a client tests (see docs/imports.md)
+    params: dict[str, Any]
+    reason: str  # in the language of the request
 
 
 class PreviewRowOut(Schema):
     row: int
     name: str
     action: str
-    problems: list[dict[str, str]]
+    problems: list[ImportProblemOut]
+
+
+class ImportErrorOut(Schema):
+    row: int
+    column: str
+    code: str  # "" on rows from before codes: ``reason`` is then as written
+    params: dict[str, Any]
+    reason: str  # in the language of the request
+    value: str
+    row_imported: bool  # True: the row was imported without this value
+
+
+class ImportErrorList(Schema):
+    items: list[ImportErrorOut]
+    count: int
 
 
 class PreviewOut(Schema):

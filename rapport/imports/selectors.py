@@ -13,7 +13,7 @@ from rapport.cards import selectors as card_selectors
 from rapport.cards.models import Card, CurrentValue
 from rapport.catalog import selectors as catalog
 from rapport.catalog.models import InformationItem, Sensitivity
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import scope_for, visible_through
 from rapport.imports.models import ExportRecord, ImportJob, RowError
 from rapport.privacy import crypto
 
@@ -106,9 +106,9 @@ def iter_export(user: User, cards: QuerySet[Card], items: list[InformationItem])
         jobs: dict[int, tuple[str, str]] = {}
         people = [c.id for c in batch if c.kind == "person"]
         if people:
-            visible_orgs = visible_to(user).values("id")
+            current = Employment.objects.filter(person_id__in=people, ended_on__isnull=True)
             for person_id, org_name, title in (
-                Employment.objects.filter(person_id__in=people, ended_on__isnull=True, organization_id__in=visible_orgs)
+                visible_through(user, current, "organization")
                 .order_by("person_id", "-started_on", "id").values_list("person_id", "organization__display_name", "title")
             ):
                 jobs.setdefault(person_id, (org_name, title))

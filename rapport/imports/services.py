@@ -23,17 +23,19 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import phonenumbers
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, connections, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Role, User
 from rapport.cards import services as cards
@@ -44,10 +46,11 @@ from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rapport.core.text import fold
 from rapport.core.visibility import scope_for, visible_to
-from rapport.imports import extensions, pipeline, readers
+from rapport.imports import extensions, pipeline, problems, readers
 from rapport.imports import mapping as mapping_module
-from rapport.imports.mapping import BuiltRow, EmployerFacts, RowBuilder
+from rapport.imports.mapping import BuiltRow, RowBuilder
 from rapport.imports.models import Action, Format, ImportedRow, ImportJob, OnDuplicate, RowError, Status
+from rapport.imports.problems import Problem, RowProblem
 from rapport.imports.readers import FileRejected, SourceRow
 from rapport.privacy import crypto
 from rapport.search import services as search
@@ -130,8 +133,10 @@ class FilePreview:
 
 
 def inspect(path: Path, *, sample_rows: int = 5) -> FilePreview:
-    """Format, columns and first rows of a file, without importing anything."""
-    opened = readers.open_file(path)
+    """Format, columns and first rows of a file, without importing anything. A CSV line that
+    breaks the layout does not stop a look at the file (the run stops there unless told to
+    keep going, a choice made on the mapping page that this preview feeds)."""
+    opened = readers.open_file(path, keep_going=True)
     try:
         samples = []
         for row in opened.rows:
@@ -300,19 +305,30 @@ def fail_stalled_jobs() -> int:
     Called when a job is looked at and when a new one is created; returns how many."""
     from rapport.imports.models import STALLED_AFTER
 
+    from rapport.jobs.models import Job
+    from rapport.jobs.models import Status as JobStatus
+
     cutoff = timezone.now() - STALLED_AFTER
-    stalled = ImportJob.objects.filter(status=Status.RUNNING).filter(
+    # One still on the queue has not started: no process of its own has ended.
+    queued = Job.objects.filter(kind="import", status=JobStatus.QUEUED, ref__isnull=False).values("ref")
+    stalled = ImportJob.objects.filter(status=Status.RUNNING).exclude(pk__in=queued).filter(
         models.Q(progress_at__lt=cutoff)
         | models.Q(progress_at__isnull=True, started_at__lt=cutoff)
         | models.Q(progress_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
     )
-    return stalled.update(status=Status.FAILED, message=STALLED_MESSAGE[:500], finished_at=timezone.now())
+    return stalled.update(status=Status.FAILED, message=STALLED_MESSAGE[:500], message_code="job.stalled", message_params={},
+                          finished_at=timezone.now())
 
 
-def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, on_duplicate: Any = None, region: Any = None) -> ImportJob:
-    """Changes the mapping (and kind, duplicate rule, region) of a job that has not run yet."""
+def set_mapping(*, user: User, job: ImportJob, mapping: Any, kind: Any = None, on_duplicate: Any = None, region: Any = None,
+                keep_going: bool | None = None) -> ImportJob:
+    """Changes the mapping (and kind, duplicate rule, region, whether to read on past unreadable
+    CSV lines) of a job that has not run yet; ``None`` leaves a setting as it is."""
     if job.status != Status.UPLOADED:
         raise Conflict("This import has already run.")
+    if keep_going is not None and bool(keep_going) != job.keep_going:
+        ImportJob.objects.filter(pk=job.pk, status=Status.UPLOADED).update(keep_going=bool(keep_going))
+        job.keep_going = bool(keep_going)
     new_kind = _check_kind(kind) if kind not in (None, "") else job.kind
     registered = extensions.import_kind(new_kind)
     if registered is not None or extensions.import_kind(job.kind) is not None:
@@ -364,7 +380,7 @@ class PreviewRow:
     number: int
     name: str
     action: str  # created | updated | merged | skipped | error
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, reason)
+    problems: list[tuple[str, Problem]] = field(default_factory=list)  # (column, reason)
 
 
 @dataclass
@@ -404,7 +420,10 @@ def run_import(
     if not dry_run:
         report = RunReport(job=job, dry_run=False)
         try:
-            _execute(job, limit, progress, report, preview_rows)
+            # In English whoever runs it: other apps' messages (a card's validation) are then
+            # recognised as their message ids and stored as codes (``problems.recognise``).
+            with translation.override("en"):
+                _execute(job, limit, progress, report, preview_rows)
         finally:
             _discard_upload(job)
         if error_file is not None:
@@ -412,7 +431,7 @@ def run_import(
         return report
     dry = copy.copy(job)  # the caller's job stays as it is, waiting for its run
     report = RunReport(job=dry, dry_run=True)
-    with _ErrorSink(error_file) as sink:
+    with _ErrorSink(error_file) as sink, translation.override("en"):
         _execute(dry, limit, progress, report, preview_rows, dry_sink=sink)
     return report
 
@@ -425,12 +444,14 @@ class _ErrorSink:
         self.path = path
         self._handle: IO[str] | None = None
         self._writer: Any = None
+        self.language = translation.get_language() or settings.LANGUAGE_CODE  # the reader's, not the run's
 
     def __enter__(self) -> "_ErrorSink":
         if self.path is not None:
             self._handle = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._handle)
-            self._writer.writerow(["row", "column", "reason", "value", "outcome"])
+            with translation.override(self.language):
+                self._writer.writerow(error_file_header())
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -443,9 +464,10 @@ class _ErrorSink:
             return
         from rapport.imports.writers import safe_cell
 
-        for _job, row, column, reason, value, imported in sorted(rows, key=lambda r: r[1]):
-            outcome = "value left out" if imported else "row not imported"
-            self._writer.writerow([row, safe_cell(column), safe_cell(reason), safe_cell(value), outcome])
+        with translation.override(self.language):
+            for _job, row, column, _reason, value, imported, code, params in sorted(rows, key=lambda r: r[1]):
+                reason = problems.render(code, json.loads(params))
+                self._writer.writerow([row, safe_cell(column), safe_cell(reason), safe_cell(value), _outcome(imported)])
 
 
 def _discard_upload(job: ImportJob) -> None:
@@ -465,7 +487,7 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
     try:
         opened = readers.open_file(Path(job.stored_path), keep_going=job.keep_going)
     except FileRejected as exc:
-        _finish(job, Status.FAILED, str(exc))
+        _finish(job, Status.FAILED, exc.problem)
         return
     registered = extensions.import_kind(job.kind)
     if registered is not None:
@@ -498,14 +520,14 @@ def _execute(job: ImportJob, limit: int | None, progress: Progress | None, repor
                 progress(job)
         _finish(job, Status.DONE, "")
     except FileRejected as exc:
-        _finish(job, Status.FAILED, str(exc))
+        _finish(job, Status.FAILED, exc.problem)
     except pipeline.WorkerFailed as exc:
         log.error("import %s failed: %s", job.pk, exc.detail or exc)
-        _finish(job, Status.FAILED, f"{exc} The rows before it were imported.")
+        _finish(job, Status.FAILED, exc.problem)
         raise
     except Exception:
         log.exception("import %s failed", job.pk)
-        _finish(job, Status.FAILED, "An unexpected error stopped the import; the rows before it were imported.")
+        _finish(job, Status.FAILED, problems.problem("job.unexpected"))
         raise
     finally:
         batches.close()  # stops the worker, if any, when the import ends early
@@ -523,7 +545,7 @@ def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.O
     errors as a card import; the kind's runner turns the rows into its records."""
     if opened.format == Format.VCARD:
         opened.close()
-        _finish(job, Status.FAILED, "A vCard file holds people.")
+        _finish(job, Status.FAILED, problems.problem("job.vcard_people"))
         return
     runner = kind.runner(job)
 
@@ -555,14 +577,14 @@ def _execute_kind(job: ImportJob, kind: extensions.ImportKind, opened: readers.O
                     transaction.set_rollback(True)
         _finish(job, Status.DONE, message)
     except FileRejected as exc:
-        _finish(job, Status.FAILED, str(exc))
+        _finish(job, Status.FAILED, exc.problem)
     except pipeline.WorkerFailed as exc:
         log.error("import %s failed: %s", job.pk, exc.detail or exc)
-        _finish(job, Status.FAILED, f"{exc} The rows before it were imported.")
+        _finish(job, Status.FAILED, exc.problem)
         raise
     except Exception:
         log.exception("import %s failed", job.pk)
-        _finish(job, Status.FAILED, "An unexpected error stopped the import; the rows before it were imported.")
+        _finish(job, Status.FAILED, problems.problem("job.unexpected"))
         raise
     finally:
         if isinstance(batches, Generator):
@@ -600,7 +622,7 @@ class _KindOutcome:
                     self.dry_sink.write(pending)
                     transaction.set_rollback(True)  # a dry run: the batch is undone at once
                 else:
-                    insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+                    insert_rows(RowError, ERROR_COLUMNS, pending)
                     _save_counts(job)
         except BaseException:
             job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count = counts
@@ -608,7 +630,7 @@ class _KindOutcome:
             self._pending.clear()
             raise
 
-    def _preview(self, rows: list[int], name: str, action: str, problem: tuple[str, str] | None = None) -> None:
+    def _preview(self, rows: list[int], name: str, action: str, problem: tuple[str, Problem] | None = None) -> None:
         for number in rows:
             if number <= self.preview_rows:
                 self.report.rows.append(PreviewRow(number, name, action, [problem] if problem else []))
@@ -626,16 +648,17 @@ class _KindOutcome:
         self._preview(rows, name, "unchanged")
 
     def error(self, row: int, column: str, reason: str, value: str = "") -> None:
-        self._pending.append((self.job.pk, row, column[:255], reason[:500], value[:200], False))
+        self._pending.append(_error_row(self.job.pk, row, column, reason, value, False))
         self._failed_rows.add(row)
         self.job.error_count = len(self._failed_rows)
         if row <= self.preview_rows:
             entry = next((r for r in self.report.rows if r.number == row), None)
+            text = problems.as_problem(reason)
             if entry is None:
-                self.report.rows.append(PreviewRow(row, "", "error", [(column, reason)]))
+                self.report.rows.append(PreviewRow(row, "", "error", [(column, text)]))
             else:
                 entry.action = "error"
-                entry.problems.append((column, reason))
+                entry.problems.append((column, text))
 
 
 PIPELINE_MIN_BYTES = 256 * 1024  # below this a second process costs more than it saves
@@ -716,8 +739,8 @@ class Staged:
     """One batch after the steps that need no database (``_Stager``)."""
 
     rows: int  # rows read
-    errors: list[tuple[int, str, str, str]]  # (row, column, reason, value) of rows that cannot be imported at all
-    left_out: dict[int, list[tuple[int, str, str, str]]]  # row -> problems of values left out of it
+    errors: list[RowProblem]  # (row, column, reason, value) of rows that cannot be imported at all
+    left_out: dict[int, list[RowProblem]]  # row -> problems of values left out of it
     built: list[BuiltRow]
 
 
@@ -731,36 +754,85 @@ class _Stager:
         self.region = region
         self.strict = strict
         self._phones: dict[tuple[str, str], str | None] = {}
+        self._valid: dict[tuple[str, str], str | None] = {}
+        # Countries the file itself shows (its numbers written with +code, its addresses): where
+        # a number that is not valid for the import's region may have been typed.
+        self._file_countries: Counter[str] = Counter()
 
     def __call__(self, batch: list[SourceRow]) -> Staged:
         staged = Staged(rows=len(batch), errors=[], left_out={}, built=[])
         for source in batch:
             row = self.builder.build(source.number, source.cells)
-            problems = [(source.number, p.column, p.reason, p.value) for p in source.problems + row.problems]
+            self._phone_regions(row)
+            found = [(source.number, p.column, p.reason, p.value) for p in source.problems + row.problems]
             # A problem in one cell (a formula, a date without a year) leaves that value out,
             # unless the job is strict; a row that cannot be read at all is never imported.
-            if problems and (self.strict or any(not column for _n, column, _r, _v in problems)):
-                staged.errors.extend(problems)
+            if found and (self.strict or any(not column for _n, column, _r, _v in found)):
+                staged.errors.extend(found)
                 continue
-            if problems:
-                staged.left_out[source.number] = problems
+            if found:
+                staged.left_out[source.number] = found
             self._keys(row)
             if self.region and "region" not in row.data:
                 row.data["region"] = self.region
             row.checked = self.loader.check(row.data)
-            if row.organization_name:
-                row.employer = self._employer(row)
             staged.built.append(row)
         return staged
 
-    def _employer(self, row: BuiltRow) -> EmployerFacts:
-        """What ``_Runner._employers`` adds to a row whose company is not a card the user can
-        see, worked out (and validated) here so the importing process only appends it. Void
-        once the row's data changes (``_combine``)."""
-        employer = self.builder.employer_facts(row, row.data.get("_title", ""))
-        if row.checked is not None:
-            employer.checked = self.loader.check_more(row.checked, employer.facts)
-        return employer
+    def _phone_regions(self, row: BuiltRow) -> None:
+        """Gives each phone number the country it is valid in: the import's region, else the
+        contact's own address country, else a country the file's other numbers and addresses
+        show (an iPhone export from Canada imported with region ES). A number valid nowhere is
+        left out of the row, with the countries tried, and listed in the error file."""
+        phones = row.data.get("phones") or []
+        countries = [a["country"] for a in row.data.get("addresses", []) if len(a.get("country") or "") == 2]
+        self._file_countries.update(countries)
+        if not phones:
+            return
+        base = (self.region or settings.RAPPORT_DEFAULT_REGION).upper()
+        candidates = list(dict.fromkeys([base, *countries, *(c for c, _n in self._file_countries.most_common(3))]))
+        kept: list[dict[str, str]] = []
+        origins: list[str] = []
+        for index, phone in enumerate(phones):
+            column = row.origins.pop(f"phones[{index}]", "")
+            region = next((c for c in candidates if self._valid_in(phone["number"], c)), None)
+            if region is None:
+                row.problems.append(readers.CellProblem(
+                    column, problems.problem("phone.not_valid", value=repr(phone["number"]), regions=", ".join(candidates)),
+                    phone["number"][:200],
+                ))
+                continue
+            if region != base:
+                phone["region"] = region
+            international = self._valid[(phone["number"], region)]
+            if international:
+                self._file_countries[international] += 1
+            origins.append(column)
+            kept.append(phone)
+        for index, column in enumerate(origins):
+            row.origins[f"phones[{index}]"] = column
+        if kept:
+            row.data["phones"] = kept
+        else:
+            row.data.pop("phones", None)
+
+    def _valid_in(self, raw: str, region: str) -> bool:
+        """Whether ``raw`` is a valid number typed in ``region`` (as the cards service checks it);
+        remembers the country it belongs to when it was written with its +code."""
+        key = (raw, region)
+        if key not in self._valid:
+            if len(self._valid) >= 200_000:
+                self._valid.clear()
+            country: str | None = None
+            try:
+                number = phonenumbers.parse(raw, region)
+                if phonenumbers.is_valid_number(number):
+                    written = _INTERNATIONAL.sub("", raw)
+                    country = (phonenumbers.region_code_for_number(number) or region) if written.startswith(("+", "00")) else ""
+            except phonenumbers.NumberParseException:
+                pass
+            self._valid[key] = country
+        return self._valid[key] is not None
 
     def _keys(self, row: BuiltRow) -> None:
         data = row.data
@@ -770,9 +842,8 @@ class _Stager:
         external = str(data.get("external_id") or "").strip()
         if external:
             row.keys.append("x:" + external)
-        region = self.region or None
         for phone in data.get("phones", []):
-            e164 = self._e164(phone["number"], region)
+            e164 = self._e164(phone["number"], phone.get("region") or self.region or None)
             if e164:
                 row.keys.append("p:" + e164)
         for email in data.get("emails", []):
@@ -804,11 +875,14 @@ class _Stager:
         return e164
 
 
-def _finish(job: ImportJob, status: str, message: str) -> None:
-    job.status, job.message, job.finished_at = status, message[:500], timezone.now()
+def _finish(job: ImportJob, status: str, message: problems.Problem | str) -> None:
+    text = problems.as_problem(message) if message else None
+    job.status, job.finished_at = status, timezone.now()
+    job.message = text.english()[:500] if text else ""
+    job.message_code, job.message_params = (text.code, text.params) if text else ("", {})
     if status == Status.DONE:
         job.rows_total = job.rows_read
-    _save_counts(job, "status", "message", "finished_at", "rows_total")
+    _save_counts(job, "status", "message", "message_code", "message_params", "finished_at", "rows_total")
 
 
 def _save_counts(job: ImportJob, *extra: str) -> None:
@@ -816,7 +890,7 @@ def _save_counts(job: ImportJob, *extra: str) -> None:
     if getattr(job, "_dry_run", False):
         return  # a dry run writes nothing: its counts stay on the job in memory
     fields = ["rows_read", "created_count", "updated_count", "skipped_count", "error_count", "left_out_count",
-              "progress_at", *extra]
+              "phones_left_out", "organizations_created", "progress_at", *extra]
     ImportJob.objects.filter(pk=job.pk).update(**{f: getattr(job, f) for f in fields})
 
 
@@ -836,6 +910,7 @@ class _Runner:
         self.loader = Loader(self.user)
         self.loader.warm()
         self._orgs: dict[str, int | None] = {}
+        self._new_orgs: list[str] = []  # organisations this batch created (forgotten if it is rolled back)
         self._pending_errors: list[tuple[Any, ...]] = []
         # Rows of the current batch not imported, or imported without some values; the counts
         # of earlier batches are in the job (a row belongs to one batch), so memory stays flat.
@@ -846,15 +921,18 @@ class _Runner:
 
     # --- errors ---------------------------------------------------------------------------------
 
-    def _error_rows(self, errors: list[tuple[int, str, str, str]], *, imported: bool = False) -> None:
+    def _error_rows(self, errors: Sequence[RowProblem], *, imported: bool = False) -> None:
         """Records problems; ``imported`` when the row went in without the values named."""
         if not errors:
             return
         # Written once per batch (``_write_errors``), in the order they were found.
         job_id = self.job.pk
-        self._pending_errors.extend(
-            (job_id, row, column[:255], reason[:500], value[:200], imported) for row, column, reason, value in errors
-        )
+        entries = [_error_row(job_id, row, column, reason, value, imported) for row, column, reason, value in errors]
+        self._pending_errors.extend(entries)
+        if imported:
+            # Phone numbers left out are counted on their own: a contact imported without any
+            # of its numbers is the loss a summary must not hide.
+            self.job.phones_left_out += sum(1 for entry in entries if _is_phone_problem(entry))
         if imported:
             self._left_out_rows.update(row for row, *_ in errors)
         else:
@@ -863,9 +941,10 @@ class _Runner:
         self.job.error_count = failed + len(self._failed_rows)
         self.job.left_out_count = left_out + len(self._left_out_rows - self._failed_rows)
         for row, column, reason, _value in errors:
-            self._preview(row, "", "created" if imported else "error", (column, reason))
+            if row <= self.preview_rows:
+                self._preview(row, "", "created" if imported else "error", (column, problems.as_problem(reason)))
 
-    def _preview(self, number: int, name: str, action: str, problem: tuple[str, str] | None = None) -> None:
+    def _preview(self, number: int, name: str, action: str, problem: tuple[str, Problem] | None = None) -> None:
         if number > self.preview_rows:
             return
         for entry in self.report.rows:
@@ -886,19 +965,23 @@ class _Runner:
         if self.dry_sink is not None:
             self.dry_sink.write(pending)
         else:
-            insert_rows(RowError, ["job_id", "row", "column", "reason", "value", "row_imported"], pending)
+            insert_rows(RowError, ERROR_COLUMNS, pending)
 
     # --- one batch ------------------------------------------------------------------------------
 
     def process(self, staged: Staged) -> None:
         job = self.job
-        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count, job.left_out_count)
+        counts = (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count, job.left_out_count,
+                  job.phones_left_out, job.organizations_created)
         try:
             self._process(staged)
+            if self.dry_sink is not None:
+                self._forget_new_orgs()  # rolled back with the batch
         except BaseException:
+            self._forget_new_orgs()
             # The batch's transaction was rolled back: the job counts only what was committed.
             (job.rows_read, job.created_count, job.updated_count, job.skipped_count, job.error_count,
-             job.left_out_count) = counts
+             job.left_out_count, job.phones_left_out, job.organizations_created) = counts
             self._pending_errors.clear()
             raise
         finally:
@@ -906,27 +989,33 @@ class _Runner:
             self._left_out_rows.clear()
             self._counted = (job.error_count, job.left_out_count)
 
+    def _forget_new_orgs(self) -> None:
+        for key in self._new_orgs:
+            self._orgs.pop(key, None)
+        self._new_orgs.clear()
+
     def _process(self, staged: Staged) -> None:
+        self._new_orgs.clear()
         self.job.rows_read += staged.rows
         built, left_out = staged.built, staged.left_out
         new, existing = self._duplicates(built)
-        if self.job.kind == Kind.PERSON:
-            self._employers([*new, *(row for row, _card, _action in existing)])
         # One transaction per batch: its cards, their records, its errors and the job's counts
         # commit together, in one commit (each costs a write of every page the batch touched),
         # and a failure leaves none of the batch behind.
         with transaction.atomic():
+            if self.job.kind == Kind.PERSON:
+                self._employers([*new, *(row for row, _card, _action in existing)])
             self._error_rows(staged.errors)
             done = self._create(new)
             for row, card_id, action in existing:
                 if self._update(row, card_id, action):
                     done.add(row.number)
             skipped = {r.number for r in built} - {r.number for r in new} - {r.number for r, _c, _a in existing}
-            for number, problems in left_out.items():
+            for number, found in left_out.items():
                 if number in self._combined:
-                    self._error_rows(problems, imported=self._combined[number] in done)
+                    self._error_rows(found, imported=self._combined[number] in done)
                 elif number not in skipped:
-                    self._error_rows(problems, imported=number in done)
+                    self._error_rows(found, imported=number in done)
             self._combined.clear()
             self._write_errors()
             _save_counts(self.job)
@@ -977,8 +1066,12 @@ class _Runner:
         return new, existing
 
     def _employers(self, rows: list[BuiltRow]) -> None:
-        """A person's company column links them to that organisation when the user can see one
-        of that exact name; otherwise the name is kept as the ``employer`` fact."""
+        """A person's company column (vCard ``ORG``, Google's "Organization 1 - Name", Outlook's
+        "Company") links them to that organisation: a card the user can see with the same
+        normalised name, or one created for it, owned by the importer. The job title becomes
+        the title of that employment. Created organisations are recorded as rows of the job
+        (the row that first named them), so a revert deletes them too. Only a name no card can
+        be made of (too long, refused) is kept as the ``employer`` fact instead."""
         folded = {name: fold(name)[:300] for name in {r.organization_name for r in rows if r.organization_name}}
         if len(self._orgs) + len(folded) > 100_000:
             self._orgs.clear()  # before the look-up, so this batch's names are all looked up
@@ -989,8 +1082,12 @@ class _Runner:
                 .order_by("id").values_list("sort_name", "id")
             ):
                 self._orgs.setdefault(sort_name, card_id)
-            for name in wanted:
-                self._orgs.setdefault(name, None)
+            missing: dict[str, tuple[str, int]] = {}  # folded name -> (name as written, first row)
+            for row in rows:
+                key = folded.get(row.organization_name)
+                if key in wanted and key not in self._orgs and key not in missing:
+                    missing[key] = (row.organization_name, row.number)
+            self._create_organizations(missing)
         assert self.builder is not None
         for row in rows:
             title = row.data.pop("_title", "")
@@ -999,20 +1096,49 @@ class _Runner:
             org_id = self._orgs.get(folded[row.organization_name])
             if org_id is not None:
                 row.data["organization"] = org_id
-                row.data["title"] = title
+                row.data["title"] = title[:200]
+                if row.checked is not None:
+                    # Checked before the organisation was known: its employment is added here
+                    # (the loader checks at load time that the user can see that card).
+                    row.checked.prepared.organization_id = org_id
+                    row.checked.prepared.title = row.data["title"].strip()
             else:
-                # Usually worked out ahead (``_Stager._employer``) for this very data.
-                employer = row.employer or self.builder.employer_facts(row, title)
+                employer = self.builder.employer_facts(row, title)
                 row.data.setdefault("facts", []).extend(employer.facts)
                 row.origins.update(employer.origins)
                 if row.checked is not None and employer.checked is not None:
                     row.checked.extend(employer.checked)
 
+    def _create_organizations(self, missing: dict[str, tuple[str, int]]) -> None:
+        """Organisation cards for company names no visible card has (inside the batch's transaction)."""
+        if not missing:
+            return
+        keys = list(missing)
+        created: list[tuple[int, int]] = []
+
+        def on_created(pairs: list[tuple[int, int]]) -> None:
+            created.extend(pairs)
+
+        bulk_create_cards(
+            user=self.user, rows=[{"kind": Kind.ORGANIZATION, "name": missing[k][0]} for k in keys], batch_size=len(keys),
+            on_error=lambda _index, _exc: None, on_created=on_created, loader=self.loader,
+        )
+        for index, card_id in created:
+            self._orgs[keys[index]] = card_id
+            self._new_orgs.append(keys[index])
+        insert_rows(
+            ImportedRow, ["job_id", "row", "card_id", "action", "before", "version_after"],
+            [(self.job.pk, missing[keys[index]][1], card_id, Action.CREATED.value, None, 1) for index, card_id in created],
+        )
+        self.job.organizations_created += len(created)
+        for key in keys:
+            self._orgs.setdefault(key, None)
+
     def _create(self, rows: list[BuiltRow], *, retry: bool = True) -> set[int]:
         """New cards through the bulk loader; returns the numbers of the rows that became cards."""
         if not rows:
             return set()
-        failed: dict[int, list[tuple[int, str, str, str]]] = {}
+        failed: dict[int, list[RowProblem]] = {}
         keys: dict[int, list[str]] = {}
 
         def on_error(index: int, exc: ValidationError) -> None:
@@ -1032,6 +1158,8 @@ class _Runner:
                 [(job_id, rows[index].number, card_id, Action.CREATED.value, None, 1) for index, card_id in pairs],
             )
             self.job.created_count += len(pairs)
+            # The bulk loader indexes names, e-mails and phones; a website's domain is added here.
+            search.index_websites((card_id, str(rows[index].data.get("website") or "")) for index, card_id in pairs)
             for index, _card_id in pairs:
                 number = rows[index].number
                 created.add(number)
@@ -1043,13 +1171,13 @@ class _Runner:
             on_created=on_created, loader=self.loader,
         )
         again: list[BuiltRow] = []
-        for index, problems in failed.items():
+        for index, found in failed.items():
             row = rows[index]
             if retry and not self.job.strict and _strip(row, keys[index]):
-                row.left_out = problems
+                row.left_out = found
                 again.append(row)
             else:
-                self._error_rows(problems)
+                self._error_rows(found)
         if again:
             created_again = self._create(again, retry=False)
             for row in again:
@@ -1069,15 +1197,15 @@ class _Runner:
                     job=self.job, row=row.number, card=card, action=action, before=before, version_after=card.version
                 )
         except ValidationError as exc:
-            problems = [
+            found = [
                 (row.number, row.column_of(key), message, _value_of(row, key))
                 for key, messages in exc.errors.items() for message in messages
             ]
             if retry and not self.job.strict and _strip(row, list(exc.errors)):
                 written = self._update(row, card_id, action, retry=False)
-                self._error_rows(problems, imported=written)
+                self._error_rows(found, imported=written)
                 return written
-            self._error_rows(problems)
+            self._error_rows(found)
             return False
         self.job.updated_count += 1
         self._preview(row.number, _name_of(row), action)
@@ -1179,7 +1307,7 @@ def _value_of(row: BuiltRow, key: str) -> str:
 
 def _combine(target: BuiltRow, row: BuiltRow, *, overwrite: bool) -> None:
     """Folds a later row of the same batch into an earlier one (same card in the file)."""
-    target.checked = target.employer = None  # its data changes: it is validated again when loaded
+    target.checked = None  # its data changes: it is validated again when loaded
     for key, value in row.data.items():
         if key in ("phones", "emails", "addresses", "facts"):
             current = target.data.setdefault(key, [])
@@ -1233,7 +1361,7 @@ def _apply(user: User, card: Card, row: BuiltRow, *, overwrite: bool) -> None:
     for phone in data.get("phones", []):
         e164 = None
         try:
-            e164 = parse_phone("phone", phone["number"], region)[0]
+            e164 = parse_phone("phone", phone["number"], phone.get("region") or region)[0]
         except ValidationError:
             pass
         if e164 is None or e164 not in known_phones:
@@ -1318,8 +1446,10 @@ def revert_import(*, user: User, job: ImportJob) -> RevertReport:
     if registered is not None:
         undone = registered.revert(locked, user)
         locked.status, locked.reverted_at, locked.reverted_by = Status.REVERTED, timezone.now(), user
+        undone_text = problems.as_problem(undone.message) if undone.message else None
         locked.message = undone.message[:500]
-        locked.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+        locked.message_code, locked.message_params = (undone_text.code, undone_text.params) if undone_text else ("", {})
+        locked.save(update_fields=["status", "reverted_at", "reverted_by", "message", "message_code", "message_params"])
         job.refresh_from_db()
         return RevertReport(deleted=undone.deleted, restored=undone.restored, kept=undone.kept)
     report = RevertReport()
@@ -1354,8 +1484,9 @@ def revert_import(*, user: User, job: ImportJob) -> RevertReport:
             report.kept += 1
     locked.status, locked.reverted_at, locked.reverted_by = Status.REVERTED, timezone.now(), user
     if report.kept:
-        locked.message = f"{report.kept} cards changed since the import kept those changes."
-    locked.save(update_fields=["status", "reverted_at", "reverted_by", "message"])
+        kept = problems.problem("job.reverted_kept", count=report.kept)
+        locked.message, locked.message_code, locked.message_params = kept.english(), kept.code, kept.params
+    locked.save(update_fields=["status", "reverted_at", "reverted_by", "message", "message_code", "message_params"])
     job.refresh_from_db()
     return report
 
@@ -1383,6 +1514,30 @@ def _restore(card: Card, before: dict[str, Any]) -> None:
 
 # --- error file ---------------------------------------------------------------------------------
 
+ERROR_COLUMNS = ["job_id", "row", "column", "reason", "value", "row_imported", "code", "params"]
+
+
+def _error_row(job_id: int, row: int, column: str, reason: problems.Problem | str, value: str,
+               imported: bool) -> tuple[Any, ...]:
+    """A ``RowError`` as inserted: the reason in English and as its code and values."""
+    text = problems.as_problem(reason)
+    return (job_id, row, column[:255], text.english()[:500], value[:200], imported, text.code[:40], json.dumps(text.params))
+
+
+def _is_phone_problem(entry: tuple[Any, ...]) -> bool:
+    code, params = entry[6], entry[7]
+    return code == "phone.not_valid" or (code == problems.MESSAGE and "phone number" in params)
+
+
+def error_file_header() -> list[str]:
+    """The error file's columns, in the active language."""
+    return [_("row"), _("column"), _("reason"), _("value"), _("outcome")]
+
+
+def _outcome(imported: bool) -> str:
+    return _("value left out") if imported else _("row not imported")
+
+
 
 def error_rows(job: ImportJob) -> Iterator[RowError]:
     return RowError.objects.filter(job=job).order_by("row", "id").iterator(chunk_size=2000)
@@ -1399,10 +1554,10 @@ def write_error_file(job: ImportJob, path: Path | IO[str]) -> int:
     count = 0
     try:
         writer = csv.writer(handle)
-        writer.writerow(["row", "column", "reason", "value", "outcome"])
+        writer.writerow(error_file_header())
         for error in error_rows(job):
-            outcome = "value left out" if error.row_imported else "row not imported"
-            writer.writerow([error.row, safe_cell(error.column), safe_cell(error.reason), safe_cell(error.value), outcome])
+            writer.writerow([error.row, safe_cell(error.column), safe_cell(error.reason_text), safe_cell(error.value),
+                             _outcome(error.row_imported)])
             count += 1
     finally:
         if own:
@@ -1433,22 +1588,40 @@ def start(*, user: User, job: ImportJob) -> None:
 
 
 def launch(job: ImportJob) -> None:
-    """Runs a claimed job after the response: in a thread of the web process, or right away when
-    ``RAPPORT_IMPORTS_IN_BACKGROUND`` is off (tests, single-request deployments)."""
+    """Runs a claimed job in ``rapport worker`` (a background job of the queue, whose page and
+    heartbeat the jobs app keeps), or right away when ``RAPPORT_IMPORTS_IN_BACKGROUND`` is off
+    (tests, single-request deployments)."""
     if not getattr(settings, "RAPPORT_IMPORTS_IN_BACKGROUND", True):
         run_import(job=job, claimed=True)
         return
+    from rapport.jobs import services as jobs
+    from rapport.jobs.models import Kind as JobKind
 
-    def work() -> None:
-        close_old_connections()
+    jobs.enqueue(kind=JobKind.IMPORT, user=job.user, ref=job.pk)
+
+
+def run_claimed(*, import_job_id: int, progress: Progress | None = None) -> ImportJob:
+    """The worker's run of a job ``start`` claimed; returns the job as it ended. A job no
+    longer running (reverted, or failed while it waited) is left as it is."""
+    job = ImportJob.objects.get(pk=import_job_id)
+    if job.status == Status.RUNNING:
         try:
-            run_import(job=ImportJob.objects.get(pk=job.pk), claimed=True)
-        except Exception:  # already logged and recorded on the job
-            pass
-        finally:
-            close_old_connections()
+            run_import(job=job, claimed=True, progress=progress)
+        except Exception:
+            # Recorded on the job by the run; the worker reads the outcome from the job.
+            log.exception("import %s failed", import_job_id)
+        job.refresh_from_db()
+    return job
 
-    transaction.on_commit(lambda: threading.Thread(target=work, name=f"import-{job.pk}", daemon=True).start())
+
+def fail_killed_run(*, import_job_id: int, message: str = STALLED_MESSAGE) -> int:
+    """Marks failed a job still "running" whose worker died (the jobs app's heartbeat sweep
+    found it), at once rather than after ``STALLED_AFTER``. What its batches wrote stays:
+    importing the same file again resumes it."""
+    return ImportJob.objects.filter(pk=import_job_id, status=Status.RUNNING).update(
+        status=Status.FAILED, message=message[:500], finished_at=timezone.now(),
+        message_code="job.stalled" if message == STALLED_MESSAGE else "", message_params={},
+    )
 
 
 # --- export -------------------------------------------------------------------------------------

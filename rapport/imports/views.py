@@ -25,6 +25,7 @@ from rapport.imports.models import Format, ImportJob, Status
 from rapport.imports.readers import FileRejected
 
 KIND_PATH = {Kind.ORGANIZATION: "organizations", Kind.PERSON: "people"}
+VCARD_SAMPLE = 200  # vCards read to list the fields a file holds on the mapping page
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,20 +50,28 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def _mapping_form(job: ImportJob, data: Any = None) -> MappingForm:
-    preview = services.inspect(Path(job.stored_path), sample_rows=3)
-    headers = list(job.mapping) if job.format == Format.VCARD else preview.headers
+    vcard = job.format == Format.VCARD
+    # A vCard's fields are named by the reader; the page lists those its first cards hold.
+    preview = services.inspect(Path(job.stored_path), sample_rows=VCARD_SAMPLE if vcard else 3)
     samples: dict[str, str] = {}
     for row in preview.samples:
         for header, value in row.cells.items():
             if value and header not in samples:
                 samples[header] = value[:80]
+    headers = [h for h in job.mapping if h in samples and job.mapping[h]] if vcard else preview.headers
     registered = extensions.import_kind(job.kind)
     kind = job.kind if registered else KIND_PATH.get(Kind(job.kind), "people") if job.kind in Kind.values else "people"
-    initial: dict[str, Any] = {"kind": kind, "on_duplicate": job.on_duplicate, "region": job.region}
+    initial: dict[str, Any] = {"kind": kind, "on_duplicate": job.on_duplicate, "region": job.region, "keep_going": job.keep_going}
     for i, header in enumerate(headers):
         initial[f"col_{i}"] = job.mapping.get(header, "")
-    targets = registered.targets() if registered else mapping.target_choices(job.kind)
-    return MappingForm(data, initial=initial, headers=headers, targets=targets, samples=samples, cards=registered is None)
+    if registered:
+        targets = registered.targets()
+    else:
+        suggested = {} if vcard else mapping.suggest(preview.headers, job.kind)
+        groups = mapping.address_groups({**suggested, **job.mapping})
+        targets = mapping.target_choices(job.kind, groups=groups)
+    return MappingForm(data, initial=initial, headers=headers, targets=targets, samples=samples, cards=registered is None,
+                       csv=job.format == Format.CSV)
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,7 +80,7 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     """Step 2 to 5: the mapping (until the job runs), then its progress and report."""
     job = services.get_job(request.user, job_id)
     if job.status != Status.UPLOADED:
-        return render(request, "imports/report.html", _report_context(job))
+        return render(request, "imports/report.html", _report_context(request.user, job))
     try:
         form = _mapping_form(job, request.POST or None)
     except FileRejected as exc:
@@ -84,6 +93,7 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
             job = services.set_mapping(
                 user=request.user, job=job, mapping=form.mapping(), kind=form.cleaned_data["kind"],
                 on_duplicate=form.cleaned_data.get("on_duplicate"), region=form.cleaned_data.get("region"),
+                keep_going=form.cleaned_data.get("keep_going") if "keep_going" in form.fields else None,
             )
             if "run" in request.POST:
                 services.start(user=request.user, job=job)
@@ -104,10 +114,15 @@ def import_detail(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     return fragment_or_page(request, "imports/_preview.html", "imports/mapping.html", context)
 
 
-def _report_context(job: ImportJob) -> dict[str, Any]:
+def _report_context(user: Any, job: ImportJob) -> dict[str, Any]:
+    from rapport.jobs.models import Status as JobStatus
+    from rapport.jobs.selectors import job_of_import
+
+    # Still on the queue: no worker has taken it yet, which is not a stalled run.
+    queued = job.status == Status.RUNNING and job.rows_read == 0 and getattr(job_of_import(user, job.pk), "status", "") == JobStatus.QUEUED
     # "records": a kind another app registered (orders…), whose counts are records, not cards.
-    return {"job": job, "errors": selectors.errors_of(job, limit=100),
-            "running": job.status == Status.RUNNING and not job.is_stalled,
+    return {"job": job, "errors": selectors.errors_of(job, limit=100), "queued": queued,
+            "running": job.status == Status.RUNNING and (queued or not job.is_stalled),
             "records": extensions.import_kind(job.kind) is not None}
 
 
@@ -116,7 +131,7 @@ def _report_context(job: ImportJob) -> dict[str, Any]:
 def import_progress(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     """The progress fragment htmx polls while the job runs (the poll stops when it is done)."""
     job = services.get_job(request.user, job_id)
-    return render(request, "imports/_progress.html", _report_context(job))
+    return render(request, "imports/_progress.html", _report_context(request.user, job))
 
 
 @require_GET

@@ -2,22 +2,29 @@
 
 Spreadsheet cells are neutralised: text a spreadsheet would run as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe, the OWASP
-rule for CSV injection. vCard is not opened by spreadsheets and is written as is.
+rule for CSV injection. Phone numbers in international form ("+34600123456", several joined
+by "; ") are the one exception: they hold nothing a spreadsheet could run, and the apostrophe
+would stop Google Contacts and Outlook from reading them back as numbers. vCard is not opened
+by spreadsheets and is written as is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import IO, Any
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# E.164 numbers as the exports write them: "+" and digits only, several joined by "; ".
+_PHONES = re.compile(r"^\+\d{4,15}(?:; ?\+\d{4,15})*$")
 
 
 def safe_cell(value: Any) -> Any:
-    """A value safe for a spreadsheet cell: formula-like text is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_TRIGGERS):
+    """A value safe for a spreadsheet cell: formula-like text is prefixed with an apostrophe,
+    except international phone numbers (digits after a "+", nothing to run)."""
+    if isinstance(value, str) and value.startswith(_TRIGGERS) and not _PHONES.match(value):
         return "'" + value
     return value
 

@@ -9,15 +9,20 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 
-from rapport.cards.models import Card
+from django.utils import timezone
+
+from rapport.cards.models import Card, Employment, Kind, Phone
 from rapport.core.text import fold, has_han, pinyin_words, words
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search.models import Term, Variant
-from rapport.search.services import MIN_TYPO_LENGTH, deletes
+from rapport.search.services import MIN_TYPO_LENGTH, deletes, domains_of, reversed_e164_sql
 
 _PHONE_LIKE = re.compile(r"^[\d\s()+.\-/]{5,}$")
+_DOMAIN_QUERY = re.compile(r"^@?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]+)$")
 MAX_TOKENS = 5
 EXACT, PREFIX, TYPO = 3, 2, 1
+MIN_PHONE_SUFFIX = 6  # fewer last digits than this match too many numbers to mean anyone
+MAX_DOMAIN_ORGANIZATIONS = 50  # organisations at a domain whose people a domain search lists
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,64 @@ def _ranked_matches(rows: QuerySet[Term], tokens: list[Token], limit: int, skip:
         return [row[0] for row in cursor.fetchall()]
 
 
+def domain_of_query(query: str) -> str | None:
+    """The domain a query asks for ("ariza.es", "@ariza.es", "www.ariza.es"), or None."""
+    text = fold(query.strip())
+    match = _DOMAIN_QUERY.match(text)
+    if not match:
+        return None
+    found = domains_of(match.group(1))
+    return found[0] if found else None
+
+
+def _domain_matches(user: Any, domain: str, kind: str | None, limit: int, include_archived: bool) -> list[int]:
+    """Everyone at a domain: organisations whose website or e-mails are at it first, then people
+    with an e-mail at it, then the people working at those organisations (whatever their own
+    e-mail). Each part is one range of the search index (or of the employment index), newest
+    first, and stops at ``limit``; visibility as everywhere."""
+    rows = _scoped_rows(user, None, include_archived).filter(term=domain)
+    organizations = list(
+        rows.filter(kind=Kind.ORGANIZATION).order_by("-card_id").values_list("card_id", flat=True)
+        .distinct()[: max(limit, MAX_DOMAIN_ORGANIZATIONS)]
+    )
+    ids: list[int] = organizations[:limit] if kind in (None, Kind.ORGANIZATION) else []
+    if kind == Kind.ORGANIZATION or len(ids) >= limit:
+        return ids[:limit]
+    people = rows.filter(kind=Kind.PERSON).order_by("-card_id").values_list("card_id", flat=True).distinct()[:limit]
+    ids += [i for i in people if i not in ids]
+    if len(ids) < limit and organizations:
+        today = timezone.localdate()
+        staff = (
+            Employment.objects.filter(organization_id__in=organizations[:MAX_DOMAIN_ORGANIZATIONS])
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+            .values("person_id")
+        )
+        people_at = visible_to(user, Card.objects.filter(pk__in=staff, kind=Kind.PERSON))
+        if not include_archived:
+            people_at = people_at.filter(archived_at__isnull=True)
+        seen = set(ids)
+        for person_id in people_at.exclude(pk__in=seen).order_by("-id").values_list("id", flat=True)[: limit - len(ids)]:
+            ids.append(person_id)
+    return ids[:limit]
+
+
+def _phone_suffix_matches(user: Any, digits: str, kind: str | None, limit: int, include_archived: bool,
+                          skip: set[int]) -> list[int]:
+    """Cards having a phone number that ends with ``digits``, newest first."""
+    expression = reversed_e164_sql(connection.vendor)
+    low = digits[::-1]
+    phones = Phone.objects.filter(scope_for(user).card_q("card__")).extra(
+        where=[f"{expression} >= %s", f"{expression} < %s"], params=[low, low + ":"]  # ":" sorts right after "9"
+    )
+    if kind:
+        phones = phones.filter(card__kind=kind)
+    if not include_archived:
+        phones = phones.filter(card__archived_at__isnull=True)
+    if skip:
+        phones = phones.exclude(card_id__in=skip)
+    return list(phones.order_by("-card_id").values_list("card_id", flat=True).distinct()[:limit])
+
+
 def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int = 20, include_archived: bool = False) -> list[Card]:
     """Cards matching every word of the query, best first; only cards the user may see.
 
@@ -130,15 +193,32 @@ def search_cards(user: Any, query: str, *, kind: str | None = None, limit: int =
     having every word exactly rank first (newest first) and are found by seeks that stop
     once the page is full; only when they do not fill it are prefixes and typos scored, in
     one grouped query that keeps cards matching every word.
+
+    A domain ("ariza.es", "@ariza.es") finds everyone at it (``_domain_matches``); a text that
+    only looks like one ("j.smith") and finds no one is searched as words. Six or more digits
+    also find the numbers ending with them.
     """
+    limit = max(1, min(limit, 100))
+    domain = domain_of_query(query)
+    if domain is not None:
+        found = _domain_matches(user, domain, kind, limit, include_archived)
+        if found:
+            return _in_order(user, found)
     tokens = tokens_of(query)
     if not tokens:
         return []
-    limit = max(1, min(limit, 100))
     rows = _scoped_rows(user, kind, include_archived)
     ids = _exact_matches(rows, tokens, limit)
+    digits = re.sub(r"\D", "", query) if _PHONE_LIKE.match(query.strip()) else ""
+    if len(digits) >= MIN_PHONE_SUFFIX and len(ids) < limit:
+        # The last digits of a number (the first ones are the prefix ranges below).
+        ids += _phone_suffix_matches(user, digits, kind, limit - len(ids), include_archived, set(ids))
     if len(ids) < limit:
         ids += _ranked_matches(rows, tokens, limit - len(ids), set(ids))
+    return _in_order(user, ids)
+
+
+def _in_order(user: Any, ids: list[int]) -> list[Card]:
     order = {card_id: i for i, card_id in enumerate(ids)}
     cards = list(
         visible_to(user, Card.objects.filter(pk__in=ids)).select_related("owner", "team").prefetch_related("phones", "emails")

@@ -178,13 +178,20 @@ class _Row:
 _FORMULA_START = frozenset("=@+-")
 
 
+def _english(reason: Any) -> str:
+    """A reader's problem as text: the reader keeps codes (``Problem``), this importer keeps text."""
+    from rapport.imports.problems import Problem
+
+    return reason.english() if isinstance(reason, Problem) else str(reason)
+
+
 class _Reader:
     def __init__(self, mapping: dict[str, str]) -> None:
         self.columns = [(column, target) for column, target in mapping.items() if target]
         self.column_of = {target: column for column, target in self.columns}
 
     def read(self, source: SourceRow) -> _Row:
-        row = _Row(source.number, {}, [(p.column, p.reason, p.value) for p in source.problems])
+        row = _Row(source.number, {}, [(p.column, _english(p.reason), p.value) for p in source.problems])
         cells = source.cells
         for column, target in self.columns:
             value = cells.get(column)

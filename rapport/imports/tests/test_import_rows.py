@@ -39,24 +39,30 @@ def test_imported_cards_have_their_contact_points_and_are_found_by_search(run: A
     assert lucia.id in [c.id for c in search_cards(users["rep_ana"], "lucia")]
 
 
-def test_a_company_the_rep_can_see_becomes_the_employment_otherwise_an_employer_fact(run: Any, make_org: Any) -> None:
+def test_a_company_the_rep_can_see_becomes_the_employment_otherwise_the_organisation_is_created(
+    run: Any, make_org: Any, users: Any
+) -> None:
     org = make_org(name="Frutas Martín")
     run(PEOPLE)
     lucia = Card.objects.get(external_id="c-1")
     job = lucia.employments.get()
     assert (job.organization_id, job.title) == (org.id, "Gerente")
     Card.objects.all().delete()
-    run(PEOPLE.replace("c-1", "c-9"), name="again.csv")
+    imported = run(PEOPLE.replace("c-1", "c-9"), name="again.csv")
     lucia = Card.objects.get(external_id="c-9")
-    assert lucia.profile["employer"]["v"] == "Frutas Martín"
-    assert lucia.profile["formal_position"]["v"] == "Gerente"
+    created = Card.objects.get(kind="organization")
+    assert (created.display_name, created.owner) == ("Frutas Martín", users["rep_ana"])
+    assert list(lucia.employments.values_list("organization_id", "title")) == [(created.id, "Gerente")]
+    assert "employer" not in lucia.profile and "formal_position" not in lucia.profile
+    assert (imported.created_count, imported.organizations_created) == (2, 1)
 
 
 def test_importing_the_same_file_again_updates_instead_of_duplicating(run: Any) -> None:
     run(PEOPLE)
     job = run(PEOPLE.replace("Gerente", "Directora"), name="again.csv")
     assert (job.created_count, job.updated_count) == (0, 2)
-    assert Card.objects.count() == 2
+    assert Card.objects.filter(kind="person").count() == 2
+    assert Card.objects.filter(kind="organization").count() == 1  # the company both rows name, found again
     # The unchanged birth date is not recorded twice; the card keeps one fact for it.
     assert Fact.objects.filter(card__external_id="c-1", item__key="birth_date").count() == 1
 
@@ -94,7 +100,8 @@ def test_a_value_that_fails_is_left_out_and_listed_while_the_row_is_imported(run
     assert (job.created_count, job.error_count) == (2, 0)
     assert errors_of(job) == [
         (1, "E-mail Address", errors_of(job)[0][2], True),
-        (2, "Mobile Phone", "'12' is not a valid phone number for region ES.", True),
+        (2, "Mobile Phone", "'12' is not a valid phone number for ES: it was left out. If it is a number of another "
+                            "country, write it with its +country code.", True),
     ]
     assert not Card.objects.get(display_name="Ana Ruiz").emails.exists()
     assert Card.objects.get(display_name="Ana Ruiz").phones.get().e164 == "+34612345678"

@@ -31,7 +31,10 @@ def hidden(users: dict[str, Any], make_org: Any, make_person: Any) -> dict[str, 
     fact = services.add_fact(user=bo, card=person, item_key="hobbies", value="Secretfactvalue", source_key="customer_stated")
     log_activity(user=bo, data={"kind": "note", "summary": "Hiddenactivitynote", "cards": [person.id, org.id]})
     consent = privacy.record_consent(user=bo, card=person, purpose="marketing", legal_basis=CONSENT)
-    return {"org": org, "person": person, "fact": fact, "consent": consent}
+    from rapport.jobs.models import Job
+
+    job = Job.objects.create(kind="dedup_scan", user=bo, params={"kind": "person"})
+    return {"org": org, "person": person, "fact": fact, "consent": consent, "job": job}
 
 
 def _snapshot(hidden: dict[str, Any]) -> tuple[Any, ...]:
@@ -141,6 +144,7 @@ def test_every_web_view_answers_404_for_records_out_of_reach_and_leaks_nothing(
                 "<int:consent_id>", str(hidden["consent"].id)).replace("<int:fact_id>", str(hidden["fact"].id)).replace(
                 "<slug:item>", "hobbies").replace("<str:kind>", "people").replace("<slug:cell>", "short_small").replace(
                 "<str:day>", "2027-03-15").replace("<str:secret>", "cal_not_a_real_secret")
+            path = path.replace("<int:job_id>", str(hidden["job"].id))
             path = re.sub(r"<int:\w+>", str(card.id) if card else "0", path)
             assert "<" not in path, path
             for method in ("get", "post"):
