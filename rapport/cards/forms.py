@@ -16,6 +16,8 @@ from django.conf import settings
 from django.forms import formset_factory
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from rapport.cards.models import AddressKind, Card, Function, Kind, Level, PhoneKind, SizeBand, Stage, Tier
@@ -462,12 +464,39 @@ def formset_entries(formset: Any) -> tuple[list[dict[str, str]], list[int]]:
 # --- facts -----------------------------------------------------------------------------------
 
 
+def _html_attrs(attrs: dict[str, Any]) -> str:
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items() if value is not False and value is not None
+    )
+
+
+class QuickSelect(forms.Select):
+    """A select written out in Python, with the same markup as Django's template. The template
+    renders every option through two included templates: on the card page, whose forms hold
+    the whole catalog and every colleague, that cost more than all of the page's queries."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts: list[str] = [format_html('<select name="{}"{}>', widget["name"], mark_safe(_html_attrs(widget["attrs"])))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts.append(format_html('\n  <option value="{}"{}>{}</option>', str(option["value"]),
+                                         mark_safe(_html_attrs(option["attrs"])), option["label"]))
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
+
+
 class FactForm(forms.Form):
     """Recording one fact with its provenance. The value widget depends on the item's type."""
 
-    item = forms.ChoiceField(label=_("Information"))
+    item = forms.ChoiceField(label=_("Information"), widget=QuickSelect)
     value = forms.CharField(label=_("Value"), required=False)
-    source = forms.ChoiceField(label=_("Source"))
+    source = forms.ChoiceField(label=_("Source"), widget=QuickSelect)
     observed_at = forms.CharField(label=_("Observed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     confidence = forms.CharField(
         label=_("Confidence (%)"), required=False,
@@ -569,8 +598,8 @@ class EmploymentForm(forms.Form):
 class ShareForm(forms.Form):
     """Share a card with one more colleague or team."""
 
-    user = forms.TypedChoiceField(label=_("Colleague"), required=False, coerce=int, empty_value=None)
-    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    user = forms.TypedChoiceField(label=_("Colleague"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None, widget=QuickSelect)
 
     def __init__(self, *args: Any, users: Iterable[Any] = (), teams: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ from rapport.cards.values import parse_item_value
 from rapport.core.errors import NotFound, ValidationError
 from rapport.core.i18n import pick_label
 from rapport.core.text import fold
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import scope_for, visible_through, visible_to
 from rapport.privacy import crypto
 
 
@@ -375,11 +375,10 @@ def shares_of(user: Any, card: Card) -> list[Share] | None:
 
 def employments_of(user: Any, card: Card) -> list[Employment]:
     """Where a person works, or who works at an organisation: only cards the user may see."""
-    visible_ids = visible_to(user).values("id")
     if card.kind == Kind.PERSON:
-        qs = Employment.objects.filter(person=card, organization_id__in=visible_ids).select_related("organization")
+        qs = visible_through(user, Employment.objects.filter(person=card), "organization").select_related("organization")
     else:
-        qs = Employment.objects.filter(organization=card, person_id__in=visible_ids).select_related("person")
+        qs = visible_through(user, Employment.objects.filter(organization=card), "person").select_related("person")
     return list(qs.order_by("ended_on", "-started_on", "id")[:500])
 
 
@@ -399,7 +398,7 @@ def current_companies(user: Any, people: Iterable[Card]) -> dict[int, list[Compa
         return {}
     today = timezone.localdate()
     rows = (
-        Employment.objects.filter(person_id__in=ids, organization_id__in=visible_to(user).values("id"))
+        visible_through(user, Employment.objects.filter(person_id__in=ids), "organization")
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
         .order_by("person_id", "-started_on", "id")
         .values_list("person_id", "organization_id", "organization__display_name", "title")
@@ -448,46 +447,42 @@ def timeline_of(user: Any, card: Card, *, limit: int = 50, before: dt.datetime |
 
     limit = max(1, min(limit, 200))
     entries: list[TimelineEntry] = []
-    activities = Activity.objects.filter(participants__card=card).select_related("recorded_by")
-    facts = Fact.objects.filter(card=card, item__key__in=list(readable_items(user, card))).select_related("recorded_by")
-    stages = StageChange.objects.filter(card=card).select_related("changed_by")
+    # Rows as tuples, with the author's name joined in: the page shows up to 50 of each kind,
+    # and a model instance plus its author's for each row would cost more than the queries.
+    activities = Activity.objects.filter(participants__card=card)
+    facts = Fact.objects.filter(card=card, item__key__in=list(readable_items(user, card)))
+    stages = StageChange.objects.filter(card=card)
     if before:
         activities = activities.filter(occurred_at__lt=before)
         facts = facts.filter(recorded_at__lt=before)
         stages = stages.filter(changed_at__lt=before)
     kinds = dict(ActivityKind.choices)
-    for a in activities.order_by("-occurred_at", "-id")[:limit]:
-        entries.append(
-            TimelineEntry(a.occurred_at, "activity", a.kind, str(kinds.get(a.kind, a.kind)), a.summary, a.recorded_by.get_username(), a.id)
-        )
+    for pk, occurred_at, kind, summary, by in activities.order_by("-occurred_at", "-id").values_list(
+        "id", "occurred_at", "kind", "summary", "recorded_by__username"
+    )[:limit]:
+        entries.append(TimelineEntry(occurred_at, "activity", kind, str(kinds.get(kind, kind)), summary, by, pk))
     shown: list[InformationItem] = []
-    recent_facts = list(facts.order_by("-recorded_at", "-id")[:limit])
-    people = person_names(
-        user, _referenced_people((catalog.item_by_id(f.item_id), crypto.unseal(f.value)) for f in recent_facts)
-    )
-    for f in recent_facts:
-        item = catalog.item_by_id(f.item_id)
+    recent_facts = [
+        (pk, recorded_at, catalog.item_by_id(item_id), crypto.unseal(value), by)
+        for pk, recorded_at, item_id, value, by in facts.order_by("-recorded_at", "-id").values_list(
+            "id", "recorded_at", "item_id", "value", "recorded_by__username"
+        )[:limit]
+    ]
+    people = person_names(user, _referenced_people((item, value) for _pk, _at, item, value, _by in recent_facts))
+    for pk, recorded_at, item, value, by in recent_facts:
         if item is None:
             continue
         shown.append(item)
-        entries.append(
-            TimelineEntry(
-                f.recorded_at, "fact", item.key, item.label, display_value(item, crypto.unseal(f.value), people),
-                f.recorded_by.get_username(), f.id,
-            )
-        )
+        entries.append(TimelineEntry(recorded_at, "fact", item.key, item.label, display_value(item, value, people), by, pk))
     audit_read(user, card, _sensitive_keys(shown))
     from rapport.funnel.rules import rule_label
 
     stage_labels = dict(Stage.choices)
-    for s in stages.order_by("-changed_at", "-id")[:limit]:
-        title = f"{stage_labels.get(s.from_stage, '—') if s.from_stage else '—'} → {stage_labels.get(s.to_stage, s.to_stage)}"
-        entries.append(
-            TimelineEntry(
-                s.changed_at, "stage", s.to_stage, str(title), s.reason, s.changed_by.get_username() if s.changed_by else "",
-                s.id, rule_label(s.rule),
-            )
-        )
+    for pk, changed_at, from_stage, to_stage, reason, rule, by in stages.order_by("-changed_at", "-id").values_list(
+        "id", "changed_at", "from_stage", "to_stage", "reason", "rule", "changed_by__username"
+    )[:limit]:
+        title = f"{stage_labels.get(from_stage, '—') if from_stage else '—'} → {stage_labels.get(to_stage, to_stage)}"
+        entries.append(TimelineEntry(changed_at, "stage", to_stage, str(title), reason, by or "", pk, rule_label(rule)))
     for source in _timeline_sources:
         entries.extend(source(user, card, limit, before))
     entries.sort(key=lambda e: (e.at, e.ref_id), reverse=True)

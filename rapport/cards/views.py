@@ -167,8 +167,14 @@ def facts_context(user: User, card: Card) -> dict[str, Any]:
     return {"facts": selectors.facts_of(user, card, limit=50)}
 
 
-def timeline_context(user: User, card: Card) -> dict[str, Any]:
-    return {"timeline": selectors.timeline_of(user, card, limit=50)}
+# The card page opens on the newest timeline entries; "Show older entries" brings the rest.
+TIMELINE_FIRST = 25
+TIMELINE_ALL = 200
+
+
+def timeline_context(user: User, card: Card, limit: int = TIMELINE_FIRST) -> dict[str, Any]:
+    entries = selectors.timeline_of(user, card, limit=limit)
+    return {"timeline": entries, "timeline_more": limit < TIMELINE_ALL and len(entries) == limit}
 
 
 def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None = None) -> FactForm:
@@ -180,7 +186,7 @@ def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None
     return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
 
 
-def card_context(request: AuthedHttpRequest, card: Card, **forms: Any) -> dict[str, Any]:
+def card_context(request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, **forms: Any) -> dict[str, Any]:
     from rapport.activities.forms import ActivityForm
 
     user = request.user
@@ -196,7 +202,7 @@ def card_context(request: AuthedHttpRequest, card: Card, **forms: Any) -> dict[s
     }
     context.update(profile_context(user, card))
     context.update(facts_context(user, card))
-    context.update(timeline_context(user, card))
+    context.update(timeline_context(user, card, timeline_limit))
     context["panels"] = card_panels(user, card)
     if card.kind == Kind.PERSON and context["can_write"]:
         context["employment_form"] = forms.get("employment_form") or EmploymentForm(prefix="job")
@@ -218,7 +224,11 @@ def share_form_for(user: User, data: QueryDict | None = None) -> ShareForm:
 @web_view
 def card_detail(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     card = selectors.get_card(request.user, card_id)
-    return render(request, "cards/detail.html", card_context(request, card))
+    # "Show older entries": the whole timeline, as its own fragment over htmx.
+    limit = TIMELINE_ALL if request.GET.get("timeline") == "all" else TIMELINE_FIRST
+    if limit == TIMELINE_ALL and is_htmx(request):
+        return render(request, "cards/_timeline.html", {"card": card, **timeline_context(request.user, card, limit)})
+    return render(request, "cards/detail.html", card_context(request, card, timeline_limit=limit))
 
 
 @require_POST

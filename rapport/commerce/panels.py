@@ -32,7 +32,7 @@ def account_panel(user: User, card: Card) -> dict[str, Any] | None:
         return None
     balances = []
     for currency in currencies:
-        st = selectors.account_statement(card, currency=currency)
+        st = selectors.account_statement(card, currency=currency, currencies=currencies, with_last_check=False)
         balances.append({
             "currency": currency, "balance": format_money(st.balance, currency), "overdue": format_money(st.overdue, currency),
             "has_overdue": st.overdue > 0, "is_credit": st.balance < 0,

@@ -131,15 +131,18 @@ def bucket_of(days_overdue: int) -> str:
 
 
 def account_statement(card: Card, *, currency: str | None = None, date_from: dt.date | None = None,
-                      date_to: dt.date | None = None, as_of: dt.date | None = None) -> Statement:
+                      date_to: dt.date | None = None, as_of: dt.date | None = None,
+                      currencies: list[str] | None = None, with_last_check: bool = True) -> Statement:
     """A customer's account in one currency: opening balance before ``date_from``, every invoice,
     credit note and payment in the period with the running balance, and what is overdue.
 
     Reads each of the customer's documents in that currency once (a customer has thousands at
     most) and sorts them out here: before the period, in it, and still open. The caller has
-    already fetched ``card`` through visibility.
+    already fetched ``card`` through visibility. A caller that knows the card's
+    ``statement_currencies`` passes them; the card page's balance needs no ``last_check``.
     """
-    currencies = statement_currencies(card)
+    if currencies is None:
+        currencies = statement_currencies(card)
     cur = currency or (currencies[0] if currencies else "")
     today = as_of or timezone.localdate()
     end = date_to or today
@@ -193,7 +196,8 @@ def account_statement(card: Card, *, currency: str | None = None, date_from: dt.
     statement.opening_balance, statement.balance, statement.invoiced, statement.paid = opening, balance, invoiced, paid
     statement.aging = aging
     statement.overdue = sum((v for k, v in aging.items() if k != "current"), ZERO)
-    statement.last_check = AccountCheck.objects.filter(card=card, currency=cur).order_by("-as_of", "-id").first()
+    if with_last_check:
+        statement.last_check = AccountCheck.objects.filter(card=card, currency=cur).order_by("-as_of", "-id").first()
     return statement
 
 

@@ -344,9 +344,14 @@ def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | Non
 
     deals = visible_deals(user).filter(card=card)
     moves = StepMove.objects.filter(deal__in=deals).select_related("deal", "moved_by").order_by("-moved_at", "-id")
-    lost = deals.filter(status=Status.LOST, closed_at__isnull=False).select_related("closed_by").order_by("-closed_at", "-id")
     if before:
-        moves, lost = moves.filter(moved_at__lt=before), lost.filter(closed_at__lt=before)
+        moves = moves.filter(moved_at__lt=before)
+    # A card has few deals: they are read through the card's index and the lost ones kept here.
+    # A filter on status would let SQLite walk the index of every lost deal in the database.
+    lost = [
+        d for d in deals.select_related("closed_by").order_by("-closed_at", "-id")
+        if d.status == Status.LOST and d.closed_at is not None and (before is None or d.closed_at < before)
+    ]
     steps = dict(Step.choices)
     entries = []
     for m in moves[:limit]:

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from rapport.cards.models import Card
 from rapport.core.errors import NotFound, ValidationError
-from rapport.core.visibility import visible_to
+from rapport.core.visibility import visible_through
 from rapport.dedup.models import Candidate, CandidateStatus, Merge
 from rapport.dedup.services import KINDS
 
@@ -26,8 +26,8 @@ def candidates(user: Any, *, kind: str = "", status: str = CandidateStatus.PENDI
         raise ValidationError.single("kind", f"Expected one of: {', '.join(KINDS)}.")
     if status and status not in CandidateStatus.values:
         raise ValidationError.single("status", f"Expected one of: {', '.join(CandidateStatus.values)}.")
-    visible = visible_to(user).values("id")
-    qs = Candidate.objects.filter(left_id__in=visible, right_id__in=visible)
+    # Each pair's two cards are checked by primary key: a subquery would read every visible card.
+    qs = visible_through(user, visible_through(user, Candidate.objects.all(), "left"), "right")
     if kind:
         qs = qs.filter(kind=kind)
     if status:
@@ -45,6 +45,14 @@ def get_candidate(user: Any, candidate_id: Any) -> Candidate:
     return found
 
 
+def has_duplicate_history(card: Card) -> bool:
+    """Whether a card has any pending pair or any merge at all, in one light query: most cards
+    have neither, and the card page can then skip the visibility-checked lists below."""
+    pairs = Candidate.objects.filter(Q(left=card) | Q(right=card), status=CandidateStatus.PENDING).order_by().values("id")
+    merges = Merge.objects.filter(Q(survivor=card) | Q(loser=card)).order_by().values("id")
+    return pairs.union(merges, all=True).exists()
+
+
 def candidates_of(user: Any, card: Card, *, limit: int = 5) -> list[Candidate]:
     """Pending pairs involving one card (the card page's "possible duplicates")."""
     return list(candidates(user).filter(Q(left=card) | Q(right=card))[:limit])
@@ -52,20 +60,16 @@ def candidates_of(user: Any, card: Card, *, limit: int = 5) -> list[Candidate]:
 
 def merges_of(user: Any, card: Card, *, limit: int = 20) -> list[Merge]:
     """Merges this card took part in, newest first, where the user sees both cards."""
-    visible = visible_to(user).values("id")
+    merges = Merge.objects.filter(Q(survivor=card) | Q(loser=card))
     return list(
-        Merge.objects.filter(Q(survivor=card) | Q(loser=card))
-        .filter(survivor_id__in=visible, loser_id__in=visible)
+        visible_through(user, visible_through(user, merges, "survivor"), "loser")
         .select_related("survivor", "loser", "merged_by")[:limit]
     )
 
 
 def get_merge(user: Any, merge_id: Any) -> Merge:
-    visible = visible_to(user).values("id")
-    found = (
-        Merge.objects.filter(pk=_id(merge_id, "merge"), survivor_id__in=visible, loser_id__in=visible)
-        .select_related("survivor", "loser").first()
-    )
+    merge = Merge.objects.filter(pk=_id(merge_id, "merge"))
+    found = visible_through(user, visible_through(user, merge, "survivor"), "loser").select_related("survivor", "loser").first()
     if found is None:
         raise NotFound("merge")
     return found

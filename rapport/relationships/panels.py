@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def organization_panel(user: User, card: Card) -> dict[str, Any] | None:
     from rapport.relationships import selectors
 
-    graph = selectors.decision_unit(user, card.pk)
+    graph = selectors.decision_unit_of(user, card)
     members = [n for n in graph.nodes if n.member is not None]
     return {"members": members, "warnings": graph.warnings, "influence_total": graph.influence_total}
 
@@ -23,7 +23,7 @@ def person_panel(user: User, card: Card) -> dict[str, Any] | None:
     from rapport.relationships import content, selectors
     from rapport.relationships.models import Style
 
-    state = selectors.contact_state(user, card.pk)
+    state = selectors.contact_state_of(card)
     return {
         "state": state,
         "style_label": Style(state.style).label if state.style else "",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -18,7 +18,7 @@ from rapport.cards.models import Card, Employment, Kind
 from rapport.cards.selectors import get_card
 from rapport.core.errors import NotFound
 from rapport.core.i18n import normalise_language
-from rapport.core.visibility import visible_to
+from rapport.core.visibility import visible_through, visible_to
 from rapport.relationships import content
 from rapport.relationships.models import (
     STAGE_ORDER,
@@ -34,6 +34,9 @@ from rapport.relationships.models import (
     StageMove,
     StyleCoaching,
 )
+
+
+QS = TypeVar("QS", bound=QuerySet[Any])
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,14 @@ def visible_people(user: Any) -> QuerySet[Card]:
     return visible_to(user).filter(kind=Kind.PERSON)
 
 
+def _with_visible_people(user: Any, queryset: QS, *relations: str) -> QS:
+    """Rows whose people (reached through each of ``relations``) the user may see; each row's
+    cards are checked by primary key, never by reading every visible card."""
+    for relation in relations:
+        queryset = visible_through(user, queryset, relation).filter(**{f"{relation}__kind": Kind.PERSON})
+    return queryset
+
+
 def unit_of(organization: Card) -> DecisionUnit | None:
     return DecisionUnit.objects.filter(organization=organization).first()
 
@@ -97,12 +108,11 @@ def get_member(user: Any, member_id: Any) -> Member:
     """A member whose organisation and person the user may both see, or NotFound."""
     if isinstance(member_id, bool) or not str(member_id).isdigit() or int(member_id) > 2**62:
         raise NotFound("member")
-    member = (
-        Member.objects.select_related("unit__organization", "person")
-        .filter(pk=int(member_id), person_id__in=visible_people(user).values("id"))
-        .filter(unit__organization_id__in=visible_to(user).values("id"))
-        .first()
-    )
+    member = visible_through(
+        user,
+        _with_visible_people(user, Member.objects.select_related("unit__organization", "person").filter(pk=int(member_id)), "person"),
+        "unit__organization",
+    ).first()
     if member is None:
         raise NotFound("member")
     return member
@@ -112,8 +122,7 @@ def get_relationship(user: Any, relationship_id: Any) -> Relationship:
     """A relationship whose two people the user may both see, or NotFound."""
     if isinstance(relationship_id, bool) or not str(relationship_id).isdigit() or int(relationship_id) > 2**62:
         raise NotFound("relationship")
-    people = visible_people(user).values("id")
-    rel = Relationship.objects.filter(pk=int(relationship_id), from_person_id__in=people, to_person_id__in=people).first()
+    rel = _with_visible_people(user, Relationship.objects.filter(pk=int(relationship_id)), "from_person", "to_person").first()
     if rel is None:
         raise NotFound("relationship")
     return rel
@@ -134,21 +143,20 @@ def _employment_state(organization_id: int, person_ids: list[int]) -> tuple[dict
 def decision_unit(user: Any, organization_id: Any) -> DecisionUnitGraph:
     """The organisation's decision unit as the user may see it: members, the people linked
     to them, the relationships among those people, and the warnings."""
-    org = get_card(user, organization_id, Kind.ORGANIZATION)
-    people = visible_people(user)
+    return decision_unit_of(user, get_card(user, organization_id, Kind.ORGANIZATION))
+
+
+def decision_unit_of(user: Any, org: Card) -> DecisionUnitGraph:
+    """``decision_unit`` of an organisation card the user was given by ``get_card``."""
     members = list(
-        Member.objects.filter(unit__organization=org, person_id__in=people.values("id"))
+        _with_visible_people(user, Member.objects.filter(unit__organization=org), "person")
         .select_related("person")
         .order_by("id")
     )
     member_ids = [m.person_id for m in members]
     _current, left = _employment_state(org.pk, member_ids)
-    visible_ids = people.values("id")
-    relationships = list(
-        Relationship.objects.filter(Q(from_person_id__in=member_ids) | Q(to_person_id__in=member_ids))
-        .filter(from_person_id__in=visible_ids, to_person_id__in=visible_ids)
-        .order_by("id")
-    )
+    ties = Relationship.objects.filter(Q(from_person_id__in=member_ids) | Q(to_person_id__in=member_ids))
+    relationships = list(_with_visible_people(user, ties, "from_person", "to_person").order_by("id"))
     outside_ids = sorted({pid for r in relationships for pid in (r.from_person_id, r.to_person_id)} - set(member_ids))
     outside = {c.pk: c for c in Card.objects.filter(pk__in=outside_ids)}
     outside_org = _current_organizations(outside_ids)
@@ -266,21 +274,13 @@ def is_relied_on(member: Member) -> bool:
 def relationships_of(user: Any, person_id: Any) -> list[Relationship]:
     """The ties of one person with people the user may also see."""
     person = get_person(user, person_id)
-    visible_ids = visible_people(user).values("id")
-    return list(
-        Relationship.objects.filter(Q(from_person=person) | Q(to_person=person))
-        .filter(from_person_id__in=visible_ids, to_person_id__in=visible_ids)
-        .order_by("id")
-    )
+    ties = Relationship.objects.filter(Q(from_person=person) | Q(to_person=person))
+    return list(_with_visible_people(user, ties, "from_person", "to_person").order_by("id"))
 
 
 def memberships_of(user: Any, person: Card) -> list[Member]:
     """The units a person belongs to, in organisations the user may see."""
-    return list(
-        Member.objects.filter(person=person, unit__organization_id__in=visible_to(user).values("id")).select_related(
-            "unit__organization"
-        )
-    )
+    return list(visible_through(user, Member.objects.filter(person=person), "unit__organization").select_related("unit__organization"))
 
 
 # --- relationship stage, style and gifts of one contact -------------------------------------
@@ -346,7 +346,11 @@ def coaching_for(style: str, language: str | None = None) -> StyleCoaching | Non
 
 
 def contact_state(user: Any, person_id: Any) -> ContactState:
-    person = get_person(user, person_id)
+    return contact_state_of(get_person(user, person_id))
+
+
+def contact_state_of(person: Card) -> ContactState:
+    """The relationship state of a person card the user was given by ``get_card``."""
     profile = ContactProfile.objects.filter(person=person).first()
     stage = profile.stage if profile else ""
     style = profile.style if profile else ""

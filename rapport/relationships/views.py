@@ -20,7 +20,7 @@ from rapport.cards.models import Employment, Function, Kind, Level
 from rapport.core.errors import ValidationError
 from rapport.core.text import has_han
 from rapport.core.http import AuthedHttpRequest
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import scope_for, visible_through, visible_to
 from rapport.core.web import web_view
 from rapport.relationships import content, selectors, services
 from rapport.relationships.forms import (
@@ -57,13 +57,15 @@ def _map_context(request: AuthedHttpRequest, org_id: int, **forms: Any) -> dict[
     for node in graph.nodes:
         node.name = local_names.get(node.person, node.name)
     member_people = {n.person for n in graph.nodes if n.member is not None}
+    # Driven by the organisation's employments, each person checked by primary key: a filter on
+    # the cards would let the planner walk every card of the reader's teams.
     staff = (
-        visible_to(request.user)
-        .filter(kind=Kind.PERSON, employments__organization=org, employments__ended_on__isnull=True)
-        .exclude(pk__in=member_people)
-        .distinct()
-        .order_by("sort_name")
-        .values_list("id", "display_name")[:500]
+        visible_through(request.user, Employment.objects.filter(organization=org, ended_on__isnull=True), "person")
+        .filter(person__kind=Kind.PERSON)
+        .exclude(person_id__in=member_people)
+        .order_by("person__sort_name", "person_id")
+        .values_list("person_id", "person__display_name")
+        .distinct()[:500]
     )
     staff_list = list(staff)
     people = sorted({(n.person, n.name) for n in graph.nodes} | set(staff_list), key=lambda p: p[1].casefold())
@@ -172,8 +174,8 @@ def _prepare_context(request: AuthedHttpRequest, person_id: int, **forms: Any) -
         "recent": Activity.objects.filter(participants__card=person).order_by("-occurred_at")[:5],
         "gifts": selectors.gifts_of(request.user, person.pk)[:20],
         "policy": selectors.gift_policy(),
-        "employments": Employment.objects.filter(person=person).select_related("organization").filter(
-            organization__in=visible_to(request.user)
+        "employments": visible_through(request.user, Employment.objects.filter(person=person), "organization").select_related(
+            "organization"
         ),
         "can_write": scope_for(request.user).role != "analyst",
         "stage_form": forms.get("stage_form") or StageForm(),
