@@ -243,6 +243,20 @@ def country_time_zone(country: str) -> str:
     return MAIN_ZONE.get(country.upper()) or (str(zones[0]) if zones else "")
 
 
+def zone_country(zone: str) -> str:
+    """The country of an IANA time zone ("Europe/Bucharest" → "RO"), or "" when unknown."""
+    if not zone:
+        return ""
+    from babel.core import get_global
+
+    for country, main in MAIN_ZONE.items():
+        if main == zone:
+            return country
+    country = str(get_global("zone_territories").get(zone, ""))
+    # "ZZ" and "001" are babel's "unknown region" and "world" (Etc/GMT+1, UTC).
+    return country if len(country) == 2 and country.isalpha() and country != "ZZ" else ""
+
+
 def _reader_locale() -> Any:
     from babel import Locale, UnknownLocaleError
     from django.utils.translation import get_language, to_locale

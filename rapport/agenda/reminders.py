@@ -2,6 +2,8 @@
 
 - dates from the card's facts: birthdays, the spouse's birthday, the wedding anniversary and
   the family dates written in the family items, with or without their year;
+- company anniversaries: the years an organisation has been our customer (on the day of its
+  first order) and the round years since its founding (*Year founded*);
 - holiday greetings by the customer's country (the `holidays` library) and festivals by the
   language they speak, one reminder per rep, country and holiday, with a suggested message;
 - the keep-in-touch cadence by tier and relationship stage, reset by any logged activity;
@@ -252,6 +254,101 @@ def _load_cards(card_ids: Iterable[int], names: dict[int, str], languages: dict[
             languages[card_id] = spoken.get(card_id) or content.COUNTRY_LANGUAGE.get(countries.get(card_id, ""), "en")
 
 
+# --- company anniversaries -----------------------------------------------------------------------------
+
+# *Year founded* holds no day: a round anniversary (every ``ROUND_YEARS`` years) is reminded
+# on this day of the anniversary year, early enough to plan a visit or a word of thanks.
+FOUNDING_DAY = (1, 15)
+ROUND_YEARS = 5
+
+
+def _month_days(window: list[dt.date]) -> list[tuple[int, int]]:
+    """(month, day) of each date of the window; 29 February counts on 28 February of a common year."""
+    days = {(d.month, d.day) for d in window}
+    if any(d.month == 2 and d.day == 28 and not content._leap(d.year) for d in window):
+        days.add((2, 29))
+    return sorted(days)
+
+
+def _customer_since(as_of: dt.date) -> Iterator[tuple[int, int, content.DayOfYear, dt.date]]:
+    """(organisation, owner, first order day, its anniversary in the window): the organisations
+    whose first counted order (confirmed or delivered) falls on a day of the window."""
+    from django.db.models import Exists, OuterRef
+
+    from rapport.cards.models import Kind
+    from rapport.commerce.models import Order, OrderStatus
+
+    window = _window(as_of)
+    first, last = window[0], window[-1]
+    on_days = Q(pk__in=[])
+    for month, day_of_month in _month_days(window):
+        on_days |= Q(ordered_on__month=month, ordered_on__day=day_of_month)
+    counted = [OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
+    earlier = Order.objects.filter(card_id=OuterRef("card_id"), status__in=counted, ordered_on__lt=OuterRef("ordered_on"))
+    rows = (Order.objects.filter(on_days, status__in=counted, ordered_on__lt=first, card__kind=Kind.ORGANIZATION,
+                                 card__archived_at__isnull=True, card__owner__is_active=True)
+            .exclude(Exists(earlier)).values_list("card_id", "card__owner_id", "ordered_on").distinct())
+    for card_id, owner_id, ordered_on in rows.iterator(chunk_size=5000):
+        day = content.DayOfYear(ordered_on.month, ordered_on.day, ordered_on.year)
+        due = day.next_on_or_after(first)
+        if due <= last and day.years_on(due):
+            yield card_id, owner_id, day, due
+
+
+def _founded(as_of: dt.date) -> Iterator[tuple[int, int, int, dt.date]]:
+    """(organisation, owner, year founded, reminder day) for the round anniversaries whose
+    reminder day falls in the window."""
+    from rapport.cards.models import CurrentValue, Kind
+
+    window = _window(as_of)
+    days = [d for d in window if (d.month, d.day) == FOUNDING_DAY]
+    if not days:
+        return
+    due = days[0]
+    rows = (CurrentValue.objects.filter(item__key="founded_year", kind=Kind.ORGANIZATION, archived=False, owner_id__gt=0)
+            .values_list("card_id", "owner_id", "value_text"))
+    for card_id, owner_id, text in rows.iterator(chunk_size=5000):
+        year = int(text) if isinstance(text, str) and text.isdigit() else 0
+        years = due.year - year
+        # A year outside 1850..today, or not a round anniversary, is no reason to call.
+        if 1850 <= year < due.year and years % ROUND_YEARS == 0:
+            yield card_id, owner_id, year, due
+
+
+def ordered_on_key(day: content.DayOfYear) -> str:
+    # The first order's date is in the key: an earlier order learned later is a new anniversary,
+    # and the reminder of the old date goes away with the other stale dates.
+    return f"{day.year}-{day.month:02d}-{day.day:02d}"
+
+
+def _company_anniversaries(as_of: dt.date, names: dict[int, str], languages: dict[int, str]) -> Iterator[Wanted]:
+    since = list(_customer_since(as_of))
+    founded = list(_founded(as_of))
+    _load_cards({row[0] for row in since} | {row[0] for row in founded}, names, languages)
+    for card_id, owner_id, day, due in since:
+        name = names.get(card_id, "")
+        years = day.years_on(due) or 0
+        with _speak(owner_id):
+            yield Wanted(
+                owner_id=owner_id, key=f"{Source.COMPANY_ANNIVERSARY.value}:{card_id}:customer_since:{ordered_on_key(day)}:{due.year}",
+                source=str(Source.COMPANY_ANNIVERSARY), due_on=due, card_id=card_id,
+                title=_("%(name)s: %(years)s years as our customer") % {"name": name, "years": years},
+                why=_("First order on %(day)s.") % {"day": dt.date(day.year or due.year, day.month, day.day).isoformat()},
+                suggestion=content.greeting(str(Source.COMPANY_ANNIVERSARY), languages.get(card_id, "en"), name=name, years=str(years)),
+            )
+    for card_id, owner_id, year, due in founded:
+        name = names.get(card_id, "")
+        years = due.year - year
+        with _speak(owner_id):
+            yield Wanted(
+                owner_id=owner_id, key=f"{Source.COMPANY_ANNIVERSARY.value}:{card_id}:founded:{due.year}",
+                source=str(Source.COMPANY_ANNIVERSARY), due_on=due, card_id=card_id,
+                title=_("%(name)s turns %(years)s this year") % {"name": name, "years": years},
+                why=_("Founded in %(year)s (the day is not known).") % {"year": year},
+                suggestion=content.greeting(str(Source.COMPANY_ANNIVERSARY), languages.get(card_id, "en"), name=name, years=str(years)),
+            )
+
+
 # --- holidays ------------------------------------------------------------------------------------------
 
 HOLIDAY_LANGUAGE = {"en": "en_US", "es": "es", "ro": "ro", "zh-hans": "zh_CN"}
@@ -373,6 +470,7 @@ def generate(*, as_of: dt.date | None = None) -> dict[str, int]:
     wanted: list[Wanted] = []
     wanted.extend(_cadence(as_of, names))
     wanted.extend(_fact_dates(as_of, names, languages))
+    wanted.extend(_company_anniversaries(as_of, names, languages))
     wanted.extend(_holidays(as_of))
     wanted.extend(_from_sources(as_of))
     counts.update(_store(wanted, as_of))

@@ -89,13 +89,14 @@ class AgendaItemOut(Schema):
     recent_contacts: int
     too_often: bool
     local_time: str = Field("", description="HH:MM where the customer is, when it differs from your time")
+    phone: str = Field("", description="The customer's first phone number (E.164)")
 
     @staticmethod
     def of(i: Item) -> dict[str, Any]:
         return {"key": i.key, "due_on": i.due_on, "due_time": i.due_time, "title": i.title, "why": i.why, "source": i.source,
                 "task": i.task.pk if i.task else None, "customer": i.card_id, "customer_name": i.card_name,
                 "suggestion": i.suggestion, "best_time": i.best_time, "recent_contacts": i.touches, "too_often": i.too_often,
-                "local_time": i.local_time}
+                "local_time": i.local_time, "phone": i.phone}
 
 
 class TodayOut(Schema):

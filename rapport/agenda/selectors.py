@@ -74,6 +74,7 @@ class Item:
     touches: int = 0  # contacts with this customer in the touch-limit window
     too_often: bool = False
     local_time: str = ""  # the time where the customer is, when it differs from the user's
+    phone: str = ""  # the customer's first number (E.164), to call from the line
 
     @property
     def is_task(self) -> bool:
@@ -94,6 +95,7 @@ class Today:
     upcoming: list[Day]
     touch_days: int
     touch_times: int
+    overdue_total: int = 0  # all overdue lines, when only the oldest were read (``overdue_shown``)
 
     @property
     def count(self) -> int:
@@ -138,11 +140,17 @@ def agenda_items(user: Any, *, owner: Any = None, days: int = DAYS_AHEAD, today:
     return items
 
 
-def today_of(user: Any, *, days: int = DAYS_AHEAD, today: dt.date | None = None) -> Today:
-    """A rep's Today: overdue first, then today, then each of the next days."""
+def today_of(user: Any, *, days: int = DAYS_AHEAD, today: dt.date | None = None, overdue_shown: int | None = None) -> Today:
+    """A rep's Today: overdue first, then today, then each of the next days.
+
+    ``overdue_shown``: only the oldest this many overdue lines get their hints (best time,
+    recent contacts, local time, phone): a page that shows 30 of 300 overdue lines does not
+    look up the other 270 customers."""
     today = today or local_today(user)
-    items = agenda_items(user, days=days, today=today)
-    _hints(user, items, today)
+    items, unread = _today_items(user, days=days, today=today, overdue_shown=overdue_shown)
+    overdue = [i for i in items if i.due_on < today]
+    hinted = items if overdue_shown is None else [*overdue[:overdue_shown], *(i for i in items if i.due_on >= today)]
+    _hints(user, hinted, today)
     upcoming: dict[dt.date, list[Item]] = defaultdict(list)
     for item in items:
         if item.due_on > today:
@@ -150,17 +158,40 @@ def today_of(user: Any, *, days: int = DAYS_AHEAD, today: dt.date | None = None)
     plan = content.cadence()
     return Today(
         today=today,
-        overdue=[i for i in items if i.due_on < today],
+        overdue=overdue,
         due_today=[i for i in items if i.due_on == today],
         upcoming=[Day(day, upcoming[day]) for day in sorted(upcoming)],
-        touch_days=plan.touch_days, touch_times=plan.touch_times,
+        touch_days=plan.touch_days, touch_times=plan.touch_times, overdue_total=len(overdue) + unread,
     )
 
 
+def _today_items(user: Any, *, days: int, today: dt.date, overdue_shown: int | None) -> tuple[list[Item], int]:
+    """The items of Today, and how many overdue tasks were counted but not read.
+
+    With ``overdue_shown``, only the oldest overdue tasks are read (a rep behind on a year of
+    keep-in-touch reminders has hundreds; the page shows 30, the oldest first, and counts the
+    rest): merged with the feeds' overdue lines, the oldest of both are still the first shown.
+    """
+    if overdue_shown is None:
+        return agenda_items(user, days=days, today=today), 0
+    until = today + dt.timedelta(days=days)
+    open_tasks = visible_tasks(user).filter(owner=user, done_at__isnull=True).select_related("card").defer(
+        "card__profile", "card__social", "detail")
+    late = open_tasks.filter(due_on__lt=today)
+    late_read = list(late.order_by("due_on", "due_time", "id")[:overdue_shown])
+    unread = late.count() - len(late_read) if len(late_read) == overdue_shown else 0
+    coming = list(open_tasks.filter(due_on__gte=today, due_on__lte=until).order_by("due_on", "due_time", "id")[:500])
+    items = _task_items(late_read + coming)
+    items.extend(_feed_items(user, user, until, today))
+    items.sort(key=lambda i: (i.due_on, i.due_time or dt.time.max, i.title.casefold()))
+    return items, unread
+
+
 def _hints(user: Any, items: list[Item], today: dt.date) -> None:
-    """The best time to call each customer (a catalog item), and how often we approached them lately."""
+    """The best time to call each customer (a catalog item), how often we approached them
+    lately, and the number to call them on."""
     from rapport.activities.models import Activity, Participant
-    from rapport.cards.models import CurrentValue
+    from rapport.cards.models import CurrentValue, Phone
 
     card_ids = sorted({i.card_id for i in items if i.card_id})
     if not card_ids:
@@ -177,6 +208,9 @@ def _hints(user: Any, items: list[Item], today: dt.date) -> None:
     for card_id in Participant.objects.filter(card_id__in=card_ids, activity_id__gt=before,
                                               activity__occurred_at__gte=since).values_list("card_id", flat=True):
         touches[card_id] += 1
+    phones: dict[int, str] = {}
+    for card_id, e164 in Phone.objects.filter(card_id__in=card_ids).order_by("card_id", "position", "id").values_list("card_id", "e164"):
+        phones.setdefault(card_id, e164)
     zones = _customer_zones(card_ids)
     now = timezone.now()
     mine = now.astimezone(_zone_of(user)).utcoffset()
@@ -192,6 +226,7 @@ def _hints(user: Any, items: list[Item], today: dt.date) -> None:
             item.best_time = value if isinstance(value, str) else ""
             item.touches = touches.get(item.card_id, 0)
             item.too_often = item.touches >= plan.touch_times
+            item.phone = phones.get(item.card_id, "")
 
 
 def _zone_of(user: Any) -> Any:
@@ -248,3 +283,13 @@ def best_time_of(user: Any, card: Any) -> str:
 
     value = CurrentValue.objects.filter(card=card, item__key="best_time_to_contact").values_list("fact__value", flat=True).first()
     return value if isinstance(value, str) else ""
+
+
+def home_region(user: Any) -> str:
+    """The country a user works in, read from their time zone (Europe/Madrid → ES,
+    Asia/Shanghai → CN); "" when they set none. Numbers they type or receive without a
+    country code are read as numbers of this country."""
+    if getattr(user, "pk", None) is None:
+        return ""
+    zone = AgendaProfile.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
+    return content.zone_country(zone or "")

@@ -35,11 +35,12 @@ def _messages(errors: dict[str, list[str]]) -> list[str]:
 @web_view
 def today(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    agenda = selectors.today_of(user)
-    shown = agenda.overdue if request.GET.get("all") == "1" else agenda.overdue[:OVERDUE_SHOWN]
+    every = request.GET.get("all") == "1"
+    agenda = selectors.today_of(user, overdue_shown=None if every else OVERDUE_SHOWN)
+    shown = agenda.overdue if every else agenda.overdue[:OVERDUE_SHOWN]
     # Each line's action addresses from one reverse() each, not one per line.
     return render(request, "agenda/today.html", {
-        "agenda": agenda, "overdue": shown, "more_overdue": len(agenda.overdue) - len(shown),
+        "agenda": agenda, "overdue": shown, "more_overdue": agenda.overdue_total - len(shown),
         "snooze_options": [(n, ngettext("%(days)s day", "%(days)s days", n) % {"days": n}) for n in services.SNOOZE_DAYS],
         "done_url": reverse("agenda-task-done", args=[0]).replace("/0/", "/{}/"),
         "snooze_url": reverse("agenda-task-snooze", args=[0]).replace("/0/", "/{}/"),

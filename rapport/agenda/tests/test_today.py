@@ -155,3 +155,21 @@ def test_the_customers_local_time_is_shown_when_it_differs(ana: Client, task: An
     item = ana.get("/api/v1/agenda/today").json()["due_today"][0]
     assert item["local_time"] and ":" in item["local_time"]
     assert "where the customer is" in ana.get(reverse("agenda-today")).content.decode()
+
+
+def test_each_customer_line_has_the_number_to_call(ana: Client, task: Any, make_person: Any) -> None:
+    customer = make_person(given_name="Lucía", phones=["+34 612 34 56 78"])
+    task(title="Call back about the quote", card=customer.pk, due_on=timezone.localdate().isoformat())
+    html = ana.get("/today/").content.decode()
+    assert 'href="tel:+34612345678"' in html
+    assert ana.get("/api/v1/agenda/today").json()["due_today"][0]["phone"] == "+34612345678"
+
+
+def test_the_overdue_count_includes_the_lines_not_shown(ana: Client, task: Any) -> None:
+    today = timezone.localdate()
+    for n in range(33):
+        task(title=f"Late {n:02d}", due_on=(today - dt.timedelta(days=40 - n)).isoformat())
+    html = ana.get("/today/").content.decode()
+    assert '<span class="count">33</span>' in html and "Late 00" in html and "Late 30" not in html
+    assert "Show 3 more overdue" in html
+    assert "Late 32" in ana.get("/today/?all=1").content.decode()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScreenPopConfig(AppConfig):
+    name = "rapport.screenpop"
+    label = "screenpop"
