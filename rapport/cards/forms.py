@@ -281,8 +281,9 @@ class CardForm(forms.Form):
             self.fields[f"phone_kind_{i}"] = kind
             if not self.is_bound:
                 known = existing[i] if i < len(existing) else None
-                self.initial[f"phone_number_{i}"] = phone_display(known.e164) if known else ""
-                self.initial[f"phone_kind_{i}"] = known.kind if known else self._default_phone_kind()
+                # A number handed over as initial data (a new card for an unknown caller) stays.
+                self.initial.setdefault(f"phone_number_{i}", phone_display(known.e164) if known else "")
+                self.initial.setdefault(f"phone_kind_{i}", known.kind if known else self._default_phone_kind())
         if count:
             del self.fields["phones"]  # the rows replace the one-number-per-line box
 

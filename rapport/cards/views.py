@@ -423,7 +423,15 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     owners = people_selectors.assignable_owners(user)
     teams = people_selectors.assignable_teams(user)
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("prefill") == "1":
+        # A new card started elsewhere (the screen pop's unknown caller): the number arrives in
+        # the body, never in a URL, and the form opens filled with it, nothing checked yet.
+        team_ids = scope_for(user).team_ids
+        initial = {"team": team_ids[0] if team_ids else "", **_prefilled_phone(request.POST)}
+        form = form_class(initial=initial, owners=owners, teams=teams)
+        formset = address_formset()
+        organization = None
+    elif request.method == "POST":
         form = form_class(request.POST, owners=owners, teams=teams)
         formset = address_formset(request.POST)
         valid = form.is_valid() & formset.is_valid()  # both, so every error shows at once
@@ -448,6 +456,23 @@ def _card_create(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         formset = address_formset()
     context = {"form": form, "formset": formset, "kind": kind, "card": None, "organization": organization}
     return render(request, "cards/form.html", context, status=status)
+
+
+def _prefilled_phone(data: Any) -> dict[str, str]:
+    """The first phone row of a new card's form from posted data, when it is a plain value."""
+    from rapport.cards.models import PhoneKind
+
+    number = str(data.get("phone_number_0") or "").strip()[:60]
+    kind = str(data.get("phone_kind_0") or "")
+    region = str(data.get("phone_region") or "").strip().upper()
+    initial: dict[str, str] = {}
+    if number:
+        initial["phone_number_0"] = number
+    if kind in PhoneKind.values:
+        initial["phone_kind_0"] = kind
+    if len(region) == 2 and region.isalpha():
+        initial["phone_region"] = region
+    return initial
 
 
 def _warn_possible_duplicates(request: AuthedHttpRequest, card: Card) -> None:
