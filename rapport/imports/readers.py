@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.utils.translation import gettext_noop as _N
+from django.utils.translation import gettext_noop
 
 from rapport.imports.models import Format
 from rapport.imports.problems import Problem, as_problem, problem
@@ -76,7 +76,7 @@ def detect_format(path: Path, head: bytes) -> str:
     if suffix in (".vcf", ".vcard") or re.match(rb"(\xef\xbb\xbf)?\s*BEGIN:VCARD", head[:64], re.I):
         return Format.VCARD
     if suffix in (".xlsx", ".xlsm"):
-        raise FileRejected(_N("The file has an .xlsx name but is not an Excel workbook."))
+        raise FileRejected(gettext_noop("The file has an .xlsx name but is not an Excel workbook."))
     return Format.CSV
 
 
@@ -97,7 +97,7 @@ def detect_encoding(head: bytes) -> str:
     if _looks_utf16(head):
         return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     if b"\x00" in head:
-        raise FileRejected(_N("This is not a text file (it contains binary data)."))
+        raise FileRejected(gettext_noop("This is not a text file (it contains binary data)."))
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -109,7 +109,7 @@ def detect_encoding(head: bytes) -> str:
     candidates = ["gb18030", "cp1252", "cp1250", "big5", "shift_jis", "cp1251", "iso8859_2", "iso8859_15"]
     best = from_bytes(head, cp_isolation=candidates).best()
     if best is None:
-        raise FileRejected(_N("The text encoding of this file could not be recognised; save it as UTF-8 and try again."))
+        raise FileRejected(gettext_noop("The text encoding of this file could not be recognised; save it as UTF-8 and try again."))
     name = str(best.encoding)
     if name in ("gb2312", "gbk"):
         return "gb18030"
@@ -184,7 +184,7 @@ def sniff_csv(head: bytes) -> CsvDialect:
     encoding = detect_encoding(head)
     text = head.decode(encoding, errors="ignore")
     if _control_junk(text[:20_000]):
-        raise FileRejected(_N("This is not a text file (it contains binary data)."))
+        raise FileRejected(gettext_noop("This is not a text file (it contains binary data)."))
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     if not lines:
         raise FileRejected(problem("file.empty"))
@@ -240,12 +240,12 @@ def read_csv(stream: IO[bytes], dialect: CsvDialect, *, keep_going: bool = False
     except StopIteration:
         raise FileRejected(problem("file.empty")) from None
     except csv.Error as exc:
-        raise FileRejected(_N("The header line cannot be read: %(detail)s") % {"detail": exc}) from None
+        raise FileRejected(gettext_noop("The header line cannot be read: %(detail)s") % {"detail": exc}) from None
     if any(_BAD_BYTE in name for name in header_row):
-        raise FileRejected(_N("The header line is not valid %(encoding)s text. Save the file as UTF-8 and import it again.")
+        raise FileRejected(gettext_noop("The header line is not valid %(encoding)s text. Save the file as UTF-8 and import it again.")
                            % {"encoding": dialect.encoding})
     if len(header_row) > MAX_COLUMNS:
-        raise FileRejected(_N("The file has %(columns)s columns; at most %(limit)s are supported.")
+        raise FileRejected(gettext_noop("The file has %(columns)s columns; at most %(limit)s are supported.")
                            % {"columns": len(header_row), "limit": MAX_COLUMNS})
     headers = _headers(header_row)
 
@@ -287,18 +287,20 @@ def check_xlsx(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
-        raise FileRejected(_N("The file is not a readable Excel workbook (a damaged zip archive).")) from None
+        raise FileRejected(gettext_noop("The file is not a readable Excel workbook (a damaged zip archive).")) from None
     if len(members) > MAX_XLSX_MEMBERS:
-        raise FileRejected(_N("The workbook has too many parts to be a spreadsheet."))
+        raise FileRejected(gettext_noop("The workbook has too many parts to be a spreadsheet."))
     total = 0
     for member in members:
         total += member.file_size
         if member.compress_size and member.file_size / member.compress_size > MAX_XLSX_RATIO and member.file_size > 10_000_000:
-            raise FileRejected(f"The workbook part {member.filename} inflates {member.file_size // member.compress_size}-fold: refused as a zip bomb.")
+            raise FileRejected(gettext_noop("The workbook part %(part)s inflates %(ratio)s-fold: refused as a zip bomb.")
+                               % {"part": member.filename, "ratio": member.file_size // member.compress_size})
         if member.file_size > MAX_XLSX_MEMBER_BYTES:
-            raise FileRejected(f"The workbook part {member.filename} would inflate to {_mb(member.file_size)}: refused.")
+            raise FileRejected(gettext_noop("The workbook part %(part)s would inflate to %(size)s: refused.")
+                               % {"part": member.filename, "size": _mb(member.file_size)})
     if total > MAX_XLSX_UNCOMPRESSED:
-        raise FileRejected(_N("The workbook would inflate beyond 1 GB: refused."))
+        raise FileRejected(gettext_noop("The workbook would inflate beyond 1 GB: refused."))
     shared = next((m for m in members if m.filename.lower().endswith("sharedstrings.xml")), None)
     if shared is not None:
         _check_shared_strings(path, shared)
@@ -315,8 +317,8 @@ def _check_shared_strings(path: Path, member: zipfile.ZipInfo) -> None:
     """Counts the shared strings by streaming their part (a zip header can lie about sizes),
     before openpyxl would load every one of them into memory."""
     too_big = FileRejected(
-        f"The workbook's text table is larger than {_mb(MAX_XLSX_SHARED_STRINGS_BYTES)} once expanded: refused. "
-        "Save the sheet as CSV and import that."
+        gettext_noop("The workbook's text table is larger than %(size)s once expanded: refused. Save the sheet as CSV and import that.")
+        % {"size": _mb(MAX_XLSX_SHARED_STRINGS_BYTES)}
     )
     if member.file_size > MAX_XLSX_SHARED_STRINGS_BYTES:
         raise too_big
@@ -335,11 +337,11 @@ def _check_shared_strings(path: Path, member: zipfile.ZipInfo) -> None:
                 tail = window[-3:]
                 if count > MAX_XLSX_SHARED_STRINGS:
                     raise FileRejected(
-                        f"The workbook holds more than {MAX_XLSX_SHARED_STRINGS:,} different texts: refused. "
-                        "Save the sheet as CSV and import that."
+                        gettext_noop("The workbook holds more than %(count)s different texts: refused. Save the sheet as CSV and import that.")
+                        % {"count": f"{MAX_XLSX_SHARED_STRINGS:,}"}
                     )
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise FileRejected(_N("The file is not a readable Excel workbook (a damaged zip archive).")) from None
+        raise FileRejected(gettext_noop("The file is not a readable Excel workbook (a damaged zip archive).")) from None
 
 
 # Runs in a child process under an address-space limit: opens the workbook as the import will
@@ -386,10 +388,11 @@ def probe_xlsx(path: Path) -> None:
             capture_output=True, timeout=300, check=False,
         )
     except subprocess.TimeoutExpired:
-        raise FileRejected(_N("The workbook takes too long to open: refused. Save the sheet as CSV and import that.")) from None
+        raise FileRejected(gettext_noop("The workbook takes too long to open: refused. Save the sheet as CSV and import that.")) from None
     if run.returncode != 0:
         raise FileRejected(
-            f"The workbook needs more than {_mb(limit)} of memory to open: refused. Save the sheet as CSV and import that."
+            gettext_noop("The workbook needs more than %(size)s of memory to open: refused. Save the sheet as CSV and import that.")
+            % {"size": _mb(limit)}
         )
 
 
@@ -438,7 +441,7 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
     from openpyxl.xml import DEFUSEDXML
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
-        raise FileRejected(_N("XLSX import needs defusedxml installed."))
+        raise FileRejected(gettext_noop("XLSX import needs defusedxml installed."))
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
@@ -452,19 +455,19 @@ def read_xlsx(path: Path) -> tuple[list[str], Iterator[SourceRow]]:
         raise FileRejected(_workbook_problem(exc)) from None
     if width > MAX_COLUMNS:
         workbook.close()
-        raise FileRejected(_N("The sheet has %(columns)s columns; at most %(limit)s are supported.") % {"columns": width, "limit": MAX_COLUMNS})
+        raise FileRejected(gettext_noop("The sheet has %(columns)s columns; at most %(limit)s are supported.") % {"columns": width, "limit": MAX_COLUMNS})
     if width * height > MAX_XLSX_CELLS:
         workbook.close()
         raise FileRejected(
-            f"The sheet holds {height:,} rows × {width} columns, more than {MAX_XLSX_CELLS:,} cells: refused. "
-            "Split it, or save it as CSV."
+            gettext_noop("The sheet holds %(rows)s rows × %(columns)s columns, more than %(cells)s cells: refused. Split it, or save it as CSV.")
+            % {"rows": f"{height:,}", "columns": width, "cells": f"{MAX_XLSX_CELLS:,}"}
         )
     if header_cells is None:
         workbook.close()
-        raise FileRejected(_N("The first sheet is empty."))
+        raise FileRejected(gettext_noop("The first sheet is empty."))
     if len(header_cells) > MAX_COLUMNS:
         workbook.close()
-        raise FileRejected(_N("The sheet has %(columns)s columns; at most %(limit)s are supported.")
+        raise FileRejected(gettext_noop("The sheet has %(columns)s columns; at most %(limit)s are supported.")
                            % {"columns": len(header_cells), "limit": MAX_COLUMNS})
     headers = _headers([_cell_text(c.value) for c in header_cells])
 
@@ -736,7 +739,7 @@ def open_file(path: Path, *, keep_going: bool = False) -> OpenedFile:
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise FileRejected(_N("The file cannot be opened: %(detail)s.") % {"detail": exc.strerror}) from None
+        raise FileRejected(gettext_noop("The file cannot be opened: %(detail)s.") % {"detail": exc.strerror}) from None
     head = stream.read(SNIFF_BYTES)
     if not head.strip(b"\xef\xbb\xbf\xff\xfe \r\n\t\x00"):
         stream.close()
@@ -750,7 +753,7 @@ def open_file(path: Path, *, keep_going: bool = False) -> OpenedFile:
         encoding = detect_encoding(head)
         if fmt == Format.VCARD:
             if _control_junk(head.decode(encoding, errors="ignore")[:20_000]):
-                raise FileRejected(_N("This is not a text file (it contains binary data)."))
+                raise FileRejected(gettext_noop("This is not a text file (it contains binary data)."))
             stream.seek(0)
             return OpenedFile(Format.VCARD, list(VCARD_FIELDS), read_vcard(stream, encoding), encoding, "", stream)
         dialect = sniff_csv(head)

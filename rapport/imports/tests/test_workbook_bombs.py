@@ -106,3 +106,23 @@ def test_shared_strings_written_with_a_namespace_prefix_are_counted_too(tmp_path
     path = workbook(tmp_path / "prefixed.xlsx", strings=0, table=table)
     with pytest.raises(readers.FileRejected, match="more than 1,000 different texts"):
         readers.open_file(path)
+
+
+@pytest.mark.parametrize("language, expected", [("es", "La hoja tiene 60 filas × 2 columnas"), ("zh-hans", "工作表有 60 行 × 2 列"),
+                                                ("ro", "Foaia are 60 rânduri × 2 coloane")])
+def test_a_refused_workbook_reads_in_the_readers_language(tmp_path: Path, monkeypatch: Any, language: str, expected: str) -> None:
+    from django.utils import translation
+
+    from rapport.imports import problems
+
+    monkeypatch.setattr(readers, "MAX_XLSX_CELLS", 100)
+    book = openpyxl.Workbook()
+    for i in range(60):
+        book.active.append([f"Empresa {i}", "retail"])
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.raises(readers.FileRejected) as refused:
+        readers.open_file(tmp_path / "wide.xlsx")
+    stored = problems.recognise(str(refused.value))
+    assert stored.code == problems.MESSAGE
+    with translation.override(language):
+        assert problems.render(stored.code, stored.params).startswith(expected)
