@@ -51,7 +51,7 @@ def audit_read(user: Any, card: Card, item_keys: list[str]) -> None:
     if not item_keys:
         return
     from rapport.audit.context import current_request
-    from rapport.audit.services import record
+    from rapport.privacy.read_audit import record_read
 
     request = current_request()
     seen: set[tuple[int, str]] | None = getattr(request, "_rapport_audited_reads", None) if request else None
@@ -63,7 +63,8 @@ def audit_read(user: Any, card: Card, item_keys: list[str]) -> None:
             seen = set()
             request._rapport_audited_reads = seen  # type: ignore[attr-defined]
         seen.update((card.pk, k) for k in fresh)
-    record(action="read", record=card, actor=user, detail={"items": fresh})
+    # Written with the request's other read entries, in one transaction, before the answer leaves.
+    record_read(user=user, card=card, items=fresh)
 
 
 _AUDITED_READS = {Sensitivity.CONFIDENTIAL.value, Sensitivity.SPECIAL.value}
