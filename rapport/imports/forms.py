@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rapport.imports import extensions
+from rapport.imports.mapping import column_label
 from rapport.imports.models import OnDuplicate
 
 KIND_CHOICES = [("", _("Guess from the columns")), ("organizations", _("Organisations")), ("people", _("People"))]
@@ -52,7 +53,7 @@ class MappingForm(forms.Form):
         if not csv:
             del self.fields["keep_going"]  # only a CSV line can break the file's layout
         for index, header in enumerate(headers):
-            field = forms.ChoiceField(label=header, choices=targets, required=False)
+            field = forms.ChoiceField(label=column_label(header), choices=targets, required=False)
             field.widget.attrs["aria-describedby"] = f"sample_{index}"
             setattr(field, "sample", samples.get(header, ""))  # shown beside the column in the template
             self.fields[f"col_{index}"] = field

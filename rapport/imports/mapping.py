@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from rapport.cards.bulk import Checked
 from rapport.cards.models import AddressKind, EmailKind, Kind, PhoneKind
 from rapport.catalog import selectors as catalog
@@ -105,6 +107,36 @@ _BY_HEADER: dict[str, str] = {h: target for target, headers in _SYNONYMS.items()
 # Google Contacts: "Phone 1 - Value", "E-mail 2 - Value", "Address 1 - City", "Website 1 - Value".
 _GOOGLE = re.compile(r"^(phone|e-mail|address|website|relation|organization) (\d+) - (.+)$", re.I)
 _GOOGLE_ADDRESS_PARTS = {"street": "street", "city": "city", "region": "region", "postal code": "postal_code", "country": "country"}
+
+
+_VCARD_FIELDS = {
+    "given_name": gettext_lazy("Given name"), "family_name": gettext_lazy("Family name"), "middle_name": gettext_lazy("Middle name"),
+    "full_name": gettext_lazy("Full name"), "organization": gettext_lazy("Organisation"), "title": gettext_lazy("Job title"),
+    "external_id": gettext_lazy("Identifier (UID)"), "nickname": gettext_lazy("Nickname"), "birth_date": gettext_lazy("Birthday"),
+    "note": gettext_lazy("Note"), "website": gettext_lazy("Website"),
+}
+_VCARD_PARTS = {
+    "street": gettext_lazy("street"), "city": gettext_lazy("city"), "region": gettext_lazy("region"), "postal_code": gettext_lazy("postcode"),
+    "country": gettext_lazy("country"), "type": gettext_lazy("type"),
+}
+_VCARD_NUMBERED = re.compile(r"^(phone|email|address)\.(\d{1,2})(?:\.(\w+))?$")
+
+
+def column_label(name: str) -> str:
+    """A column as a person reads it: the vCard reader's field names ("phone.2", "address.1.city")
+    in words of the reader's language; any other column (a file's own header) as it is."""
+    if name in _VCARD_FIELDS:
+        return str(_VCARD_FIELDS[name])
+    match = _VCARD_NUMBERED.match(name)
+    if not match:
+        return name
+    what, number, part = match.groups()
+    base = {"phone": gettext_lazy("Phone %(n)s"), "email": gettext_lazy("E-mail %(n)s"), "address": gettext_lazy("Address %(n)s")}[what] % {"n": number}
+    if part is None:
+        return str(base)
+    if part not in _VCARD_PARTS:
+        return name
+    return f"{base}: {_VCARD_PARTS[part]}"
 
 
 def target_choices(kind: str, *, groups: list[str] | None = None) -> list[tuple[str, str]]:

@@ -154,6 +154,13 @@ class RowError(models.Model):
         indexes = [models.Index(fields=["job", "row"], name="row_error_job")]
 
     @property
+    def column_label(self) -> str:
+        """The column in the active language when the reader named it (a vCard's "phone.2")."""
+        from rapport.imports.mapping import column_label
+
+        return column_label(self.column)
+
+    @property
     def reason_text(self) -> str:
         """The reason in the active language (as written, for rows from before codes)."""
         from rapport.imports.problems import render

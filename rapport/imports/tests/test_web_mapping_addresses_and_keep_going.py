@@ -41,14 +41,21 @@ def test_a_vcard_mapping_page_lists_only_the_fields_its_cards_hold(ana: Client) 
     job = upload(ana, VCARD.encode(), "ana.vcf")
     page = ana.get(f"/imports/{job.pk}/").content.decode()
     columns = selected(page)
+    # The reader's field names ("phone.1", "address.2.city") are shown in words.
     assert columns == {
-        "given_name": "given_name", "family_name": "family_name", "full_name": "full_name", "organization": "organization",
-        "title": "title", "phone.1": "phone", "address.1.street": "address:1.street", "address.1.city": "address:1.city",
-        "address.1.postal_code": "address:1.postal_code", "address.1.country": "address:1.country",
-        "address.2.street": "address:2.street", "address.2.city": "address:2.city",
-        "address.2.postal_code": "address:2.postal_code", "address.2.country": "address:2.country",
+        "Given name": "given_name", "Family name": "family_name", "Full name": "full_name", "Organisation": "organization",
+        "Job title": "title", "Phone 1": "phone", "Address 1: street": "address:1.street", "Address 1: city": "address:1.city",
+        "Address 1: postcode": "address:1.postal_code", "Address 1: country": "address:1.country",
+        "Address 2: street": "address:2.street", "Address 2: city": "address:2.city",
+        "Address 2: postcode": "address:2.postal_code", "Address 2: country": "address:2.country",
     }
-    assert "phone.20" not in page and "email.1" not in page
+    assert "phone.20" not in page and "email.1" not in page and "address.1" not in page.split("<main", 1)[1].split("<select", 1)[0]
+
+
+def test_a_vcard_mapping_page_names_the_fields_in_the_readers_language(ana: Client) -> None:
+    job = upload(ana, VCARD.encode(), "ana.vcf")
+    page = ana.get(f"/imports/{job.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Teléfono 1" in page and "Dirección 1: ciudad" in page
 
 
 def test_a_vcard_imported_from_the_web_keeps_its_typed_addresses_and_employer(ana: Client) -> None:
