@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
-from rapport.agenda import content
+from rapport.agenda import content, selectors
 from rapport.agenda.models import AgendaProfile, ContactClock, Recurrence, Source, Task
 from rapport.audit.services import record
 from rapport.cards.services import Errors
@@ -133,7 +133,7 @@ def create_task(*, user: User, data: dict[str, Any]) -> Task:
         errors.add("__all__", _("Unknown fields: %(fields)s.") % {"fields": ", ".join(str(u)[:40] for u in unknown[:10])})
     title = errors.run(clean_text, "title", data.get("title"), required=True, max_length=300) or ""
     note = errors.run(clean_text, "note", data.get("note")) or ""
-    due_on = _date(errors, "due_on", data.get("due_on")) if data.get("due_on") not in (None, "") else timezone.localdate()
+    due_on = _date(errors, "due_on", data.get("due_on")) if data.get("due_on") not in (None, "") else None
     due_time = _time(errors, data.get("due_time"))
     recurrence = data.get("recurrence") or ""
     if recurrence not in Recurrence.values:
@@ -142,7 +142,8 @@ def create_task(*, user: User, data: dict[str, Any]) -> Task:
     owner = _owner(errors, user, data.get("owner"), None)
     links = _links(errors, user, owner, data, None)
     errors.raise_if_any()
-    assert due_on is not None
+    if due_on is None:  # today where the task's owner is, not where the server is
+        due_on = selectors.local_today(owner)
     task = Task.objects.create(
         owner=owner, title=title, note=note, due_on=due_on, due_time=due_time, recurrence=recurrence,
         card=links.get("card"), deal=links.get("deal"), visit=links.get("visit"), created_by=user,
@@ -259,7 +260,7 @@ def snooze_task(*, user: User, task: Task, days: Any = 1, expected_version: int 
     locked = _lock(task, expected_version)
     if locked.done_at is not None:
         raise ValidationError.single("__all__", _("This task is already done."))
-    locked.due_on = max(locked.due_on, timezone.localdate()) + dt.timedelta(days=int(str(days)))
+    locked.due_on = max(locked.due_on, selectors.local_today(locked.owner)) + dt.timedelta(days=int(str(days)))
     locked.snoozed += 1
     locked.version += 1
     locked.updated_at = timezone.now()

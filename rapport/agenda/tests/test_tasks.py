@@ -111,3 +111,14 @@ def test_a_deal_of_another_customer_cannot_be_linked(task: Any, person: Any, mak
         task(card=person.pk, deal=deal.pk)
     assert "deal" in exc.value.errors
     assert task(deal=deal.pk).card == other
+
+
+def test_a_task_without_a_date_is_due_today_where_its_owner_is(task: Any, users: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # 25 hours apart: one is on another date than the server
+        services.update_settings(user=users["rep_ana"], data={"time_zone": zone})
+        here = timezone.now().astimezone(ZoneInfo(zone)).date()
+        assert task().due_on == here
+        snoozed = services.snooze_task(user=users["rep_ana"], task=task(due_on=(here - dt.timedelta(days=9)).isoformat()), days=1)
+        assert snoozed.due_on == here + dt.timedelta(days=1)
