@@ -242,6 +242,11 @@ RAPPORT_SCHEDULE = {
     "agenda_remind": env_str("RAPPORT_REMIND_AT", "05:30"),
     "agenda_digest": env_str("RAPPORT_DIGEST_AT", "06:30"),
 }
+# Exports of lists longer than this many cards are written by the worker and downloaded from the
+# job's page by the person who asked; the files are deleted after RAPPORT_EXPORT_KEEP_HOURS.
+RAPPORT_EXPORT_INLINE_ROWS = env_int("RAPPORT_EXPORT_INLINE_ROWS", 5000)
+RAPPORT_EXPORT_KEEP_HOURS = env_int("RAPPORT_EXPORT_KEEP_HOURS", 48)
+RAPPORT_EXPORT_DIR = env_str("RAPPORT_EXPORT_DIR")  # default: RAPPORT_HOME/exports
 RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL")  # this server's address, for links in e-mails sent by the worker
 
 # Privacy and security (issue 4): audit retention in days (0 keeps every entry), the legal

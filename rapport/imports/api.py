@@ -6,15 +6,16 @@ import json
 import tempfile
 from typing import Any, Literal
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from rapport.cards.api import CardFilterParams
 from rapport.cards.selectors import CardFilter
-from rapport.core.errors import ValidationError
+from rapport.core.errors import Conflict, ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.imports import selectors, services
+from rapport.jobs.schemas import BackgroundJobOut
 from rapport.imports.schemas import (
     ExportRecordList,
     ExportRecordOut,
@@ -145,6 +146,33 @@ def export(
     format: Literal["csv", "xlsx", "vcard"] = "csv",
 ) -> FileResponse:
     return export_response(request, kind, filters.visible_filter(request.user), format, channel="api")
+
+
+@router.post("/exports/{kind}", response={202: BackgroundJobOut},
+             summary="Export the cards of a long list in the background; download it from /exports/files/{job id} once done")
+def export_later(
+    request: AuthedHttpRequest,
+    kind: Literal["organizations", "people"],
+    filters: Query[CardFilterParams],
+    format: Literal["csv", "xlsx", "vcard"] = "csv",
+) -> Any:
+    from rapport.jobs.api import job_out
+
+    job = services.queue_export(user=request.user, kind=kind, flt=filters.visible_filter(request.user), fmt=format,
+                                channel="api")
+    return Status(202, job_out(job))
+
+
+@router.get("/exports/files/{job_id}", summary="The file of a finished background export (only for who asked for it)")
+def export_later_file(request: AuthedHttpRequest, job_id: int) -> FileResponse | JsonResponse:
+    from rapport.jobs import selectors as job_selectors
+
+    try:
+        exported = services.export_file(user=request.user, job=job_selectors.get_job(request.user, job_id))
+    except Conflict as exc:  # not finished, or expired: the same request may succeed later, or never
+        return JsonResponse({"detail": str(exc)}, status=409)
+    return FileResponse(exported.path.open("rb"), as_attachment=True, filename=exported.download_name,
+                        content_type=CONTENT_TYPES.get(exported.format, "application/octet-stream"))
 
 
 def export_response(request: AuthedHttpRequest, kind: str, flt: CardFilter, fmt: str, *, channel: str) -> FileResponse:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from rapport.accounts.models import Role, User
@@ -78,6 +79,13 @@ def export_items(user: User, cards: QuerySet[Card]) -> list[InformationItem]:
 def export_cards(user: User, flt: card_selectors.CardFilter) -> tuple[QuerySet[Card], list[InformationItem]]:
     cards = card_selectors.filter_cards(user, flt)
     return cards, export_items(user, cards)
+
+
+def export_is_long(user: User, flt: card_selectors.CardFilter) -> bool:
+    """Whether the list holds more cards than an export written while the browser waits may
+    (``RAPPORT_EXPORT_INLINE_ROWS``); counts no further than that."""
+    limit = max(0, int(getattr(settings, "RAPPORT_EXPORT_INLINE_ROWS", 5000)))
+    return card_selectors.filter_cards(user, flt).order_by()[: limit + 1].count() > limit
 
 
 def iter_export(user: User, cards: QuerySet[Card], items: list[InformationItem]) -> Iterator[ExportCard]:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
+import datetime as dt
 import gc
 import io
 import json
 import logging
 import re
+import secrets
 import shutil
 import threading
 from collections import Counter
@@ -1635,19 +1637,13 @@ class ExportResult:
     record_id: int
 
 
-def export_cards(
-    *, user: User, kind: Any, flt: Any, fmt: Any, stream: IO[bytes], channel: str = "web", segment: Any = None
-) -> ExportResult:
-    """Writes the cards of a list (kind + list filters) the user may see to ``stream`` and
-    records the export (who, when, which filter, how many rows).
+EXPORT_EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "vcard": "vcf"}
+EXPORT_PROGRESS_EVERY = 1000  # rows between two progress reports of an export in the worker
 
-    Only what the user may see: cards outside ``visible_to`` are not in it, items above the
-    user's clearance have no column, and a confidential value on a card where the user may
-    not read it is left out.
-    """
+
+def _checked_export(kind: Any, fmt: Any, flt: Any, segment: Any) -> tuple[str, Any]:
+    """The card kind and the filter of an export, or the refusal of what cannot be exported."""
     from rapport.cards.selectors import CardFilter
-    from rapport.imports import selectors
-    from rapport.imports.writers import CsvWriter, VcardWriter, XlsxWriter
 
     card_kind = _kind(kind)
     if fmt not in EXPORT_FORMATS:
@@ -1659,8 +1655,31 @@ def export_cards(
             raise ValidationError.single("segment", "Expected the id of a saved segment.")
         flt = dataclasses.replace(flt, segment=int(segment))
     flt.kind = card_kind
+    return card_kind, flt
+
+
+def export_cards(
+    *, user: User, kind: Any, flt: Any, fmt: Any, stream: IO[bytes], channel: str = "web", segment: Any = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> ExportResult:
+    """Writes the cards of a list (kind + list filters) the user may see to ``stream`` and
+    records the export (who, when, which filter, how many rows).
+
+    Only what the user may see: cards outside ``visible_to`` are not in it, items above the
+    user's clearance have no column, and a confidential value on a card where the user may
+    not read it is left out. ``progress(done, total)`` is told every few thousand rows.
+    """
+    from rapport.imports import selectors
+    from rapport.imports.writers import CsvWriter, VcardWriter, XlsxWriter
+
+    card_kind, flt = _checked_export(kind, fmt, flt, segment)
     cards_qs, items = selectors.export_cards(user, flt)
+    total = cards_qs.count() if progress is not None else None
     count = 0
+
+    def written() -> None:
+        if progress is not None and count % EXPORT_PROGRESS_EVERY == 0:
+            progress(count, total)
     if fmt == Format.VCARD:
         vcard = VcardWriter(stream)
         for exported in selectors.iter_export(user, cards_qs, items):
@@ -1673,6 +1692,7 @@ def export_cards(
                 nickname=str(exported.raw.get("nickname") or ""), note="",
             )
             count += 1
+            written()
         vcard.close()
     else:
         writer: CsvWriter | XlsxWriter = CsvWriter(stream) if fmt == Format.CSV else XlsxWriter(stream, card_kind)
@@ -1683,7 +1703,10 @@ def export_cards(
         for exported in selectors.iter_export(user, cards_qs, items):
             writer.row([exported.core[c] for c in columns] + [exported.items.get(i.key) for i in items])
             count += 1
+            written()
         writer.close()
+    if progress is not None:
+        progress(count, max(count, total or 0))
     from rapport.imports.models import ExportRecord
 
     filters = {k: v for k, v in vars(flt).items() if v not in (None, "", False) and k != "kind"}
@@ -1696,6 +1719,102 @@ def export_cards(
           detail={"kind": card_kind, "format": fmt, "rows": count, "channel": channel[:8],
                   "items": sorted(i.key for i in items if i.sensitivity in ("confidential", "special"))})
     return ExportResult(rows=count, record_id=record.pk)
+
+
+def export_dir() -> Path:
+    """Where the worker writes the exports of long lists until they are downloaded."""
+    return Path(getattr(settings, "RAPPORT_EXPORT_DIR", "") or settings.HOME / "exports")
+
+
+def export_keep() -> dt.timedelta:
+    return dt.timedelta(hours=max(1, int(getattr(settings, "RAPPORT_EXPORT_KEEP_HOURS", 48))))
+
+
+def queue_export(*, user: User, kind: Any, flt: Any, fmt: Any, channel: str = "web", segment: Any = None) -> Any:
+    """Puts the export of a list on the background queue (a list too long to write while the
+    browser waits); returns the job, whose page offers the file to the person who asked once
+    the worker has written it. The filters are checked now, the cards read when it runs (what
+    the user may see then)."""
+    from rapport.jobs import services as jobs
+    from rapport.jobs.models import Kind as JobKind
+
+    card_kind, flt = _checked_export(kind, fmt, flt, segment)
+    filters = {k: v for k, v in dataclasses.asdict(flt).items() if v not in (None, "", False)}
+    return jobs.enqueue(kind=JobKind.EXPORT, user=user, params={"kind": card_kind, "format": fmt, "filters": filters,
+                                                                "channel": str(channel)[:8]})
+
+
+def run_queued_export(*, user: User, job_id: int, params: dict[str, Any],
+                      progress: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
+    """The worker's run of ``queue_export``: writes the file into ``export_dir`` under a name
+    nobody can guess, whole or not at all; returns what the job's page shows."""
+    from rapport.cards.selectors import CardFilter
+
+    fmt = params.get("format")
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError.single("format", "Expected csv, xlsx or vcard.")
+    known = {f.name for f in dataclasses.fields(CardFilter)}
+    stored = params.get("filters")
+    raw: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    flt = CardFilter(**{k: v for k, v in raw.items() if k in known})
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"export-{int(job_id)}-{secrets.token_hex(12)}.{EXPORT_EXTENSIONS[str(fmt)]}"
+    partial = folder / f"{name}.part"
+    try:
+        with partial.open("wb") as stream:
+            result = export_cards(user=user, kind=params.get("kind"), flt=flt, fmt=fmt, stream=stream,
+                                  channel=str(params.get("channel") or "web"), progress=progress)
+        partial.replace(folder / name)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return {"rows": result.rows, "file": name, "format": str(fmt), "kind": str(params.get("kind") or "")}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    download_name: str
+    format: str
+
+
+def export_file(*, user: User, job: Any) -> ExportFile:
+    """The file a finished background export wrote, for the person who asked it alone (it holds
+    what they may see; nobody else, an administrator included, downloads it). NotFound for
+    anyone else or a job that is not an export; Conflict while it runs or once it expired."""
+    from rapport.jobs.models import Kind as JobKind
+    from rapport.jobs.models import Status as JobStatus
+
+    if job.kind != JobKind.EXPORT or job.user_id != user.pk:
+        raise NotFound("export")
+    if job.status != JobStatus.DONE:
+        raise Conflict(_("This export is not ready yet."))
+    name = str(job.result.get("file") or "")
+    path = export_dir() / name
+    if not re.fullmatch(r"export-\d+-[0-9a-f]{24}\.(csv|xlsx|vcf)", name) or not path.is_file() \
+            or job.finished_at is None or timezone.now() - job.finished_at > export_keep():
+        raise Conflict(_("This export is no longer kept. Export the list again."))
+    kind = "organizations" if job.result.get("kind") == Kind.ORGANIZATION else "people"
+    return ExportFile(path=path, download_name=f"rapport-{kind}.{path.suffix.lstrip('.')}", format=str(job.result.get("format")))
+
+
+def forget_old_exports(*, now: dt.datetime | None = None) -> int:
+    """Deletes the files of background exports older than ``RAPPORT_EXPORT_KEEP_HOURS`` (and
+    the pieces of runs that died); run daily by the worker's schedule. Returns how many."""
+    folder = export_dir()
+    if not folder.is_dir():
+        return 0
+    cutoff = ((now or timezone.now()) - export_keep()).timestamp()
+    gone = 0
+    for path in folder.glob("export-*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except FileNotFoundError:
+            continue
+    return gone
 
 
 def export_records(*, user: User, kind: Any, fmt: Any, stream: IO[bytes], channel: str = "web") -> ExportResult:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("imports/<int:job_id>/errors.csv", views.import_errors, name="import-errors"),
     path("imports/<int:job_id>/revert/", views.import_revert, name="import-revert"),
     path("exports/<str:kind>/", views.export_download, name="export-download"),
+    path("exports/files/<int:job_id>/", views.export_file, name="export-file"),
 ]

@@ -162,6 +162,21 @@ def import_revert(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     return redirect("import-detail", job_id=job.pk)
 
 
+@require_GET
+@web_view
+def export_file(request: AuthedHttpRequest, job_id: int) -> FileResponse | HttpResponse:
+    """The file of a finished background export, for the person who asked for it."""
+    from rapport.jobs import selectors as job_selectors
+
+    try:
+        exported = services.export_file(user=request.user, job=job_selectors.get_job(request.user, job_id))
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("job-detail", job_id=job_id)
+    return FileResponse(exported.path.open("rb"), as_attachment=True, filename=exported.download_name,
+                        content_type=api.CONTENT_TYPES.get(exported.format, "application/octet-stream"))
+
+
 @require_http_methods(["GET", "POST"])
 @web_view
 def export_download(request: AuthedHttpRequest, kind: str) -> FileResponse | HttpResponse:
@@ -187,7 +202,14 @@ def export_download(request: AuthedHttpRequest, kind: str) -> FileResponse | Htt
         return HttpResponse("; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()), status=400,
                             content_type="text/plain; charset=utf-8")
     fmt = data.get("format", "csv")
+    flt = form.card_filter(card_kind)
     try:
-        return api.export_response(request, kind, form.card_filter(card_kind), fmt, channel="web")
+        if fmt in services.EXPORT_FORMATS and selectors.export_is_long(user, flt):
+            # Too long to write while the browser waits: the worker writes it, its page offers it.
+            job = services.queue_export(user=user, kind=kind, flt=flt, fmt=fmt, channel="web")
+            messages.info(request, _("This list is long: it is being exported in the background. "
+                                     "The file will be offered here when it is ready."))
+            return redirect("job-detail", job_id=job.pk)
+        return api.export_response(request, kind, flt, fmt, channel="web")
     except ValidationError as exc:
         return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()), status=400, content_type="text/plain; charset=utf-8")

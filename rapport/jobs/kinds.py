@@ -41,6 +41,13 @@ def _import(job: Job, report: Report) -> dict[str, Any]:
             "skipped": done.skipped_count, "errors": done.error_count}
 
 
+def _export(job: Job, report: Report) -> dict[str, Any]:
+    from rapport.imports import services
+
+    assert job.user is not None  # needs_user
+    return services.run_queued_export(user=job.user, job_id=job.pk, params=job.params, progress=report)
+
+
 def _dedup_scan(job: Job, report: Report) -> dict[str, Any]:
     from rapport.dedup import services
 
@@ -86,6 +93,7 @@ KINDS: dict[str, JobKind] = {
     # An import that failed half-way resumes by importing the same file again (external ids
     # update what is there): never run again from the start behind the user's back.
     Kind.IMPORT: JobKind(_import, retry=False, needs_user=True),
+    Kind.EXPORT: JobKind(_export, needs_user=True),  # a second run writes a new file; the first one's is removed
     Kind.DEDUP_SCAN: JobKind(_dedup_scan, needs_user=True),
     Kind.SEGMENTS_REFRESH: JobKind(_segments_refresh),
     Kind.FUNNEL_RULES: JobKind(_funnel_rules),

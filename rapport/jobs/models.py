@@ -1,5 +1,6 @@
 """Background jobs: work that runs in ``rapport worker`` rather than in a web request (imports,
-duplicate scans, segment refresh, the nightly funnel rules, the agenda's reminders and digest).
+exports of long lists, duplicate scans, segment refresh, the nightly funnel rules, the agenda's
+reminders and digest).
 
 The queue itself (Huey, ``rapport.jobs.queue``) only carries a job's id; this table is what the
 web pages and the API show: who asked, how far it got, how it ended.
@@ -16,6 +17,7 @@ class Kind(models.TextChoices):
     """What a job does; each has its runner in ``rapport.jobs.kinds``."""
 
     IMPORT = "import", pgettext_lazy("background job", "Import")
+    EXPORT = "export", pgettext_lazy("background job", "Export")
     DEDUP_SCAN = "dedup_scan", _("Duplicate search")
     SEGMENTS_REFRESH = "segments_refresh", _("Segment refresh")
     FUNNEL_RULES = "funnel_rules", _("Automatic stage moves")

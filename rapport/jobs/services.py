@@ -203,8 +203,12 @@ KEEP_FINISHED = dt.timedelta(days=90)  # a finished job's page is history after 
 
 
 def prune(*, now: dt.datetime | None = None) -> int:
-    """Deletes the jobs that ended more than ``KEEP_FINISHED`` ago (daily, by the schedule);
-    returns how many. The imports they ran keep their own records and reports."""
+    """Deletes the jobs that ended more than ``KEEP_FINISHED`` ago and the files of expired
+    exports (daily, by the schedule); returns how many jobs. The imports they ran keep their
+    own records and reports."""
+    from rapport.imports import services as imports
+
+    imports.forget_old_exports(now=now)  # the files of exports are kept for hours, not a quarter
     cutoff = (now or timezone.now()) - KEEP_FINISHED
     deleted, _ = Job.objects.filter(status__in=(Status.DONE, Status.FAILED), finished_at__lt=cutoff).delete()
     return deleted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -18,7 +19,7 @@ PAGE_SIZE = 50
 
 
 def _context(job: Job) -> dict[str, Any]:
-    return {"job": job, "polling": not job.finished}
+    return {"job": job, "polling": not job.finished, "export_keep_hours": settings.RAPPORT_EXPORT_KEEP_HOURS}
 
 
 @require_GET

@@ -80,7 +80,7 @@ def test_every_api_route_answers_404_for_records_out_of_reach_and_leaks_nothing(
 ) -> None:
     visible_org = make_org(name="Visible SA")
     client = api_client(users["rep_ana"])
-    ids = {"card_id": None, "fact_id": hidden["fact"].id, "consent_id": hidden["consent"].id}
+    ids = {"card_id": None, "fact_id": hidden["fact"].id, "consent_id": hidden["consent"].id, "job_id": hidden["job"].id}
     paths = api.get_openapi_schema()["paths"]
     checked = 0
     before = _snapshot(hidden)
