@@ -17,5 +17,6 @@ urlpatterns = [
     path("cards/<int:card_id>/shares/", views.card_share, name="card-share"),
     path("cards/<int:card_id>/shares/<int:share_id>/delete/", views.card_unshare, name="card-unshare"),
     path("organizations/choices/", views.organization_choices, name="organization-choices"),
+    path("cards/choices/", views.card_choices, name="card-choices"),
     path("catalog/value-input/", views.item_value_input, name="item-value-input"),
 ]

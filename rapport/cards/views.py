@@ -40,7 +40,7 @@ from rapport.core.extensions import card_panels
 from rapport.core.http import AuthedHttpRequest
 from rapport.privacy.forms import LEGAL_BASIS_ERROR_FIELDS, legal_basis_from
 from rapport.core.web import fragment_or_page, is_htmx, web_view
-from rapport.core.visibility import scope_for
+from rapport.core.visibility import scope_for, visible_to
 
 # Lists count exactly up to this many cards, then show "10000+" (an exact count of a huge
 # list costs more than the page itself).
@@ -316,6 +316,50 @@ def organization_choices(request: AuthedHttpRequest) -> HttpResponse:
     chosen = request.POST.get("job-organization")
     form = EmploymentForm(prefix="job", organizations=organization_options(request.user, query, chosen))
     return render(request, "cards/_organization_choices.html", {"employment_form": form})
+
+
+_PICKER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+MAX_PICKED = 20
+
+
+def picked_cards(user: User, ids: list[str], *, kind: str | None = None) -> list[Card]:
+    """The cards already chosen in a card picker that the user may still see, in the order given."""
+    wanted = [int(i) for i in dict.fromkeys(ids) if i.isdigit() and len(i) <= 18][:MAX_PICKED]
+    if not wanted:
+        return []
+    qs = visible_to(user).filter(pk__in=wanted)
+    if kind:
+        qs = qs.filter(kind=kind)
+    found = {c.pk: c for c in qs}
+    return [found[i] for i in wanted if i in found]
+
+
+@require_POST
+@web_view
+def card_choices(request: AuthedHttpRequest) -> HttpResponse:
+    """The options of a card picker (a form field naming other customers), refreshed as the user
+    types a name (htmx): the cards already chosen stay on top and selected, then the matches.
+
+    POST: the typed name is personal data and stays out of the URL (and so out of logs)."""
+    picker = request.POST.get("picker", "")
+    field = request.POST.get("field", "")
+    kind = request.POST.get("kind", "")
+    if not _PICKER_NAME.match(picker) or not _PICKER_NAME.match(field) or kind not in ("", Kind.ORGANIZATION, Kind.PERSON):
+        return HttpResponse(_("This picker is not known."), status=400, content_type="text/plain; charset=utf-8")
+    from rapport.search.selectors import search_cards
+
+    multiple = request.POST.get("multiple") == "1"
+    chosen = picked_cards(request.user, request.POST.getlist(field), kind=kind or None)
+    if not multiple:
+        chosen = chosen[:1]
+    query = request.POST.get(f"{picker}-q", "")[:200]
+    found = search_cards(request.user, query, kind=kind or None, limit=10) if query.strip() else []
+    chosen_ids = {c.pk for c in chosen}
+    return render(request, "cards/_card_choices.html", {
+        "picker": {"id": picker, "name": field, "multiple": multiple, "kind": kind},
+        "choices": chosen + [c for c in found if c.pk not in chosen_ids], "chosen_ids": chosen_ids,
+        "searched": bool(query.strip()),
+    })
 
 
 @require_POST

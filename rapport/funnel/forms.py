@@ -47,7 +47,7 @@ class QualificationForm(forms.Form):
 
 class ProspectingForm(forms.Form):
     found_by = forms.ChoiceField(label=_("Found by"), required=False)
-    referred_by = forms.IntegerField(label=_("Referred by (card number)"), required=False, min_value=1)
+    referred_by = forms.IntegerField(label=_("Referred by"), required=False, min_value=1)  # picked by name on the page
 
     def __init__(self, *args: Any, methods: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

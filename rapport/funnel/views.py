@@ -32,6 +32,7 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
     targets = rules.legal_targets(stage)
     stage_labels = dict(Stage.choices)
     method = catalog.source_by_id(card.found_by_id) if card.found_by_id else None  # from the cached catalogue
+    referrer = selectors.referrer_of(user, card)
     return {
         "stage_form": StageMoveForm(choices=[(s, stage_labels[s]) for s in targets]),
         "can_move": bool(targets),
@@ -41,7 +42,11 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
         "treatment": selectors.treatment_for(q) if stage in services.QUALIFIED_STAGES else None,
         "target_gaps": [services.describe_gap(g) for g in services.target_gaps(q)] if stage == Stage.PROSPECT else [],
         "found_by": method.label if method else "",
-        "referrer": selectors.referrer_of(user, card),
+        "referrer": referrer,
+        "referrer_picker": {"id": f"referrer-{card.pk}", "name": "referred_by", "label": _("Referred by"), "multiple": False,
+                            "kind": ""},
+        "referrer_choices": [referrer] if referrer else [],
+        "referrer_chosen": {referrer.pk} if referrer else set(),
         "referrals": selectors.referrals_of(user, card, limit=50),
         "prospecting_form": ProspectingForm(
             methods=selectors.methods(),
@@ -111,8 +116,11 @@ def save_prospecting(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
             for message in errs:
                 messages.error(request, str(message))
         return _back(card)
+    data = dict(form.cleaned_data)
+    if data.get("referred_by") is None and card.referred_by_id and selectors.referrer_of(request.user, card) is None:
+        del data["referred_by"]  # a referrer out of the user's sight was not on the form: it stays as it is
     try:
-        services.set_prospecting(user=request.user, card=card, data=form.cleaned_data)
+        services.set_prospecting(user=request.user, card=card, data=data)
     except ValidationError as exc:
         _report_errors(request, exc)
     else:

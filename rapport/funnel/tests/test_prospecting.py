@@ -107,3 +107,27 @@ def test_the_prospecting_form_on_the_card_saves_method_and_referrer(users: Any, 
     assert response.status_code == 302
     card.refresh_from_db()
     assert card.found_by.key == "agent" and card.referred_by_id == referrer.id
+
+
+def test_the_referrer_is_picked_by_name_and_no_card_number_is_asked(users: Any, ana: Any, make_org: Any) -> None:
+    referrer = make_org(name="Referrer SA")
+    card = make_org(name="Card SA", referred_by=None)
+    page = ana.get(f"/cards/{card.id}/").content.decode()
+    assert "card number" not in page and f'name="referrer-{card.id}-q"' in page
+    choices = ana.post("/cards/choices/", {"picker": f"referrer-{card.id}", "field": "referred_by", "kind": "",
+                                           "multiple": "0", f"referrer-{card.id}-q": "referrer"}).content.decode()
+    assert f'<option value="{referrer.id}">Referrer SA · organisation</option>' in choices
+    ana.post(f"/cards/{card.id}/prospecting/", {"found_by": "agent", "referred_by": str(referrer.id)})
+    page = ana.get(f"/cards/{card.id}/").content.decode()
+    assert f'<option value="{referrer.id}" selected>Referrer SA · organisation</option>' in page
+
+
+def test_saving_the_method_keeps_a_referrer_the_rep_may_not_see(users: Any, ana: Any, make_org: Any) -> None:
+    hidden = make_org(owner="rep_bo_other_team", name="Hidden Referrer SA")
+    card = make_org(name="Card SA")
+    put(api(users["admin"]), card, {"referred_by": hidden.id})
+    page = ana.get(f"/cards/{card.id}/").content.decode()
+    assert "Hidden Referrer" not in page and f'<option value="{hidden.id}" selected>' not in page
+    assert ana.post(f"/cards/{card.id}/prospecting/", {"found_by": "agent", "referred_by": ""}).status_code == 302
+    card.refresh_from_db()
+    assert card.referred_by_id == hidden.id and card.found_by.key == "agent"
