@@ -9,8 +9,10 @@ activities per card over the years, and for one rep (``bench_today_rep``) exactl
 ``--rep-cards`` customers with ``--years`` of history: activities, done and open tasks,
 promises, open invoices and deals. Then:
 
-- the Today page of that rep through Django's test client (HTML, signed in), and the
-  ``/api/v1/agenda/today`` answer, p50/p95 over ``--samples`` requests;
+- the Today page of that rep through Django's test client (HTML, signed in), the
+  ``/api/v1/agenda/today`` answer (every line) and the same cut like the page
+  (``?overdue_limit=30``): p50/p95 wall and CPU time per request over ``--samples`` requests,
+  with the load average seen (``--skip-remind``: only these, written to ``…-today.json``);
 - ``rapport agenda remind`` for everyone: the first run (every keep-in-touch clock built from
   all activities ever logged) and the next day's run (only the activities logged since).
 
@@ -160,26 +162,43 @@ def build_rep(args: argparse.Namespace, world: Any, rng: random.Random) -> dict[
 
 
 def measure_today(samples: int) -> dict[str, Any]:
+    """p50/p95 wall time and CPU time (this process) per request of the rep's Today page, of
+    ``/api/v1/agenda/today`` (every line) and of the same answer cut like the page
+    (``overdue_limit=30``), interleaved so that each sees the same machine load."""
     from django.test import Client
 
     from rapport.accounts.models import User
+    from rapport.agenda.views import OVERDUE_SHOWN
 
     rep = User.objects.get(username="bench_today_rep")
     client = Client()
     client.force_login(rep)
-    for _ in range(3):  # warm the caches
-        assert client.get("/today/").status_code == 200
-    page, api = [], []
+    urls = {"page": "/today/", "api": "/api/v1/agenda/today", "api_as_page": f"/api/v1/agenda/today?overdue_limit={OVERDUE_SHOWN}"}
+    for url in urls.values():  # warm the caches
+        for _ in range(3):
+            assert client.get(url).status_code == 200
+    wall: dict[str, list[float]] = {k: [] for k in urls}
+    cpu: dict[str, list[float]] = {k: [] for k in urls}
+    loads = []
     for _ in range(samples):
-        ms, response = common.timed(lambda: client.get("/today/"))
-        assert response.status_code == 200
-        page.append(ms)
-        ms, response = common.timed(lambda: client.get("/api/v1/agenda/today"))
-        assert response.status_code == 200, response.content[:200]
-        api.append(ms)
-    body = client.get("/api/v1/agenda/today").json()
-    return {"page_ms": common.percentiles(page), "api_ms": common.percentiles(api),
-            "items": {k: len(body[k]) for k in ("overdue", "due_today", "upcoming")}}
+        loads.append(os.getloadavg()[0])
+        for key, url in urls.items():
+            started = time.process_time()
+            ms, response = common.timed(lambda url=url: client.get(url))
+            cpu[key].append((time.process_time() - started) * 1000)
+            assert response.status_code == 200, response.content[:200]
+            wall[key].append(ms)
+    body = client.get(urls["api"]).json()
+    cut = client.get(urls["api_as_page"]).json()
+    html = client.get(urls["page"]).content.decode()
+    return {
+        **{f"{key}_ms": common.percentiles(wall[key]) for key in urls},
+        **{f"{key}_cpu_ms": common.percentiles(cpu[key]) for key in urls},
+        "load_average": {"min": round(min(loads), 2), "max": round(max(loads), 2)},
+        "items": {k: len(body[k]) for k in ("overdue", "due_today", "upcoming")} | {"overdue_total": body["overdue_total"]},
+        "items_as_page": {k: len(cut[k]) for k in ("overdue", "due_today", "upcoming")} | {"overdue_total": cut["overdue_total"]},
+        "page_lines": html.count('<li class="agenda-item'),
+    }
 
 
 def measure_remind(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,6 +238,7 @@ def main() -> None:
     parser.add_argument("--cache-mb", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--skip-remind", action="store_true", help="time only Today (the reminder runs take a minute at full size)")
     args = parser.parse_args()
     name = f"agenda-{args.db}-{args.people}"
     common.setup(name, db=args.db, reuse=args.reuse)
@@ -249,20 +269,26 @@ def main() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size=-{args.cache_mb * 1024}")
-    print("reminders for everyone ...", flush=True)
-    figures["remind"] = measure_remind(args)
+    if not args.skip_remind:
+        print("reminders for everyone ...", flush=True)
+        figures["remind"] = measure_remind(args)
     print("the rep's Today ...", flush=True)
     figures["today"] = measure_today(args.samples)
-    first = figures["remind"]["first_run"]["seconds"]
-    daily = figures["remind"]["next_day"]["seconds"]
+    today = figures["today"]
     figures["verdict"] = {
-        "today_page_p95_ms": figures["today"]["page_ms"]["p95_ms"], "today_api_p95_ms": figures["today"]["api_ms"]["p95_ms"],
-        "remind_first_run_seconds": first, "remind_next_day_seconds": daily,
+        "today_page_p95_ms": today["page_ms"]["p95_ms"], "today_page_cpu_p95_ms": today["page_cpu_ms"]["p95_ms"],
+        "today_api_p95_ms": today["api_ms"]["p95_ms"], "today_api_as_page_p95_ms": today["api_as_page_ms"]["p95_ms"],
         "load_average": [round(x, 2) for x in os.getloadavg()], "targets": TARGETS,
-        "met": figures["today"]["page_ms"]["p95_ms"] <= TARGETS["today_p95_ms"] and max(first, daily) <= TARGETS["remind_seconds"],
     }
+    met = today["page_ms"]["p95_ms"] <= TARGETS["today_p95_ms"]
+    if "remind" in figures:
+        first, daily = figures["remind"]["first_run"]["seconds"], figures["remind"]["next_day"]["seconds"]
+        figures["verdict"] |= {"remind_first_run_seconds": first, "remind_next_day_seconds": daily}
+        met = met and max(first, daily) <= TARGETS["remind_seconds"]
+    figures["verdict"]["met"] = met
     print(figures["verdict"], flush=True)
-    path = common.write_results(name, parameters=vars(args), figures=figures, targets=TARGETS)
+    # A run timing only Today keeps its own file, so the reminder figures of a full run stay.
+    path = common.write_results(f"{name}-today" if args.skip_remind else name, parameters=vars(args), figures=figures, targets=TARGETS)
     print(f"results: {path}")
 
 

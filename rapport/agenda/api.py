@@ -114,11 +114,14 @@ def delete_task(request: AuthedHttpRequest, task_id: int) -> Any:
 
 class TodayParams(Schema):
     days: int = Field(selectors.DAYS_AHEAD, ge=0, le=31, description="How many days ahead")
+    overdue_limit: int | None = Field(None, ge=0, le=selectors.OVERDUE_MOST,
+                                      description="Only the oldest this many overdue lines (the page shows 30); overdue_total "
+                                                  f"still counts them all. Default: up to {selectors.OVERDUE_MOST}")
 
 
 @router.get("/today", response=TodayOut, by_alias=True, summary="Your day: overdue first, then today, then the next days")
 def today(request: AuthedHttpRequest, params: Query[TodayParams]) -> dict[str, Any]:
-    return TodayOut.of(selectors.today_of(request.user, days=params.days))
+    return TodayOut.of(selectors.today_of(request.user, days=params.days, overdue_shown=params.overdue_limit))
 
 
 @router.get("/team-overdue", response=list[RepOverdueOut], summary="A manager's view: the overdue work of their people")

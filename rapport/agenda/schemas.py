@@ -102,12 +102,14 @@ class AgendaItemOut(Schema):
 class TodayOut(Schema):
     today: dt.date
     overdue: list[AgendaItemOut]
+    overdue_total: int = Field(..., description="Every overdue line, those not in ``overdue`` (overdue_limit) included")
     today_items: list[AgendaItemOut] = Field(..., alias="due_today")
     upcoming: list[AgendaItemOut]
 
     @staticmethod
     def of(t: Today) -> dict[str, Any]:
-        return {"today": t.today, "overdue": [AgendaItemOut.of(i) for i in t.overdue], "due_today": [AgendaItemOut.of(i) for i in t.due_today],
+        return {"today": t.today, "overdue": [AgendaItemOut.of(i) for i in t.overdue], "overdue_total": t.overdue_total,
+                "due_today": [AgendaItemOut.of(i) for i in t.due_today],
                 "upcoming": [AgendaItemOut.of(i) for d in t.upcoming for i in d.items]}
 
 

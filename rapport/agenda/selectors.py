@@ -16,10 +16,13 @@ from django.utils import timezone
 
 from rapport.agenda import content
 from rapport.agenda.models import AgendaProfile, Source, Task
-from rapport.core.extensions import AgendaEntry, agenda_feeds
+from rapport.core.extensions import AgendaEntry, AgendaWindow, agenda_feeds, oldest_overdue
 from rapport.core.visibility import get_visible, scope_for
 
 DAYS_AHEAD = 7
+# Today asked for every overdue line still reads at most the oldest this many of each source
+# (and counts the rest): a page or an answer of thousands of lines helps nobody.
+OVERDUE_MOST = 500
 
 
 def visible_tasks(user: Any) -> QuerySet[Task]:
@@ -95,7 +98,7 @@ class Today:
     upcoming: list[Day]
     touch_days: int
     touch_times: int
-    overdue_total: int = 0  # all overdue lines, when only the oldest were read (``overdue_shown``)
+    overdue_total: int = 0  # every overdue line, those not read (``overdue_shown``) included
 
     @property
     def count(self) -> int:
@@ -110,6 +113,11 @@ def _task_items(tasks: list[Task]) -> list[Item]:
         source_label=labels.get(task.source, ""), card_id=task.card_id, card_name=task.card.display_name if task.card else "",
         url=card_url.format(task.card_id) if task.card_id else "", due_time=task.due_time, task=task, suggestion=task.suggestion,
     ) for task in tasks]
+
+
+# What a line of Today reads of a task and its card (the page and the API use nothing else of
+# them): building whole cards cost more than the queries.
+_TASK_LINE = ("id", "title", "why", "source", "suggestion", "due_on", "due_time", "card_id", "card__display_name")
 
 
 def _feed_items(viewer: Any, owner: Any, until: dt.date, today: dt.date) -> list[Item]:
@@ -143,51 +151,58 @@ def agenda_items(user: Any, *, owner: Any = None, days: int = DAYS_AHEAD, today:
 def today_of(user: Any, *, days: int = DAYS_AHEAD, today: dt.date | None = None, overdue_shown: int | None = None) -> Today:
     """A rep's Today: overdue first, then today, then each of the next days.
 
-    ``overdue_shown``: only the oldest this many overdue lines get their hints (best time,
-    recent contacts, local time, phone): a page that shows 30 of 300 overdue lines does not
-    look up the other 270 customers."""
-    today = today or local_today(user)
-    items, unread = _today_items(user, days=days, today=today, overdue_shown=overdue_shown)
+    ``overdue_shown``: only the oldest this many overdue lines are read (the tasks' and each
+    feed's; ``None``: up to ``OVERDUE_MOST``), the others counted in ``overdue_total``, and
+    only the lines read get their hints (best time, recent contacts, local time, phone): a page
+    that shows 30 of 300 overdue lines does not read, nor look up the customers of, the other
+    270."""
+    shown = OVERDUE_MOST if overdue_shown is None else overdue_shown
+    zone = _zone_of(user)  # read once: today, and the customers' local times against the user's
+    today = today or timezone.now().astimezone(zone).date()
+    items, unread = _today_items(user, days=days, today=today, overdue_shown=shown)
     overdue = [i for i in items if i.due_on < today]
-    hinted = items if overdue_shown is None else [*overdue[:overdue_shown], *(i for i in items if i.due_on >= today)]
-    _hints(user, hinted, today)
+    overdue_total = len(overdue) + unread
+    overdue = overdue[:shown]
+    rest = [i for i in items if i.due_on >= today]
+    _hints(user, [*overdue, *rest], today, zone)
     upcoming: dict[dt.date, list[Item]] = defaultdict(list)
-    for item in items:
+    for item in rest:
         if item.due_on > today:
             upcoming[item.due_on].append(item)
     plan = content.cadence()
     return Today(
         today=today,
         overdue=overdue,
-        due_today=[i for i in items if i.due_on == today],
+        due_today=[i for i in rest if i.due_on == today],
         upcoming=[Day(day, upcoming[day]) for day in sorted(upcoming)],
-        touch_days=plan.touch_days, touch_times=plan.touch_times, overdue_total=len(overdue) + unread,
+        touch_days=plan.touch_days, touch_times=plan.touch_times, overdue_total=overdue_total,
     )
 
 
-def _today_items(user: Any, *, days: int, today: dt.date, overdue_shown: int | None) -> tuple[list[Item], int]:
-    """The items of Today, and how many overdue tasks were counted but not read.
+def _today_items(user: Any, *, days: int, today: dt.date, overdue_shown: int) -> tuple[list[Item], int]:
+    """The items of Today, and how many overdue lines were counted but not read.
 
-    With ``overdue_shown``, only the oldest overdue tasks are read (a rep behind on a year of
+    Only the oldest ``overdue_shown`` overdue tasks are read (a rep behind on a year of
     keep-in-touch reminders has hundreds; the page shows 30, the oldest first, and counts the
-    rest): merged with the feeds' overdue lines, the oldest of both are still the first shown.
+    rest), and each feed answers the same window (``AgendaFeed.window``): merged, the oldest
+    of all sources are still the first shown.
     """
-    if overdue_shown is None:
-        return agenda_items(user, days=days, today=today), 0
     until = today + dt.timedelta(days=days)
-    open_tasks = visible_tasks(user).filter(owner=user, done_at__isnull=True).select_related("card").defer(
-        "card__profile", "card__social", "detail")
-    late = open_tasks.filter(due_on__lt=today)
-    late_read = list(late.order_by("due_on", "due_time", "id")[:overdue_shown])
-    unread = late.count() - len(late_read) if len(late_read) == overdue_shown else 0
+    open_tasks = visible_tasks(user).filter(owner=user, done_at__isnull=True).select_related("card").only(*_TASK_LINE)
+    late_read, unread = oldest_overdue(open_tasks.filter(due_on__lt=today), overdue_shown, "due_on", "due_time", "id")
     coming = list(open_tasks.filter(due_on__gte=today, due_on__lte=until).order_by("due_on", "due_time", "id")[:500])
     items = _task_items(late_read + coming)
-    items.extend(_feed_items(user, user, until, today))
+    window = AgendaWindow(today=today, until=until, overdue_shown=overdue_shown)
+    for feed in agenda_feeds():
+        page = feed.window(user, user, window)
+        unread += page.overdue_unread
+        label = str(feed.label)
+        items.extend(_entry_item(entry, feed.key, label, today) for entry in page.entries)
     items.sort(key=lambda i: (i.due_on, i.due_time or dt.time.max, i.title.casefold()))
     return items, unread
 
 
-def _hints(user: Any, items: list[Item], today: dt.date) -> None:
+def _hints(user: Any, items: list[Item], today: dt.date, zone: Any = None) -> None:
     """The best time to call each customer (a catalog item), how often we approached them
     lately, and the number to call them on."""
     from rapport.activities.models import Activity, Participant
@@ -213,12 +228,12 @@ def _hints(user: Any, items: list[Item], today: dt.date) -> None:
         phones.setdefault(card_id, e164)
     zones = _customer_zones(card_ids)
     now = timezone.now()
-    mine = now.astimezone(_zone_of(user)).utcoffset()
+    mine = now.astimezone(zone or _zone_of(user)).utcoffset()
     clocks: dict[str, str] = {}
-    for zone in set(zones.values()):
-        there = now.astimezone(ZoneInfo(zone))
+    for name in set(zones.values()):
+        there = now.astimezone(ZoneInfo(name))
         if there.utcoffset() != mine:
-            clocks[zone] = there.strftime("%H:%M")
+            clocks[name] = there.strftime("%H:%M")
     for item in items:
         if item.card_id:
             item.local_time = clocks.get(zones.get(item.card_id, ""), "")
@@ -230,6 +245,9 @@ def _hints(user: Any, items: list[Item], today: dt.date) -> None:
 
 
 def _zone_of(user: Any) -> Any:
+    """The user's time zone (their agenda setting, else the server's)."""
+    if getattr(user, "pk", None) is None:
+        return timezone.get_current_timezone()
     zone = AgendaProfile.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
     return ZoneInfo(zone) if zone and content.valid_time_zone(zone) else timezone.get_current_timezone()
 

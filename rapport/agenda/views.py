@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -41,7 +42,9 @@ def today(request: AuthedHttpRequest) -> HttpResponse:
     # Each line's action addresses from one reverse() each, not one per line.
     return render(request, "agenda/today.html", {
         "agenda": agenda, "overdue": shown, "more_overdue": agenda.overdue_total - len(shown),
-        "snooze_options": [(n, ngettext("%(days)s day", "%(days)s days", n) % {"days": n}) for n in services.SNOOZE_DAYS],
+        # The same few <option>s on every task line: escaped once here, not once per line.
+        "snooze_options": format_html_join("", '<option value="{}">{}</option>', (
+            (n, ngettext("%(days)s day", "%(days)s days", n) % {"days": n}) for n in services.SNOOZE_DAYS)),
         "done_url": reverse("agenda-task-done", args=[0]).replace("/0/", "/{}/"),
         "snooze_url": reverse("agenda-task-snooze", args=[0]).replace("/0/", "/{}/"),
         "call_url": reverse("agenda-log-call"),

@@ -118,11 +118,62 @@ AgendaEntries = Callable[["User", "User", Any], "list[AgendaEntry]"]  # (viewer,
 
 
 @dataclass(frozen=True)
+class AgendaWindow:
+    """What Today shows of a feed: every line due from ``today`` to ``until`` (and those without
+    a date), and of the overdue ones (due before ``today``) only the oldest ``overdue_shown``."""
+
+    today: Any  # datetime.date: the owner's today
+    until: Any  # datetime.date
+    overdue_shown: int
+
+
+@dataclass
+class AgendaPage:
+    """A feed's answer to a window: the lines to show, and how many overdue lines it left out
+    (counted, not read), so Today can say "Show 3 more overdue"."""
+
+    entries: list[AgendaEntry]
+    overdue_unread: int = 0
+
+
+AgendaPageEntries = Callable[["User", "User", AgendaWindow], AgendaPage]  # (viewer, owner, window)
+
+
+def oldest_overdue(late: Any, shown: int, *order: str) -> tuple[list[Any], int]:
+    """The oldest ``shown`` rows of the queryset ``late`` (by ``order``) and how many others it
+    holds, in one query: each row read carries the count of them all, so a feed's page costs
+    no separate count."""
+    from django.db.models import Count, Window
+
+    if shown <= 0:
+        return [], late.count()
+    rows = list(late.annotate(overdue_in_all=Window(Count("pk"))).order_by(*order)[:shown])
+    return rows, (rows[0].overdue_in_all - len(rows)) if rows else 0
+
+
+@dataclass(frozen=True)
 class AgendaFeed:
+    """A live source of lines for the agenda. ``entries`` answers everything due by a date (the
+    calendar); ``page``, when a feed has it, answers only what Today (page and API) shows of a
+    window, reading the oldest overdue lines and counting the rest. A feed without ``page``
+    still works: Today reads all its entries and cuts them itself."""
+
     key: str
     label: str | Promise
     entries: AgendaEntries
     order: int = 100
+    page: AgendaPageEntries | None = None
+
+    def window(self, viewer: "User", owner: "User", window: AgendaWindow) -> AgendaPage:
+        """The feed's lines for ``window``: its own ``page`` if it has one, else all its entries
+        up to ``window.until`` with the overdue ones beyond the oldest ``overdue_shown`` counted."""
+        if self.page is not None:
+            return self.page(viewer, owner, window)
+        entries = self.entries(viewer, owner, window.until)
+        late = sorted((e for e in entries if e.due_on is not None and e.due_on < window.today), key=lambda e: e.due_on)
+        kept = {id(e) for e in late[:window.overdue_shown]}
+        shown = [e for e in entries if e.due_on is None or e.due_on >= window.today or id(e) in kept]
+        return AgendaPage(entries=shown, overdue_unread=len(entries) - len(shown))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from rapport.core.visibility import get_visible, scope_for
+from rapport.core.visibility import get_visible, scope_for, visible_through
 from rapport.segments.models import Segment
 from rapport.deals.models import (
     STAGE_ROLE,
@@ -67,6 +67,18 @@ class Person:
 
         labels = dict(BuyingRole.choices)
         return [str(labels.get(r, r)) for r in self.roles]
+
+
+def phones_to_call(user: Any, card_ids: Any) -> dict[int, str]:
+    """The first number (E.164) of each of these cards that ``user`` may see, to call from the
+    page: one query, and nothing of a card out of reach."""
+    from rapport.cards.models import Phone
+
+    phones: dict[int, str] = {}
+    rows = visible_through(user, Phone.objects.filter(card_id__in={i for i in card_ids if i}), "card")
+    for card_id, e164 in rows.order_by("card_id", "position", "id").values_list("card_id", "e164"):
+        phones.setdefault(card_id, e164)
+    return phones
 
 
 def deal_people(deal: Deal) -> list[Person]:
@@ -137,10 +149,19 @@ def step_history(deal: Deal) -> list[StepMove]:
 
 def time_in_steps(deal: Deal) -> dict[str, int]:
     """Seconds spent in each step so far, the current one included."""
+    return _time_in_steps(deal, StepMove.objects.filter(deal=deal).exclude(from_step="").values_list("from_step", "seconds_in_previous"))
+
+
+def time_in_steps_of(deal: Deal, moves: list[StepMove]) -> dict[str, int]:
+    """``time_in_steps`` from the moves a page has read already (``step_history``)."""
+    return _time_in_steps(deal, [(m.from_step, m.seconds_in_previous) for m in moves if m.from_step])
+
+
+def _time_in_steps(deal: Deal, rows: Any) -> dict[str, int]:
     from django.utils import timezone
 
     spent: dict[str, int] = {}
-    for from_step, seconds in StepMove.objects.filter(deal=deal).exclude(from_step="").values_list("from_step", "seconds_in_previous"):
+    for from_step, seconds in rows:
         spent[from_step] = spent.get(from_step, 0) + int(seconds or 0)
     if deal.is_open or deal.followed_up_at is None:
         spent[deal.step] = spent.get(deal.step, 0) + max(0, int((timezone.now() - deal.step_entered_at).total_seconds()))

@@ -110,7 +110,8 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
     matters = {p.contact.pk for p in now.people} if now else set()
     details = selectors.deal_details(deal)
     index = STEP_ORDER.index(deal.step)
-    spent = selectors.time_in_steps(deal)
+    moves = selectors.step_history(deal)  # read once: the path's times and the history below
+    spent = selectors.time_in_steps_of(deal, moves)
     path_steps = [
         {"key": s.key, "label": s.label, "state": "done" if i < index else "current" if i == index else "todo",
          "time": duration(spent[s.key]) if s.key in spent else ""}
@@ -118,14 +119,16 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
     ]
     labels = {"role": dict(BuyingRole.choices), "stage": dict(RelationshipStage.choices), "style": dict(Style.choices),
               "attitude": dict(Attitude.choices)}
+    # The customer's and each person's number to call, as far as the user may see their cards.
+    phones = selectors.phones_to_call(user, [deal.card_id, *(p.contact.member.person_id for p in person_rows)])
     people_rows = [
         {"person": p, "matters": p.contact.pk in matters, "stage": labels["stage"].get(p.stage, ""),
+         "phone": phones.get(p.contact.member.person_id, ""),
          "style": labels["style"].get(p.style, ""), "attitude": labels["attitude"].get(p.attitude, p.attitude),
          "errors": errors.get(f"contact-{p.contact.pk}", [])}
         for p in person_rows
     ]
     signals = services.exit_checklist(deal) if deal.is_open else []
-    moves = selectors.step_history(deal)
     step_labels = dict(Step.choices)
     signal_names = {item["key"]: pick_label(item["labels"]) for s in content.steps() for item in s.exit}
     history = [
@@ -156,6 +159,7 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
     return {
         "deal": deal,
         "card": deal.card,
+        "card_phone": phones.get(deal.card_id, ""),
         "can_write": can_write,
         "errors": errors,
         "posted": posted or {},

@@ -84,8 +84,9 @@ def day(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     rep = _rep(user, request.GET.get("user"))
     the_day = _day(request.GET.get("day"))
+    # The customers' numbers come with them (one query), to call ahead from the road.
     visits = list(selectors.visible_visits(user).filter(owner=rep, planned_on=the_day).select_related("card")
-                  .prefetch_related("objectives").order_by("position", "window_start", "id"))
+                  .prefetch_related("objectives", "card__phones").order_by("position", "window_start", "id"))
     upcoming = list(selectors.visible_visits(user).filter(owner=rep, planned_on__gt=the_day, status=Status.PLANNED)
                     .select_related("card").order_by("planned_on", "position", "id")[:10])
     promises = selectors.promises_due(user, rep, the_day + dt.timedelta(days=7))
@@ -301,8 +302,11 @@ def _visit_context(user: User, visit: Visit, *, errors: dict[str, list[str]] | N
     objectives = list(visit.objectives.all())
     results = dict(Result.choices)
     tools = content.tools()
+    people = list(visit.people.all())
+    # The distributor's and each person's number to call, as far as the user may see their cards.
+    phones = selectors.phones_to_call(user, [visit.card_id, *(p.pk for p in people)])
     return {
-        "visit": visit, "card": visit.card, "errors": errors or {},
+        "visit": visit, "card": visit.card, "errors": errors or {}, "card_phone": phones.get(visit.card_id, ""),
         "can_write": services.may_write(user, visit),
         "may_instruct": services.may_instruct(user, visit.owner_id),
         "objectives": [
@@ -312,7 +316,7 @@ def _visit_context(user: User, visit: Visit, *, errors: dict[str, list[str]] | N
             for o in objectives
         ],
         "tools": [{"key": k, "label": tools[k].label if k in tools else k, "packed": packed} for k, packed in visit.tools.items()],
-        "people": list(visit.people.all()),
+        "people": [{"card": p, "phone": phones.get(p.pk, "")} for p in people],
         "companions": list(visit.companions.all()),
         "promises": list(visit.promises.select_related("owner").all()),
         "outcome": results.get(visit.outcome, ""),
@@ -368,8 +372,10 @@ def act(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def reflection(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     visit = selectors.get_visit(request.user, pk)
     r = selectors.reflection(request.user, visit)
+    phones = selectors.phones_to_call(request.user, [visit.card_id, *(p.card.pk for p in r.people)])
     return render(request, "visits/reflection.html", {
-        "visit": visit, "card": visit.card, "r": r,
+        "visit": visit, "card": visit.card, "r": r, "card_phone": phones.get(visit.card_id, ""),
+        "people": [(p, phones.get(p.card.pk, "")) for p in r.people],
         "objectives": [{"label": content.objective_label(o.kind), "o": o,
                         "target": format_money(o.target_amount, o.currency) if o.target_amount is not None else ""}
                        for o in visit.objectives.all()],
