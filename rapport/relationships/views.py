@@ -166,6 +166,7 @@ def _prepare_context(request: AuthedHttpRequest, person_id: int, **forms: Any) -
     memberships = selectors.memberships_of(request.user, person)
     return {
         "person": person,
+        "phones": list(person.phones.order_by("position", "id").values_list("e164", "kind")),  # the person is visible
         "state": state,
         "style_label": Style(state.style).label if state.style else "",
         "stage": content.stage(state.stage) if state.stage else None,

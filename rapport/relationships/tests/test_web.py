@@ -84,3 +84,9 @@ def test_a_gift_over_the_limit_from_the_form_asks_for_confirmation_then_is_audit
     second = ana.post(url, {"kind": "gift", "description": "Watch", "value": "90", "currency": "EUR", "confirm_over_limit": "on", "justification": "Retirement"})
     assert second.status_code == 302
     assert Gift.objects.get().over_limit and AuditEntry.objects.filter(action="gift_over_limit").count() == 1
+
+
+def test_the_preparation_page_has_the_persons_numbers_to_call(ana: Client, make_person: Any) -> None:
+    lucia = make_person(given_name="Lucía", family_name="Vera", phones=["+34 612 345 678", "+34 912 345 678"])
+    page = ana.get(f"/people/{lucia.pk}/prepare/").content.decode()
+    assert 'href="tel:+34612345678"' in page and 'href="tel:+34912345678"' in page and "+34 612 34 56 78" in page
