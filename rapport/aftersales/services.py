@@ -368,7 +368,7 @@ def _referred_cards(user: User, referrer: Card, raw: Any) -> list[Card]:
     if isinstance(raw, str):
         raw = [part for part in raw.replace(";", ",").replace(" ", ",").split(",") if part]
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise ValidationError.single("referred", _("Name at least one referred customer (card numbers)."))
+        raise ValidationError.single("referred", _("Choose at least one referred customer."))
     if len(raw) > MAX_REFERRED:
         raise ValidationError.single("referred", _("At most %(n)s referred customers at once.") % {"n": MAX_REFERRED})
     ids = list(dict.fromkeys(parse_id("referred", value) for value in raw))

@@ -80,7 +80,7 @@ def panel_context(user: User, card: Card, *, errors: dict[str, list[str]] | None
             for c in data.open_cases
         ],
         "resolved_cases": data.resolved_cases,
-        "requests": [{"request": r, "errors": errors.get(f"referral-{r.pk}", [])} for r in data.referral_requests],
+        "requests": [_referral_row(user, r, errors.get(f"referral-{r.pk}", []), posted) for r in data.referral_requests],
         "satisfied_check": data.satisfied_check,
         "may_ask": data.may_ask_for_referrals,
         "case_form": case_form or (CaseForm(**_case_choices(user, card)) if can_write else None),
@@ -88,6 +88,18 @@ def panel_context(user: User, card: Card, *, errors: dict[str, list[str]] | None
         "scores": range(1, 6),
         "outcomes": [(o.value, o.label) for o in (ReferralOutcome.GIVEN, ReferralOutcome.DECLINED)],
     }
+
+
+def _referral_row(user: User, asked: Any, errors: list[str], posted: dict[str, Any] | None) -> dict[str, Any]:
+    """A referral request and, while it waits for its answer, the picker of the customers it brought
+    (those chosen in a refused answer stay chosen)."""
+    row: dict[str, Any] = {"request": asked, "errors": errors}
+    if asked.outcome == ReferralOutcome.ASKED:
+        chosen = cards.picked_cards(user, list((posted or {}).get("referred") or [])) if errors else []
+        row.update(picker={"id": f"referred-{asked.pk}", "name": "referred", "multiple": True, "kind": "",
+                           "label": _("Customers they referred")},
+                   choices=chosen, chosen_ids={c.pk for c in chosen})
+    return row
 
 
 def _panel(request: AuthedHttpRequest, card: Card, status: int = 200, **extra: Any) -> HttpResponse:
@@ -108,7 +120,8 @@ def _act(request: AuthedHttpRequest, card: Card, key: str, action: Callable[[], 
         problems = _flat(exc) if isinstance(exc, ValidationError) else [str(exc)]
         if is_htmx(request):
             # 422 even for a stale version: htmx swaps only 2xx and 422 answers into the page.
-            return _panel(request, card, status=422, errors={key: problems}, posted=request.POST.dict(), **on_error)
+            posted: dict[str, Any] = {**request.POST.dict(), "referred": request.POST.getlist("referred")}
+            return _panel(request, card, status=422, errors={key: problems}, posted=posted, **on_error)
         for message in problems:
             messages.error(request, message)
         return redirect(reverse("card-detail", args=[card.pk]) + "#aftersales")
@@ -190,8 +203,9 @@ def referral_ask(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
 def referral_outcome(request: AuthedHttpRequest, request_id: int) -> HttpResponse:
     asked = selectors.get_referral_request(request.user, request_id)
     data: dict[str, Any] = {"outcome": request.POST.get("outcome", ""), "benefit": request.POST.get("benefit", "")}
-    if request.POST.get("referred", "").strip():
-        data["referred"] = request.POST["referred"]
+    referred = [value for value in request.POST.getlist("referred") if value.strip()]
+    if referred:
+        data["referred"] = referred
     return _act(
         request, asked.card, f"referral-{asked.pk}",
         lambda: services.record_referral_outcome(user=request.user, request=asked, data=data),

@@ -37,6 +37,22 @@ def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
     return card
 
 
+MAX_PICKED = 20
+
+
+def picked_cards(user: Any, ids: list[Any], *, kind: str | None = None) -> list[Card]:
+    """The cards chosen in a card picker (ids as posted) that the user may see, in the order given;
+    anything else (unknown, out of reach, not a number) is dropped."""
+    wanted = [int(i) for i in dict.fromkeys(str(i) for i in ids) if i.isdigit() and len(i) <= 18][:MAX_PICKED]
+    if not wanted:
+        return []
+    qs = visible_to(user).filter(pk__in=wanted)
+    if kind:
+        qs = qs.filter(kind=kind)
+    found = {c.pk: c for c in qs}
+    return [found[i] for i in wanted if i in found]
+
+
 def _audit_denied(user: Any, card_id: int) -> None:
     """A card that exists but is out of reach: the answer is a plain 404, the log keeps the attempt."""
     if not getattr(user, "is_authenticated", False) or not Card.objects.filter(pk=card_id).exists():

@@ -40,7 +40,7 @@ from rapport.core.extensions import card_panels
 from rapport.core.http import AuthedHttpRequest
 from rapport.privacy.forms import LEGAL_BASIS_ERROR_FIELDS, legal_basis_from
 from rapport.core.web import fragment_or_page, is_htmx, web_view
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import scope_for
 
 # Lists count exactly up to this many cards, then show "10000+" (an exact count of a huge
 # list costs more than the page itself).
@@ -319,19 +319,6 @@ def organization_choices(request: AuthedHttpRequest) -> HttpResponse:
 
 
 _PICKER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-MAX_PICKED = 20
-
-
-def picked_cards(user: User, ids: list[str], *, kind: str | None = None) -> list[Card]:
-    """The cards already chosen in a card picker that the user may still see, in the order given."""
-    wanted = [int(i) for i in dict.fromkeys(ids) if i.isdigit() and len(i) <= 18][:MAX_PICKED]
-    if not wanted:
-        return []
-    qs = visible_to(user).filter(pk__in=wanted)
-    if kind:
-        qs = qs.filter(kind=kind)
-    found = {c.pk: c for c in qs}
-    return [found[i] for i in wanted if i in found]
 
 
 @require_POST
@@ -349,7 +336,7 @@ def card_choices(request: AuthedHttpRequest) -> HttpResponse:
     from rapport.search.selectors import search_cards
 
     multiple = request.POST.get("multiple") == "1"
-    chosen = picked_cards(request.user, request.POST.getlist(field), kind=kind or None)
+    chosen = selectors.picked_cards(request.user, request.POST.getlist(field), kind=kind or None)
     if not multiple:
         chosen = chosen[:1]
     query = request.POST.get(f"{picker}-q", "")[:200]

@@ -110,3 +110,26 @@ def test_a_declined_request_is_answered_once_and_has_no_referred_cards(make_org:
     assert ReferralRequest.objects.get(pk=request_id).outcome == "declined"
     listed = client.get(f"/api/v1/aftersales/referrals?card={customer.pk}").json()
     assert listed["count"] == 1 and listed["items"][0]["note"] == "Prefiere no dar nombres"
+
+
+def test_on_the_card_the_referred_customers_are_picked_by_name_not_typed_as_card_numbers(
+    make_org: Any, make_person: Any, users: dict[str, Any], ana: Any
+) -> None:
+    from rapport.aftersales import services
+
+    customer = make_org(name="Cliente Fiel S.A.")
+    asked = services.ask_for_referrals(user=users["rep_ana"], card=customer,
+                                       data={"satisfaction_check": satisfied(customer, users["rep_ana"], score=5).pk})
+    friend, neighbour = make_org(name="Amigos S.L."), make_person(given_name="Luis", family_name="Vecino")
+    hidden = make_org(owner="rep_bo_other_team", name="Ajena S.A.")
+    page = ana.get(f"/cards/{customer.pk}/").content.decode()
+    assert "card numbers" not in page and f'name="referred-{asked.pk}-q"' in page
+    url = f"/aftersales/referrals/{asked.pk}/outcome/"
+    refused = ana.post(url, {"outcome": "given", "referred": [str(friend.pk), str(hidden.pk)]}, HTTP_HX_REQUEST="true")
+    html = refused.content.decode()
+    assert refused.status_code == 422 and f"Unknown card {hidden.pk}." in html
+    assert f'<option value="{friend.pk}" selected>Amigos S.L. · organisation</option>' in html and "Ajena" not in html
+    assert ana.post(url, {"outcome": "given", "referred": [str(friend.pk), str(neighbour.pk)]}).status_code == 302
+    friend.refresh_from_db()
+    neighbour.refresh_from_db()
+    assert friend.referred_by_id == customer.pk and neighbour.referred_by_id == customer.pk
