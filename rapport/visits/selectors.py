@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from rapport.core.visibility import get_visible, scope_for, visible_through
@@ -169,7 +170,7 @@ def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | Non
     entries = []
     for v in visits[:limit]:
         assert v.reported_at is not None
-        title = _("Visit on %(date)s") % {"date": v.planned_on.isoformat()}
+        title = _("Visit on %(date)s") % {"date": date_format(v.planned_on, "DATE_FORMAT")}
         if v.outcome:
             title += f": {outcomes.get(v.outcome, v.outcome)}"
         entries.append(TimelineEntry(v.reported_at, "visit", "reported", str(title), v.summary[:500], v.owner.get_username(), v.pk,
