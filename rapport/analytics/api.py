@@ -28,6 +28,7 @@ from rapport.analytics.promotions import get_promotion, promotions_for
 from rapport.analytics.schemas import ProfileFilter, ProfileReportOut, ProspectsFilter, ProspectsReportOut
 from rapport.analytics.schemas import PromotionIn, PromotionOut, PromotionPatch, PromotionReportFilter, PromotionReportOut
 from rapport.analytics.schemas import SharedReportFilter
+from rapport.analytics.schemas import DashboardFilter, DashboardOut
 from rapport.core.http import if_match_version, sent_fields
 
 router = Router(tags=["analytics"])
@@ -255,3 +256,13 @@ def update_promotion(request: AuthedHttpRequest, promotion_id: int, payload: Pro
 def delete_promotion(request: AuthedHttpRequest, promotion_id: int) -> Status:
     services.delete_promotion(user=request.user, promotion=get_promotion(request.user, promotion_id))
     return Status(204, None)
+
+
+@router.get("/reports/dashboard", response=DashboardOut,
+            summary="A rep's own dashboard, or a manager's team: sales against last year, silent regulars, RFM "
+                    "segments, calls a day against the target, promises kept, visits, least profitable customers")
+def dashboard_report(request: AuthedHttpRequest, flt: Query[DashboardFilter]) -> dict[str, Any]:
+    from rapport.analytics import dashboard
+
+    board = dashboard.build_dashboard(request.user, as_of=flt.as_of or timezone.localdate(), team=flt.team, rep=flt.rep)
+    return dashboard.as_dict(board)

@@ -96,6 +96,7 @@ def register(subparsers: Any, command: Any) -> None:
     register_rfm(analytics_sub, command)
     register_persistence(analytics_sub, command)
     register_specs(analytics_sub, command)
+    register_dashboard(analytics_sub, command)
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
@@ -232,3 +233,38 @@ def register_specs(analytics_sub: Any, command: Any) -> None:
         p.add_argument("--segment", metavar="SEGMENT", help="only the members of this saved segment (id or name)")
         p.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
         p.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")
+
+
+# --- the dashboard: its per-rep table, as the page's downloads write it ---------------------------------------
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from rapport.analytics import dashboard
+    from rapport.audit.services import record
+
+    target, fmt = _output(args)
+    user = viewer(args.user)
+    board = dashboard.build_dashboard(user, as_of=args.as_of or timezone.localdate(), team=_team_id(args.team),
+                                      rep=_rep_id(args.rep))
+    rows = _write(target, lambda stream: dashboard.write_lines(board, stream, fmt))
+    record(action="export", record_type="analytics.dashboard", actor=user, detail={
+        "report": "dashboard", "format": fmt, "channel": "cli", "as_of": board.as_of.isoformat(), "team": board.team_id,
+        "rep": board.rep_id, "rows": rows})
+    out.print(f"Wrote {rows} rep row(s) as of {board.as_of.isoformat()}: sales {board.year.revenue} {board.currency} "
+              f"this year ({board.year.previous_revenue} a year earlier), {board.flagged} silent regular(s) flagged, "
+              f"to {target}.", markup=False)
+    return EXIT_OK
+
+
+def register_dashboard(analytics_sub: Any, command: Any) -> None:
+    """``rapport analytics dashboard``: the dashboard's per-rep table (a rep's own row for a rep)."""
+    board = command("dashboard", cmd_dashboard,
+                    "Per rep: sales this year against last year, new-customer calls a day, silent regulars, promises kept.",
+                    analytics_sub)
+    board.add_argument("--as-of", type=_date, metavar="DATE", help="as things stood on this day (YYYY-MM-DD); default: today")
+    board.add_argument("--team", metavar="TEAM", help="only this team (id or name)")
+    board.add_argument("--rep", metavar="USERNAME", help="this rep's own figures")
+    board.add_argument("--user", metavar="USERNAME", help="whose view; default: the first admin")
+    board.add_argument("--output", required=True, metavar="FILE", help="FILE.csv or FILE.xlsx")

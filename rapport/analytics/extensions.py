@@ -1,4 +1,4 @@
-"""How analytics hangs off the rest of Rapport: the "Churn" entry of the main navigation, the
+"""How analytics hangs off the rest of Rapport: the "Analytics" entry of the main navigation, the
 silent regulars the churn model flags as daily reminders on the agenda, and the cross-sell list
 on a customer's card."""
 
@@ -53,7 +53,8 @@ def register() -> None:
     from rapport.core.extensions import CardPanel, NavEntry, register_card_panel, register_nav_entry
     from rapport.core.extensions import register_reminder_source
 
-    register_nav_entry(NavEntry(key="churn", url_name="analytics-churn", label=_("Churn"), order=52))
+    # One entry for the whole section: the dashboard leads to every report, the churn report first.
+    register_nav_entry(NavEntry(key="analytics", url_name="analytics-dashboard", label=_("Analytics"), order=52))
     register_reminder_source("analytics.silent", silent_regulars)
     register_card_panel(CardPanel(key="cross_sell", template="analytics/_cross_sell_panel.html", column="side",
                                   order=75, context=cross_sell_panel))

@@ -478,3 +478,119 @@ class ProspectsReportOut(Schema):
     start: dt.date
     end: dt.date
     by: str
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------
+
+
+class DashboardFilter(Schema):
+    as_of: dt.date | None = Field(None, ge=MIN_DATE, le=MAX_DATE, description="As things stood on this day; default: today")
+    team: int | None = Field(None, ge=1, le=MAX_ID, description="One team (managers of several teams, administrators, analysts)")
+    rep: int | None = Field(None, ge=1, le=MAX_ID, description="One rep's dashboard: a rep may name only themselves")
+
+
+class DashboardSalesOut(Schema):
+    start: dt.date
+    end: dt.date
+    revenue: Decimal = Field(description="Counted order totals in the reporting currency")
+    previous_revenue: Decimal = Field(description="The same days a year earlier")
+    orders: int
+    change_percent: float | None = Field(description="null: nothing sold a year earlier")
+
+
+class DashboardMonthOut(Schema):
+    month: dt.date = Field(description="The month's first day")
+    revenue: Decimal
+    previous_revenue: Decimal
+
+
+class DashboardAtRiskOut(Schema):
+    card_id: int
+    name: str
+    owner_id: int
+    owner: str
+    days_silent: int
+    usual_interval_days: float | None
+    risk: float | None
+    why: str
+
+
+class DashboardChurnOut(Schema):
+    flagged: int = Field(description="Silent regulars flagged by the churn report")
+    scored: int = Field(description="Customers with a counted order up to the as-of date")
+    at_risk: list[DashboardAtRiskOut] = Field(description="The most at risk of the flagged customers")
+
+
+class DashboardSegmentOut(Schema):
+    segment_key: str
+    segment: str = Field(description="The segment in words, in the request's language")
+    customers: int
+
+
+class DashboardRfmOut(Schema):
+    customers: int
+    segments: list[DashboardSegmentOut]
+
+
+class DashboardActivityOut(Schema):
+    start: dt.date = Field(description="The first day of the as-of date's month")
+    end: dt.date
+    new_customer_calls: int
+    working_days: int
+    reps: int = Field(description="Reps counted; calls_per_day is per rep")
+    calls_per_day: float | None
+    call_target: int
+    on_target: bool
+    visits_done: int
+    promises_due: int
+    promises_kept: int
+    promises_kept_percent: float | None
+
+
+class DashboardProfitRowOut(Schema):
+    card_id: int
+    name: str
+    tier: str
+    revenue: Decimal
+    net_profit: Decimal
+    owner: str
+
+
+class DashboardProfitOut(Schema):
+    start: dt.date
+    end: dt.date
+    losing: int = Field(description="Customers with a negative net profit over the period")
+    least_profitable: list[DashboardProfitRowOut] = Field(description="Lowest net profit first")
+
+
+class DashboardRepOut(Schema):
+    rep_id: int
+    rep: str
+    revenue: Decimal = Field(description="This year up to the as-of date")
+    previous_revenue: Decimal = Field(description="The same days a year earlier")
+    change_percent: float | None
+    calls_per_day: float | None
+    on_target: bool
+    flagged: int
+    promises_due: int
+    promises_kept_percent: float | None
+    visits_done: int
+
+
+class DashboardOut(Schema):
+    as_of: dt.date
+    mode: Literal["rep", "team"] = Field(description='"rep": one rep\'s customers; "team": every customer seen, or one team\'s')
+    rep_id: int | None
+    rep: str
+    team_id: int | None
+    team: str
+    currency: str = Field(description="The reporting currency")
+    month: DashboardSalesOut = Field(description="This month up to the as-of date")
+    year: DashboardSalesOut = Field(description="This year up to the as-of date")
+    months: list[DashboardMonthOut]
+    churn: DashboardChurnOut
+    rfm: DashboardRfmOut
+    activity: DashboardActivityOut
+    profitability: DashboardProfitOut = Field(description="The year up to the as-of date")
+    reps: list[DashboardRepOut] = Field(description='A row per rep ("team" only)')
+    missing_rates: list[str] = Field(description="Order currencies without an exchange rate, left out of the sales")

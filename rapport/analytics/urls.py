@@ -1,5 +1,5 @@
 from django.urls import URLPattern
 
-from rapport.analytics import pages, views
+from rapport.analytics import dashboard, pages, views
 
-urlpatterns: list[URLPattern] = [*views.urlpatterns, *pages.urlpatterns]
+urlpatterns: list[URLPattern] = [*dashboard.urlpatterns(), *views.urlpatterns, *pages.urlpatterns]

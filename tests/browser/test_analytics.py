@@ -88,3 +88,59 @@ def test_the_churn_and_rfm_pages_read_on_a_phone_and_at_a_desk(browser_page: "Pa
     assert page.locator("svg.rep-chart").count() == 1
     shot(page, f"reps-{who}")
     assert not errors, errors
+
+
+@pytest.fixture
+def team_month(customers: None) -> None:
+    """A second rep in the team with a customer of their own, and this month's calls, visits and promises."""
+    from django.utils import timezone
+
+    from rapport.accounts.models import User
+    from rapport.accounts.services import create_user
+    from rapport.activities.services import log_activity
+    from rapport.cards.models import Card
+    from rapport.cards.services import create_organization
+    from rapport.commerce.models import Order, OrderStatus
+    from rapport.visits.models import Promise, Visit
+
+    ana = User.objects.get(username="rep_ana")
+    ben = create_user(username="rep_ben", role="rep", teams=["Norte"], password=PASSWORD, validate=False,
+                      first_name="Benito", last_name="Larrañaga")
+    today = timezone.localdate()
+    card = create_organization(user=ben, data={"name": "Comercial Ibaizabal", "lifecycle_stage": "regular"})
+    Order.objects.bulk_create([Order(card=card, currency="EUR", ordered_on=today - dt.timedelta(days=20 * k + 1), total=900,
+                                     status=OrderStatus.CONFIRMED) for k in range(20)])
+    prospect = create_organization(user=ana, data={"name": "Prospecto Barakaldo", "lifecycle_stage": "prospect"})
+    for k in range(4):
+        log_activity(user=ana, data={"kind": "call", "summary": "Llamada", "cards": [prospect.pk],
+                                     "occurred_at": (timezone.now() - dt.timedelta(hours=k)).isoformat()})
+    steady = Card.objects.get(display_name="Suministros Deusto")
+    common = {"card_owner_id": ana.pk, "card_team_id": steady.team_id}
+    Visit.objects.create(card=steady, planned_on=today, owner=ana, status="done", **common)
+    Promise.objects.create(card=steady, owner=ana, by="us", text="Enviar catálogo", due_on=today, kept_on=today)
+
+
+@pytest.mark.parametrize("who", ["rep_ana", "manager_mei"])
+def test_the_dashboard_reads_on_a_phone_and_at_a_desk(browser_page: "Page", live_url: str, team_month: None, who: str) -> None:
+    page = browser_page
+    errors = console_errors(page)
+    sign_in(page, live_url, username=who)
+    page.click("nav.mainnav >> text=Analytics")
+    page.wait_for_url(f"{live_url}/analytics/")
+    text = page.inner_text("main")
+    assert "Sales this month" in text and "Silent regulars to call first" in text and "Ferretería Hermanos Ruiz" in text
+    assert page.locator("svg.rfm-chart").count() >= 2
+    if who == "manager_mei":
+        assert "Benito Larrañaga" in text and "Team dashboard" in text and "Comercial Ibaizabal" not in text
+    else:
+        assert "My dashboard" in text and "Benito" not in text
+    shot(page, f"dashboard-{who}")
+    if who == "manager_mei":  # one rep picked from the table
+        page.click("table.rep-table >> text=Benito Larrañaga")
+        assert "Benito Larrañaga" in page.inner_text("h1")
+        shot(page, "dashboard-manager-picks-ben")
+    page.context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_url}])
+    page.goto(f"{live_url}/analytics/")
+    assert "本月销售额" in page.inner_text("main")
+    shot(page, f"dashboard-{who}-zh")
+    assert not errors, errors
