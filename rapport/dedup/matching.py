@@ -1,9 +1,10 @@
 """The duplicate detection engine: normalised match records, blocking and finding pairs.
 
-Pure Python over plain records, no database: ``services`` builds the records from cards
+Plain records in, scored pairs out, no database: ``services`` builds the records from cards
 (or from a row being imported) and stores what the engine finds. The same records feed the
 review queue, the command line, the creation-time check and the benchmark. How a pair is
-scored (Fellegi–Sunter weights, default or learned) is ``rapport.dedup.scoring``.
+scored (Fellegi–Sunter weights, default or learned) is ``rapport.dedup.scoring``; how a whole
+scan's pairs are made and weighed at once, with numpy, is ``rapport.dedup.batch``.
 
 Blocking keeps the comparison count near-linear: only records brought together by one of
 several rules are compared, and the candidate set is the union of what every rule brings
@@ -14,8 +15,8 @@ word with the birth date; the street; the phonetic code of the name; and a
 sorted-neighbourhood pass over the whole set, ordered by the phonetic codes of the name
 words, where each record meets its next ``SN_WINDOW`` neighbours. A key shared by very many
 records (a switchboard number, a very common name) is not compared all-against-all: its
-records are sorted by name and each is compared with its next ``WINDOW`` neighbours, so one
-hot key cannot make the run quadratic.
+records are sorted by name (then id) and each is compared with its next ``WINDOW``
+neighbours, so one hot key cannot make the run quadratic.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import phonenumbers
 import yaml
 
 from rapport.core.text import fold, has_han
-from rapport.dedup import scoring
+from rapport.dedup import batch, scoring
 from rapport.dedup.scoring import DEFAULT_THRESHOLD, Model, hopeless_below
 
 __all__ = ["DEFAULT_THRESHOLD", "Model", "hopeless_below"]
@@ -383,45 +384,69 @@ def blocking_keys(r: MatchRecord) -> list[str]:
         keys.append("x" + r.external_id)
     if r.website:
         keys.append("w" + r.website)
-    words = sorted(r.name.split())
     if r.sound:
         keys.append("s" + r.sound)
     if r.street:
-        # The street as written, and its number with its longest word: "8 stanley street" and
-        # "8 stanley st" meet; a street name without a number ("high street") is too common.
-        keys.append("a" + r.street)
-        parts = r.street.split()
-        numbers = [p for p in parts if p[:1].isdigit()]
-        names = [p for p in parts if not p[:1].isdigit() and len(p) > 2]
-        if numbers and names:
-            keys.append(f"a{numbers[0]}|{names[0][:5]}")
+        keys += _street_keys(r.street)
+    birth = r.birth_date
     if r.kind == "person":
         # Names together with a place or a birth year. Two keys each, so a typo in the first
         # letters of either word still leaves one shared.
-        if r.birth_date:
-            keys.append(f"b{r.birth_date}{words[0][:1] if words else ''}")
-        # One name word that sounds the same, with the birth date: a given name replaced or a
-        # family name changed still leaves the other. (With the town instead of the date the
-        # blocks of a common family name in a city made a million-card scan three times slower
-        # for 0.4 % more true pairs reached on FEBRL.)
+        initial, with_place, with_year = _name_keys(r.name)
+        if birth:
+            keys.append(f"b{birth}{initial}")
+            # One name word that sounds the same, with the birth date: a given name replaced or a
+            # family name changed still leaves the other. (With the town instead of the date the
+            # blocks of a common family name in a city made a million-card scan three times slower
+            # for 0.4 % more true pairs reached on FEBRL.)
+            keys += [f"f{sound}|{birth}" for sound in _word_sounds(r.given, r.family)]
         place = r.postal_code or r.city
-        if r.birth_date:
-            for sound in {phonetic(w) for w in (r.given.split()[:1] + r.family.split()[-1:])}:
-                keys.append(f"f{sound}|{r.birth_date}")
-        if words:
-            a, b = words[0], words[-1]
-            if place:
-                keys.append(f"c{a[:3]}|{b[:1]}|{place}")
-                keys.append(f"k{a[:1]}|{b[:3]}|{place}")
-            if r.birth_date:
-                year = r.birth_date[:4]
-                keys.append(f"y{a[:3]}|{b[:1]}|{year}")
-                keys.append(f"z{a[:1]}|{b[:3]}|{year}")
-    elif words:
-        longest = max(words, key=len)
-        keys.append("o" + longest[:6])
-        keys.append("q" + "".join(w[:1] for w in r.name.split())[:8] + words[0][:2])
+        if with_place and place:
+            keys += [f"{key}|{place}" for key in with_place]
+        if with_year and birth:
+            year = birth[:4]
+            keys += [f"{key}|{year}" for key in with_year]
+    elif r.name:
+        keys += _organization_keys(r.name)
     return keys
+
+
+@lru_cache(maxsize=200_000)
+def _street_keys(street: str) -> tuple[str, ...]:
+    # The street as written, and its number with its longest word: "8 stanley street" and
+    # "8 stanley st" meet; a street name without a number ("high street") is too common.
+    parts = street.split()
+    numbers = [p for p in parts if p[:1].isdigit()]
+    names = [p for p in parts if not p[:1].isdigit() and len(p) > 2]
+    if numbers and names:
+        return "a" + street, f"a{numbers[0]}|{names[0][:5]}"
+    return ("a" + street,)
+
+
+@lru_cache(maxsize=500_000)
+def _name_keys(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(the initial of the first name word in alphabetical order, the name parts of the keys with
+    a place, those with a birth year)."""
+    words = sorted(name.split())
+    if not words:
+        return "", (), ()
+    a, b = words[0], words[-1]
+    return a[:1], (f"c{a[:3]}|{b[:1]}", f"k{a[:1]}|{b[:3]}"), (f"y{a[:3]}|{b[:1]}", f"z{a[:1]}|{b[:3]}")
+
+
+@lru_cache(maxsize=500_000)
+def _word_sounds(given: str, family: str) -> tuple[str, ...]:
+    """The sounds of the first given name and the last family name (once if they sound alike)."""
+    return tuple(dict.fromkeys(phonetic(w) for w in (given.split()[:1] + family.split()[-1:])))
+
+
+@lru_cache(maxsize=200_000)
+def _organization_keys(name: str) -> tuple[str, ...]:
+    words = sorted(name.split())
+    if not words:
+        return ()
+    longest = max(words, key=len)
+    return "o" + longest[:6], "q" + "".join(w[:1] for w in name.split())[:8] + words[0][:2]
 
 
 def sorted_passes(records: Iterable[MatchRecord]) -> list[list[int]]:
@@ -528,98 +553,7 @@ class Index:
         return found[:limit]
 
 
-@dataclass
-class _Share:
-    """What one process found in its share of the blocks."""
-
-    found: list[PairScore]
-    compared: int = 0
-    names_compared: int = 0
-    large_blocks: int = 0
-
-
-def _score_blocks(
-    blocks: list[list[int]], by_id: dict[int, MatchRecord], threshold: float, model: Model, passes: list[list[int]] | None = None,
-) -> _Share:
-    """Scores every pair of each block once (sorted neighbours only in a large block and a pass).
-
-    A pair whose evidence besides the name cannot reach the threshold even with the same name
-    is not scored further: most pairs a blocking key brings together are strangers born the
-    same year or living in the same town, and comparing their names is the expensive part.
-    """
-    floor, best = hopeless_below(threshold), model.prior + model.name_best
-    evidence_of, weigh, free = scoring.evidence, scoring.weigh, free_mail_domains()
-    share = _Share(found=[])
-    found = share.found
-    seen: set[int] = set()
-    compared = names = 0
-    shift = 1 << 32
-    work = [(ids, False) for ids in blocks] + [(ids, True) for ids in passes or []]
-    for ids, presorted in work:
-        n = len(ids)
-        if presorted:
-            reach = SN_WINDOW
-        elif n > SMALL_BLOCK:
-            share.large_blocks += 1
-            ids = sorted(set(ids), key=lambda i: by_id[i].name)
-            n, reach = len(ids), WINDOW
-        else:
-            reach = n
-        for i in range(n - 1):
-            x = ids[i]
-            a = by_id[x]
-            for j in range(i + 1, min(n, i + 1 + reach)):
-                y = ids[j]
-                code = x * shift + y if x < y else y * shift + x
-                if code in seen:
-                    continue
-                seen.add(code)
-                compared += 1
-                b = by_id[y]
-                if evidence_of(a, b, model, best, free) < floor:
-                    continue
-                names += 1
-                w, reasons = weigh(a, b, model, free)
-                score = round(scoring.probability(w), 4)
-                if score >= threshold:
-                    found.append(PairScore(x if x < y else y, y if x < y else x, score, tuple(reasons)))
-    share.compared, share.names_compared = compared, names
-    return share
-
-
-_WORK: tuple[list[list[int]], dict[int, MatchRecord], float, int, Model, list[list[int]]] | None = None
 PARALLEL_MIN_RECORDS = 50_000  # below this, starting processes costs more than it saves
-
-
-def _score_share(part: int) -> _Share:
-    assert _WORK is not None
-    blocks, by_id, threshold, parts, model, passes = _WORK
-    # A pass is cut into as many slices as processes, each slice overlapping the next by a window.
-    sliced = []
-    for ids in passes:
-        size = -(-len(ids) // parts)
-        sliced.append(ids[part * size : (part + 1) * size + SN_WINDOW])
-    return _score_blocks(blocks[part::parts], by_id, threshold, model, sliced)
-
-
-def _score_in_parallel(
-    blocks: list[list[int]], by_id: dict[int, MatchRecord], threshold: float, parts: int, model: Model, passes: list[list[int]],
-) -> list[_Share]:
-    """The blocks dealt out to ``parts`` processes: this one and ``parts - 1`` forked copies.
-
-    The copies inherit the records (nothing is sent to them) and send back only what they
-    found. A pair filed under keys that landed in different shares is scored in each; the
-    caller keeps it once.
-    """
-    global _WORK
-    _WORK = (blocks, by_id, threshold, parts, model, passes)
-    try:
-        with multiprocessing.get_context("fork").Pool(parts - 1) as pool:
-            others = pool.map_async(_score_share, range(1, parts))
-            mine = _score_share(0)
-            return [mine, *others.get()]
-    finally:
-        _WORK = None
 
 
 def can_fork() -> bool:
@@ -656,28 +590,35 @@ def find_pairs(
 ) -> list[PairScore]:
     """Every pair of records at or above ``threshold``, each pair once, best first.
 
-    With ``workers`` > 1 (and enough records, on a system that can fork) the scoring is
-    shared between that many processes; the pairs found are the same.
+    The pairs are those the blocking rules bring together (see ``candidate_blocks``), scored
+    as ``score_pair`` scores them; records of different kinds are never paired. The work is
+    done on arrays (``rapport.dedup.batch``). With ``workers`` > 1 (and enough records, on a
+    system that can fork) it is shared between that many processes; the pairs found are the same.
     """
     stats = stats if stats is not None else RunStats()
-    by_id, blocks, passes = candidate_blocks(records, stats)
-    if not by_id:
-        return []
-    model = model or scoring.default_model(next(iter(by_id.values())).kind)
+    by_kind: dict[str, dict[int, MatchRecord]] = {}
+    for r in records:
+        by_kind.setdefault(r.kind, {})[r.id] = r
+    stats.records = sum(len(group) for group in by_kind.values())
+    found: list[PairScore] = []
     parts = max(1, min(workers, 8))
-    if parts > 1 and len(by_id) >= PARALLEL_MIN_RECORDS and can_fork():
-        shares = _score_in_parallel(blocks, by_id, threshold, parts, model, passes)
-    else:
+    if parts > 1 and (stats.records < PARALLEL_MIN_RECORDS or not can_fork()):
         parts = 1
-        shares = [_score_blocks(blocks, by_id, threshold, model, passes)]
     stats.workers = parts
-    if parts == 1:
-        found = shares[0].found
-    else:
-        found = list({(p.left, p.right): p for share in shares for p in share.found}.values())
-    stats.compared = sum(s.compared for s in shares)
-    stats.names_compared = sum(s.names_compared for s in shares)
-    stats.large_blocks = sum(s.large_blocks for s in shares)
+    for kind, group in sorted(by_kind.items()):
+        ordered = list(group.values())
+        pairs = batch.candidate_arrays(ordered)
+        stats.keys += pairs.keys
+        stats.large_blocks += pairs.large_blocks
+        columns = batch.Columns(ordered, model or scoring.default_model(kind), person=kind == "person")
+        if parts > 1:
+            outcomes = batch.score_in_parallel(columns, pairs.a, pairs.b, threshold, parts)
+        else:
+            outcomes = [batch.score_pairs(columns, pairs.a, pairs.b, threshold)]
+        for outcome in outcomes:
+            found.extend(outcome.found)
+            stats.compared += outcome.compared
+            stats.names_compared += outcome.names_compared
     found.sort(key=lambda p: (-p.score, p.left, p.right))
     stats.found = len(found)
     return found
@@ -692,7 +633,7 @@ def candidate_pairs(records: Iterable[MatchRecord]) -> Iterator[tuple[MatchRecor
         if presorted:
             reach = SN_WINDOW
         elif n > SMALL_BLOCK:
-            ids = sorted(set(ids), key=lambda i: by_id[i].name)
+            ids = sorted(set(ids), key=lambda i: (by_id[i].name, i))
             n, reach = len(ids), WINDOW
         else:
             reach = n

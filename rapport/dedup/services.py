@@ -89,30 +89,44 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
     items = catalog.items()
     item_ids = {key: items[key].id for key in ("birth_date", "tax_id") if key in items}
 
-    def related(model: Any, *fields: str, **extra: Any) -> Iterator[tuple[Any, ...]]:
-        if wanted is None and len(ids) >= WHOLE_TABLES_FROM:
-            every = model.objects.filter(**extra).order_by().values_list("card_id", *fields).iterator(chunk_size=20_000)
-            yield from (row for row in every if row[0] in live)
-        else:
-            for chunk in _chunks(ids):
-                yield from model.objects.filter(card_id__in=chunk, **extra).order_by().values_list("card_id", *fields)
-
-    for card_id, e164 in related(Phone, "e164"):
-        if card_id in phones:
-            phones[card_id].append(e164)
-        else:
-            phones[card_id] = [e164]
-    for card_id, address in related(Email, "address"):
-        if card_id in emails:
-            emails[card_id].append(address)
-        else:
-            emails[card_id] = [address]
-    for card_id, street, city, postal in related(Address, "street", "city", "postal_code"):
-        addresses.setdefault(card_id, (street, city, postal))
-    if item_ids:
-        for card_id, item_id, text in related(CurrentValue, "item_id", "value_text", item_id__in=list(item_ids.values())):
-            values.setdefault(card_id, {})[item_id] = text
     birth_id, tax_id = item_ids.get("birth_date", -1), item_ids.get("tax_id", -1)
+    if wanted is not None and len(ids) < WHOLE_TABLES_FROM:
+        # A look-up: a few dozen cards, their rows of all four tables read in one statement.
+        for chunk in _chunks(ids, _CHUNK // 4):
+            for table, card_id, first, second, third in _related_rows(chunk, list(item_ids.values())):
+                if table == 0:
+                    phones.setdefault(card_id, []).append(first)
+                elif table == 1:
+                    emails.setdefault(card_id, []).append(first)
+                elif table == 2:
+                    addresses.setdefault(card_id, (first, second, third))
+                else:
+                    values.setdefault(card_id, {})[int(second)] = first
+    else:
+
+        def related(model: Any, *fields: str, **extra: Any) -> Iterator[tuple[Any, ...]]:
+            if wanted is None and len(ids) >= WHOLE_TABLES_FROM:
+                every = model.objects.filter(**extra).order_by().values_list("card_id", *fields).iterator(chunk_size=20_000)
+                yield from (row for row in every if row[0] in live)
+            else:
+                for chunk in _chunks(ids):
+                    yield from model.objects.filter(card_id__in=chunk, **extra).order_by().values_list("card_id", *fields)
+
+        for card_id, e164 in related(Phone, "e164"):
+            if card_id in phones:
+                phones[card_id].append(e164)
+            else:
+                phones[card_id] = [e164]
+        for card_id, address in related(Email, "address"):
+            if card_id in emails:
+                emails[card_id].append(address)
+            else:
+                emails[card_id] = [address]
+        for card_id, street, city, postal in related(Address, "street", "city", "postal_code"):
+            addresses.setdefault(card_id, (street, city, postal))
+        if item_ids:
+            for card_id, item_id, text in related(CurrentValue, "item_id", "value_text", item_id__in=list(item_ids.values())):
+                values.setdefault(card_id, {})[item_id] = text
     no_values: dict[int, str] = {}
     no_address = ("", "", "")
     make = matching.make_record
@@ -125,6 +139,31 @@ def records_for(user: User, kind: str, *, card_ids: Iterable[int] | None = None)
             card_values.get(birth_id, ""), card_values.get(tax_id, ""), website, street, city, postal,
         ))
     return records
+
+
+def _related_rows(card_ids: list[int], item_ids: list[int]) -> list[tuple[int, int, str, str, str]]:
+    """The phones (0), e-mails (1), addresses (2) and current values of ``item_ids`` (3) of a few
+    cards, as (table, card id, value, value, value), in one statement instead of four queries."""
+    q = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(card_ids))
+    parts = [
+        f"SELECT 0, {q('card_id')}, {q('e164')}, '', '' FROM {q(Phone._meta.db_table)} WHERE {q('card_id')} IN ({marks})",
+        f"SELECT 1, {q('card_id')}, {q('address')}, '', '' FROM {q(Email._meta.db_table)} WHERE {q('card_id')} IN ({marks})",
+        f"SELECT 2, {q('card_id')}, {q('street')}, {q('city')}, {q('postal_code')} FROM {q(Address._meta.db_table)} "
+        f"WHERE {q('card_id')} IN ({marks})",
+    ]
+    params: list[Any] = [*card_ids, *card_ids, *card_ids]
+    if item_ids:
+        # The item id travels as text so that every part of the union has the same column types.
+        parts.append(
+            f"SELECT 3, {q('card_id')}, {q('value_text')}, CAST({q('item_id')} AS VARCHAR(20)), '' "
+            f"FROM {q(CurrentValue._meta.db_table)} WHERE {q('card_id')} IN ({marks}) "
+            f"AND {q('item_id')} IN ({', '.join(['%s'] * len(item_ids))})"
+        )
+        params += [*card_ids, *item_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def record_from_data(kind: str, data: dict[str, Any], *, region: str | None = None) -> MatchRecord:
@@ -207,52 +246,78 @@ class Match:
 
 
 def _candidate_ids(user: User, kind: str, record: MatchRecord, data: dict[str, Any]) -> set[int]:
-    """Cards worth scoring against ``record``, each found through an index.
+    """Cards worth scoring against ``record``, each found through an index, in one statement.
 
     A shared phone, e-mail (or, for organisations, a company e-mail domain), tax id or birth
     date, or the same name at the start of the card's sorted name. A similar name alone
     cannot reach the default threshold, so typo-tolerant name look-ups are not needed here.
     The look-ups by value are not narrowed to visible cards here (a subquery there makes
     SQLite scan the index by card): ``records_for`` applies ``visible_to`` to every id found.
+    The look-ups by name are (among many namesakes, the first hundred the user sees).
     """
-    visible = visible_to(user).filter(kind=kind, archived_at__isnull=True)
-    ids: set[int] = set()
+    q = connection.ops.quote_name
+    parts: list[str] = []
+    params: list[Any] = []
+
+    def look_up(sql: str, values: list[Any]) -> None:
+        parts.append(f"SELECT * FROM ({sql}) {q('c' + str(len(parts)))}")
+        params.extend(values)
+
+    def marks(values: list[Any]) -> str:
+        return ", ".join(["%s"] * len(values))
+
     if record.phones:
-        ids.update(Phone.objects.filter(e164__in=sorted(record.phones)).order_by().values_list("card_id", flat=True)[:200])
+        phones = sorted(record.phones)
+        look_up(f"SELECT {q('card_id')} FROM {q(Phone._meta.db_table)} WHERE {q('e164')} IN ({marks(phones)}) LIMIT 200", phones)
     raw_emails = {e.strip() for e in (x.get("address") if isinstance(x, dict) else x for x in data.get("emails") or []) if isinstance(e, str)}
     email_terms = {fold(e) for e in raw_emails} | set(record.emails)
     if kind == Kind.ORGANIZATION:
         email_terms |= {e.rpartition("@")[2] for e in record.emails} - matching.free_mail_domains()
     if email_terms:
-        ids.update(Term.objects.filter(term__in=sorted(email_terms)[:40]).values_list("card_id", flat=True)[:200])
+        terms = sorted(email_terms)[:40]
+        look_up(f"SELECT {q('card_id')} FROM {q(Term._meta.db_table)} WHERE {q('term')} IN ({marks(terms)}) LIMIT 200", terms)
     items = catalog.items()
+    values_table = q(CurrentValue._meta.db_table)
+    by_value = f"SELECT {q('card_id')} FROM {values_table} WHERE {q('item_id')} = %s AND {q('value_text')} IN (%s, %s)"
     if record.tax_id and "tax_id" in items:
         raw = str(data.get("tax_id") or "").strip().casefold()
-        ids.update(
-            CurrentValue.objects.filter(item_id=items["tax_id"].id, value_text__in=[raw, record.tax_id.casefold()])
-            .values_list("card_id", flat=True)[:100]
-        )
+        look_up(f"{by_value} LIMIT 100", [items["tax_id"].id, raw, record.tax_id.casefold()])
     if record.birth_date and "birth_date" in items and len(record.birth_date) == 10:
         dob = record.birth_date
-        swapped = f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}"
-        ids.update(
-            CurrentValue.objects.filter(item_id=items["birth_date"].id, value_text__in=[dob, swapped])
-            .values_list("card_id", flat=True)[:200]
-        )
+        look_up(f"{by_value} LIMIT 200", [items["birth_date"].id, dob, f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}"])
     if record.external_id:
-        ids.update(Card.objects.filter(external_id=record.external_id).values_list("id", flat=True)[:20])
+        look_up(f"SELECT {q('id')} FROM {q(Card._meta.db_table)} WHERE {q('external_id')} = %s LIMIT 20", [record.external_id])
     names: set[str] = set()
     if kind == Kind.PERSON:
         given, family = fold(text_of(data, "given_name")), fold(text_of(data, "family_name"))
         names = {f"{given} {family}".strip(), f"{family} {given}".strip(), fold(text_of(data, "local_name"))}
     else:
         names = {fold(text_of(data, "name")), record.name}
-    for name in sorted(n for n in names if len(n) >= 3):
-        prefix = name[:300]
-        ids.update(
-            visible.filter(sort_name__gte=prefix, sort_name__lt=prefix + "\uffff").order_by("sort_name").values_list("id", flat=True)[:100]
-        )
-    return ids
+    prefixes = [name[:300] for name in sorted(n for n in names if len(n) >= 3)]
+    if prefixes:
+        # The visible cards whose sorted name starts with a prefix, as the ORM writes it (with the
+        # user's visibility), compiled once and repeated for each prefix with its own bounds.
+        low, high = "\x00rapport:low\x00", "\x00rapport:high\x00"
+        base = visible_to(user).filter(kind=kind, archived_at__isnull=True)
+        visible = base.filter(sort_name__gte=low, sort_name__lt=high)
+        sql, template = visible.order_by("sort_name").values_list("id", flat=True)[:100].query.sql_with_params()
+        if list(template).count(low) == 1 and list(template).count(high) == 1:
+            for prefix in prefixes:
+                look_up(sql, [prefix if v == low else prefix + "\uffff" if v == high else v for v in template])
+        else:  # not expected: the bounds are plain parameters
+            ids: set[int] = set()
+            for prefix in prefixes:
+                ids.update(base.filter(sort_name__gte=prefix, sort_name__lt=prefix + "\uffff").order_by("sort_name").values_list("id", flat=True)[:100])
+            return ids | _ids_of(parts, params)
+    return _ids_of(parts, params)
+
+
+def _ids_of(parts: list[str], params: list[Any]) -> set[int]:
+    if not parts:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def text_of(data: dict[str, Any], key: str) -> str:
@@ -277,13 +342,22 @@ def find_duplicates(
     if not ids:
         return []
     model = current_model(kind)
-    # Every candidate is scored: no blocking keys are needed (they cost more than the scores).
-    others = {other.id: other for other in records_for(user, kind, card_ids=ids)}
-    pairs = [matching.score_pair(record, other, model) for other in others.values()]
-    pairs = sorted((p for p in pairs if p.score >= threshold), key=lambda p: -p.score)[: max(1, min(limit, 50))]
-    names = dict(Card.objects.filter(pk__in=[p.right for p in pairs]).values_list("id", "display_name"))
+    # Every candidate is scored (no blocking keys are needed: they cost more than the scores),
+    # after the cheap fields say the pair can still reach the threshold.
+    free = matching.free_mail_domains()
+    floor, best = scoring.hopeless_below(threshold), model.prior + model.name_best
+    others: dict[int, MatchRecord] = {}
+    pairs = []
+    for other in records_for(user, kind, card_ids=ids):
+        if scoring.evidence(record, other, model, best, free) < floor:
+            continue
+        pair = matching.score_pair(record, other, model)
+        if pair.score >= threshold:
+            pairs.append(pair)
+            others[other.id] = other
+    pairs = sorted(pairs, key=lambda p: -p.score)[: max(1, min(limit, 50))]
     return [
-        Match(p.right, names.get(p.right, ""), others[p.right].external_id, p.score, p.reasons) for p in pairs
+        Match(p.right, others[p.right].display, others[p.right].external_id, p.score, p.reasons) for p in pairs
     ]
 
 
@@ -372,6 +446,7 @@ class ScanResult:
     created: int = 0
     updated: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # wall seconds: read, compare, store
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # this process's CPU seconds, same phases
 
 
 def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: bool = True, workers: int = 1) -> ScanResult:
@@ -384,18 +459,22 @@ def scan(*, user: User, kind: str, threshold: float = DEFAULT_THRESHOLD, store: 
     threshold = _check_threshold("threshold", threshold)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValidationError.single("workers", "Expected a whole number of at least 1.")
-    started = time.perf_counter()
+    clock, cpu = time.perf_counter, time.process_time
+    started, cpu_started = clock(), cpu()
     with _no_cyclic_gc():
         records = records_for(user, kind)
-        read = time.perf_counter()
+        read, cpu_read = clock(), cpu()
         stats = RunStats()
         pairs = matching.find_pairs(records, threshold=threshold, stats=stats, workers=workers, model=current_model(kind))
         result = ScanResult(pairs=pairs, stats=stats, records={r.id: r for r in records})
-    compared = time.perf_counter()
+    compared, cpu_compared = clock(), cpu()
     if store:
         result.created, result.updated = store_candidates(kind, pairs)
     result.seconds = {
-        "read": round(read - started, 2), "compare": round(compared - read, 2), "store": round(time.perf_counter() - compared, 2),
+        "read": round(read - started, 2), "compare": round(compared - read, 2), "store": round(clock() - compared, 2),
+    }
+    result.cpu_seconds = {
+        "read": round(cpu_read - cpu_started, 2), "compare": round(cpu_compared - cpu_read, 2), "store": round(cpu() - cpu_compared, 2),
     }
     return result
 
@@ -405,7 +484,15 @@ def current_model(kind: str) -> scoring.Model:
 
     Kept in memory while the newest stored model stays the same (one small query per call).
     """
-    newest = MatchModel.objects.filter(kind=kind).order_by("-id").values_list("id", "trained_at").first()
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('id')}, {q('trained_at')} FROM {q(MatchModel._meta.db_table)} WHERE {q('kind')} = %s "
+            f"ORDER BY {q('id')} DESC LIMIT 1",
+            [kind],
+        )
+        row = cursor.fetchone()
+    newest = (row[0], row[1]) if row else None
     if newest is None:
         return scoring.default_model(kind)
     cached = _MODELS.get(kind)
@@ -416,7 +503,7 @@ def current_model(kind: str) -> scoring.Model:
     return cached[1]
 
 
-_MODELS: dict[str, tuple[tuple[int, dt.datetime], scoring.Model]] = {}
+_MODELS: dict[str, tuple[tuple[int, Any], scoring.Model]] = {}
 MODELS_KEPT = 5  # earlier models of a kind kept for comparison; older ones are deleted
 
 
@@ -475,8 +562,18 @@ def store_candidates(kind: str, pairs: list[PairScore]) -> tuple[int, int]:
             new.append(p)
         elif found[1] == CandidateStatus.PENDING and (found[2] != p.score or list(found[3] or []) != list(p.reasons)):
             changed.append((found[0], p))
+    # In the order of the pair index, so that each insert lands next to the one before it.
+    new.sort(key=lambda p: (p.left, p.right))
     ops = connection.ops
     table = ops.quote_name(Candidate._meta.db_table)
+    as_json: dict[tuple[str, ...], Any] = {}  # a few thousand distinct lists of reasons among many pairs
+
+    def reasons_of(p: PairScore) -> Any:
+        value = as_json.get(p.reasons)
+        if value is None:
+            value = as_json[p.reasons] = ops.adapt_json_value(list(p.reasons), None)
+        return value
+
     insert = (
         f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} "
         "(kind, left_id, right_id, score, reasons, status, found_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -488,12 +585,12 @@ def store_candidates(kind: str, pairs: list[PairScore]) -> tuple[int, int]:
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(new), 5000):
             cursor.executemany(insert, [
-                (kind, p.left, p.right, p.score, ops.adapt_json_value(list(p.reasons), None), pending, found_at)
+                (kind, p.left, p.right, p.score, reasons_of(p), pending, found_at)
                 for p in new[start : start + 5000]
             ])
         for start in range(0, len(changed), 5000):
             cursor.executemany(update, [
-                (p.score, ops.adapt_json_value(list(p.reasons), None), pk) for pk, p in changed[start : start + 5000]
+                (p.score, reasons_of(p), pk) for pk, p in changed[start : start + 5000]
             ])
     return len(new), len(changed)
 

@@ -125,7 +125,7 @@ def candidate_vectors(records: Sequence[MatchRecord], rng: random.Random) -> tup
         if reach >= len(ids):
             ordered = ids
         elif reach == matching.WINDOW:
-            ordered = sorted(set(ids), key=lambda i: by_id[i].name)
+            ordered = sorted(set(ids), key=lambda i: (by_id[i].name, i))
         else:
             ordered = ids
         n = len(ordered)

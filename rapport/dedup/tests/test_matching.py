@@ -165,7 +165,7 @@ def _every_pair_sharing_a_key(records: list[MatchRecord], threshold: float) -> l
     pairs: set[tuple[int, int]] = set()
     for ids in by_key.values():
         if len(ids) > SMALL_BLOCK:  # a hot key: each record and its next WINDOW neighbours by name
-            ids = sorted(set(ids), key=lambda i: by_id[i].name)
+            ids = sorted(set(ids), key=lambda i: (by_id[i].name, i))
             near = [(ids[i], ids[j]) for i in range(len(ids)) for j in range(i + 1, min(len(ids), i + 1 + WINDOW))]
         else:
             near = [(x, y) for x in ids for y in ids]
@@ -224,3 +224,55 @@ def test_chinese_and_latin_name_fields_normalise_as_one_name() -> None:
     assert person_name("Xiao Ming", "王") == ("xiaoming", "wang")
     assert person_name("Pepe", "García López") == ("jose", "garcia lopez")
     assert person_name("", "", "王小明") == ("xiaoming", "wang")
+
+
+def test_records_with_more_values_than_the_arrays_hold_are_still_scored_exactly() -> None:
+    from rapport.dedup import batch
+
+    records = _labelled("person", 1500, seed=6)
+    rng = random.Random(2)
+    # Some people with many phones and e-mails (the arrays keep three of each): pairs with them
+    # are looked at one by one, and must give what the plain definition gives.
+    for r in rng.sample(records, 60):
+        extra = [f"+3491{rng.randrange(10**6, 10**7)}" for _ in range(batch.SLOTS + 1)]
+        r.phones = frozenset(r.phones | set(extra))
+        r.phone_tails = frozenset(p[-7:] for p in r.phones)
+        r.emails = frozenset(r.emails | {f"x{i}@example.org" for i in range(batch.SLOTS + 1)})
+    partner = rng.choice(records)
+    partner.phones = frozenset({sorted(records[0].phones)[-1]})
+    partner.phone_tails = frozenset(p[-7:] for p in partner.phones)
+    for threshold in (0.5, DEFAULT_THRESHOLD):
+        found = [(p.left, p.right, p.score, p.reasons) for p in find_pairs(records, threshold=threshold)]
+        assert found == _every_pair_sharing_a_key(records, threshold)
+
+
+def test_a_person_and_an_organisation_are_never_paired() -> None:
+    a = build_record(id=1, kind="person", given_name="Acme", family_name="Iberia", emails=["info@acme.es"])
+    b = build_record(id=2, kind="organization", name="Acme Iberia", emails=["info@acme.es"])
+    c = build_record(id=3, kind="organization", name="Acme Iberia SL", emails=["info@acme.es"])
+    assert [(p.left, p.right) for p in find_pairs([a, b, c], threshold=0.5)] == [(2, 3)]
+
+
+def test_blocking_keys_sharing_a_hash_are_still_told_apart() -> None:
+    from rapport.dedup.batch import _key_codes
+
+    keys = ["pa", "pb", "pa", "pc", "pb", "pa"]
+    for hash_of in (hash, lambda key: 7, lambda key: len(key)):
+        codes, distinct = _key_codes(keys, hash_of=hash_of)
+        assert distinct == 3
+        by_key = {k: int(c) for k, c in zip(keys, codes)}
+        assert len(set(by_key.values())) == 3 and [by_key[k] for k in keys] == [int(c) for c in codes]
+
+
+def test_a_common_street_weighs_by_its_frequency_only_when_both_cards_write_it_the_same() -> None:
+    from rapport.dedup.scoring import Model, tf_key
+
+    model = Model(kind="person", tf={"street": {tf_key("12 calle mayor"): -5.0}})
+    home = {"street": "12 Calle Mayor", "city": "Soria", "postal_code": "42001"}
+    a = build_record(id=1, kind="person", given_name="Lucía", family_name="Ortega", address=home)
+    b = build_record(id=2, kind="person", given_name="Lucía", family_name="Ortega", address={**home, "street": "12 Calle Mayorr"})
+    c = build_record(id=3, kind="person", given_name="Lucía", family_name="Ortega", address=home)
+    expected = sorted((score_pair(x, y, model) for x, y in ((a, b), (a, c), (b, c))), key=lambda p: (-p.score, p.left, p.right))
+    found = find_pairs([a, b, c], threshold=0.5, model=model)
+    assert found == [p for p in expected if p.score >= 0.5]
+    assert {(p.left, p.right) for p in found} == {(1, 2), (2, 3)}  # the same common street says little

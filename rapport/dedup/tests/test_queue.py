@@ -191,3 +191,18 @@ def test_reading_related_tables_whole_gives_the_same_records_and_only_for_visibl
     record = next(r for r in whole if r.id == mine.pk)
     assert record.phones == {"+34611000001", "+34611000002"} and record.emails == {"ana@gil.es"}
     assert (record.birth_date, record.street, record.city, record.postal_code) == ("1980-04-05", "calle mayor 3", "madrid", "28013")
+
+
+def test_the_creation_check_costs_at_most_four_queries_whatever_it_finds(
+    users: dict[str, Any], make_person: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(30):
+        card = make_person(given_name="Lucía", family_name=f"Ortega{i % 3}", phones=[f"+3461200{i:04d}"], emails=[f"l{i}@ortega.es"])
+        add_fact(user=users["rep_ana"], card=card, item_key="birth_date", value="1980-04-05", source_key="customer_roster")
+    data = {"given_name": "Lucia", "family_name": "Ortega1", "phones": ["+34612000001"], "emails": ["l1@ortega.es"], "birth_date": "1980-04-05"}
+    services.find_duplicates(user=users["rep_ana"], kind="person", data=data)  # the user's teams, looked up once per user
+    # The model in use, the candidates (phone, e-mail, birth date and names in one statement), the
+    # visible cards among them, and their phones, e-mails, addresses and values.
+    with django_assert_max_num_queries(4):
+        found = services.find_duplicates(user=users["rep_ana"], kind="person", data=data)
+    assert found and found[0].score >= 0.9 and found[0].display_name.startswith("Luc")
