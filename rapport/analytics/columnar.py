@@ -1,12 +1,17 @@
-"""The churn and RFM reports computed by the analytics engine (``engine``), for users who see
-every card, over millions of orders.
+"""The churn and RFM reports computed by the analytics engine (``engine``) over millions of
+orders, for users who see every card or many of them (``engine.plan``).
 
-Each report runs as one DuckDB query into a temporary table of the engine's connection; the
-rows are read from it a page at a time (``Rows``), so a report of a million customers costs
-one query and the page shown, not a million Python objects. The models are the ones of
-``churn`` and ``rfm`` — the prior is still fitted by ``churn.fit_prior_counts`` over the
-distinct histories, the segments come from ``rfm.segment`` — and the rows, their order and
-the texts are those of the Python reports in ``selectors``.
+Each report filters the per-customer measures of the engine's session (``engine.Session``:
+every live customer's purchase history, or its recency, frequency and monetary value, computed
+once per snapshot and as-of date) to the customers the user sees, scores them in one DuckDB
+query into a table of its own, and reads the rows from it a page at a time (``Rows``), so a
+report of a million customers costs one query and the page shown, not a million Python objects.
+The report of part of the customers (a rep's, a team's) is kept for the next request that asks
+it of the same cards. The churn prior is fitted on the histories of every customer the user
+sees (kept per population), and the RFM quintiles rank the customers of the report, exactly as
+on the Python path: the models are the ones of ``churn`` and ``rfm`` — the prior is fitted by
+``churn.fit_prior_counts`` over the distinct histories, the segments come from ``rfm.segment``
+— and the rows, their order and the texts are those of the Python reports in ``selectors``.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ CHUNK = 10_000
 
 
 class Rows(Sequence[T], Generic[T]):
-    """The rows of a report held in a temporary table ``table``, in the order of the SQL
+    """The rows of a report held in a table ``table`` of its own, in the order of the SQL
     expression ``order``, read lazily; ``make`` turns a fetched tuple into a row object. A page
-    is a top-N query (no sort of the whole table); iterating reads one ordered pass in chunks."""
+    is a top-N query (no sort of the whole table); iterating reads one ordered pass in chunks.
+
+    ``details`` joins what the table leaves out to the rows read (``JOIN … d ON d.id =
+    x.card_id``, the table being ``x``): the names of a page are looked up for its rows only."""
 
     def __init__(self, con: Any, table: str, columns: Sequence[str], make: Callable[[tuple[Any, ...]], T],
-                 where: str = "", params: Sequence[Any] = (), *, order: str, owns: bool = True) -> None:
+                 where: str = "", params: Sequence[Any] = (), *, order: str, owns: bool = True,
+                 details: str = "", release: Callable[[], None] | None = None) -> None:
         self._con = con
         self._order = order
         self._table = table
@@ -38,21 +47,23 @@ class Rows(Sequence[T], Generic[T]):
         self._make = make
         self._where = where
         self._params = list(params)
+        self._details = details
         self._length: int | None = None
         self._parent: Rows[T] | None = None
-        if owns:  # the connection goes with the report's rows; a filtered view keeps them alive
-            weakref.finalize(self, con.close)
+        if owns:  # the table (or its lease) and the connection go with the report's rows; a filtered view keeps them
+            weakref.finalize(self, _release, con, table, release)
 
     def filter(self, condition: str, params: Sequence[Any] = ()) -> Rows[T]:
         where = f"({self._where}) AND ({condition})" if self._where else condition
         rows: Rows[T] = Rows(self._con, self._table, self._columns, self._make, where, [*self._params, *params],
-                             order=self._order, owns=False)
+                             order=self._order, owns=False, details=self._details)
         rows._parent = self
         return rows
 
     def _select(self, limit: int, offset: int) -> list[tuple[Any, ...]]:
         where = f"WHERE {self._where}" if self._where else ""
-        sql = f"SELECT {', '.join(self._columns)} FROM {self._table} {where} ORDER BY {self._order} LIMIT ? OFFSET ?"
+        page = f"SELECT * FROM {self._table} {where} ORDER BY {self._order} LIMIT ? OFFSET ?"
+        sql = f"SELECT {', '.join(self._columns)} FROM ({page}) x {self._details} ORDER BY {self._order}"
         return self._con.execute(sql, [*self._params, limit, offset]).fetchall()
 
     def __len__(self) -> int:
@@ -86,22 +97,61 @@ class Rows(Sequence[T], Generic[T]):
         where = f"WHERE {self._where}" if self._where else ""
         cursor = self._con.cursor()  # a cursor of its own: a page read meanwhile does not cut this pass short
         try:
-            cursor.execute(f"SELECT {', '.join(self._columns)} FROM {self._table} {where} ORDER BY {self._order}",
-                           self._params)
+            cursor.execute(f"SELECT {', '.join(self._columns)} FROM {self._table} x {self._details} {where} "
+                           f"ORDER BY {self._order}", self._params)
             while chunk := cursor.fetchmany(CHUNK):
                 yield from (self._make(row) for row in chunk)
         finally:
             cursor.close()
 
 
+# What a page of a report reads of its cards.
+DETAILS = ("JOIN (SELECT id, external_id, name, kind, owner_id, owner, team_id, team FROM snap.cards) d "
+           "ON d.id = x.card_id")
+
+
+def _release(con: Any, table: str, release: Callable[[], None] | None) -> None:
+    try:
+        if release is None:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        else:
+            release()
+        con.close()
+    except Exception:  # noqa: BLE001 - the database may already be gone (a process shutting down)
+        pass
+
+
+def _rows_table(session: Any, con: Any, key: tuple[Any, ...], build: Callable[[Any, str], None], *,
+                everyone: bool) -> tuple[str, Callable[[], None] | None]:
+    """The table of a report's rows, made by ``build(con, name)``, and what releases it. The
+    report of part of the customers (a rep's, a team's) is kept in the session for the next
+    request that asks the same of the same cards (``key`` names the population by its ids, so
+    a change of what the user sees is a new report); the report of everyone, a row per
+    customer of the company, is the caller's alone."""
+    if everyone or engine_cached_reports() == 0:
+        name = session.unique("report")
+        with session.lock:
+            build(con, name)
+        return name, None
+    name = session.report(key, con, build)
+    return name, lambda: session.release(name)
+
+
+def engine_cached_reports() -> int:
+    from rapport.analytics import engine
+
+    return engine.cached_reports()
+
+
 def _scope(team: int | None, rep: int | None, visible: str) -> tuple[str, list[Any]]:
-    """The cards of the rows: live ones the user may see, narrowed to a team and a rep."""
-    conditions, params = ["NOT c.archived", visible], []
+    """The customers of the rows, in a table of measures ``m`` (live cards, with their team and
+    owner): the ones the user may see, narrowed to a team and a rep."""
+    conditions, params = [visible], []
     if team is not None:
-        conditions.append("c.team_id = ?")
+        conditions.append("m.team_id = ?")
         params.append(team)
     if rep is not None:
-        conditions.append("c.owner_id = ?")
+        conditions.append("m.owner_id = ?")
         params.append(rep)
     return " AND ".join(conditions), params
 
@@ -109,49 +159,79 @@ def _scope(team: int | None, rep: int | None, visible: str) -> tuple[str, list[A
 # ---------------------------------------------------------------------------------------------
 # Churn
 
+def histories(session: Any, as_of: dt.date) -> str:
+    """The table of every live customer's purchase history up to ``as_of``: occasions (distinct
+    order days), orders, first and last day, span; with the card's team and owner."""
+
+    def build(con: Any, name: str) -> None:
+        # The snapshot's orders are sorted by card and day: one pass groups them by both.
+        con.execute(f"""
+            CREATE TABLE {name} AS
+            WITH days AS (
+                SELECT card_id, ordered_on, count(*) AS n FROM snap.orders WHERE ordered_on <= ? GROUP BY ALL
+            )
+            SELECT d.card_id, count(*)::BIGINT AS occasions, sum(d.n)::BIGINT AS orders,
+                   min(d.ordered_on) AS first_on, max(d.ordered_on) AS last_on,
+                   date_diff('day', min(d.ordered_on), max(d.ordered_on))::BIGINT AS span,
+                   any_value(c.team_id) AS team_id, any_value(c.owner_id) AS owner_id,
+                   any_value(c.name_rank) AS name_rank
+            FROM days d JOIN snap.cards c ON c.id = d.card_id AND NOT c.archived
+            GROUP BY d.card_id""", [as_of])
+
+    return session.measures(("histories", as_of), build)
+
+
 def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | None, alert: float) -> Any:
     from rapport.analytics import engine
     from rapport.analytics.selectors import ChurnReport, ChurnRow, _why_texts, why
 
-    con = engine.open_snapshot()
-    visible = engine.restrict(con, chosen)
-    # Histories of every live customer the user sees: the population the prior is learned from.
-    con.execute(f"""
-        CREATE TABLE histories AS
-        WITH days AS (
-            SELECT o.card_id, o.ordered_on, count(*) AS n
-            FROM snap.orders o JOIN snap.cards c ON c.id = o.card_id
-            WHERE NOT c.archived AND {visible} AND o.ordered_on <= ?
-            GROUP BY ALL
-        )
-        SELECT card_id, count(*)::BIGINT AS occasions, sum(n)::BIGINT AS orders,
-               min(ordered_on) AS first_on, max(ordered_on) AS last_on,
-               date_diff('day', min(ordered_on), max(ordered_on))::BIGINT AS span
-        FROM days GROUP BY card_id""", [as_of])
-    counts = con.execute(
-        "SELECT occasions - 1, span, count(*) FROM histories WHERE occasions > 1 GROUP BY ALL").fetchall()
-    prior = churn.fit_prior_counts({(int(n), int(s)): int(w) for n, s, w in counts})
-    scope, params = _scope(team, rep, visible)
-    has_alert = 0 < alert < 1
-    con.execute(f"""
-        CREATE TABLE churn_rows AS
-        WITH scored AS (
-            SELECT h.*, c.external_id, c.name, c.kind, c.owner_id, c.owner, c.team_id, c.team,
-                   greatest(date_diff('day', h.last_on, ?::DATE), 0)::BIGINT AS days_silent,
-                   ?::DOUBLE + h.span AS a, ?::DOUBLE + (h.occasions - 1) AS k
-            FROM histories h JOIN snap.cards c ON c.id = h.card_id
-            WHERE {scope}
-        ), judged AS (
-            SELECT *,
-                   CASE WHEN occasions > 1 THEN a / (k - 1) END AS usual,
-                   CASE WHEN occasions > 1 THEN pow(a / (a + days_silent), k) END AS chance
-            FROM scored
-        ), flagged AS (
-            SELECT *, 1 - chance AS risk, coalesce(1 - chance >= ?, false) AS flagged,
-                   CASE WHEN occasions > 1 AND ? THEN a * (pow(1 - ?, -1 / k) - 1) END AS after
-            FROM judged
-        )
-        SELECT *, coalesce(round(risk, 4), -1) AS risk_order, lower(name) AS name_order FROM flagged""", [as_of, prior.alpha, prior.r, *params, alert, has_alert, alert])
+    session = engine.session()
+    con = session.cursor()
+    population = engine.population(chosen)
+    restricted: list[str] = []
+
+    def visible() -> str:  # the user's cards in the connection, once, when a query needs them
+        if not restricted:
+            restricted.append(engine.restrict(con, chosen, "m.card_id"))
+        return restricted[0]
+
+    with session.lock:
+        def fit() -> churn.Prior:
+            # The histories of every live customer the user sees: the population the prior is learned from.
+            counts = con.execute(f"SELECT occasions - 1, span, count(*) FROM {histories(session, as_of)} m "
+                                 f"WHERE occasions > 1 AND {visible()} GROUP BY ALL").fetchall()
+            return churn.fit_prior_counts({(int(n), int(s)): int(w) for n, s, w in counts})
+
+        prior = session.memo(("prior", as_of, population), fit)
+        has_alert = 0 < alert < 1
+
+        def build(c: Any, name: str) -> None:
+            scope, params = _scope(team, rep, visible())
+            c.execute(f"""
+                CREATE TABLE {name} AS
+                WITH scored AS (
+                    SELECT m.card_id, m.occasions, m.orders, m.first_on, m.last_on, m.name_rank,
+                           greatest(date_diff('day', m.last_on, ?::DATE), 0)::BIGINT AS days_silent,
+                           ?::DOUBLE + m.span AS a, ?::DOUBLE + (m.occasions - 1) AS k
+                    FROM {histories(session, as_of)} m
+                    WHERE {scope}
+                ), judged AS (
+                    SELECT *,
+                           CASE WHEN occasions > 1 THEN a / (k - 1) END AS usual,
+                           CASE WHEN occasions > 1 THEN pow(a / (a + days_silent), k) END AS chance
+                    FROM scored
+                ), flagged AS (
+                    SELECT *, 1 - chance AS risk, coalesce(1 - chance >= ?, false) AS flagged,
+                           CASE WHEN occasions > 1 AND ? THEN a * (pow(1 - ?, -1 / k) - 1) END AS after
+                    FROM judged
+                )
+                SELECT card_id, orders, occasions, first_on, last_on, days_silent, usual, chance, risk, flagged, after,
+                       coalesce(round(risk, 4), -1) AS risk_order, name_rank
+                FROM flagged""",
+                [as_of, prior.alpha, prior.r, *params, alert, has_alert, alert])
+
+        table_rows, release = _rows_table(session, con, ("churn", as_of, population, team, rep, alert), build,
+                                          everyone=chosen.card_ids is None and team is None and rep is None)
     texts = _why_texts()
 
     def make(row: tuple[Any, ...]) -> ChurnRow:
@@ -170,9 +250,9 @@ def churn_report(chosen: Any, *, as_of: dt.date, team: int | None, rep: int | No
 
     columns = ("card_id", "external_id", "name", "kind", "owner_id", "owner", "team_id", "team", "orders",
                "occasions", "first_on", "last_on", "days_silent", "usual", "chance", "risk", "flagged", "after")
-    rows: Rows[Any] = Rows(con, "churn_rows", columns, make,
-                           order="flagged DESC, risk_order DESC, name_order, card_id")
-    flagged_row = con.execute("SELECT count(*) FROM churn_rows WHERE flagged").fetchone()
+    rows: Rows[Any] = Rows(con, table_rows, columns, make, order="flagged DESC, risk_order DESC, name_rank",
+                           details=DETAILS, release=release)
+    flagged_row = con.execute(f"SELECT count(*) FROM {table_rows} WHERE flagged").fetchone()
     return ChurnReport(as_of=as_of, alert=alert, prior=prior, rows=rows, flagged=int(flagged_row[0]) if flagged_row else 0)
 
 
@@ -185,7 +265,7 @@ def _quintile(value: str, *, worst_first: str, source: str, where: str = "true")
     first..last, found by a running count over the (few) distinct values instead of a sort of
     every customer."""
     return f"""(
-        SELECT v, least(5, greatest(1, 1 + (5 * (first + last - 1)) // (2 * n))) AS score FROM (
+        SELECT v, least(5, greatest(1, 1 + (5 * (first + last - 1)) // (2 * n)))::INTEGER AS score FROM (
             SELECT v, sum(c) OVER (ORDER BY v {worst_first} ROWS UNBOUNDED PRECEDING) - c + 1 AS first,
                    sum(c) OVER (ORDER BY v {worst_first} ROWS UNBOUNDED PRECEDING) AS last,
                    sum(c) OVER () AS n
@@ -201,6 +281,72 @@ def _segments_table() -> str:
     return f"SELECT * FROM (VALUES {', '.join(values)}) AS s(r, f, m, segment)"
 
 
+def _scored(source: str) -> str:
+    """Every customer of ``source`` with its R, F and M scores ranked among the customers of
+    ``source`` and its segment. Recency and frequency take few distinct values (``_quintile``);
+    monetary, nearly one value per customer, by one window: first = rank, last = the rows up to
+    the last equal one."""
+    return f"""
+        WITH scored AS (
+            SELECT v.*, qr.score AS r, qf.score AS f,
+                   CASE WHEN v.monetary IS NOT NULL THEN
+                       least(5, greatest(1, 1 + (5 * (rank() OVER w + count(*) OVER w - 1)) // (2 * count(v.monetary) OVER ())))
+                   END::INTEGER AS m
+            FROM {source} v
+            JOIN {_quintile("recency_days", worst_first="DESC", source=source)} qr ON qr.v = v.recency_days
+            JOIN {_quintile("frequency", worst_first="ASC", source=source)} qf ON qf.v = v.frequency
+            WINDOW w AS (PARTITION BY v.monetary IS NULL ORDER BY v.monetary)
+        )
+        SELECT s.*, g.segment FROM scored s
+        JOIN ({_segments_table()}) g ON g.r = s.r AND g.f = s.f AND g.m IS NOT DISTINCT FROM s.m"""
+
+
+def rfm_measures(session: Any, *, as_of: dt.date, start: dt.date, base: str, rates_sql: str,
+                 rates_params: list[Any]) -> str:
+    """The table of every live customer's last order day, recency, frequency and monetary value
+    in the window (with the currencies without a rate, if any) up to ``as_of``; with the card's
+    team, owner and name rank, and the scores and segment of the customer among all live
+    customers (``r``, ``f``, ``m``, ``segment``: the report of everyone as it is). One per as-of
+    date, window, reporting currency and exchange rates."""
+
+    def build(con: Any, name: str) -> None:
+        con.execute(f"""
+            CREATE TEMP TABLE {name}_valued AS
+            WITH rates AS ({rates_sql}),
+            first_rates AS (SELECT currency, arg_min(rate, valid_from) AS rate FROM rates GROUP BY currency),
+            rated AS (  -- the window's orders; only those in another currency go through the dated join
+                SELECT card_id, ordered_on, total, 1::DECIMAL(18, 8) AS rate FROM snap.orders
+                WHERE ordered_on >= ? AND ordered_on <= ? AND currency = ?
+                UNION ALL
+                SELECT d.card_id, d.ordered_on, d.total, coalesce(r.rate, f.rate) AS rate
+                FROM (SELECT * FROM snap.orders WHERE ordered_on >= ? AND ordered_on <= ? AND currency <> ?) d
+                ASOF LEFT JOIN rates r ON d.currency = r.currency AND d.ordered_on >= r.valid_from
+                LEFT JOIN first_rates f ON f.currency = d.currency
+            ), windowed AS (  -- (a sum of each order at its rate is the sum of each day's total at it)
+                SELECT card_id, count(DISTINCT ordered_on) AS frequency, sum(total * rate) AS amount
+                FROM rated GROUP BY card_id
+            ), gaps AS (  -- the few customers with an order in a currency without any rate
+                SELECT card_id, list(DISTINCT currency ORDER BY currency) AS missing FROM snap.orders
+                WHERE ordered_on >= ? AND ordered_on <= ? AND currency <> ?
+                  AND currency NOT IN (SELECT currency FROM rates WHERE currency IS NOT NULL)
+                GROUP BY card_id
+            ), latest AS (  -- the last order day of every customer
+                SELECT card_id, max(ordered_on) AS last_on FROM snap.orders WHERE ordered_on <= ? GROUP BY card_id
+            )
+            SELECT l.card_id, l.last_on, date_diff('day', l.last_on, ?::DATE)::BIGINT AS recency_days,
+                   coalesce(w.frequency, 0)::BIGINT AS frequency,
+                   CASE WHEN g.missing IS NULL THEN coalesce(w.amount, 0) END AS monetary, g.missing,
+                   c.team_id, c.owner_id, c.name_rank
+            FROM latest l JOIN snap.cards c ON c.id = l.card_id AND NOT c.archived
+            LEFT JOIN windowed w ON w.card_id = l.card_id
+            LEFT JOIN gaps g ON g.card_id = l.card_id""",
+            [*rates_params, start, as_of, base, start, as_of, base, start, as_of, base, as_of, as_of])
+        con.execute(f"CREATE TABLE {name} AS {_scored(f'{name}_valued')}")
+        con.execute(f"DROP TABLE {name}_valued")
+
+    return session.measures(("rfm", as_of, start, base, rates_sql, tuple(rates_params)), build)
+
+
 def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, rep: int | None) -> Any:
     from rapport.analytics import engine
     from rapport.analytics.selectors import RfmReport, RfmRow, rfm_segment_labels
@@ -210,55 +356,26 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
     start = rfm.window_start(as_of, months)
     base = money.reporting_currency()
     rates_sql, rates_params = engine.rates_values()
-    con = engine.open_snapshot()
-    scope, params = _scope(team, rep, engine.restrict(con, chosen))
-    con.execute(f"""
-        CREATE TABLE rfm_valued AS
-        WITH rates AS ({rates_sql}),
-        first_rates AS (SELECT currency, arg_min(rate, valid_from) AS rate FROM rates GROUP BY currency),
-        days AS (
-            SELECT o.card_id, o.ordered_on, o.currency, sum(o.total) AS total
-            FROM snap.orders o JOIN snap.cards c ON c.id = o.card_id
-            WHERE {scope} AND o.ordered_on <= ?
-            GROUP BY ALL
-        ), rated AS (  -- the reporting currency needs no rate; only the other rows go through the dated join
-            SELECT d.*, 1::DECIMAL(18, 8) AS rate FROM days d WHERE d.currency = ?
-            UNION ALL
-            SELECT d.*, coalesce(r.rate, f.rate) AS rate
-            FROM (SELECT * FROM days WHERE currency <> ?) d
-            ASOF LEFT JOIN rates r ON d.currency = r.currency AND d.ordered_on >= r.valid_from
-            LEFT JOIN first_rates f ON f.currency = d.currency
-        ), per_day AS (  -- one row per customer and day: frequency counts rows, no DISTINCT needed
-            SELECT card_id, ordered_on, sum(total * rate) AS amount FROM rated GROUP BY card_id, ordered_on
-        ), customers AS (
-            SELECT card_id, max(ordered_on) AS last_on,
-                   count(*) FILTER (WHERE ordered_on >= ?) AS frequency,
-                   coalesce(sum(amount) FILTER (WHERE ordered_on >= ?), 0) AS amount
-            FROM per_day GROUP BY card_id
-        ), gaps AS (  -- the few customers with an order in a currency without a rate
-            SELECT card_id, list(DISTINCT currency ORDER BY currency) AS missing
-            FROM rated WHERE rate IS NULL AND ordered_on >= ? GROUP BY card_id
-        )
-        SELECT c.*, g.missing, date_diff('day', c.last_on, ?::DATE)::BIGINT AS recency_days,
-               CASE WHEN g.missing IS NULL THEN c.amount END AS monetary
-        FROM customers c LEFT JOIN gaps g ON g.card_id = c.card_id""",
-        [*rates_params, *params, as_of, base, base, start, start, start, as_of])
-    con.execute(f"""
-        CREATE TABLE rfm_rows AS
-        WITH scored AS (
-            SELECT v.*, qr.score AS r, qf.score AS f, qm.score AS m
-            FROM rfm_valued v
-            JOIN {_quintile("recency_days", worst_first="DESC", source="rfm_valued")} qr ON qr.v = v.recency_days
-            JOIN {_quintile("frequency", worst_first="ASC", source="rfm_valued")} qf ON qf.v = v.frequency
-            LEFT JOIN {_quintile("monetary", worst_first="ASC", source="rfm_valued", where="monetary IS NOT NULL")} qm
-                ON qm.v = v.monetary
-        )
-        SELECT coalesce(s.m, 0) AS m_order, lower(c.name) AS name_order,
-               s.card_id, c.external_id, c.name, c.kind, c.owner_id, c.owner, c.team_id, c.team, s.last_on,
-               s.recency_days, s.frequency, s.monetary, s.r, s.f, s.m, g.segment, s.missing
-        FROM scored s JOIN snap.cards c ON c.id = s.card_id
-        JOIN ({_segments_table()}) g ON g.r = s.r AND g.f = s.f AND g.m IS NOT DISTINCT FROM s.m""",
-        [])
+    session = engine.session()
+    con = session.cursor()
+    everyone = chosen.card_ids is None and team is None and rep is None
+    kept = "card_id, last_on, recency_days, frequency, monetary, r, f, m, segment, missing, coalesce(m, 0) AS m_order, name_rank"
+
+    def build(c: Any, name: str) -> None:
+        table = rfm_measures(session, as_of=as_of, start=start, base=base, rates_sql=rates_sql,
+                             rates_params=rates_params)
+        if everyone:  # the customers of the report are all of them: scored when the measures were
+            c.execute(f"CREATE TABLE {name} AS SELECT {kept} FROM {table}")
+            return
+        # The customers of the report are the population the quintiles rank.
+        scope, params = _scope(team, rep, engine.restrict(c, chosen, "m.card_id"))
+        c.execute(f"CREATE OR REPLACE TEMP TABLE rfm_valued AS SELECT card_id, last_on, recency_days, frequency, "
+                  f"monetary, missing, name_rank FROM {table} m WHERE {scope}", params)
+        c.execute(f"CREATE TABLE {name} AS SELECT {kept} FROM ({_scored('rfm_valued')})")
+        c.execute("DROP TABLE rfm_valued")
+
+    key = ("rfm", as_of, start, base, rates_sql, tuple(rates_params), engine.population(chosen), team, rep)
+    table_rows, release = _rows_table(session, con, key, build, everyone=everyone)
     labels = rfm_segment_labels()
     quantum = money.quantum(base)
     no_rate = _("No exchange rate for %(currencies)s: the monetary value is left out and the customer is "
@@ -278,7 +395,8 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
 
     columns = ("card_id", "external_id", "name", "kind", "owner_id", "owner", "team_id", "team", "last_on",
                "recency_days", "frequency", "monetary", "r", "f", "m", "segment", "missing")
-    counts = dict(con.execute("SELECT segment, count(*) FROM rfm_rows GROUP BY segment").fetchall())
-    rows: Rows[Any] = Rows(con, "rfm_rows", columns, make, order="r DESC, f DESC, m_order DESC, name_order, card_id")
+    counts = dict(con.execute(f"SELECT segment, count(*) FROM {table_rows} GROUP BY segment").fetchall())
+    rows: Rows[Any] = Rows(con, table_rows, columns, make, order="r DESC, f DESC, m_order DESC, name_rank",
+                           details=DETAILS, release=release)
     return RfmReport(as_of=as_of, months=months, window_start=start, currency=base, rows=rows,
                      segment_counts={key: int(counts.get(key, 0)) for key in rfm.SEGMENTS})

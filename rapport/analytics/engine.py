@@ -7,28 +7,40 @@ a snapshot it keeps in ``RAPPORT_HOME/analytics/snapshot.duckdb``:
 
 * ``orders(card_id, ordered_on, currency, total)``: the orders that count (confirmed or
   delivered, not waiting for or refused a credit decision), sorted by card and day;
-* ``cards(id, external_id, name, kind, owner_id, team_id, owner, team, archived)``.
+* ``cards(id, external_id, name, kind, owner_id, team_id, owner, team, archived, name_rank)``,
+  ``name_rank`` the card's place in the reports' name order.
 
 The snapshot is read straight from the live database by DuckDB's own scanners (SQLite and
 PostgreSQL; their extension packages are dependencies, so nothing is downloaded), and rebuilt
 whenever the database has changed since: a fingerprint of both tables (rows, highest id,
-latest change, archived cards) is compared before each report, and a rebuild happens under a
-file lock so one process at a time does it. The reports computed here give the same rows as
-the pure-Python reports in ``selectors`` (a test holds them to it); smaller installations and
-every report of a user who does not see everything keep to the Python path, which reads
-through the visibility function.
+latest change, archived cards) is compared at most once per ``recheck_seconds`` (once a process
+has a snapshot, in a thread of its own: see ``session``), and a rebuild happens under a file
+lock so one process at a time does it. The reports computed here give the same rows as the
+pure-Python reports in ``selectors`` (tests hold them to it); smaller installations, and users
+who see fewer than ``MIN_VISIBLE_CARDS`` live cards, keep to the Python path. A user who sees
+more but not everything is handed the ids ``visible_to`` gives.
+
+Each process keeps the snapshot it last matched attached to a DuckDB database of its own
+(``session``), with the per-customer measures of the reports computed from it once per as-of
+date (each customer's purchase history for churn; recency, frequency and monetary value for
+RFM) and the churn priors fitted per population. A report then only filters those rows by the
+cards the user may see, fits or reuses the prior of that population, and scores or ranks them:
+every customer is still judged against the population the user sees, as on the Python path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -62,6 +74,15 @@ def fingerprint() -> tuple[Any, ...]:
     return tuple(str(value) for value in (*orders, *cards))
 
 
+# The layout of the snapshot's tables: a snapshot written in another layout is rebuilt.
+LAYOUT = 2
+
+
+def _current() -> str:
+    """What the stored fingerprint of a snapshot that matches the database now reads."""
+    return "|".join((f"layout {LAYOUT}", *fingerprint()))
+
+
 # A user who sees fewer live cards than this is answered by the Python path whatever the size
 # of the database: a few thousand customers are read faster than a snapshot is opened.
 MIN_VISIBLE_CARDS = 5_000
@@ -80,30 +101,85 @@ def plan(user: Any) -> Plan | None:
     keeps it on the Python path (few orders in the database, or few cards for this user).
     Visibility stays the one policy: a user who does not see everything is handed the ids that
     ``visible_to`` answers."""
-    from rapport.commerce.models import Order
     from rapport.core.visibility import scope_for, visible_to
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     threshold = min_orders()
-    if threshold > 0 and Order.objects.order_by().count() < threshold:
+    if threshold > 0 and not _big(threshold):
         return None
     if scope_for(user).sees_everything:
         return Plan(card_ids=None)
-    ids = list(visible_to(user).filter(archived_at__isnull=True).order_by().values_list("id", flat=True))
+    ids = _visible_ids(user, visible_to)
     if threshold > 0 and len(ids) < MIN_VISIBLE_CARDS:
         return None
     return Plan(card_ids=ids)
 
 
-def restrict(con: Any, chosen: Plan) -> str:
-    """Registers the plan's card ids in ``con`` and returns the condition on ``c.id`` it adds."""
+# How long the visible ids read for a user object serve its next reports: the reports of one
+# request (a dashboard reads churn and RFM) read them once, as the user's Scope is computed
+# once per request.
+VISIBLE_IDS_SECONDS = 5.0
+
+
+def _visible_ids(user: Any, visible_to: Callable[[Any], Any]) -> list[int]:
+    cached = getattr(user, "_rapport_analytics_ids", None)
+    if cached is not None and time.monotonic() - cached[0] < VISIBLE_IDS_SECONDS:
+        return list(cached[1])
+    sql, params = visible_to(user).filter(archived_at__isnull=True).order_by().values_list("id").query.sql_with_params()
+    with connection.cursor() as cursor:  # the ids as they come: no model rows, no per-row conversion
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    user._rapport_analytics_ids = (time.monotonic(), ids)
+    return ids
+
+
+# Whether the database held at least a threshold of orders, and when that was seen, per
+# threshold: the answer only picks the path, and both paths give the same rows, so it is
+# reused for RAPPORT_ANALYTICS_RECHECK_SECONDS like the snapshot.
+_sizes: dict[int, tuple[bool, float]] = {}
+
+
+def _big(threshold: int) -> bool:
+    """Whether there are at least ``threshold`` orders: the threshold-th row looked up in the
+    primary key index, not a count of every order."""
+    from rapport.commerce.models import Order
+
+    seen = _sizes.get(threshold)
+    if seen is not None and time.monotonic() - seen[1] < recheck_seconds():
+        return seen[0]
+    big = Order.objects.order_by("id").values_list("id", flat=True)[threshold - 1:threshold].exists()
+    _sizes[threshold] = (big, time.monotonic())
+    return big
+
+
+def restrict(con: Any, chosen: Plan, column: str = "c.id") -> str:
+    """Registers the plan's card ids in ``con`` and returns the condition on ``column`` it adds."""
     if chosen.card_ids is None:
         return "true"
+    # Copied into a table of the connection once: a registered array is read through Python
+    # by every query that names it.
+    con.register("visible_ids", {"id": _id_array(chosen)})
+    con.execute("CREATE OR REPLACE TEMP TABLE visible_cards AS SELECT id FROM visible_ids")
+    con.unregister("visible_ids")
+    return f"{column} IN (SELECT id FROM visible_cards)"
+
+
+def _id_array(chosen: Plan) -> Any:
     import numpy
 
-    con.register("visible_cards", {"id": numpy.array(chosen.card_ids, dtype=numpy.int64)})
-    return "c.id IN (SELECT id FROM visible_cards)"
+    return numpy.array(chosen.card_ids, dtype=numpy.int64)
+
+
+def population(chosen: Plan) -> str:
+    """A key of the cards a plan covers: ``all``, or a digest of the sorted ids (two users who
+    see the same cards share the priors fitted on them)."""
+    if chosen.card_ids is None:
+        return "all"
+    import numpy
+
+    ids = numpy.sort(_id_array(chosen))  # the ids of visible_to are distinct
+    return hashlib.blake2b(ids.tobytes(), digest_size=16).hexdigest()
 
 
 def open_snapshot() -> Any:
@@ -120,13 +196,236 @@ def open_snapshot() -> Any:
     if recent and _stored_fingerprint(path) is not None:
         con.execute(f"ATTACH {literal(str(path))} AS snap (READ_ONLY)")
         return con
-    current = "|".join(fingerprint())
+    current = _current()
     with FileLock(str(folder / LOCK_NAME), timeout=600):
         if _stored_fingerprint(path) != current:
             _build(path, current)
         con.execute(f"ATTACH {literal(str(path))} AS snap (READ_ONLY)")
     _matched[str(path)] = time.monotonic()
     return con
+
+
+T = TypeVar("T")
+DEFAULT_CACHED_MEASURES = 6
+
+
+def cached_measures() -> int:
+    """How many tables of per-customer measures (one per report kind, as-of date and window) a
+    process keeps: each holds a narrow row per customer (tens of MB for a million customers)."""
+    return max(1, int(getattr(settings, "RAPPORT_ANALYTICS_CACHED_MEASURES", DEFAULT_CACHED_MEASURES)))
+
+
+DEFAULT_CACHED_REPORTS = 16
+
+
+def cached_reports() -> int:
+    """How many reports of part of the customers (a rep's, a manager's, a team's: a row per
+    customer of that part) a process keeps for the next request that asks the same."""
+    return max(0, int(getattr(settings, "RAPPORT_ANALYTICS_CACHED_REPORTS", DEFAULT_CACHED_REPORTS)))
+
+
+class Session:
+    """One snapshot attached read-only to an in-memory DuckDB database of this process, with the
+    per-customer measures and the priors computed from it so far.
+
+    Reports read through cursors of their own (``cursor``: a connection to the same database),
+    each into a table named by ``unique`` that goes with the report. Measures are built, read
+    into a report's rows and dropped under ``lock``, so a table is never dropped while a report
+    reads it."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        import duckdb
+
+        self.path = path
+        self.fingerprint = fingerprint
+        self.lock = threading.RLock()
+        self._con = duckdb.connect()
+        self._con.execute(f"ATTACH {literal(str(path))} AS snap (READ_ONLY)")
+        self._tables: OrderedDict[Hashable, str] = OrderedDict()
+        self._builders: dict[Hashable, Callable[[Any, str], None]] = {}
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._reports: OrderedDict[Hashable, str] = OrderedDict()
+        self._leases: dict[str, int] = {}
+        self._serial = 0
+
+    def cursor(self) -> Any:
+        with self.lock:  # the shared connection is used by one thread at a time
+            return self._con.cursor()
+
+    def unique(self, prefix: str) -> str:
+        """A table name no other report of this session uses (a report's rows live in the
+        shared database, so that a second cursor can read them while pages are read)."""
+        with self.lock:
+            self._serial += 1
+            return f"{prefix}_{self._serial}"
+
+    def measures(self, key: Hashable, build: Callable[[Any, str], None]) -> str:
+        """The name of the table of ``key``, made the first time by ``build(connection, name)``
+        (which creates it); the least recently used ones beyond ``cached_measures`` are dropped.
+        Call with ``lock`` held while the table is read."""
+        with self.lock:
+            name = self._tables.get(key)
+            if name is not None:
+                self._tables.move_to_end(key)
+                return name
+            self._serial += 1
+            name = f"measures_{self._serial}"
+            build(self._con, name)
+            self._tables[key] = name
+            self._builders[key] = build
+            while len(self._tables) > cached_measures():
+                dropped, old = self._tables.popitem(last=False)
+                self._builders.pop(dropped, None)
+                self._con.execute(f"DROP TABLE IF EXISTS {old}")
+            return name
+
+    def warm(self, other: Session) -> None:
+        """Computes the measures ``other`` holds, over this session's snapshot."""
+        with other.lock:
+            wanted = [(key, other._builders[key]) for key in other._tables if key in other._builders]
+        for key, build in wanted:
+            self.measures(key, build)
+
+    def report(self, key: Hashable, con: Any, build: Callable[[Any, str], None]) -> str:
+        """The name of the rows table of the report ``key``, made the first time by ``build(con,
+        name)``, and leased to the caller until ``release``: the least recently used ones beyond
+        ``cached_reports`` are dropped once no report reads them."""
+        with self.lock:
+            name = self._reports.get(key)
+            if name is None:
+                name = self.unique("report")
+                build(con, name)
+                self._reports[key] = name
+                while len(self._reports) > cached_reports():
+                    _key, old = self._reports.popitem(last=False)
+                    if not self._leases.get(old):
+                        self._con.execute(f"DROP TABLE IF EXISTS {old}")
+            else:
+                self._reports.move_to_end(key)
+            self._leases[name] = self._leases.get(name, 0) + 1
+            return name
+
+    def release(self, name: str) -> None:
+        """A report read from the table ``name`` is gone: dropped if no longer kept nor read."""
+        with self.lock:
+            left = self._leases.get(name, 1) - 1
+            if left > 0:
+                self._leases[name] = left
+                return
+            self._leases.pop(name, None)
+            if name not in self._reports.values():
+                self._con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A small value computed once per key (a prior fitted on a population), the 256 most
+        recently used kept."""
+        with self.lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+            value = compute()
+            self._memo[key] = value
+            while len(self._memo) > 256:
+                self._memo.popitem(last=False)
+            return value
+
+
+_sessions: dict[str, Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session() -> Session:
+    """The session of the snapshot that matches the database now (rebuilt first if it does not),
+    reused within ``recheck_seconds`` of the last match without fingerprinting the database.
+
+    Past that, a process that already has a session keeps answering from it while a thread of
+    its own fingerprints the database, rebuilds the snapshot if it changed and computes the
+    measures the old session held over the new one before putting it in its place
+    (``RAPPORT_ANALYTICS_REFRESH_IN_BACKGROUND``, on by default): no report waits for the
+    fingerprint, a rebuild or the measures of a rebuilt snapshot, and company-wide figures lag
+    a change by up to ``recheck_seconds`` plus the time of that refresh."""
+    from filelock import FileLock
+
+    folder = directory()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SNAPSHOT_NAME
+    key = str(path)
+    lock = str(folder / LOCK_NAME)
+    current = _sessions.get(key)
+    recheck = recheck_seconds()
+    fresh = time.monotonic() - _matched.get(key, -math.inf) < recheck
+    if current is not None and recheck > 0 and refresh_in_background():
+        if not fresh or _stored_fingerprint(path) != current.fingerprint:  # due, or rebuilt by another process
+            _start_refresh(key, current)
+        return current
+    if fresh:
+        stored = _stored_fingerprint(path)
+        if stored is not None and current is not None and current.fingerprint == stored:
+            return current
+        if stored is not None:  # none yet in this process, or another process rebuilt it since
+            with _sessions_lock, FileLock(lock, timeout=600):
+                stored = _stored_fingerprint(path)
+                if stored is not None:
+                    current = _sessions[key] = Session(path, stored)
+                    return current
+    with _sessions_lock:
+        current = _matching(path, lock, _sessions.get(key))
+        # The session replaced goes when the last report reading it does.
+        _sessions[key] = current
+        _matched[key] = time.monotonic()
+    return current
+
+
+def _matching(path: Path, lock: str, current: Session | None) -> Session:
+    """A session of a snapshot that matches the database now: ``current`` if it does."""
+    from filelock import FileLock
+
+    now = _current()
+    with FileLock(lock, timeout=600):
+        if _stored_fingerprint(path) != now:
+            _build(path, now)
+        if current is None or current.fingerprint != now:
+            current = Session(path, now)  # attached under the lock: no rebuild swaps the file meanwhile
+    return current
+
+
+def refresh_in_background() -> bool:
+    return bool(getattr(settings, "RAPPORT_ANALYTICS_REFRESH_IN_BACKGROUND", True))
+
+
+_refreshing: set[str] = set()
+
+
+def _start_refresh(key: str, current: Session) -> None:
+    """Starts the refresh of the session of ``key`` in a thread, unless one is running."""
+    with _sessions_lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+    threading.Thread(target=_refresh, args=(key, current), name="rapport-analytics-refresh", daemon=True).start()
+
+
+def _refresh(key: str, current: Session) -> None:
+    """Checks the snapshot of ``current`` against the database, rebuilding it if needed, and
+    puts a session of the matching snapshot, with the measures ``current`` held, in its place."""
+    import logging
+
+    try:
+        path = current.path
+        fresh = _matching(path, str(path.with_name(LOCK_NAME)), current)
+        if fresh is not current:
+            fresh.warm(current)
+        with _sessions_lock:
+            if _sessions.get(key) is current:
+                _sessions[key] = fresh
+            _matched[key] = time.monotonic()
+    except Exception:  # noqa: BLE001 - the reports go on from the session they have; the next one tries again
+        logging.getLogger(__name__).exception("refreshing the analytics snapshot failed")
+    finally:
+        with _sessions_lock:
+            _refreshing.discard(key)
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()  # this thread's own database connection
 
 
 # When each snapshot last matched the database, in this process: within
@@ -163,6 +462,11 @@ def _build(path: Path, current: str) -> None:
             _copy_through_django(con)
         else:
             _copy_from(con, source)
+        # Each card's place in the name order of the reports (lower-cased name, then id), so a
+        # report sorts its rows on a number and reads the names of the page shown only.
+        con.execute("CREATE TABLE ranked AS SELECT *, row_number() OVER (ORDER BY lower(name), id) AS name_rank FROM cards")
+        con.execute("DROP TABLE cards")
+        con.execute("ALTER TABLE ranked RENAME TO cards")
         con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
         con.execute("INSERT INTO meta VALUES ('fingerprint', ?), ('built_at', ?)",
                     [current, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
