@@ -431,6 +431,24 @@ def _refresh(key: str, current: Session) -> None:
 # When each snapshot last matched the database, in this process: within
 # RAPPORT_ANALYTICS_RECHECK_SECONDS of it the database is not fingerprinted again.
 _matched: dict[str, float] = {}
+_inherited: list[Session] = []
+
+
+def _forget_after_fork() -> None:
+    """A forked child (a server worker, a job, an import's reader) opens sessions of its own: the
+    parent's in-memory DuckDB databases, their locks and its refresh thread are not the child's.
+    The parent's sessions are kept referenced, never closed here, so the child touches nothing
+    of them."""
+    global _sessions_lock
+    _inherited.extend(_sessions.values())
+    _sessions.clear()
+    _refreshing.clear()
+    _matched.clear()
+    _sessions_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere no process is forked
+    os.register_at_fork(after_in_child=_forget_after_fork)
 DEFAULT_RECHECK_SECONDS = 60
 
 

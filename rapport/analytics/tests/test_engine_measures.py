@@ -208,3 +208,24 @@ def test_a_reps_report_is_kept_for_the_next_request_until_what_the_rep_sees_chan
         del kept
         gc.collect()
         assert table not in {row[0] for row in session.cursor().execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def test_a_forked_process_opens_its_own_sessions_instead_of_the_parents() -> None:
+    import os
+
+    from rapport.analytics import engine
+
+    parent_lock = engine._sessions_lock
+    engine._sessions["parent"] = object()  # type: ignore[assignment]
+    engine._matched["parent"] = 1.0
+    try:
+        child = os.fork()
+        if child == 0:  # the child: reports there must not reuse the parent's sessions
+            ok = not engine._sessions and not engine._matched and engine._sessions_lock is not parent_lock
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert "parent" in engine._sessions  # the parent keeps its own
+    finally:
+        engine._sessions.pop("parent", None)
+        engine._matched.pop("parent", None)
