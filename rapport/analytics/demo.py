@@ -25,7 +25,10 @@ def add_promotions(today: dt.date | None = None) -> list[Any]:
 
     today = today or timezone.localdate()
     admin = User.objects.filter(Q(is_superuser=True) | Q(role="admin"), is_active=True).order_by("id").first()
-    if admin is None or Promotion.objects.exists():
+    if admin is None:
+        return []
+    fill_dashboard(today)  # its own parts are added once: rates, this month's orders, this month's calls
+    if Promotion.objects.exists():
         return []
     paint = list(Product.objects.filter(is_ours=True, category="Paint").values_list("pk", flat=True))
     created = [
@@ -40,7 +43,6 @@ def add_promotions(today: dt.date | None = None) -> list[Any]:
             "categories": ["Tools", "Hardware"], "baseline_days": 60,
         }),
     ]
-    fill_dashboard(today)
     return created
 
 
@@ -54,6 +56,7 @@ def fill_dashboard(today: dt.date | None = None, seed: int = 11) -> dict[str, in
     import random
 
     from rapport.accounts.models import User
+    from rapport.activities.models import Activity
     from rapport.activities.services import log_activity
     from rapport.cards.models import Card, Stage
     from rapport.commerce import services as commerce
@@ -91,7 +94,9 @@ def fill_dashboard(today: dt.date | None = None, seed: int = 11) -> dict[str, in
         prospects = list(Card.objects.filter(owner=rep, archived_at__isnull=True,
                                              lifecycle_stage__in=(Stage.SUSPECT, Stage.PROSPECT, Stage.TARGET))
                          .order_by("id").values_list("id", flat=True)[:20])
-        if not prospects:
+        month_calls = Activity.objects.filter(kind="call", recorded_by=rep, summary=summary,
+                                              occurred_at__gte=timezone.make_aware(dt.datetime.combine(month_start, dt.time.min)))
+        if not prospects or month_calls.exists():
             continue
         for day in working:
             for hour in rng.sample((9, 10, 11, 12, 15, 16), rng.randint(2, 4)):
