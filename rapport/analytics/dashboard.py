@@ -198,12 +198,15 @@ def build_dashboard(user: Any, *, as_of: dt.date, team: int | None = None, rep: 
     mode = REP_MODE if rep is not None else TEAM_MODE
     year_start, month_start = as_of.replace(month=1, day=1), as_of.replace(day=1)
 
-    by_month = selectors.performance_report(user, start=year_start, end=as_of, dimension="month", team=team, rep=rep)
+    # Only the figures shown are read: no buying customers per month, the least profitable rows alone.
+    by_month = selectors.performance_report(user, start=year_start, end=as_of, dimension="month", team=team, rep=rep,
+                                            customers=False)
     churn_report = selectors.churn_report(user, as_of=as_of, team=team, rep=rep)
     rfm_report = selectors.rfm_report(user, as_of=as_of, team=team, rep=rep)
     rep_report = selectors.reps_report(user, start=month_start, end=as_of, team=team, rep=rep)
     profit_start = selectors.year_before(as_of)
-    profits = selectors.profitability_report(user, start=profit_start, end=as_of, team=team, rep=rep)
+    profits = selectors.profitability_report(user, start=profit_start, end=as_of, team=team, rep=rep,
+                                             least=LEAST_PROFITABLE)
 
     months = _months(by_month, year_start, as_of)
     this_month = months[-1]
@@ -223,7 +226,6 @@ def build_dashboard(user: Any, *, as_of: dt.date, team: int | None = None, rep: 
         start=month_start, end=as_of, new_customer_calls=calls, working_days=days, reps=len(rows),
         calls_per_day=round(calls / days / len(rows), 2) if days and rows else None, call_target=rep_report.call_target,
         visits_done=sum(r.visits_done for r in rows), promises_due=sum(r.promises_due for r in rows), promises_kept=kept)
-    losing = [row for row in profits.rows if row.net_profit < 0]
     least = sorted(profits.rows[-LEAST_PROFITABLE:], key=lambda row: (row.net_profit, row.card_id)) if profits.rows else []
     lines: list[RepLine] = []
     if mode == TEAM_MODE:
@@ -232,7 +234,7 @@ def build_dashboard(user: Any, *, as_of: dt.date, team: int | None = None, rep: 
         as_of=as_of, mode=mode, rep_id=rep, rep=rep_name, team_id=team, team=team_name, currency=by_month.currency,
         month=month, year=year, months=months, flagged=churn_report.flagged, scored=len(churn_report.rows),
         at_risk=at_risk, segments=rfm_report.segments(), rfm_customers=len(rfm_report.rows), activity=activity,
-        least_profitable=least, losing=len(losing), profit_start=profit_start, reps=lines,
+        least_profitable=least, losing=profits.losing, profit_start=profit_start, reps=lines,
         missing_rates=by_month.missing_rates)
 
 
@@ -270,7 +272,7 @@ def _rep_lines(user: Any, rows: Sequence[selectors.RepRow], flagged_rows: Sequen
     """A row per rep: this year's sales against last year's, calls a day, flagged customers, promises."""
     from rapport.accounts.models import User
 
-    by_rep = selectors.performance_report(user, start=year_start, end=as_of, dimension="rep", team=team)
+    by_rep = selectors.performance_report(user, start=year_start, end=as_of, dimension="rep", team=team, customers=False)
     sales = {row.key: row for row in by_rep.rows}  # by username
     flagged = Counter(row.owner_id for row in flagged_rows)
     names = {pk: (first, last) for pk, first, last in

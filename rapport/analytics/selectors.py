@@ -86,6 +86,8 @@ class ChurnReport:
     flagged: int  # how many rows are flagged: the first ones
 
     def flagged_rows(self) -> Sequence[ChurnRow]:
+        if isinstance(self.rows, columnar.Rows):  # read lazily, a page at a time, like the rows
+            return self.rows.filter("flagged")
         return self.rows[:self.flagged]
 
 
@@ -413,6 +415,7 @@ class ProfitReport:
     costs: dict[str, Decimal]  # unit cost to serve per activity kind
     rows: list[ProfitRow]  # most profitable first
     tiers: list[TierTotals]  # A, B, C, then customers without a tier
+    losing: int = 0  # customers with a negative net profit (all of them, also when ``rows`` holds the least only)
 
     @property
     def as_of(self) -> dt.date:
@@ -431,15 +434,22 @@ def tier_labels() -> dict[str, str]:
 
 
 def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
-                         rep: int | None = None, segment: int | None = None) -> ProfitReport:
+                         rep: int | None = None, segment: int | None = None, least: int | None = None) -> ProfitReport:
     """Every visible, live customer with a counted order or a logged activity between ``start``
     and ``end`` (both included), with revenue, discounts, cost of goods, margin, cost to serve
-    and net profit in the reporting currency. A fixed number of queries, however many customers."""
-    from django.db.models import DecimalField, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery
+    and net profit in the reporting currency. A fixed number of queries, however many customers.
+
+    With ``least``, ``rows`` holds only the ``least`` least profitable customers (the last rows
+    of the full report, in its order), ``tiers`` is empty and ``losing`` still counts everyone:
+    only those few rows are built."""
+    from collections.abc import Collection
+
+    from django.db.models import DecimalField, ExpressionWrapper, F, IntegerField, Min, OuterRef, Q, Subquery
 
     from rapport.activities.models import Participant
     from rapport.commerce.evidence import _Rates
     from rapport.commerce.models import OrderLine
+    from rapport.core.visibility import visible_through
 
     if end < start:
         raise ValueError("the period ends before it starts")
@@ -449,28 +459,40 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
     if rep is not None:
         cards = cards.filter(owner_id=rep)
     cards = _in_segment(user, cards, segment)
-    orders = counted_orders().filter(ordered_on__range=(start, end), card__in=cards.values("id"))
-    order_rows = (orders.values("card_id", "currency", "ordered_on").annotate(n=Count("id"), s=Sum("total")).order_by()
-                  .values_list("card_id", "currency", "ordered_on", "n", "s"))
+    orders = _counted_orders_of(user, cards, team=team, rep=rep, segment=segment).filter(ordered_on__range=(start, end))
+    rates = _Rates()
+    # A customer's orders are summed per currency and rate period (the days one exchange rate holds), each
+    # period named by its first order day: a row per customer, not per order day, at the same rates.
+    order_rows = (orders.annotate(period=_rate_period(rates, "", start, end)).values("card_id", "currency", "period")
+                  .annotate(n=Count("id"), s=Sum("total"), day=Min("ordered_on")).order_by()
+                  .values_list("card_id", "currency", "day", "n", "s"))
     money_field = DecimalField(max_digits=30, decimal_places=8)
     line_rows = (
         OrderLine.objects.filter(order__in=orders.values("id"))
-        .values("order__card_id", "order__currency", "order__ordered_on")
+        .annotate(period=_rate_period(rates, "order__", start, end))
+        .values("order__card_id", "order__currency", "period")
         .annotate(
             discounts=Sum(ExpressionWrapper(F("quantity") * F("unit_price") - F("amount"), output_field=money_field)),
             goods=Sum(ExpressionWrapper(F("quantity") * F("product__unit_cost"), output_field=money_field)),
             uncosted=Count("id", filter=Q(product__unit_cost__isnull=True)),
+            day=Min("order__ordered_on"),
         ).order_by()
-        .values_list("order__card_id", "order__currency", "order__ordered_on", "discounts", "goods", "uncosted")
+        .values_list("order__card_id", "order__currency", "day", "discounts", "goods", "uncosted")
     )
     shared_by = (Participant.objects.filter(activity_id=OuterRef("activity_id")).order_by()
                  .values("activity_id").annotate(n=Count("id")).values("n"))
+    participants = Participant.objects.filter(activity__occurred_at__date__range=(start, end))
+    if rep is not None and segment is None:  # the rep's own cards first (``card_owner_sort``), each checked by key
+        participants = visible_through(user, participants.filter(
+            card__owner_id=rep, card__archived_at__isnull=True, **({"card__team_id": team} if team is not None else {})),
+            "card")
+    else:
+        participants = participants.filter(card__in=cards.values("id"))
     activity_rows = (
-        Participant.objects.filter(card__in=cards.values("id"), activity__occurred_at__date__range=(start, end))
+        participants
         .annotate(shared=Subquery(shared_by, output_field=IntegerField()))
         .values_list("card_id", "activity__kind", "shared")
     )
-    rates = _Rates()
     costs = profitability.unit_costs()
     profits = profitability.combine(order_rows.iterator(chunk_size=10_000), line_rows.iterator(chunk_size=10_000),
                                     activity_rows.iterator(chunk_size=10_000), rate=rates.rate, costs=costs)
@@ -479,11 +501,24 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
     def q(value: Decimal) -> Decimal:
         return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
+    losing = sum(1 for p in profits.values() if q(p.net_profit) < 0)
+    wanted: Collection[int] = profits.keys()
+    if least is not None:
+        # The rows that can be among the last ``least``: a net profit at most the least-th lowest
+        # (ties on the edge are ordered by name below, as in the full report).
+        nets = {card: q(p.net_profit) for card, p in profits.items()}
+        edge = sorted(nets.values())[:least]
+        wanted = {card for card, net in nets.items() if edge and net <= edge[-1]}
     no_rate = _("No exchange rate for %(currencies)s: those orders are left out of revenue.")
     columns = ("id", "external_id", "display_name", "kind", "owner_id", "owner__username", "team_id", "team__name", "tier")
     rows = []
+    # Many customers are read with the visible cards rather than as a list of ids (SQLite takes at most
+    # 250,000 values a query, and a long list costs more than the cards it skips).
+    card_rows = (cards.filter(pk__in=wanted) if len(wanted) <= PROFIT_IDS_MAX else cards).values_list(*columns)
     for card_id, external_id, name, kind, owner_id, owner, team_id, team_name, tier in (
-            cards.filter(pk__in=list(profits)).values_list(*columns) if profits else []):
+            card_rows.iterator(chunk_size=10_000) if wanted else []):
+        if card_id not in profits or (least is not None and card_id not in wanted):
+            continue
         p = profits[card_id]
         notes = []
         if p.missing_rates:
@@ -503,6 +538,9 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
             cost_to_serve=q(p.cost_to_serve), net_profit=q(p.net_profit), currency=rates.base, note=" ".join(notes),
         ))
     rows.sort(key=lambda row: (-row.net_profit, row.name.lower(), row.card_id))
+    if least is not None:
+        return ProfitReport(start=start, end=end, currency=rates.base, costs=costs,
+                            rows=rows[max(len(rows) - least, 0):] if least else [], tiers=[], losing=losing)
     labels = tier_labels()
     by_tier: dict[str, list[ProfitRow]] = defaultdict(list)
     for row in rows:
@@ -520,7 +558,48 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
             losing=sum(1 for r in members if r.net_profit < 0),
             least=sorted(members, key=lambda r: (r.net_profit, r.card_id))[:LEAST_PROFITABLE_PER_TIER],
         ))
-    return ProfitReport(start=start, end=end, currency=rates.base, costs=costs, rows=rows, tiers=tiers)
+    return ProfitReport(start=start, end=end, currency=rates.base, costs=costs, rows=rows, tiers=tiers, losing=losing)
+
+
+PROFIT_IDS_MAX = 20_000  # customers read by id; more are read with every visible card
+
+
+RATE_PERIODS_MAX = 200  # rate changes within a period beyond which the sums are kept per day
+
+
+def _rate_period(rates: Any, prefix: str, start: dt.date, end: dt.date) -> Any:
+    """An order's rate period between ``start`` and ``end``: the number of its currency's rate
+    changes on or before its day (0 for the reporting currency and currencies without a rate).
+    Every day of one period converts at the same rate (``_Rates.rate``), so sums per period
+    convert exactly as sums per day. With very many changes, the day itself."""
+    from django.db.models import F, IntegerField, Q, Value, When
+    from django.db.models import Case
+
+    changes = [(currency, day) for currency, days in rates.dates.items() if currency != rates.base
+               for day in days if start < day <= end]
+    if len(changes) > RATE_PERIODS_MAX:
+        return F(f"{prefix}ordered_on")
+    if not changes:
+        return Value(0, output_field=IntegerField())
+    whens = []
+    for currency in sorted({c for c, _d in changes}):
+        days = sorted(d for c, d in changes if c == currency)
+        whens += [When(Q(**{f"{prefix}currency": currency, f"{prefix}ordered_on__gte": day}), then=Value(i + 1))
+                  for i, day in reversed(list(enumerate(days)))]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _counted_orders_of(user: Any, cards: Any, *, team: int | None, rep: int | None, segment: int | None) -> Any:
+    """The counted orders of ``cards`` (the visible, live cards narrowed to ``team``, ``rep`` and
+    ``segment``). For one rep, the rep's own cards are read first through ``card_owner_sort`` and
+    each checked by key (``visible_records``), instead of reading the whole visible set (a team's
+    cards) into an ``IN`` list; otherwise ``card_id IN`` that set."""
+    if rep is None or segment is not None:
+        return counted_orders().filter(card__in=cards.values("id"))
+    orders = counted_orders().filter(card__owner_id=rep, card__archived_at__isnull=True)
+    if team is not None:
+        orders = orders.filter(card__team_id=team)
+    return visible_records(user, orders)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,11 +660,13 @@ def year_earlier(day: dt.date) -> dt.date:
 
 
 def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: str = "category",
-                       team: int | None = None, rep: int | None = None, segment: int | None = None) -> PerformanceReport:
+                       team: int | None = None, rep: int | None = None, segment: int | None = None,
+                       customers: bool = True) -> PerformanceReport:
     """Revenue of the visible, live customers between ``start`` and ``end`` grouped by
     ``dimension``, beside the same period a year earlier. Product dimensions add up order lines;
     the others order totals. Amounts are converted to the reporting currency at the rate valid on
-    each order's date; a currency without a rate is left out and named."""
+    each order's date; a currency without a rate is left out and named. ``customers=False``
+    leaves the buying customers uncounted (0 in every row): two reads fewer."""
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import TruncMonth
 
@@ -604,7 +685,7 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
     if rep is not None:
         cards = cards.filter(owner_id=rep)
     cards = _in_segment(user, cards, segment)
-    orders = counted_orders().filter(card__in=cards.values("id")).filter(
+    orders = _counted_orders_of(user, cards, team=team, rep=rep, segment=segment).filter(
         Q(ordered_on__range=(start, end)) | Q(ordered_on__range=(previous_start, previous_end)))
     if dimension in ("category", "product"):
         rows_qs: Any = OrderLine.objects.filter(order__in=orders.values("id"))
@@ -619,9 +700,12 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
             rows_qs = rows_qs.annotate(**{dimension: Subquery(first)})
         if dimension == "month":
             rows_qs = rows_qs.annotate(month=TruncMonth("ordered_on"))
-    grouped = (rows_qs.values(key, f"{prefix}currency", f"{prefix}ordered_on")
-               .annotate(s=Sum(amount), n=Count(f"{prefix}id" if prefix else "id", distinct=True))
-               .order_by().values_list(key, f"{prefix}currency", f"{prefix}ordered_on", "s", "n"))
+    # Grouped by day anyway (each day's rate): a month is its days' key, so no month is computed in SQL; one
+    # row per order outside the product dimensions, so the orders need no DISTINCT there.
+    sum_key = f"{prefix}ordered_on" if dimension == "month" else key
+    grouped = (orders if dimension == "month" else rows_qs).values(sum_key, f"{prefix}currency", f"{prefix}ordered_on")
+    grouped = (grouped.annotate(s=Sum(amount), n=Count(f"{prefix}id", distinct=True) if prefix else Count("id"))
+               .order_by().values_list(sum_key, f"{prefix}currency", f"{prefix}ordered_on", "s", "n"))
     rates = _Rates()
     now: dict[str, Decimal] = defaultdict(Decimal)
     before: dict[str, Decimal] = defaultdict(Decimal)
@@ -639,7 +723,7 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
             missing.add(currency)
             continue
         (now if current else before)[label] += Decimal(total or 0) * factor
-    customers = _customers_by_group(rows_qs, key, prefix, start, end)
+    buyers = _customers_by_group(rows_qs, key, prefix, start, end) if customers else {}
     labels = _group_labels(dimension)
     quantum = money.quantum(rates.base)
 
@@ -652,12 +736,13 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
 
     groups = set(now) | set(before) | set(now_orders) | set(before_orders)
     rows = [row(g, labels(g), now.get(g, Decimal(0)), before.get(g, Decimal(0)), now_orders.get(g, 0),
-                before_orders.get(g, 0), customers.get(g, 0)) for g in groups]
+                before_orders.get(g, 0), buyers.get(g, 0)) for g in groups]
     rows.sort(key=lambda r: (-r.revenue, -r.previous_revenue, r.label.lower()))
     if dimension == "month":
         rows.sort(key=lambda r: r.key)
     total = row("", _("Total"), sum(now.values(), Decimal(0)), sum(before.values(), Decimal(0)),
-                sum(now_orders.values()), sum(before_orders.values()), _customers_total(rows_qs, prefix, start, end))
+                sum(now_orders.values()), sum(before_orders.values()),
+                _customers_total(rows_qs, prefix, start, end) if customers else 0)
     return PerformanceReport(start=start, end=end, previous_start=previous_start, previous_end=previous_end,
                              dimension=dimension, currency=rates.base, rows=rows, total=total, missing_rates=sorted(missing))
 
@@ -766,7 +851,7 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
     from rapport.accounts.models import User
     from rapport.activities.models import Participant
     from rapport.commerce.evidence import _Rates
-    from rapport.core.visibility import scope_for
+    from rapport.core.visibility import scope_for, visible_through
     from rapport.deals.models import Deal
     from rapport.visits.models import Objective, Promise, PromiseBy, Result, Visit
     from rapport.visits.models import Status as VisitStatus
@@ -786,10 +871,18 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
     reps = {u.id: u for u in people.distinct().prefetch_related("teams")}
     seen = _in_segment(user, visible_to(user), segment)  # the customers the figures count
     rep_ids = list(reps)
-    cards = seen.filter(owner_id__in=rep_ids)
+
+    def counted(rows: Any, relation: str = "card") -> Any:
+        """``rows`` whose card the user sees (and in the segment). Without a segment each row's
+        card is checked by key: the rows are read through the reps' own indexes, never the
+        whole visible set (a team's cards) first."""
+        if segment is None:
+            return visible_through(user, rows, relation)
+        return rows.filter(**{f"{relation}__in": seen.values("id")})
+
     figures: dict[int, reps_module.RepFigures] = {rep_id: reps_module.RepFigures() for rep_id in rep_ids}
     rates = _Rates()
-    orders = counted_orders().filter(card__in=cards.values("id"), ordered_on__range=(start, end))
+    orders = counted(counted_orders().filter(card__owner_id__in=rep_ids, ordered_on__range=(start, end)))
     for owner_id, currency, day, n, total in (orders.values("card__owner_id", "currency", "ordered_on")
                                               .annotate(n=Count("id"), s=Sum("total")).order_by()
                                               .values_list("card__owner_id", "currency", "ordered_on", "n", "s")):
@@ -801,17 +894,15 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
     for owner_id, n in (orders.values("card__owner_id").annotate(n=Count("card_id", distinct=True)).order_by()
                         .values_list("card__owner_id", "n")):
         figures[owner_id].customers = n
-    calls = list(Participant.objects.filter(
-        activity__kind="call", activity__recorded_by_id__in=rep_ids, card__in=seen.values("id"),
-        activity__occurred_at__date__range=(start, end),
-    ).values_list("activity__recorded_by_id", "card_id", "activity__occurred_at"))
+    calls = list(counted(Participant.objects.filter(
+        activity__kind="call", activity__recorded_by_id__in=rep_ids, activity__occurred_at__date__range=(start, end),
+    )).values_list("activity__recorded_by_id", "card_id", "activity__occurred_at"))
     call_rows = [(rep_id, card_id, timezone.localdate(at)) for rep_id, card_id, at in calls]
     firsts = dict(counted_orders().filter(card_id__in={card for _r, card, _d in call_rows}).values("card_id")
                   .annotate(first=Min("ordered_on")).order_by().values_list("card_id", "first")) if call_rows else {}
     for rep_id, n in reps_module.new_customer_calls(call_rows, firsts).items():
         figures[rep_id].new_customer_calls = n
-    visits = Visit.objects.filter(owner_id__in=rep_ids, card__in=seen.values("id"),
-                                  planned_on__range=(start, end))
+    visits = counted(Visit.objects.filter(owner_id__in=rep_ids, planned_on__range=(start, end)))
     for owner_id, n in (visits.filter(status=VisitStatus.DONE).values("owner_id").annotate(n=Count("id")).order_by()
                         .values_list("owner_id", "n")):
         figures[owner_id].visits_done = n
@@ -821,14 +912,12 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
         f = figures[owner_id]
         f.objectives_judged += n
         f.objectives_met += n if result == Result.MET else n / 2 if result == Result.PARTLY else 0
-    promises = Promise.objects.filter(owner_id__in=rep_ids, by=PromiseBy.US, due_on__range=(start, end),
-                                      card__in=seen.values("id"))
+    promises = counted(Promise.objects.filter(owner_id__in=rep_ids, by=PromiseBy.US, due_on__range=(start, end)))
     for owner_id, due_on, kept_on in promises.values_list("owner_id", "due_on", "kept_on"):
         f = figures[owner_id]
         f.promises_due += 1
         f.promises_kept += 1 if kept_on is not None and due_on is not None and kept_on <= due_on else 0
-    deals = Deal.objects.filter(owner_id__in=rep_ids, closed_at__date__range=(start, end),
-                                card__in=seen.values("id"))
+    deals = counted(Deal.objects.filter(owner_id__in=rep_ids, closed_at__date__range=(start, end)))
     for owner_id, status, currency, amount, closed_at in deals.values_list("owner_id", "status", "currency", "amount",
                                                                            "closed_at"):
         f = figures[owner_id]
