@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rapport.analytics import selectors
-from rapport.analytics.schemas import MAX_DATE, MIN_DATE
+from rapport.analytics.forms import report_day
 from rapport.core.errors import ValidationError
 from rapport.core.visibility import scope_for
 
@@ -435,11 +435,7 @@ class DashboardForm(forms.Form):
             field.choices = [("", blank), *choices]
 
     def clean_as_of(self) -> Any:
-        day = self.cleaned_data.get("as_of")
-        if day is not None and not MIN_DATE <= day <= MAX_DATE:
-            raise forms.ValidationError(_("Choose a date between %(first)s and %(last)s.")
-                                        % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
-        return day
+        return report_day(self.cleaned_data.get("as_of"))
 
     def hidden_errors(self) -> list[str]:
         """Errors of filters the page does not offer (a rep naming another rep in the address)."""

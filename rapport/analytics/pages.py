@@ -27,7 +27,7 @@ from rapport.analytics import reports, services
 from rapport.analytics.models import Promotion
 from rapport.analytics.promotions import get_promotion, promotions_for
 from rapport.analytics.reports import Filters, ReportSpec
-from rapport.analytics.schemas import MAX_DATE, MIN_DATE
+from rapport.analytics.forms import report_day
 from rapport.analytics.views import CONTENT_TYPES, PAGE_ROWS, _choices
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
@@ -75,10 +75,10 @@ class ReportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in ("start", "end"):
-            day = data.get(name)
-            if day is not None and not MIN_DATE <= day <= MAX_DATE:
-                self.add_error(name, _("Choose a date between %(first)s and %(last)s.")
-                               % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
+            try:
+                report_day(data.get(name))
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("start", _("The period starts after it ends."))
         return data

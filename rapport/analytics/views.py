@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from rapport.accounts.models import Team, User
 from rapport.analytics import exports, selectors
 from rapport.analytics import retention
-from rapport.analytics.schemas import MAX_DATE, MIN_DATE
+from rapport.analytics.forms import report_day
 from rapport.core.errors import ValidationError
 from rapport.core.http import AuthedHttpRequest
 from rapport.core.visibility import scope_for
@@ -53,11 +53,7 @@ class ChurnForm(forms.Form):
             field.choices = [("", _("All")), *choices]
 
     def clean_as_of(self) -> Any:
-        day = self.cleaned_data.get("as_of")
-        if day is not None and not MIN_DATE <= day <= MAX_DATE:
-            raise forms.ValidationError(_("Choose a date between %(first)s and %(last)s.")
-                                        % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()})
-        return day
+        return report_day(self.cleaned_data.get("as_of"))
 
 
 def _choices(user: User) -> dict[str, list[tuple[int, str]]]:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from rapport.core.visibility import get_visible, scope_for, visible_through
+from rapport.core.visibility import get_visible, scope_for
 from rapport.segments.models import Segment
 from rapport.deals.models import (
     STAGE_ROLE,
@@ -67,18 +67,6 @@ class Person:
 
         labels = dict(BuyingRole.choices)
         return [str(labels.get(r, r)) for r in self.roles]
-
-
-def phones_to_call(user: Any, card_ids: Any) -> dict[int, str]:
-    """The first number (E.164) of each of these cards that ``user`` may see, to call from the
-    page: one query, and nothing of a card out of reach."""
-    from rapport.cards.models import Phone
-
-    phones: dict[int, str] = {}
-    rows = visible_through(user, Phone.objects.filter(card_id__in={i for i in card_ids if i}), "card")
-    for card_id, e164 in rows.order_by("card_id", "position", "id").values_list("card_id", "e164"):
-        phones.setdefault(card_id, e164)
-    return phones
 
 
 def deal_people(deal: Deal) -> list[Person]:

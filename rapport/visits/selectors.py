@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from rapport.core.visibility import get_visible, scope_for, visible_through
+from rapport.core.visibility import get_visible, scope_for
 from rapport.visits.models import (
     Objective,
     PriceObservation,
@@ -131,18 +131,6 @@ def open_promises_of(user: Any, owner: Any) -> QuerySet[Promise]:
     """The open promises a rep follows, as far as ``user`` may see them: Today reads the window
     it shows of them (one range of ``visit_promise_owner``)."""
     return visible_promises(user).filter(owner=owner, kept_on__isnull=True).select_related("card")
-
-
-def phones_to_call(user: Any, card_ids: Any) -> dict[int, str]:
-    """The first number (E.164) of each of these cards that ``user`` may see, to call from the
-    page: one query, and nothing of a card out of reach."""
-    from rapport.cards.models import Phone
-
-    phones: dict[int, str] = {}
-    rows = visible_through(user, Phone.objects.filter(card_id__in={i for i in card_ids if i}), "card")
-    for card_id, e164 in rows.order_by("card_id", "position", "id").values_list("card_id", "e164"):
-        phones.setdefault(card_id, e164)
-    return phones
 
 
 def kept_on_time_rate(promises: QuerySet[Promise]) -> tuple[int, int]:

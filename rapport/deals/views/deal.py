@@ -120,7 +120,7 @@ def deal_context(user: User, deal: Deal, *, errors: dict[str, list[str]] | None 
     labels = {"role": dict(BuyingRole.choices), "stage": dict(RelationshipStage.choices), "style": dict(Style.choices),
               "attitude": dict(Attitude.choices)}
     # The customer's and each person's number to call, as far as the user may see their cards.
-    phones = selectors.phones_to_call(user, [deal.card_id, *(p.contact.member.person_id for p in person_rows)])
+    phones = cards.phones_to_call(user, [deal.card_id, *(p.contact.member.person_id for p in person_rows)])
     people_rows = [
         {"person": p, "matters": p.contact.pk in matters, "stage": labels["stage"].get(p.stage, ""),
          "phone": phones.get(p.contact.member.person_id, ""),

@@ -304,7 +304,7 @@ def _visit_context(user: User, visit: Visit, *, errors: dict[str, list[str]] | N
     tools = content.tools()
     people = list(visit.people.all())
     # The distributor's and each person's number to call, as far as the user may see their cards.
-    phones = selectors.phones_to_call(user, [visit.card_id, *(p.pk for p in people)])
+    phones = cards.phones_to_call(user, [visit.card_id, *(p.pk for p in people)])
     return {
         "visit": visit, "card": visit.card, "errors": errors or {}, "card_phone": phones.get(visit.card_id, ""),
         "can_write": services.may_write(user, visit),
@@ -372,7 +372,7 @@ def act(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def reflection(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     visit = selectors.get_visit(request.user, pk)
     r = selectors.reflection(request.user, visit)
-    phones = selectors.phones_to_call(request.user, [visit.card_id, *(p.card.pk for p in r.people)])
+    phones = cards.phones_to_call(request.user, [visit.card_id, *(p.card.pk for p in r.people)])
     return render(request, "visits/reflection.html", {
         "visit": visit, "card": visit.card, "r": r, "card_phone": phones.get(visit.card_id, ""),
         "people": [(p, phones.get(p.card.pk, "")) for p in r.people],
