@@ -171,6 +171,11 @@ def export_later_file(request: AuthedHttpRequest, job_id: int) -> FileResponse |
         exported = services.export_file(user=request.user, job=job_selectors.get_job(request.user, job_id))
     except Conflict as exc:  # not finished, or expired: the same request may succeed later, or never
         return JsonResponse({"detail": str(exc)}, status=409)
+    return export_file_response(exported)
+
+
+def export_file_response(exported: services.ExportFile) -> FileResponse:
+    """The file of a finished background export, as the web page and the API hand it over."""
     return FileResponse(exported.path.open("rb"), as_attachment=True, filename=exported.download_name,
                         content_type=CONTENT_TYPES.get(exported.format, "application/octet-stream"))
 

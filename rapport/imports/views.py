@@ -173,8 +173,7 @@ def export_file(request: AuthedHttpRequest, job_id: int) -> FileResponse | HttpR
     except Conflict as exc:
         messages.error(request, str(exc))
         return redirect("job-detail", job_id=job_id)
-    return FileResponse(exported.path.open("rb"), as_attachment=True, filename=exported.download_name,
-                        content_type=api.CONTENT_TYPES.get(exported.format, "application/octet-stream"))
+    return api.export_file_response(exported)
 
 
 @require_http_methods(["GET", "POST"])
