@@ -311,9 +311,13 @@ def fail_stalled_jobs() -> int:
     from rapport.jobs.models import Status as JobStatus
 
     cutoff = timezone.now() - STALLED_AFTER
-    # One still on the queue has not started: no process of its own has ended.
-    queued = Job.objects.filter(kind="import", status=JobStatus.QUEUED, ref__isnull=False).values("ref")
-    stalled = ImportJob.objects.filter(status=Status.RUNNING).exclude(pk__in=queued).filter(
+    # One still on the queue has not started: no process of its own has ended. One whose worker
+    # still beats its heartbeat is alive, however long its current batch takes.
+    alive = timezone.now() - dt.timedelta(seconds=settings.RAPPORT_JOB_DEAD_AFTER_SECONDS)
+    waiting_or_alive = Job.objects.filter(kind="import", ref__isnull=False).filter(
+        models.Q(status=JobStatus.QUEUED) | models.Q(status=JobStatus.RUNNING, heartbeat_at__gte=alive)
+    ).values("ref")
+    stalled = ImportJob.objects.filter(status=Status.RUNNING).exclude(pk__in=waiting_or_alive).filter(
         models.Q(progress_at__lt=cutoff)
         | models.Q(progress_at__isnull=True, started_at__lt=cutoff)
         | models.Q(progress_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)

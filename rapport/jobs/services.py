@@ -176,8 +176,9 @@ def _heartbeat(job_id: int) -> Iterator[None]:
 
 def sweep(*, now: dt.datetime | None = None) -> int:
     """Fails the running jobs whose heartbeat stopped (their worker was killed or the machine
-    restarted) and the imports they were running; returns how many. Run every minute by the
-    worker's schedule, so nobody has to look at a job for it to be ended."""
+    restarted) and the imports they were running, and the imports run outside the worker (the
+    command line) that wrote no batch for longer than any batch takes; returns how many. Run
+    every minute by the worker's schedule, so nobody has to look at a job for it to be ended."""
     cutoff = (now or timezone.now()) - dt.timedelta(seconds=settings.RAPPORT_JOB_DEAD_AFTER_SECONDS)
     dead = list(Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).values_list("pk", "kind", "ref"))
     failed = 0
@@ -196,7 +197,14 @@ def sweep(*, now: dt.datetime | None = None) -> int:
             failed += 1
     if failed:
         log.warning("%d background jobs lost their worker and were marked failed", failed)
-    return failed
+    # An import run from the command line (or by a server that ran it in its request) has no
+    # job of its own: it is ended by the imports' own allowance between batches.
+    from rapport.imports import services as imports
+
+    stalled = imports.fail_stalled_jobs()
+    if stalled:
+        log.warning("%d imports stopped writing batches and were marked failed", stalled)
+    return failed + stalled
 
 
 KEEP_FINISHED = dt.timedelta(days=90)  # a finished job's page is history after a quarter

@@ -54,6 +54,56 @@ def test_a_killed_import_is_marked_failed_by_the_sweep_not_only_when_someone_ope
     assert job.status == Status.FAILED and "Import the same file again" in job.error
 
 
+def _running_import(users: Any, tmp_path: Any, settings: Any, *, quiet_for: dt.timedelta) -> Any:
+    from rapport.imports import services as imports
+    from rapport.imports.models import ImportJob
+    from rapport.imports.models import Status as ImportStatus
+
+    settings.RAPPORT_IMPORT_DIR = str(tmp_path / "uploads")
+    path = tmp_path / "people.csv"
+    path.write_text("given_name,family_name\nAna,Ruiz\n", encoding="utf-8")
+    import_job = imports.create_job(user=users["rep_ana"], path=path, file_name="people.csv", kind="person")
+    last_batch = timezone.now() - quiet_for
+    ImportJob.objects.filter(pk=import_job.pk).update(
+        status=ImportStatus.RUNNING, started_at=last_batch, progress_at=last_batch,
+    )
+    return import_job
+
+
+def test_a_command_line_import_whose_process_was_killed_is_marked_failed_by_the_sweep(
+    users: Any, tmp_path: Any, settings: Any,
+) -> None:
+    from rapport.imports.models import Status as ImportStatus
+
+    # Run by `rapport import`: no job of the queue, so no heartbeat; its last batch is 11 minutes old.
+    killed = _running_import(users, tmp_path, settings, quiet_for=dt.timedelta(minutes=11))
+
+    assert tasks.sweep_dead_jobs.call_local() == 1
+
+    killed.refresh_from_db()
+    assert killed.status == ImportStatus.FAILED and killed.finished_at is not None
+    assert "Import the same file again to resume it" in killed.message
+    assert services.sweep() == 0
+
+
+def test_a_slow_import_whose_worker_still_beats_is_left_running_by_the_sweep(
+    users: Any, queued: Any, tmp_path: Any, settings: Any,
+) -> None:
+    from rapport.imports.models import Status as ImportStatus
+
+    settings.RAPPORT_JOB_DEAD_AFTER_SECONDS = 60
+    slow = _running_import(users, tmp_path, settings, quiet_for=dt.timedelta(minutes=11))
+    queued(kind="import", ref=slow.pk, status=Status.RUNNING, started_at=slow.started_at,
+           heartbeat_at=timezone.now() - dt.timedelta(seconds=5))
+    recent = _running_import(users, tmp_path, settings, quiet_for=dt.timedelta(minutes=2))
+
+    assert services.sweep() == 0
+
+    slow.refresh_from_db()
+    recent.refresh_from_db()
+    assert slow.status == ImportStatus.RUNNING and recent.status == ImportStatus.RUNNING
+
+
 def test_the_sweep_runs_every_minute_on_the_schedule() -> None:
     from rapport.jobs.queue import huey
 
