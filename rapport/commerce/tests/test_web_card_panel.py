@@ -82,4 +82,15 @@ def test_documents_without_a_number_are_named_by_kind_not_by_row_id(users: Any, 
     for page in (ana.get(f"/cards/{org.pk}/").content.decode(), ana.get(f"/cards/{org.pk}/statement/").content.decode(),
                  ana.get(f"/orders/{o.pk}/").content.decode(), ana.get(f"/invoices/{inv.pk}/").content.decode()):
         assert f">#{inv.pk}<" not in page and f">#{o.pk}<" not in page and f"#{o.pk}</h1>" not in page
-    assert "Order of 2026-02-01" in ana.get(f"/orders/{o.pk}/").content.decode()
+    assert "Order of 02/01/2026" in ana.get(f"/orders/{o.pk}/").content.decode()  # the reader's date format
+
+
+def test_document_dates_read_in_the_readers_format_not_the_iso_form(users: Any, make_org: Any, ana: Client) -> None:
+    org = make_org()
+    inv = invoice(users["rep_ana"], org, "10.00")
+    o = order(users["rep_ana"], org)
+    english = ana.get(f"/orders/{o.pk}/").content.decode()
+    assert "<dd>02/01/2026</dd>" in english and ">2026-02-01<" not in english
+    ana.cookies["django_language"] = "es"
+    spanish = ana.get(f"/invoices/{inv.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "<dd>2026-" not in spanish and f"<dd>{inv.issued_on:%d/%m/%Y}</dd>" in spanish
