@@ -16,10 +16,12 @@ from django.views.decorators.http import require_POST
 
 from rapport.activities.models import Activity
 from rapport.cards.forms import add_service_errors
+from rapport.cards.selectors import phones_to_call
 from rapport.cards.models import Employment, Function, Kind, Level
 from rapport.core.errors import ValidationError
 from rapport.core.text import has_han
 from rapport.core.http import AuthedHttpRequest
+from rapport.core.templatetags.rapport_ui import phone_display
 from rapport.core.visibility import scope_for, visible_through, visible_to
 from rapport.core.web import web_view
 from rapport.relationships import content, selectors, services
@@ -95,9 +97,11 @@ def _map_context(request: AuthedHttpRequest, org_id: int, **forms: Any) -> dict[
         "confirm_remove": _("Remove this person from the decision unit?"),
         "confirm_delete": _("Delete this relationship?"),
     }
+    phones = phones_to_call(request.user, [n.person for n in graph.nodes])
     return {
         "org": org,
         "graph": graph,
+        "phones": {str(person): {"tel": e164, "shown": phone_display(e164)} for person, e164 in phones.items()},
         "labels": {k: ({kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else str(v)) for k, v in labels.items()},
         "local_names": {str(person): name for person, name in local_names.items()},
         "members": members,

@@ -90,3 +90,22 @@ def test_the_preparation_page_has_the_persons_numbers_to_call(ana: Client, make_
     lucia = make_person(given_name="Lucía", family_name="Vera", phones=["+34 612 345 678", "+34 912 345 678"])
     page = ana.get(f"/people/{lucia.pk}/prepare/").content.decode()
     assert 'href="tel:+34612345678"' in page and 'href="tel:+34912345678"' in page and "+34 612 34 56 78" in page
+
+
+def test_the_maps_side_panel_has_each_persons_number_to_call(ana: Client, users: dict[str, Any], make_person: Any) -> None:
+    import json
+    import re
+
+    from rapport.cards.services import add_employment
+
+    org, (vera, *_rest) = org_with_people(users)
+    lucia = make_person(given_name="Lucía", family_name="Vera", phones=["+34 612 345 678"])
+    add_employment(user=users["rep_ana"], person=lucia, data={"organization": org.pk, "title": "Buyer"})
+    for person in (vera, lucia):
+        services.add_member(user=users["rep_ana"], organization_id=org.pk, data={"person": person.pk, "influence": 50})
+    html = ana.get(f"/organizations/{org.pk}/decision-unit/").content.decode()
+    found = re.search(r'<script id="dmu-phones" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    phones = json.loads(found.group(1))
+    assert phones == {str(lucia.pk): {"tel": "+34612345678", "shown": "+34 612 34 56 78"}}  # Vera has no number
+    assert 'id="dmu-member-call"' in html

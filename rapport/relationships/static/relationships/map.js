@@ -9,6 +9,7 @@
   var labels = JSON.parse(document.getElementById("dmu-labels").textContent);
   // In the Chinese interface, Chinese contacts by their name in characters (the page knows them).
   var localNames = JSON.parse((document.getElementById("dmu-local-names") || { textContent: "{}" }).textContent);
+  var phones = JSON.parse((document.getElementById("dmu-phones") || { textContent: "{}" }).textContent);
   var canWrite = box.dataset.canWrite === "1";
   var headers = {};
   try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { headers = {}; }
@@ -233,10 +234,14 @@
     selected = { type: "person", id: person };
     var form = $("dmu-member-editor");
     $("dmu-hint").hidden = true;
-    $("dmu-member-name").textContent = n.name;
+    $("dmu-member-name").textContent = localNames[String(person)] || n.name;
     $("dmu-member-card").href = cardUrl(person);
     $("dmu-member-prepare").href = cardUrl(person).replace(/cards\/(\d+)\/$/, "people/$1/prepare/");
     $("dmu-member-left").hidden = !n.has_left;
+    var phone = phones[String(person)];
+    $("dmu-member-phone").hidden = !phone;
+    $("dmu-member-call").href = phone ? "tel:" + phone.tel : "#";
+    $("dmu-member-call").textContent = phone ? phone.shown : "";
     if (n.member === null) {
       // People linked from outside the unit: open their card, nothing to edit here.
       form.hidden = false;
