@@ -120,12 +120,16 @@ _conn_max_age = env_int("RAPPORT_CONN_MAX_AGE", 600)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Short OLTP queries: compiling them with JIT costs more (5–50 ms) than it saves.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        DATABASES["default"].setdefault("OPTIONS", {})
         if env_bool("RAPPORT_DB_TRANSACTION_POOLER"):
             # PgBouncer in transaction mode hands each transaction any server connection: a
-            # server-side cursor opened by one would be missing in the next (docs/deploy.md).
+            # server-side cursor opened by one would be missing in the next, and it refuses a
+            # connection that sends startup options (docs/deploy.md: JIT is turned off on the
+            # database instead).
             DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            # Short OLTP queries: compiling them with JIT costs more (5–50 ms) than it saves.
+            DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
         if env_bool("RAPPORT_DB_POOL"):
             # psycopg's pool inside each worker process (docs/deploy.md): replaces kept
             # connections, so Django must not keep them as well.
