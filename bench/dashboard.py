@@ -2,7 +2,7 @@
 
     python -m bench.dashboard [--people 1000000] [--lines 10000000] [--db sqlite|postgres]
                               [--reuse [--add-activity]] [--create-only] [--samples 20]
-                              [--roles rep,manager,admin] [--label NAME]
+                              [--roles rep,manager,admin] [--label NAME] [--split RUNS]
 
 Creates the people with the card bulk loader and the orders as ``bench.analytics_scale`` does,
 then new-customer calls, visits and promises for every rep, and times
@@ -91,6 +91,35 @@ def _sample(fn: Any) -> tuple[float, float, Any]:
     return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, result
 
 
+def split(user_id: int, runs: int) -> dict[str, Any]:
+    """Wall and CPU time of each report a rep's dashboard reads, called as ``build_dashboard``
+    calls them (a fresh user object per run, as each request has)."""
+    from rapport.accounts.models import User
+    from rapport.analytics import dashboard, selectors
+
+    year_start, month_start = AS_OF.replace(month=1, day=1), AS_OF.replace(day=1)
+    reads = {
+        "performance_by_month": lambda u: selectors.performance_report(
+            u, start=year_start, end=AS_OF, dimension="month", rep=user_id, customers=False),
+        "churn": lambda u: selectors.churn_report(u, as_of=AS_OF, rep=user_id),
+        "rfm": lambda u: selectors.rfm_report(u, as_of=AS_OF, rep=user_id),
+        "rep_performance": lambda u: selectors.reps_report(u, start=month_start, end=AS_OF, rep=user_id),
+        "profitability_least": lambda u: selectors.profitability_report(
+            u, start=selectors.year_before(AS_OF), end=AS_OF, rep=user_id, least=dashboard.LEAST_PROFITABLE),
+    }
+    figures: dict[str, Any] = {}
+    for name, read in reads.items():
+        walls, cpus = [], []
+        for _ in range(runs):
+            fresh = User.objects.get(pk=user_id)
+            wall, cpu, _result = _sample(lambda: read(fresh))
+            walls.append(wall)
+            cpus.append(cpu)
+        figures[name] = {"wall": common.percentiles(walls), "cpu": common.percentiles(cpus)}
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return figures
+
+
 def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
     from django.db import connection, reset_queries
     from django.test import Client
@@ -125,6 +154,9 @@ def measure(args: argparse.Namespace, world: Any) -> dict[str, Any]:
             "flagged": board.flagged, "reps": len(board.reps), "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         print(f"  {role}: {figures[role]}", flush=True)
+        if role == "rep" and args.split:
+            figures["rep_split"] = split(person.pk, args.split)
+            print(f"  rep, by report: {figures['rep_split']}", flush=True)
     client = Client()
     client.force_login(reps[0])
     client.get(f"/analytics/?as_of={AS_OF}")
@@ -158,6 +190,7 @@ def main() -> None:
     parser.add_argument("--facts-per-card", type=int, default=0)
     parser.add_argument("--seed", type=int, default=31)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--split", type=int, default=0, help="time each report of a rep's dashboard this many times")
     parser.add_argument("--label", default="", help="results in bench/results/dashboard-<db>-<people>-<label>.json")
     args = parser.parse_args()
     name = f"dashboard-{args.db}-{args.people}"

@@ -1,5 +1,6 @@
-"""The churn and RFM reports computed by the analytics engine (``engine``) over millions of
-orders, for users who see every card or many of them (``engine.plan``).
+"""The churn and RFM reports, and the dashboard's sales, rep figures and least profitable
+customers, computed by the analytics engine (``engine``) over millions of orders, for users who
+see every card or many of them (``engine.plan``).
 
 Each report filters the per-customer measures of the engine's session (``engine.Session``:
 every live customer's purchase history, or its recency, frequency and monetary value, computed
@@ -323,7 +324,7 @@ def rfm_measures(session: Any, *, as_of: dt.date, start: dt.date, base: str, rat
                 ASOF LEFT JOIN rates r ON d.currency = r.currency AND d.ordered_on >= r.valid_from
                 LEFT JOIN first_rates f ON f.currency = d.currency
             ), windowed AS (  -- (a sum of each order at its rate is the sum of each day's total at it)
-                SELECT card_id, count(DISTINCT ordered_on) AS frequency, sum(total * rate) AS amount
+                SELECT card_id, count(DISTINCT ordered_on) AS frequency, sum(total::DECIMAL(38, 4) * rate) AS amount
                 FROM rated GROUP BY card_id
             ), gaps AS (  -- the few customers with an order in a currency without any rate
                 SELECT card_id, list(DISTINCT currency ORDER BY currency) AS missing FROM snap.orders
@@ -400,3 +401,226 @@ def rfm_report(chosen: Any, *, as_of: dt.date, months: int, team: int | None, re
                            details=DETAILS, release=release)
     return RfmReport(as_of=as_of, months=months, window_start=start, currency=base, rows=rows,
                      segment_counts={key: int(counts.get(key, 0)) for key in rfm.SEGMENTS})
+
+
+# ---------------------------------------------------------------------------------------------
+# Profitability and sales by month or rep, for the dashboard
+
+def _rated(rates_sql: str, source: str) -> str:
+    """The orders of ``source`` (a query over ``snap.orders``) with the rate valid on their day:
+    1 in the reporting currency (the first parameter), the latest rate from before the day (else the
+    currency's first one) in another, NULL for a currency without any rate (``_Rates.rate``). The
+    parameters: the rates', then the reporting currency twice."""
+    return f"""
+        rates AS ({rates_sql}),
+        first_rates AS (SELECT currency, arg_min(rate, valid_from) AS rate FROM rates GROUP BY currency),
+        chosen AS ({source}),
+        rated AS (
+            SELECT o.*, 1::DECIMAL(18, 8) AS rate FROM chosen o WHERE o.currency = ?
+            UNION ALL
+            SELECT d.*, coalesce(r.rate, f.rate) AS rate FROM (SELECT * FROM chosen WHERE currency <> ?) d
+            ASOF LEFT JOIN rates r ON d.currency = r.currency AND d.ordered_on >= r.valid_from
+            LEFT JOIN first_rates f ON f.currency = d.currency
+        )"""
+
+
+def profit_measures(session: Any, *, start: dt.date, end: dt.date, base: str, places: int, rates_sql: str,
+                    rates_params: list[Any]) -> str:
+    """The table of every live customer's figures over the counted orders of ``start``–``end``:
+    orders, revenue and discounts converted at each order's dated rate (an order in a currency
+    without a rate is left out of both and its currency named in ``missing``, as
+    ``profitability.combine`` does), cost of goods, lines without a unit cost and the margin
+    rounded to ``places`` decimals (``net``: the net profit of a customer without a cost to serve);
+    with the card's team and owner, sorted by owner (a rep's rows are a few blocks of it). One per
+    period, reporting currency and exchange rates."""
+
+    def build(con: Any, name: str) -> None:
+        source = "SELECT card_id, ordered_on, currency, total, discounts, goods, uncosted FROM snap.orders " \
+                 "WHERE ordered_on >= ? AND ordered_on <= ?"
+        con.execute(f"""
+            CREATE TABLE {name} AS
+            WITH {_rated(rates_sql, source)},
+            per_card AS (
+                SELECT card_id, count(*)::BIGINT AS orders,
+                       coalesce(sum(total::DECIMAL(38, 4) * rate), 0) AS revenue,
+                       coalesce(sum(discounts * rate), 0) AS discounts,
+                       sum(goods) AS goods, sum(uncosted)::BIGINT AS uncosted,
+                       list(DISTINCT currency ORDER BY currency) FILTER (WHERE rate IS NULL) AS missing
+                FROM rated GROUP BY card_id
+            )
+            SELECT p.*, round(p.revenue - p.goods, {int(places)}) AS net, c.team_id, c.owner_id
+            FROM per_card p JOIN snap.cards c ON c.id = p.card_id AND NOT c.archived
+            ORDER BY c.owner_id, p.card_id""",
+            [*rates_params, start, end, base, base])
+
+    return session.measures(("profit", start, end, base, places, rates_sql, tuple(rates_params)), build)
+
+
+def sales_measures(session: Any, *, base: str, rates_sql: str, rates_params: list[Any]) -> str:
+    """The table of every counted order with its total converted at the rate of its day
+    (``amount``, NULL for a currency without a rate) and its card's owner, team and archived flag,
+    sorted by owner and day: the sales of a rep over a period are read from a few blocks of it.
+    One per reporting currency and exchange rates."""
+
+    def build(con: Any, name: str) -> None:
+        source = "SELECT card_id, ordered_on, currency, total FROM snap.orders"
+        con.execute(f"""
+            CREATE TABLE {name} AS
+            WITH {_rated(rates_sql, source)}
+            SELECT r.card_id, r.ordered_on, r.currency, r.total::DECIMAL(38, 4) * r.rate AS amount,
+                   c.owner_id, c.team_id, c.owner, c.archived
+            FROM rated r JOIN snap.cards c ON c.id = r.card_id
+            ORDER BY c.owner_id, r.ordered_on""", [*rates_params, base, base])
+
+    return session.measures(("sales", base, rates_sql, tuple(rates_params)), build)
+
+
+def least_profitable(chosen: Any, *, start: dt.date, end: dt.date, team: int | None, rep: int | None, least: int,
+                     served: dict[int, Any], quantum: Decimal) -> tuple[dict[int, Any], int]:
+    """The figures (``profitability.Profit``) of the customers whose net profit can be among the
+    ``least`` lowest — every one at or below the least-th lowest, so that ties are ordered by name
+    by the caller as in the full report — and how many customers have a negative net profit.
+
+    ``served`` holds each customer's activities and cost to serve, read from the database by the
+    caller; a customer there without an order in the period is counted on its cost to serve alone.
+    Net profits are compared rounded to ``quantum`` as the report shows them; those of customers
+    with a cost to serve are computed here in Python (a share of an activity is a fraction), the
+    others are their margins, rounded by DuckDB (half away from zero, as ``ROUND_HALF_UP``)."""
+    from rapport.analytics import engine, profitability
+    from rapport.commerce import money
+
+    base = money.reporting_currency()
+    rates_sql, rates_params = engine.rates_values()
+    places = max(-int(quantum.as_tuple().exponent), 0)
+    session = engine.session()
+    con = session.cursor()
+    try:
+        joined = _visible_join(con, chosen)
+        scope, params = _scope(team, rep, "true")
+        con.register("served_ids", {"id": _int_array(list(served))})
+        con.execute("CREATE OR REPLACE TEMP TABLE served_cards AS SELECT id FROM served_ids")
+        con.unregister("served_ids")
+        figures = "card_id, orders, revenue, discounts, goods, uncosted, missing"
+        chosen_figures = "m.card_id, m.orders, m.revenue, m.discounts, m.goods, m.uncosted, m.missing"
+        with session.lock:
+            table = profit_measures(session, start=start, end=end, base=base, places=places, rates_sql=rates_sql,
+                                    rates_params=rates_params)
+            # The customers of the report, once; those with a cost to serve apart.
+            con.execute(f"CREATE OR REPLACE TEMP TABLE profit_chosen AS SELECT {chosen_figures}, m.net, "
+                        f"s.id IS NOT NULL AS served FROM {table} m {joined} "
+                        f"LEFT JOIN served_cards s ON s.id = m.card_id WHERE {scope}", params)
+        row = con.execute("SELECT count(*) FROM profit_chosen WHERE NOT served AND net < 0").fetchone()
+        losing = int(row[0]) if row else 0
+        # Every customer at or below the least-th lowest net profit (a top-N read, no sort of them all).
+        lowest = con.execute(
+            f"SELECT {figures} FROM profit_chosen WHERE NOT served AND net <= (SELECT max(net) FROM "
+            f"(SELECT net FROM profit_chosen WHERE NOT served ORDER BY net LIMIT ?))", [least]).fetchall() if least > 0 else []
+        with_costs = con.execute(f"SELECT {figures} FROM profit_chosen WHERE served").fetchall()
+        con.execute("DROP TABLE profit_chosen")
+    finally:
+        con.close()
+
+    def profit(row: tuple[Any, ...]) -> Any:
+        card_id, orders, revenue, discounts, goods, uncosted, missing = row
+        return profitability.Profit(orders=int(orders), revenue=Decimal(revenue), discounts=Decimal(discounts),
+                                    cost_of_goods=Decimal(goods), uncosted_lines=int(uncosted),
+                                    missing_rates=set(missing or ()))
+
+    found: dict[int, Any] = {}
+    for row in with_costs:
+        found[row[0]] = profit(row)
+    for card_id, p in served.items():
+        mine = found.setdefault(card_id, profitability.Profit())
+        mine.activities, mine.cost_to_serve = p.activities, p.cost_to_serve
+    losing += sum(1 for p in found.values() if p.net_profit.quantize(quantum, rounding=ROUND_HALF_UP) < 0)
+    for row in lowest:
+        found[row[0]] = profit(row)
+    return found, losing
+
+
+def _visible_join(con: Any, chosen: Any) -> str:
+    """A join of a table ``m`` to the plan's cards (registered in ``con``): none for every card."""
+    from rapport.analytics import engine
+
+    if chosen.card_ids is None:
+        return ""
+    return f"JOIN {engine.visible_table(con, chosen)} v ON v.id = m.card_id"
+
+
+def _int_array(values: list[int]) -> Any:
+    import numpy
+
+    return numpy.array(values, dtype=numpy.int64)
+
+
+def sales_sums(chosen: Any, *, start: dt.date, end: dt.date, previous_start: dt.date, previous_end: dt.date,
+               dimension: str, team: int | None, rep: int | None,
+               customers: bool) -> tuple[list[tuple[Any, ...]], list[str], int]:
+    """The counted orders of the customers in the plan between ``start`` and ``end`` and between
+    ``previous_start`` and ``previous_end``, summed by ``dimension`` (``month``: the order's year
+    and month; ``rep``: the card owner's username) and period: rows of (key, current, revenue
+    converted at each order's dated rate — None when every order lacks a rate —, orders, customers
+    of the current period); the currencies without a rate; the customers of the current period
+    (0 unless ``customers``)."""
+    from rapport.analytics import engine
+    from rapport.commerce import money
+
+    base = money.reporting_currency()
+    rates_sql, rates_params = engine.rates_values()
+    session = engine.session()
+    con = session.cursor()
+    group = {"month": "year(ordered_on) * 100 + month(ordered_on)", "rep": "owner"}[dimension]
+    distinct = "count(DISTINCT card_id) FILTER (WHERE current)" if customers else "0"
+    try:
+        joined = _visible_join(con, chosen)
+        scope, params = _scope(team, rep, "true")
+        with session.lock:
+            table = sales_measures(session, base=base, rates_sql=rates_sql, rates_params=rates_params)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE sales_chosen AS SELECT m.card_id, ordered_on, currency, amount, "
+                        f"owner, ordered_on >= ? AND ordered_on <= ? AS current FROM {table} m {joined} "
+                        f"WHERE NOT m.archived AND {scope} "
+                        f"AND ((ordered_on >= ? AND ordered_on <= ?) OR (ordered_on >= ? AND ordered_on <= ?))",
+                        [start, end, *params, start, end, previous_start, previous_end])
+        rows = con.execute(f"SELECT {group} AS key, current, sum(amount), count(*), {distinct} "
+                           f"FROM sales_chosen GROUP BY ALL").fetchall()
+        missing = [r[0] for r in con.execute("SELECT DISTINCT currency FROM sales_chosen WHERE amount IS NULL").fetchall()]
+        total = con.execute(f"SELECT {distinct} FROM sales_chosen").fetchone() if customers else None
+        con.execute("DROP TABLE sales_chosen")
+    finally:
+        con.close()
+    return rows, missing, int(total[0]) if total else 0
+
+
+def rep_sales(chosen: Any, *, start: dt.date, end: dt.date, rep_ids: list[int],
+              archived_ids: list[int]) -> dict[int, tuple[int, Decimal, int]]:
+    """Per rep of ``rep_ids``: the counted orders between ``start`` and ``end`` of the cards the
+    rep owns that the plan covers — its live cards — or that ``archived_ids`` names (the archived
+    cards the user sees, read by the caller: the rep report counts their orders too), the revenue
+    converted at each order's dated rate (orders without a rate left out) and the customers."""
+    from rapport.analytics import engine
+    from rapport.commerce import money
+
+    if not rep_ids:
+        return {}
+    base = money.reporting_currency()
+    rates_sql, rates_params = engine.rates_values()
+    session = engine.session()
+    con = session.cursor()
+    reps = ", ".join(str(int(rep_id)) for rep_id in rep_ids)  # whole numbers: a list the blocks are skipped by
+    try:
+        if chosen.card_ids is None:
+            seen = "true"
+        else:
+            con.register("archived_ids", {"id": _int_array(archived_ids)})
+            con.execute("CREATE OR REPLACE TEMP TABLE sales_archived AS SELECT id FROM archived_ids")
+            con.unregister("archived_ids")
+            seen = (f"(({engine.restrict(con, chosen, 'm.card_id')}) AND NOT m.archived "
+                    f"OR m.card_id IN (SELECT id FROM sales_archived))")
+        with session.lock:
+            table = sales_measures(session, base=base, rates_sql=rates_sql, rates_params=rates_params)
+            rows = con.execute(f"SELECT owner_id, count(*), coalesce(sum(amount), 0), count(DISTINCT card_id) "
+                               f"FROM {table} m WHERE m.owner_id IN ({reps}) AND {seen} "
+                               f"AND m.ordered_on >= ? AND m.ordered_on <= ? GROUP BY owner_id", [start, end]).fetchall()
+    finally:
+        con.close()
+    return {int(owner): (int(n), Decimal(revenue), int(customers)) for owner, n, revenue, customers in rows}

@@ -5,15 +5,19 @@ order lines; walking them row by row in Python takes tens of seconds. Above
 ``RAPPORT_ANALYTICS_ENGINE_MIN_ORDERS`` orders such reports are computed by DuckDB instead, over
 a snapshot it keeps in ``RAPPORT_HOME/analytics/snapshot.duckdb``:
 
-* ``orders(card_id, ordered_on, currency, total)``: the orders that count (confirmed or
-  delivered, not waiting for or refused a credit decision), sorted by card and day;
+* ``orders(card_id, ordered_on, currency, total, discounts, goods, uncosted)``: the orders that
+  count (confirmed or delivered, not waiting for or refused a credit decision), sorted by card
+  and day, with what their lines add up to for the profitability report: the discounts given
+  (quantity × unit price − amount, in the order's currency), the cost of goods (quantity × the
+  product's unit cost, in the reporting currency) and the lines without a unit cost;
 * ``cards(id, external_id, name, kind, owner_id, team_id, owner, team, archived, name_rank)``,
   ``name_rank`` the card's place in the reports' name order.
 
 The snapshot is read straight from the live database by DuckDB's own scanners (SQLite and
 PostgreSQL; their extension packages are dependencies, so nothing is downloaded), and rebuilt
-whenever the database has changed since: a fingerprint of both tables (rows, highest id,
-latest change, archived cards) is compared at most once per ``recheck_seconds`` (once a process
+whenever the database has changed since: a fingerprint of the orders and cards (rows, highest id,
+latest change, archived cards), the highest order line id and the products (rows, highest id,
+latest change, unit costs) is compared at most once per ``recheck_seconds`` (once a process
 has a snapshot, in a thread of its own: see ``session``), and a rebuild happens under a file
 lock so one process at a time does it. The reports computed here give the same rows as the
 pure-Python reports in ``selectors`` (tests hold them to it); smaller installations, and users
@@ -36,9 +40,12 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,20 +69,28 @@ def directory() -> Path:
 
 def fingerprint() -> tuple[Any, ...]:
     """What changes whenever an order or a card does: rows, highest id and latest change of each
-    table (both read from indexes, except the cards' latest change), and how many cards are archived."""
+    table (both read from indexes, except the cards' latest change), and how many cards are archived;
+    the highest order line id (lines are written with their order, whose latest change moves, and
+    replaced lines get new ids); the products' rows, highest id, latest change and unit costs (a
+    catalogue is small: the cost of goods kept per order follows a changed unit cost)."""
     from rapport.cards.models import Card
-    from rapport.commerce.models import Order
+    from rapport.commerce.models import Order, OrderLine, Product
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), max(id), max(updated_at) FROM {Order._meta.db_table}")
         orders = cursor.fetchone()
         cursor.execute(f"SELECT count(*), max(id), max(updated_at), count(archived_at) FROM {Card._meta.db_table}")
         cards = cursor.fetchone()
-    return tuple(str(value) for value in (*orders, *cards))
+        cursor.execute(f"SELECT max(id) FROM {OrderLine._meta.db_table}")
+        lines = cursor.fetchone()
+        cursor.execute(f"SELECT count(*), max(id), max(updated_at), count(unit_cost), sum(unit_cost) "
+                       f"FROM {Product._meta.db_table}")
+        products = cursor.fetchone()
+    return tuple(str(value) for value in (*orders, *cards, *lines, *products))
 
 
 # The layout of the snapshot's tables: a snapshot written in another layout is rebuilt.
-LAYOUT = 2
+LAYOUT = 3
 
 
 def _current() -> str:
@@ -91,9 +106,26 @@ MIN_VISIBLE_CARDS = 5_000
 @dataclass(frozen=True)
 class Plan:
     """How the engine restricts a report to what a user may see: ``None`` for every card, or
-    the ids of the live cards ``visible_to`` gives the user."""
+    the ids of the live cards ``visible_to`` gives the user. The ids as an array and their
+    digest are computed once per plan (the reports of one request share it)."""
 
     card_ids: list[int] | None
+
+    @cached_property
+    def array(self) -> Any:
+        import numpy
+
+        return numpy.array(self.card_ids or [], dtype=numpy.int64)
+
+    @cached_property
+    def digest(self) -> str:
+        """``all``, or a digest of the sorted ids (two users who see the same cards share it)."""
+        if self.card_ids is None:
+            return "all"
+        import numpy
+
+        ids = numpy.sort(self.array)  # the ids of visible_to are distinct
+        return hashlib.blake2b(ids.tobytes(), digest_size=16).hexdigest()
 
 
 def plan(user: Any) -> Plan | None:
@@ -110,10 +142,15 @@ def plan(user: Any) -> Plan | None:
         return None
     if scope_for(user).sees_everything:
         return Plan(card_ids=None)
-    ids = _visible_ids(user, visible_to)
-    if threshold > 0 and len(ids) < MIN_VISIBLE_CARDS:
+    cached = getattr(user, "_rapport_analytics_plan", None)
+    if cached is not None and time.monotonic() - cached[0] < VISIBLE_IDS_SECONDS:
+        chosen = cached[1]
+    else:
+        chosen = Plan(card_ids=_visible_ids(user, visible_to))
+        user._rapport_analytics_plan = (time.monotonic(), chosen)
+    if threshold > 0 and len(chosen.card_ids or ()) < MIN_VISIBLE_CARDS:
         return None
-    return Plan(card_ids=ids)
+    return chosen
 
 
 # How long the visible ids read for a user object serve its next reports: the reports of one
@@ -154,32 +191,33 @@ def _big(threshold: int) -> bool:
 
 
 def restrict(con: Any, chosen: Plan, column: str = "c.id") -> str:
-    """Registers the plan's card ids in ``con`` and returns the condition on ``column`` it adds."""
+    """The condition on ``column`` that keeps the plan's cards, read from a table of their ids
+    (``visible_table``)."""
     if chosen.card_ids is None:
         return "true"
+    return f"{column} IN (SELECT id FROM {visible_table(con, chosen)})"
+
+
+def visible_table(con: Any, chosen: Plan) -> str:
+    """The name of a table of the plan's card ids: one per population, kept by the session with
+    its measures (the reports of a request, and the next requests of the same user, read the
+    same one); ``visible_cards`` in ``con`` when there is no session (a report over a snapshot
+    opened by ``open_snapshot``)."""
+    holder = _sessions.get(str(directory() / SNAPSHOT_NAME))
+    if holder is not None and holder.owns(con):
+        return holder.visible(chosen)
     # Copied into a table of the connection once: a registered array is read through Python
     # by every query that names it.
-    con.register("visible_ids", {"id": _id_array(chosen)})
+    con.register("visible_ids", {"id": chosen.array})
     con.execute("CREATE OR REPLACE TEMP TABLE visible_cards AS SELECT id FROM visible_ids")
     con.unregister("visible_ids")
-    return f"{column} IN (SELECT id FROM visible_cards)"
-
-
-def _id_array(chosen: Plan) -> Any:
-    import numpy
-
-    return numpy.array(chosen.card_ids, dtype=numpy.int64)
+    return "visible_cards"
 
 
 def population(chosen: Plan) -> str:
     """A key of the cards a plan covers: ``all``, or a digest of the sorted ids (two users who
     see the same cards share the priors fitted on them)."""
-    if chosen.card_ids is None:
-        return "all"
-    import numpy
-
-    ids = numpy.sort(_id_array(chosen))  # the ids of visible_to are distinct
-    return hashlib.blake2b(ids.tobytes(), digest_size=16).hexdigest()
+    return chosen.digest
 
 
 def open_snapshot() -> Any:
@@ -247,10 +285,42 @@ class Session:
         self._reports: OrderedDict[Hashable, str] = OrderedDict()
         self._leases: dict[str, int] = {}
         self._serial = 0
+        self._visible: OrderedDict[str, str] = OrderedDict()
+        self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def cursor(self) -> Any:
         with self.lock:  # the shared connection is used by one thread at a time
-            return self._con.cursor()
+            cursor = self._con.cursor()
+            self._cursors.add(cursor)
+            return cursor
+
+    def owns(self, con: Any) -> bool:
+        """Whether ``con`` is a cursor of this session's database."""
+        return con in self._cursors
+
+    def visible(self, chosen: Plan) -> str:
+        """The name of the table of the plan's card ids, made the first time (the 16 most
+        recently used populations kept)."""
+        key = chosen.digest
+        with self.lock:
+            name = self._visible.get(key)
+            if name is not None:
+                self._visible.move_to_end(key)
+                return name
+            self._serial += 1
+            name = f"visible_{self._serial}"
+            con = self._con.cursor()
+            try:
+                con.register("visible_ids", {"id": chosen.array})
+                con.execute(f"CREATE TABLE {name} AS SELECT id FROM visible_ids")
+                con.unregister("visible_ids")
+            finally:
+                con.close()
+            self._visible[key] = name
+            while len(self._visible) > 16:
+                _key, old = self._visible.popitem(last=False)
+                self._con.execute(f"DROP TABLE IF EXISTS {old}")
+            return name
 
     def unique(self, prefix: str) -> str:
         """A table name no other report of this session uses (a report's rows live in the
@@ -552,16 +622,33 @@ def _order_filter() -> tuple[str, list[str]]:
     return f"status IN ({marks}) AND approval NOT IN ({not_marks})", [*statuses, *refused]
 
 
+# What an order's lines add up to, from a table ``l`` of sums per order (none for an order without lines).
+ORDER_FIGURES = ("coalesce(l.discounts, 0)::DECIMAL(38, 8) AS discounts, coalesce(l.goods, 0)::DECIMAL(38, 8) AS goods, "
+                 "coalesce(l.uncosted, 0)::BIGINT AS uncosted")
+
+
 def _copy_from(con: Any, source: str) -> None:
     from rapport.accounts.models import Team, User
     from rapport.cards.models import Card
-    from rapport.commerce.models import Order
+    from rapport.commerce.models import Order, OrderLine, Product
 
     where, params = _order_filter()
+    # The lines of every order summed once (products are few: joined in memory), then kept with the
+    # orders that count.
     con.execute(
-        f"CREATE TABLE orders AS SELECT card_id::BIGINT AS card_id, ordered_on::DATE AS ordered_on, "
-        f"currency::VARCHAR AS currency, total::DECIMAL(18, 4) AS total "
-        f"FROM {source}.{Order._meta.db_table} WHERE {where} ORDER BY card_id, ordered_on", params)
+        f"CREATE TEMP TABLE order_lines AS SELECT l.order_id::BIGINT AS order_id, "
+        f"sum(l.quantity::DECIMAL(38, 3) * l.unit_price::DECIMAL(18, 4) - l.amount::DECIMAL(18, 4)) AS discounts, "
+        f"sum(l.quantity::DECIMAL(38, 3) * p.unit_cost::DECIMAL(18, 4)) AS goods, "
+        f"count(*) FILTER (WHERE p.unit_cost IS NULL) AS uncosted "
+        f"FROM {source}.{OrderLine._meta.db_table} l "
+        f"LEFT JOIN (SELECT id, unit_cost FROM {source}.{Product._meta.db_table}) p ON p.id = l.product_id "
+        f"GROUP BY l.order_id")
+    con.execute(
+        f"CREATE TABLE orders AS SELECT o.card_id::BIGINT AS card_id, o.ordered_on::DATE AS ordered_on, "
+        f"o.currency::VARCHAR AS currency, o.total::DECIMAL(18, 4) AS total, {ORDER_FIGURES} "
+        f"FROM (SELECT * FROM {source}.{Order._meta.db_table} WHERE {where}) o "
+        f"LEFT JOIN order_lines l ON l.order_id = o.id ORDER BY o.card_id, o.ordered_on", params)
+    con.execute("DROP TABLE order_lines")
     con.execute(
         f"CREATE TABLE cards AS SELECT c.id::BIGINT AS id, c.external_id::VARCHAR AS external_id, "
         f"c.display_name::VARCHAR AS name, c.kind::VARCHAR AS kind, c.owner_id::BIGINT AS owner_id, "
@@ -576,12 +663,27 @@ def _copy_through_django(con: Any) -> None:
     """The same tables read through Django's connection, for a database DuckDB cannot reach."""
     from rapport.cards.models import Card
     from rapport.commerce.evidence import counted_orders
+    from rapport.commerce.models import OrderLine
 
-    con.execute("CREATE TABLE orders (card_id BIGINT, ordered_on DATE, currency VARCHAR, total DECIMAL(18, 4))")
+    con.execute("CREATE TABLE orders (card_id BIGINT, ordered_on DATE, currency VARCHAR, total DECIMAL(18, 4), "
+                "discounts DECIMAL(38, 8), goods DECIMAL(38, 8), uncosted BIGINT)")
     con.execute("CREATE TABLE cards (id BIGINT, external_id VARCHAR, name VARCHAR, kind VARCHAR, owner_id BIGINT, "
                 "team_id BIGINT, owner VARCHAR, team VARCHAR, archived BOOLEAN)")
-    orders = counted_orders().order_by("card_id", "ordered_on").values_list("card_id", "ordered_on", "currency", "total")
-    _insert(con, "orders", 4, orders.iterator(chunk_size=10_000))
+    # The lines summed in Python, exactly (SQLite would add the products up in floating point).
+    figures: dict[int, list[Any]] = {}
+    lines = OrderLine.objects.filter(order__in=counted_orders().values("id")).order_by().values_list(
+        "order_id", "quantity", "unit_price", "amount", "product__unit_cost")
+    for order_id, quantity, price, amount, cost in lines.iterator(chunk_size=10_000):
+        sums = figures.setdefault(order_id, [Decimal(0), Decimal(0), 0])
+        sums[0] += quantity * price - amount
+        if cost is None:
+            sums[2] += 1
+        else:
+            sums[1] += quantity * cost
+    orders = counted_orders().order_by("card_id", "ordered_on").values_list("id", "card_id", "ordered_on", "currency",
+                                                                             "total")
+    rows = ((*row[1:], *figures.get(row[0], (Decimal(0), Decimal(0), 0))) for row in orders.iterator(chunk_size=10_000))
+    _insert(con, "orders", 7, rows)
     columns = ("id", "external_id", "display_name", "kind", "owner_id", "team_id", "owner__username", "team__name",
                "archived_at")
     cards = ((*row[:6], row[6] or "", row[7] or "", row[8] is not None)

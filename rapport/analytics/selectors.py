@@ -441,7 +441,9 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
 
     With ``least``, ``rows`` holds only the ``least`` least profitable customers (the last rows
     of the full report, in its order), ``tiers`` is empty and ``losing`` still counts everyone:
-    only those few rows are built."""
+    only those few rows are built. For a user the analytics engine serves (``engine.plan``) and
+    no segment, those figures come from its snapshot (``columnar.least_profitable``), the cost to
+    serve still from the activities in the database; the rows are the same."""
     from collections.abc import Collection
 
     from django.db.models import DecimalField, ExpressionWrapper, F, IntegerField, Min, OuterRef, Q, Subquery
@@ -461,6 +463,13 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
     cards = _in_segment(user, cards, segment)
     orders = _counted_orders_of(user, cards, team=team, rep=rep, segment=segment).filter(ordered_on__range=(start, end))
     rates = _Rates()
+    quantum = money.quantum(rates.base)
+
+    def q(value: Decimal) -> Decimal:
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+    costs = profitability.unit_costs()
+    chosen = engine.plan(user) if least is not None and segment is None else None
     # A customer's orders are summed per currency and rate period (the days one exchange rate holds), each
     # period named by its first order day: a row per customer, not per order day, at the same rates.
     order_rows = (orders.annotate(period=_rate_period(rates, "", start, end)).values("card_id", "currency", "period")
@@ -493,16 +502,17 @@ def profitability_report(user: Any, *, start: dt.date, end: dt.date, team: int |
         .annotate(shared=Subquery(shared_by, output_field=IntegerField()))
         .values_list("card_id", "activity__kind", "shared")
     )
-    costs = profitability.unit_costs()
-    profits = profitability.combine(order_rows.iterator(chunk_size=10_000), line_rows.iterator(chunk_size=10_000),
-                                    activity_rows.iterator(chunk_size=10_000), rate=rates.rate, costs=costs)
-    quantum = money.quantum(rates.base)
-
-    def q(value: Decimal) -> Decimal:
-        return value.quantize(quantum, rounding=ROUND_HALF_UP)
-
-    losing = sum(1 for p in profits.values() if q(p.net_profit) < 0)
-    wanted: Collection[int] = profits.keys()
+    wanted: Collection[int]
+    if chosen is not None and least is not None:
+        # The orders from the snapshot, the activities from the database: only the candidates come back.
+        served = profitability.combine((), (), activity_rows.iterator(chunk_size=10_000), rate=rates.rate, costs=costs)
+        profits, losing = columnar.least_profitable(chosen, start=start, end=end, team=team, rep=rep, least=least,
+                                                    served=served, quantum=quantum)
+    else:
+        profits = profitability.combine(order_rows.iterator(chunk_size=10_000), line_rows.iterator(chunk_size=10_000),
+                                        activity_rows.iterator(chunk_size=10_000), rate=rates.rate, costs=costs)
+        losing = sum(1 for p in profits.values() if q(p.net_profit) < 0)
+    wanted = profits.keys()
     if least is not None:
         # The rows that can be among the last ``least``: a net profit at most the least-th lowest
         # (ties on the edge are ordered by name below, as in the full report).
@@ -666,7 +676,9 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
     ``dimension``, beside the same period a year earlier. Product dimensions add up order lines;
     the others order totals. Amounts are converted to the reporting currency at the rate valid on
     each order's date; a currency without a rate is left out and named. ``customers=False``
-    leaves the buying customers uncounted (0 in every row): two reads fewer."""
+    leaves the buying customers uncounted (0 in every row): two reads fewer. By month or by rep,
+    for a user the analytics engine serves (``engine.plan``) and no segment, the sums come from
+    its snapshot (``columnar.sales_sums``): the same rows."""
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import TruncMonth
 
@@ -679,6 +691,12 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
     if end < start:
         raise ValueError("the period ends before it starts")
     previous_start, previous_end = year_earlier(start), year_earlier(end)
+    chosen = engine.plan(user) if dimension in ("month", "rep") and segment is None else None
+    if chosen is not None:
+        return _performance_of(
+            dimension, start, end, previous_start, previous_end, customers,
+            *columnar.sales_sums(chosen, start=start, end=end, previous_start=previous_start, previous_end=previous_end,
+                                 dimension=dimension, team=team, rep=rep, customers=customers))
     cards = visible_to(user).filter(archived_at__isnull=True)
     if team is not None:
         cards = cards.filter(team_id=team)
@@ -707,32 +725,55 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
     grouped = (grouped.annotate(s=Sum(amount), n=Count(f"{prefix}id", distinct=True) if prefix else Count("id"))
                .order_by().values_list(sum_key, f"{prefix}currency", f"{prefix}ordered_on", "s", "n"))
     rates = _Rates()
+    sums: list[tuple[Any, ...]] = []
+    missing: set[str] = set()
+    for group, currency, day, total, count in grouped.iterator(chunk_size=10_000):
+        factor = rates.rate(currency, day)
+        if factor is None:
+            missing.add(currency)
+        sums.append((_group_key(group), start <= day <= end, None if factor is None else Decimal(total or 0) * factor,
+                     count, 0))
+    buyers = _customers_by_group(rows_qs, key, prefix, start, end) if customers else {}
+    everyone = _customers_total(rows_qs, prefix, start, end) if customers else 0
+    return _performance_of(dimension, start, end, previous_start, previous_end, customers, sums, sorted(missing),
+                           everyone, buyers=buyers)
+
+
+def _performance_of(dimension: str, start: dt.date, end: dt.date, previous_start: dt.date, previous_end: dt.date,
+                    customers: bool, sums: Sequence[tuple[Any, ...]], missing: Sequence[str], everyone: int, *,
+                    buyers: dict[str, int] | None = None) -> PerformanceReport:
+    """The report from sums of (group, in the current period, revenue in the reporting currency or
+    None without a rate, orders, customers), several rows of a group and period adding up: month
+    groups given as "YYYY-MM" or as the number YYYYMM. ``buyers`` gives the customers per group
+    instead of the sums."""
+    from rapport.commerce import money
+
     now: dict[str, Decimal] = defaultdict(Decimal)
     before: dict[str, Decimal] = defaultdict(Decimal)
     now_orders: dict[str, int] = defaultdict(int)
     before_orders: dict[str, int] = defaultdict(int)
-    missing: set[str] = set()
-    for group, currency, day, total, count in grouped.iterator(chunk_size=10_000):
-        label = _group_key(group)
-        current = start <= day <= end
+    counted: dict[str, int] = defaultdict(int)
+    for group, current, revenue, count, buying in sums:
+        label = f"{group // 100:04d}-{group % 100:02d}" if isinstance(group, int) else _group_key(group)
         if dimension == "month" and not current:  # beside the same month a year later
             label = f"{int(label[:4]) + 1}{label[4:]}"
         (now_orders if current else before_orders)[label] += count
-        factor = rates.rate(currency, day)
-        if factor is None:
-            missing.add(currency)
-            continue
-        (now if current else before)[label] += Decimal(total or 0) * factor
-    buyers = _customers_by_group(rows_qs, key, prefix, start, end) if customers else {}
+        if current:
+            counted[label] += buying
+        if revenue is not None:
+            (now if current else before)[label] += revenue
+    if buyers is None:
+        buyers = dict(counted) if customers else {}
     labels = _group_labels(dimension)
-    quantum = money.quantum(rates.base)
+    base = money.reporting_currency()
+    quantum = money.quantum(base)
 
     def row(group: str, label: str, revenue: Decimal, previous: Decimal, n: int, p: int, c: int) -> PerformanceRow:
         revenue, previous = revenue.quantize(quantum, ROUND_HALF_UP), previous.quantize(quantum, ROUND_HALF_UP)
         return PerformanceRow(
             key=group, label=label, revenue=revenue, previous_revenue=previous, change=revenue - previous,
             change_percent=round(float((revenue - previous) / previous * 100), 1) if previous else None,
-            orders=n, previous_orders=p, customers=c, currency=rates.base)
+            orders=n, previous_orders=p, customers=c, currency=base)
 
     groups = set(now) | set(before) | set(now_orders) | set(before_orders)
     rows = [row(g, labels(g), now.get(g, Decimal(0)), before.get(g, Decimal(0)), now_orders.get(g, 0),
@@ -741,10 +782,9 @@ def performance_report(user: Any, *, start: dt.date, end: dt.date, dimension: st
     if dimension == "month":
         rows.sort(key=lambda r: r.key)
     total = row("", _("Total"), sum(now.values(), Decimal(0)), sum(before.values(), Decimal(0)),
-                sum(now_orders.values()), sum(before_orders.values()),
-                _customers_total(rows_qs, prefix, start, end) if customers else 0)
+                sum(now_orders.values()), sum(before_orders.values()), everyone)
     return PerformanceReport(start=start, end=end, previous_start=previous_start, previous_end=previous_end,
-                             dimension=dimension, currency=rates.base, rows=rows, total=total, missing_rates=sorted(missing))
+                             dimension=dimension, currency=base, rows=rows, total=total, missing_rates=sorted(missing))
 
 
 def _group_key(value: Any) -> str:
@@ -845,7 +885,9 @@ def _share_percent(share: float | None) -> float | None:
 def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = None,
                 rep: int | None = None, segment: int | None = None) -> RepReport:
     """One row per rep the user may look at — themselves for a rep, the reps of the teams they
-    manage for a manager, every active rep for an admin or analyst — over the cards the user may see."""
+    manage for a manager, every active rep for an admin or analyst — over the cards the user may see.
+    For a user the analytics engine serves (``engine.plan``) and no segment, the orders, revenue
+    and customers come from its snapshot (``columnar.rep_sales``): the same figures."""
     from django.db.models import Min
 
     from rapport.accounts.models import User
@@ -882,18 +924,27 @@ def reps_report(user: Any, *, start: dt.date, end: dt.date, team: int | None = N
 
     figures: dict[int, reps_module.RepFigures] = {rep_id: reps_module.RepFigures() for rep_id in rep_ids}
     rates = _Rates()
-    orders = counted(counted_orders().filter(card__owner_id__in=rep_ids, ordered_on__range=(start, end)))
-    for owner_id, currency, day, n, total in (orders.values("card__owner_id", "currency", "ordered_on")
-                                              .annotate(n=Count("id"), s=Sum("total")).order_by()
-                                              .values_list("card__owner_id", "currency", "ordered_on", "n", "s")):
-        f = figures[owner_id]
-        f.orders += n
-        factor = rates.rate(currency, day)
-        if factor is not None:
-            f.revenue += Decimal(total or 0) * factor
-    for owner_id, n in (orders.values("card__owner_id").annotate(n=Count("card_id", distinct=True)).order_by()
-                        .values_list("card__owner_id", "n")):
-        figures[owner_id].customers = n
+    chosen = engine.plan(user) if segment is None else None
+    if chosen is not None:  # the orders from the snapshot; the archived cards the user sees from the database
+        archived = [] if chosen.card_ids is None else list(
+            visible_to(user).filter(owner_id__in=rep_ids, archived_at__isnull=False).values_list("id", flat=True))
+        for owner_id, (n, revenue, buying) in columnar.rep_sales(chosen, start=start, end=end, rep_ids=rep_ids,
+                                                                 archived_ids=archived).items():
+            f = figures[owner_id]
+            f.orders, f.revenue, f.customers = n, revenue, buying
+    else:
+        orders = counted(counted_orders().filter(card__owner_id__in=rep_ids, ordered_on__range=(start, end)))
+        for owner_id, currency, day, n, total in (orders.values("card__owner_id", "currency", "ordered_on")
+                                                  .annotate(n=Count("id"), s=Sum("total")).order_by()
+                                                  .values_list("card__owner_id", "currency", "ordered_on", "n", "s")):
+            f = figures[owner_id]
+            f.orders += n
+            factor = rates.rate(currency, day)
+            if factor is not None:
+                f.revenue += Decimal(total or 0) * factor
+        for owner_id, n in (orders.values("card__owner_id").annotate(n=Count("card_id", distinct=True)).order_by()
+                            .values_list("card__owner_id", "n")):
+            figures[owner_id].customers = n
     calls = list(counted(Participant.objects.filter(
         activity__kind="call", activity__recorded_by_id__in=rep_ids, activity__occurred_at__date__range=(start, end),
     )).values_list("activity__recorded_by_id", "card_id", "activity__occurred_at"))
