@@ -78,6 +78,8 @@ def test_the_cross_sell_list_on_the_card(users: Any, catalogue: Any) -> None:
     client.cookies["django_language"] = "es"
     html = client.get(f"/cards/{catalogue['a'].pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "cross-sell-panel" in html
+    listed = html.split("cross-sell-panel", 1)[1].split("</section>", 1)[0]
+    assert listed.count("<li>") == 1 and "<li>Sal " in listed  # the product's Spanish name
     body = api(users["rep_ana"]).get(f"/api/v1/cards/{catalogue['a'].pk}/cross-sell").json()
     assert body and body[0]["sku"] in ("SALT",)
     assert api(users["rep_bo_other_team"]).get(f"/api/v1/cards/{catalogue['a'].pk}/cross-sell").status_code == 404
