@@ -9,6 +9,7 @@ urlpatterns = [
     path("people/", views.person_list, name="person-list"),
     path("people/new/", views.person_create, name="person-create"),
     path("cards/<int:card_id>/", views.card_detail, name="card-detail"),
+    path("cards/<int:card_id>/sections/<slug:name>/", views.card_section, name="card-section"),
     path("cards/<int:card_id>/edit/", views.card_edit, name="card-edit"),
     path("cards/<int:card_id>/archive/", views.card_archive, name="card-archive"),
     path("cards/<int:card_id>/facts/", views.card_add_fact, name="card-add-fact"),

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,7 +37,7 @@ from rapport.cards.forms import (
 from rapport.cards.models import Card, Kind
 from rapport.catalog import selectors as catalog
 from rapport.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from rapport.core.extensions import card_panels
+from rapport.core.extensions import card_panel, card_panel_slots, card_panels, render_card_panel
 from rapport.core.http import AuthedHttpRequest
 from rapport.privacy.forms import LEGAL_BASIS_ERROR_FIELDS, legal_basis_from
 from rapport.core.web import fragment_or_page, is_htmx, web_view
@@ -186,31 +187,130 @@ def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None
     return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
 
 
-def card_context(request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, **forms: Any) -> dict[str, Any]:
+def card_context(
+    request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, deferred: bool = False, **forms: Any
+) -> dict[str, Any]:
+    """The card page's context. ``deferred``: only the first screen (header, contact details,
+    people, the activity and fact forms) and a slot for every other section (``page_slots``)."""
     from rapport.activities.forms import ActivityForm
 
     user = request.user
+    page_path = reverse("card-detail", args=[card.id])
     context: dict[str, Any] = {
         "card": card,
+        "page_path": page_path,
         "can_write": scope_for(user).may_write_card(card),
         "phones": list(card.phones.all()),
         "emails": list(card.emails.all()),
         "addresses": list(card.addresses.all()),
-        "employments": selectors.employments_of(user, card),
+        "employments": selectors.employment_lines(user, card),
         "fact_form": forms.get("fact_form") or fact_form_for(request, card),
         "activity_form": forms.get("activity_form") or ActivityForm(),
+        "deferred": deferred,
+        # "/cards/": the people's links are written from it, one reverse() for the whole list.
+        "card_root": page_path[: -len(f"{card.id}/")],
     }
+    if card.kind == Kind.PERSON and context["can_write"]:
+        context["employment_form"] = forms.get("employment_form") or EmploymentForm(prefix="job")
+    if deferred:
+        context["slots"] = page_slots(user, card)
+        return context
     context.update(profile_context(user, card))
     context.update(facts_context(user, card))
     context.update(timeline_context(user, card, timeline_limit))
     context["panels"] = card_panels(user, card)
-    if card.kind == Kind.PERSON and context["can_write"]:
-        context["employment_form"] = forms.get("employment_form") or EmploymentForm(prefix="job")
     shares = selectors.shares_of(user, card)
     if shares is not None:
         context["shares"] = shares
         context["share_form"] = forms.get("share_form") or share_form_for(user)
     return context
+
+
+# --- sections loaded when they come into view --------------------------------------------------
+# In a browser that runs scripts (app.js sets this cookie on every page) the card page answers
+# with its first screen and a slot for every other section; htmx loads a slot from
+# ``card_section`` when it is scrolled into view. Without scripts, the whole page at once.
+SCRIPTS_COOKIE = "rapport_js"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A section of the card page not read yet: its id, the URL that renders it, its place on
+    a phone (``cards.css``)."""
+
+    anchor: str
+    url: str
+    order: str = ""
+
+
+# The card's own sections that wait for their slot (the panels of other apps wait too).
+OWN_SECTIONS = {
+    "profile": "cards/_profile.html",
+    "facts": "cards/_facts.html",
+    "timeline": "cards/_timeline.html",
+    "sharing": "cards/_sharing.html",
+}
+
+
+def page_slots(user: User, card: Card) -> dict[str, list[Slot]]:
+    """The slots of the card page by column, where the sections would stand on the whole page."""
+    base = reverse("card-section", args=[card.id, "_"])[:-2]  # one reverse() for every slot
+
+    def slot(name: str, anchor: str, order: str = "") -> Slot:
+        return Slot(anchor, f"{base}{name}/", order)
+
+    panels = card_panel_slots(card)
+    main = [slot("profile", "profile", "order-profile"), slot("facts", "facts", "order-facts")]
+    side = [slot("timeline", "timeline", "order-timeline")]
+    if scope_for(user).may_see_confidential_on(card):  # whoever may manage the card's sharing
+        side.append(slot("sharing", "sharing"))
+    main += [slot(p.key, p.anchor) for p in panels["main"]]
+    side += [slot(p.key, p.anchor) for p in panels["side"]]
+    return {"main": main, "side": side}
+
+
+def own_section_context(user: User, card: Card, name: str) -> dict[str, Any] | None:
+    """The context of one of the card's own sections; ``None`` when this user has none."""
+    if name == "profile":
+        return profile_context(user, card)
+    if name == "facts":
+        return facts_context(user, card)
+    if name == "timeline":
+        return timeline_context(user, card)
+    shares = selectors.shares_of(user, card)
+    return None if shares is None else {"shares": shares, "share_form": share_form_for(user)}
+
+
+@require_GET
+@web_view
+def card_section(request: AuthedHttpRequest, card_id: int, name: str) -> HttpResponse:
+    """One section of a card page (its own, or another app's panel), for the slot that htmx
+    fills; opened as a link, the section on a page of its own. The card is read, and so its
+    visibility checked, exactly as for the page: a card the user may not see is a 404."""
+    user = request.user
+    card = selectors.get_card(user, card_id)
+    page_path = reverse("card-detail", args=[card.id])
+    context: dict[str, Any] = {"card": card, "can_write": scope_for(user).may_write_card(card), "page_path": page_path}
+    data: dict[str, Any] | None
+    if name in OWN_SECTIONS:
+        template = OWN_SECTIONS[name]
+        data = own_section_context(user, card, name)
+    else:
+        panel = card_panel(name, card)
+        if panel is None:
+            raise NotFound(_("This section is not known."))
+        template = panel.template
+        rendered = render_card_panel(user, panel, card)
+        data = None if rendered is None else {"panel": rendered}
+    response: HttpResponse
+    if data is None:  # nothing for this card: the slot goes away (a link goes back to the page)
+        response = HttpResponse("") if is_htmx(request) else redirect(page_path)
+    elif is_htmx(request):
+        response = render(request, template, {**context, **data})
+    else:
+        response = render(request, "cards/section.html", {**context, **data, "section_template": template})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def share_form_for(user: User, data: QueryDict | None = None) -> ShareForm:
@@ -228,7 +328,9 @@ def card_detail(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
     limit = TIMELINE_ALL if request.GET.get("timeline") == "all" else TIMELINE_FIRST
     if limit == TIMELINE_ALL and is_htmx(request):
         return render(request, "cards/_timeline.html", {"card": card, **timeline_context(request.user, card, limit)})
-    return render(request, "cards/detail.html", card_context(request, card, timeline_limit=limit))
+    # Every section at once without scripts, for "?panels=all" and for the whole timeline.
+    deferred = request.COOKIES.get(SCRIPTS_COOKIE) == "1" and request.GET.get("panels") != "all" and limit == TIMELINE_FIRST
+    return render(request, "cards/detail.html", card_context(request, card, timeline_limit=limit, deferred=deferred))
 
 
 @require_POST

@@ -9,9 +9,15 @@ template never need to know which apps exist::
                                   column="main", order=30, context=funnel_panel_context))
     register_nav_entry(NavEntry(key="deals", url_name="deal-list", label=_("Deals"), order=40))
 
-A panel's template receives ``card``, ``can_write``, ``user`` (the whole page context) and
-``panel`` — what its ``context`` callable returned for this user and card. A callable may
-return ``None`` to leave the panel out for that card (e.g. a person-only panel).
+A panel's template receives ``card``, ``can_write``, ``user``, ``page_path`` (the card page's
+path, for a form's ``next``: a panel loaded on its own comes from another URL) and ``panel`` —
+what its ``context`` callable returned for this user and card. A callable may return ``None``
+to leave the panel out for that card (e.g. a person-only panel).
+
+In a browser that runs scripts the card page leaves a slot for each panel (``card_panel_slots``)
+and loads the panel over htmx when the slot comes into view, through one URL of the cards app
+that renders it with ``render_card_panel``; without scripts the page renders every panel at
+once (``card_panels``). A panel needs nothing more for either.
 """
 
 from __future__ import annotations
@@ -48,6 +54,15 @@ class RenderedPanel:
 
 
 @dataclass(frozen=True)
+class PanelSlot:
+    """Where a panel goes on a card page before it is read: its key, and the id its slot takes
+    (the key as an HTML id, so a link to ``#aftersales`` finds the slot while it loads)."""
+
+    key: str
+    anchor: str
+
+
+@dataclass(frozen=True)
 class NavEntry:
     key: str
     url_name: str
@@ -76,11 +91,31 @@ def card_panels(user: User, card: Card) -> dict[str, list[RenderedPanel]]:
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
         if card.kind not in panel.kinds:
             continue
-        data = panel.context(user, card) if panel.context else {}
-        if data is None:
-            continue
-        columns[panel.column].append(RenderedPanel(panel.key, panel.template, data))
+        rendered = render_card_panel(user, panel, card)
+        if rendered is not None:
+            columns[panel.column].append(rendered)
     return columns
+
+
+def card_panel_slots(card: Card) -> dict[str, list[PanelSlot]]:
+    """The panels a card's page places, by column and in order, without reading anything."""
+    columns: dict[str, list[PanelSlot]] = {"main": [], "side": []}
+    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
+        if card.kind in panel.kinds:
+            columns[panel.column].append(PanelSlot(panel.key, panel.key.replace("_", "-")))
+    return columns
+
+
+def card_panel(key: str, card: Card) -> CardPanel | None:
+    """The registered panel ``key`` if it belongs on this card's page (its kind), else ``None``."""
+    panel = _panels.get(key)
+    return panel if panel is not None and card.kind in panel.kinds else None
+
+
+def render_card_panel(user: User, panel: CardPanel, card: Card) -> RenderedPanel | None:
+    """One panel of one card with its own context; ``None`` when the panel leaves itself out."""
+    data = panel.context(user, card) if panel.context else {}
+    return None if data is None else RenderedPanel(panel.key, panel.template, data)
 
 
 def nav_entries(user: Any) -> list[dict[str, str]]:

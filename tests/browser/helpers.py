@@ -1,4 +1,5 @@
-"""What the browser tests share: signing in, and the console errors a page logs."""
+"""What the browser tests share: signing in, the console errors a page logs, and a card page
+read to its end."""
 
 from __future__ import annotations
 
@@ -23,3 +24,16 @@ def sign_in(page: "Page", live_url: str, username: str = "rep_ana", password: st
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_url}/today/")  # Today is the home after sign-in
+
+
+def reveal_card_sections(page: "Page") -> None:
+    """Scrolls a card page down a screen at a time, as a reader would, until every section that
+    loads when it comes into view has loaded; then back to the top."""
+    page.evaluate("window.scrollTo(0, 0)")  # a reload keeps the place it was read at
+    for _ in range(80):
+        if page.locator(".panel-slot").count() == 0:
+            break
+        page.evaluate("window.scrollBy(0, innerHeight / 2)")
+        page.wait_for_timeout(100)
+    page.wait_for_selector(".panel-slot", state="detached")  # none left (a string to evaluate would break the CSP)
+    page.evaluate("window.scrollTo(0, 0)")

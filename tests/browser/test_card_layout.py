@@ -1,5 +1,5 @@
 """Layout a rep and a manager meet first: an organisation's card on a phone (contact and people
-first), the people table on a 1,366 px screen (every column in view, with the company), and the
+first, the other sections loading as the rep scrolls to them), the people table on a 1,366 px screen (every column in view, with the company), and the
 segment form (group names above their tick boxes, no Ctrl-click)."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import console_errors, sign_in
+from tests.browser.helpers import console_errors, reveal_card_sections, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
 SHOTS = os.environ.get("RAPPORT_SCREENSHOTS", "")  # a folder: save screenshots there while developing
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1366, "height": 900}
+PHONE: "ViewportSize" = {"width": 390, "height": 844}
+DESK: "ViewportSize" = {"width": 1366, "height": 900}
 
 
 def shot(page: "Page", name: str) -> None:
@@ -60,21 +60,36 @@ def test_on_a_phone_an_organisation_card_shows_contact_and_people_before_anythin
     sign_in(page, live_url, demo_admin.username, demo.DEMO_PASSWORD)
     page.set_viewport_size(PHONE)
     page.goto(f"{live_url}/cards/{org.id}/")
-    tops = page.eval_on_selector_all(
-        ".card-grid > div > section, .card-grid > div > details",
-        "els => els.filter(e => e.offsetParent !== null).map(e => [e.id || e.className, Math.round(e.getBoundingClientRect().top + scrollY)])",
-    )
-    order = [name for name, _ in sorted(tops, key=lambda t: t[1])]
+    order = section_order(page)
     assert order[:2] == ["contact", "employments"], order
     assert len(order) > 6, order  # the other apps' panels are there, only further down
+    # The first response holds the first screen; what lies below loads as the rep scrolls to it.
+    assert page.locator(".panel-slot").count() > 3
+    reveal_card_sections(page)
+    order = section_order(page)
+    assert order[:2] == ["contact", "employments"], order
+    assert {"profile", "timeline", "account", "decision-unit"} <= set(order), order
+    assert page.locator("#decision-unit").count() == 1 and page.locator("#timeline .tl").count() > 0
     phone_top = page.evaluate("document.querySelector('#contact a.tel').getBoundingClientRect().top + scrollY")
     assert phone_top < PHONE["height"], f"the phone number is {phone_top:.0f} px down"
     assert no_sideways_scroll(page)
     shot(page, "org-card")
     page.set_viewport_size(DESK)
+    page.goto(f"{live_url}/cards/{org.id}/")
+    reveal_card_sections(page)
+    assert page.locator("#timeline .tl").count() > 0 and page.locator("#account").count() == 1
     assert no_sideways_scroll(page)
     shot(page, "org-card")
     assert errors == [], errors
+
+
+def section_order(page: "Page") -> list[str]:
+    """The card page's sections as they stand from the top (their ids)."""
+    tops = page.eval_on_selector_all(
+        ".card-grid > div > section, .card-grid > div > details",
+        "els => els.filter(e => e.offsetParent !== null).map(e => [e.id || e.className, Math.round(e.getBoundingClientRect().top + scrollY)])",
+    )
+    return [name for name, _ in sorted(tops, key=lambda t: t[1])]
 
 
 def test_the_people_table_shows_every_column_at_1366_px_with_the_company(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import PASSWORD, console_errors, sign_in
+from tests.browser.helpers import PASSWORD, console_errors, reveal_card_sections, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -65,6 +65,7 @@ def test_a_rep_enters_an_order_records_a_payment_and_reads_the_account(browser_p
     org = account["org"]
 
     page.goto(f"{live_url}/cards/{org.pk}/")
+    reveal_card_sections(page)  # the account panel loads as it comes into view
     panel = page.locator("#account")
     assert "€4,730.00" in panel.inner_text() and "€4,580.00" in panel.inner_text()
     shot(page, "1-card")

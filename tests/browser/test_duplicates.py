@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import console_errors, sign_in
+from tests.browser.helpers import console_errors, reveal_card_sections, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -56,11 +56,13 @@ def test_a_rep_is_warned_compares_merges_and_undoes(browser_page: "Page", live_u
     page.click("text=Merge")
     page.wait_for_url(re.compile(r".*/cards/\d+/$"))
     assert "Francisco Fernández" in page.inner_text("h1")
+    reveal_card_sections(page)  # the profile and the duplicates panel load as they come into view
     assert "Date of birth" in page.inner_text("main")
     shot(page, "dedup-3-merged")
 
     page.locator("#duplicates button", has_text="Undo").click()
     page.wait_for_url(re.compile(r".*/cards/\d+/$"))
+    reveal_card_sections(page)
     assert "Undone" in page.inner_text("#duplicates")
     shot(page, "dedup-4-undone")
 

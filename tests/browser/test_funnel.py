@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import console_errors, sign_in
+from tests.browser.helpers import console_errors, reveal_card_sections, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -33,17 +33,20 @@ def test_a_prospect_is_qualified_moved_to_target_and_counted(browser_page: "Page
     sign_in(page, live_url)
     card = Card.objects.get()
     page.goto(f"{live_url}/cards/{card.id}/")
+    reveal_card_sections(page)  # the funnel panel loads as it comes into view
     assert "To become a target" in page.inner_text("#funnel")
     page.select_option("#funnel select[name=intent]", "clear")
     page.select_option("#funnel select[name=power]", "strong")
     page.select_option("#funnel select[name=timeframe]", "quarter")
     page.click("#funnel form.qualification button[type=submit]")
     page.wait_for_url(re.compile(r".*/cards/\d+/#funnel$"))
+    reveal_card_sections(page)
     assert "Invest time now" in page.inner_text("#funnel")
     page.select_option("#funnel select[name=to]", "target")
     page.click("#funnel form.stage-move button[type=submit]")
     page.wait_for_url(re.compile(r".*/cards/\d+/#funnel$"))
     assert "Target" in page.inner_text(".card-head")
+    reveal_card_sections(page)
     page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
 
     page.goto(f"{live_url}/reports/funnel/")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.helpers import console_errors, sign_in
+from tests.browser.helpers import console_errors, reveal_card_sections, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -45,6 +45,9 @@ def test_a_rep_creates_an_organization_and_a_person_records_a_fact_and_finds_it(
     assert "Lucía Méndez" in page.inner_text("h1")
 
     page.goto(org_url)
+    # Let the sections finish loading first: the test database (SQLite in memory, shared cache)
+    # locks a whole table while a read is open, where a real one (WAL, PostgreSQL) does not.
+    reveal_card_sections(page)
     page.locator("#add-fact summary").click()
     page.select_option("#add-fact select[name=item]", "business_scope")
     page.wait_for_timeout(300)  # the value widget is swapped in for the chosen item
@@ -53,6 +56,7 @@ def test_a_rep_creates_an_organization_and_a_person_records_a_fact_and_finds_it(
     page.locator("#add-fact button[type=submit]").click()
     page.wait_for_selector("text=Tornillería y herramientas al por mayor")
     page.reload()
+    reveal_card_sections(page)  # the profile and the timeline load as they come into view
     assert "Tornillería y herramientas al por mayor" in page.inner_text("main")
 
     page.fill("#top-q", "ruis")  # one typo away from "Ruiz"

@@ -1,4 +1,8 @@
-"""The card page of a busy organisation runs a fixed number of queries, whatever the database holds."""
+"""The card page of a busy organisation runs a fixed number of queries, whatever the database holds.
+
+These are the whole page, as a browser without scripts gets it (every section at once); the
+first response of a browser that runs scripts and each section it loads afterwards are pinned
+in ``test_card_page_sections``."""
 
 from __future__ import annotations
 

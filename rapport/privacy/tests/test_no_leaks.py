@@ -143,7 +143,7 @@ def test_every_web_view_answers_404_for_records_out_of_reach_and_leaks_nothing(
             path = "/" + route.replace("<int:card_id>", str(card.id) if card else "").replace(
                 "<int:consent_id>", str(hidden["consent"].id)).replace("<int:fact_id>", str(hidden["fact"].id)).replace(
                 "<slug:item>", "hobbies").replace("<str:kind>", "people").replace("<slug:cell>", "short_small").replace(
-                "<str:day>", "2027-03-15").replace("<str:secret>", "cal_not_a_real_secret")
+                "<str:day>", "2027-03-15").replace("<slug:name>", "timeline").replace("<str:secret>", "cal_not_a_real_secret")
             path = path.replace("<int:job_id>", str(hidden["job"].id))
             path = re.sub(r"<int:\w+>", str(card.id) if card else "0", path)
             assert "<" not in path, path

@@ -3,6 +3,9 @@
   "use strict";
 
   document.documentElement.classList.add("js");
+  // Tells the server this browser runs scripts: the card page then sends its first screen and
+  // loads the other sections as they come into view (without scripts it sends them all).
+  document.cookie = "rapport_js=1; path=/; max-age=31536000; SameSite=Lax";
 
   // The language select submits itself (the button is there for browsers without JavaScript).
   document.addEventListener("change", function (event) {
