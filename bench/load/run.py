@@ -226,6 +226,7 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
                "-t", f"{seconds}s", "--host", server.url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "5",
                "--loglevel", "WARNING"]
     cpu_before = server.cpu_seconds()
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
     wall = time.monotonic() - started
@@ -243,6 +244,7 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
         "users": users, "seconds": seconds, "requests": requests,
         "server_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
         "server_cpu_share_of_wall": round(cpu / wall, 2),
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
         "memory_after": server.memory(),
     }
     failures = list(csv.DictReader((prefix.parent / f"{prefix.name}_failures.csv").open(encoding="utf-8")))
@@ -324,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers-duration", type=int, default=60)
     parser.add_argument("--scenarios", default="floor,card_read,search,day,writers")
     parser.add_argument("--name", help="results file name (default load-<db>-<size>)")
+    parser.add_argument("--data", help="benchmark database name (default: --name), so that several runs share one data set")
     args = parser.parse_args(argv)
     if args.organizations is None:
         args.organizations = args.people // 5
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
 
-    target = common.setup(name, db=args.db, reuse=args.reuse)
+    target = common.setup(args.data or name, db=args.db, reuse=args.reuse)
     print(f"database: {target}", flush=True)
     world = build_data(args)
     data = fixture(world)
@@ -361,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {scenario}: {overall.get('req_per_s')} req/s, p50 {overall.get('p50_ms')} ms, "
                   f"p95 {overall.get('p95_ms')} ms, p99 {overall.get('p99_ms')} ms, {overall.get('failures')} failures, "
                   f"server CPU {figures[scenario]['server_cpu_ms_per_request']} ms/request, "
-                  f"worker RSS {figures[scenario]['memory_after']['rss_mb']} MB", flush=True)
+                  f"worker RSS {figures[scenario]['memory_after']['rss_mb']} MB, "
+                  f"load average {figures[scenario]['load_average_1min']}", flush=True)
             if "check" in figures[scenario]:
                 print(f"  writers: {figures[scenario]['check']}", flush=True)
     finally:

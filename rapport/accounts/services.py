@@ -182,6 +182,18 @@ def _cached_token(key_hash: str) -> CachedToken | None:
     return cached
 
 
+def _active_user(user_id: int) -> User | None:
+    """The user by primary key if active, every column loaded: one fixed statement, which every
+    API request runs, so it is written out instead of compiled by the ORM each time (a quarter
+    of the cost)."""
+    from django.db import connection
+
+    name = connection.ops.quote_name
+    sql = f"SELECT * FROM {name(User._meta.db_table)} WHERE {name('id')} = %s AND {name('is_active')} = %s"
+    found = list(User.objects.raw(sql, [user_id, True]))
+    return found[0] if found else None
+
+
 def token_for(raw: str) -> FoundToken | None:
     """The active token of a raw bearer value, with its user.
 
@@ -197,7 +209,7 @@ def token_for(raw: str) -> FoundToken | None:
     now = timezone.now()
     if cached.expires_at is not None and cached.expires_at <= now:
         return None
-    user = User.objects.filter(pk=cached.user_id, is_active=True).first()
+    user = _active_user(cached.user_id)
     if user is None:
         return None
     last = _touched.get(key_hash)

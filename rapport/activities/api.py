@@ -88,6 +88,10 @@ def list_activities(
 
 @router.post("", response={201: ActivityOut}, summary="Log an activity")
 def log_activity(request: AuthedHttpRequest, payload: ActivityIn) -> Status[dict[str, Any]]:
-    activity = services.log_activity(user=request.user, data=payload.dict(exclude_none=True))
-    row = selectors.activities_for(request.user).get(pk=activity.pk)
-    return Status(201, _out(row, _visible_participants(row)))
+    activity, participants = services.record_activity(user=request.user, data=payload.dict(exclude_none=True))
+    # Answered from what was written, as a read through ``selectors.activities_for`` would
+    # answer it: every participant's card was checked visible before the write, the author is
+    # the caller, and the time is the one stored (the database keeps it in UTC).
+    activity.recorded_by = request.user
+    activity.occurred_at = activity.occurred_at.astimezone(dt.timezone.utc)
+    return Status(201, _out(activity, participants))

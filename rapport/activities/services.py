@@ -11,15 +11,23 @@ from rapport.accounts.models import User
 from rapport.activities.models import Activity, ActivityKind, Participant
 from rapport.audit.models import Action
 from rapport.audit.services import record as audit
+from rapport.cards.selectors import cards_by_ids
 from rapport.cards.services import Errors
 from rapport.cards.values import clean_text, parse_observed_at
 from rapport.core.errors import PermissionDenied
-from rapport.core.visibility import scope_for, visible_to
+from rapport.core.visibility import scope_for
+
+
+def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
+    """Records a call, visit, meeting, message, note, gift or event with the cards that took part."""
+    return record_activity(user=user, data=data)[0]
 
 
 @transaction.atomic
-def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
-    """Records a call, visit, meeting, message, note, gift or event with the cards that took part."""
+def record_activity(*, user: User, data: dict[str, Any]) -> tuple[Activity, list[Participant]]:
+    """``log_activity``, also answering the participants written, in card id order, each with its
+    card: every one was checked visible to ``user`` before the write, so an answer built from them
+    needs no read of the new activity back through the visibility filter."""
     errors = Errors()
     kind = data.get("kind")
     if kind not in ActivityKind.values:
@@ -41,7 +49,7 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
                 errors.add("cards", f"{raw!r} is not a card id.")
             else:
                 card_ids.append(int(raw))
-    cards = list(visible_to(user).filter(pk__in=card_ids)) if card_ids else []
+    cards = cards_by_ids(user, card_ids)
     if card_ids and len({c.pk for c in cards}) != len(set(card_ids)):
         errors.add("cards", "Unknown card.")
     if scope_for(user).role == "analyst":
@@ -51,8 +59,8 @@ def log_activity(*, user: User, data: dict[str, Any]) -> Activity:
     activity = Activity.objects.create(
         kind=kind, occurred_at=occurred_at, summary=summary, details=details, recorded_by=user
     )
-    Participant.objects.bulk_create(Participant(activity=activity, card=c) for c in cards)
+    participants = Participant.objects.bulk_create([Participant(activity=activity, card=c) for c in cards])
     audit(action=Action.CREATE, record=activity, actor=user, detail={"kind": kind, "cards": sorted(c.pk for c in cards)})
-    return activity
+    return activity, participants
 
 

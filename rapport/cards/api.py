@@ -68,8 +68,9 @@ class CardFilterParams(Schema):
 
 
 def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
-    data = CardOut.from_card(card)
-    data["addresses"] = list(card.addresses.values("kind", "street", "city", "region", "postal_code", "country"))
+    contacts = selectors.card_contacts(card)  # phones, e-mails and addresses: one query
+    data = CardOut.from_card(card, contacts)
+    data["addresses"] = contacts.addresses
     data["social"] = card.social or []
     data["profile"] = {
         v.item.key: {
@@ -126,7 +127,7 @@ def create_person(request: AuthedHttpRequest, payload: PersonIn) -> Status[dict[
 
 @router.get("/{kind}/{card_id}", response=CardDetailOut, summary="A card with its current profile")
 def get_card(request: AuthedHttpRequest, response: HttpResponse, kind: KindPath, card_id: int) -> dict[str, Any]:
-    card = selectors.get_card(request.user, card_id, KIND_OF[kind])
+    card = selectors.read_card(request.user, card_id, KIND_OF[kind])
     response["ETag"] = f'"{card.version}"'
     return _detail(request, card)
 

@@ -14,10 +14,11 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from rapport.cards.schemas import CardList, CardOut
+from rapport.cards.selectors import card_rows
 from rapport.core.api import QUERY_AUTH
 from rapport.core.http import AuthedHttpRequest
 from rapport.search.forms import MAX_QUERY_LENGTH
-from rapport.search.selectors import search_cards
+from rapport.search.selectors import search_card_ids
 
 router = Router(tags=["search"])
 
@@ -31,8 +32,9 @@ class SearchIn(Schema):
 
 
 def _answer(request: AuthedHttpRequest, q: str, kind: str | None, limit: int) -> dict[str, Any]:
-    cards = search_cards(request.user, q, kind=kind, limit=limit)
-    return {"items": [CardOut.from_card(c) for c in cards], "count": len(cards)}
+    # The cards found, read as rows (no model instances): the answer is made of their columns.
+    rows = card_rows(request.user, search_card_ids(request.user, q, kind=kind, limit=limit))
+    return {"items": [CardOut.from_row(r) for r in rows], "count": len(rows)}
 
 
 @router.post(

@@ -75,3 +75,47 @@ def test_logging_an_activity_through_the_api_answers_201(users: dict[str, Any], 
     assert response.status_code == 201, response.content
     timeline = ana.get(f"/api/v1/people/{person.id}/timeline").json()
     assert any(e["type"] == "activity" and e["detail"] == "Asked about the new catalogue" for e in timeline["items"])
+
+
+def _logged_through_the_api(client: Client, body: dict[str, Any]) -> tuple[Any, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/activities", body, content_type="application/json")
+    return response, len(ctx.captured_queries)
+
+
+def test_a_logged_activity_answers_what_reading_it_back_answers(users: dict[str, Any], make_org: Any, make_person: Any) -> None:
+    ana = users["rep_ana"]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=ana)}")
+    people = [make_person(given_name=f"P{i}", family_name="Ruiz") for i in range(3)]
+    org = make_org(name="Ferretería López")
+    body = {"kind": "visit", "summary": "Visited", "details": "Two floors", "occurred_at": "2026-01-10T10:00:00.123456+02:00",
+            "cards": [people[2].id, org.id, people[0].id, people[2].id]}
+    response, _ = _logged_through_the_api(client, body)
+    assert response.status_code == 201, response.content
+    logged = response.json()
+    listed = client.get("/api/v1/activities?limit=1").json()["items"][0]
+    assert logged == listed
+    assert logged["occurred_at"] == "2026-01-10T08:00:00.123Z"
+    assert [c["id"] for c in logged["cards"]] == sorted({people[2].id, org.id, people[0].id})
+
+
+def test_logging_an_activity_through_the_api_runs_the_same_queries_for_one_card_and_for_ten(
+    users: dict[str, Any], make_person: Any
+) -> None:
+    # No read of the new activity back through the visibility filter: the answer is made of
+    # what was written (before: two more queries, the activity and its participants).
+    ana = users["rep_ana"]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=ana)}")
+    people = [make_person(given_name=f"P{i}", family_name="Ruiz", owner="rep_ben") for i in range(10)]
+    _logged_through_the_api(client, {"kind": "call", "summary": "Warm", "cards": [people[0].id]})
+    one, queries_for_one = _logged_through_the_api(client, {"kind": "call", "summary": "One", "cards": [people[0].id]})
+    ten, queries_for_ten = _logged_through_the_api(client, {"kind": "call", "summary": "Ten", "cards": [p.id for p in people]})
+    assert (one.status_code, ten.status_code) == (201, 201)
+    assert len(ten.json()["cards"]) == 10
+    assert queries_for_one == queries_for_ten
+    # The user, the cards by id, the rep's teams (to tell they are a team mate's), then in one
+    # transaction (its two statements counted) the activity, its participants and the audit entry.
+    assert queries_for_one == 8  # was 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.test import Client
@@ -76,3 +77,46 @@ def test_the_web_session_needs_the_csrf_token_to_search(users: dict[str, Any], m
     client = Client(enforce_csrf_checks=True)
     client.force_login(users["rep_ana"])
     assert _post(client, {"q": "ferreteria"}).status_code in (401, 403)
+
+
+def _search_queries(client: Client, body: dict[str, Any]) -> tuple[Any, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _post(client, body)  # warm the per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = _post(client, body)
+    assert response.status_code == 200, response.content
+    return response, len(ctx.captured_queries)
+
+
+def test_a_search_answers_the_cards_as_the_card_instances_answer_them(users: dict[str, Any], make_org: Any, make_person: Any) -> None:
+    from ninja.responses import NinjaJSONEncoder
+
+    from rapport.cards.schemas import CardOut
+    from rapport.search.selectors import search_cards
+
+    ana = users["rep_ana"]
+    org = make_org(name="Ferretería Ruiz", phones=["+34 912 345 678", "+34 913 000 111"], emails=["a@ruiz.es", "b@ruiz.es"])
+    make_person(given_name="Ana", family_name="Ruiz", organization=org.id, phones=["+34 612 345 678"])
+    make_person(given_name="Rui", family_name="Ruizes", owner="rep_ben")
+    make_org(owner="rep_bo_other_team", name="Ruiz Secreto")
+    answer = _post(_client(ana), {"q": "rui"}).json()
+    expected = [CardOut.from_card(c) for c in search_cards(ana, "rui")]
+    assert len(expected) == 3
+    assert answer["items"] == json.loads(json.dumps(expected, cls=NinjaJSONEncoder))
+    assert answer["count"] == 3
+
+
+def test_a_prefix_search_runs_the_same_queries_for_one_card_found_and_for_twenty(users: dict[str, Any], make_person: Any) -> None:
+    client = _client(users["rep_ana"])
+    make_person(given_name="Zacarías", family_name="Únicoapellido", phones=["+34 612 345 678"], emails=["z@x.es"])
+    for i in range(30):
+        make_person(given_name=f"P{i}", family_name="Garciamarquez", owner="rep_ben", phones=["+34 612 345 678"], emails=[f"p{i}@x.es"])
+    one, queries_for_one = _search_queries(client, {"q": "únicoa"})
+    twenty, queries_for_twenty = _search_queries(client, {"q": "garciam", "limit": 20})
+    assert (one.json()["count"], twenty.json()["count"]) == (1, 20)
+    assert queries_for_one == queries_for_twenty
+    # The user, the rep's teams, exact words, typo neighbours, prefixes scored, the cards, and
+    # their phones and e-mails together (before: a query each for phones and e-mails, 8).
+    assert queries_for_twenty == 7

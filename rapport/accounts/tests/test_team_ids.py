@@ -1,0 +1,34 @@
+"""The teams a user belongs to and manages, as the visibility scope reads them on every request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rapport.accounts.models import Team, User
+from rapport.accounts.selectors import team_ids_of
+from rapport.accounts.services import create_user
+from rapport.core.visibility import scope_for
+
+
+def test_team_ids_of_lists_the_teams_as_the_related_managers_list_them(users: dict[str, Any]) -> None:
+    create_user(username="rep_multi", role="rep", teams=["Zeta", "Alpha", "North"], password="x", validate=False)
+    create_user(username="mgr_multi", role="manager", teams=["Zeta"], manages=["South", "Alpha", "North"], password="x", validate=False)
+    assert Team.objects.count() >= 4
+    for user in User.objects.all():
+        assert team_ids_of(user.id) == list(user.teams.values_list("id", flat=True)), user.username
+        assert team_ids_of(user.id, managed=True) == list(user.managed_teams.values_list("id", flat=True)), user.username
+    multi = User.objects.get(username="rep_multi")
+    assert [Team.objects.get(pk=i).name for i in team_ids_of(multi.id)] == ["Alpha", "North", "Zeta"]
+
+
+def test_a_managers_scope_reads_teams_and_managed_teams_in_one_statement_each(users: dict[str, Any]) -> None:
+    manager = User.objects.get(pk=users["manager_mei"].pk)
+    north = Team.objects.get(name="North").id
+    with CaptureQueriesContext(connection) as ctx:
+        scope = scope_for(manager)
+        team_ids, managed = scope.team_ids, scope.managed_team_ids
+    assert (team_ids, managed) == ([], [north])
+    assert len(ctx.captured_queries) == 2
