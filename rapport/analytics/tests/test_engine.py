@@ -75,6 +75,28 @@ def varied(users: Any, make_org: Any) -> dict[str, Any]:
     return {"cards": cards}
 
 
+def scanned_and_copied(tmp_path: Path) -> tuple[Any, Any]:
+    """The snapshot's tables read by the database scanner and, beside them, copied through Django:
+    two DuckDB connections to compare. Needs committed rows (the scanner has connections of its own)."""
+    import duckdb
+
+    scanned = duckdb.connect()
+    if connection.vendor == "sqlite":  # the test database lives in memory: scan a file copy of it
+        copy = tmp_path / "copy.sqlite3"
+        target = sqlite3.connect(copy)
+        connection.ensure_connection()
+        connection.connection.backup(target)
+        target.close()
+        scanned.execute(f"LOAD {engine.literal(engine._extension('sqlite_scanner'))}")
+        scanned.execute(f"ATTACH {engine.literal(str(copy))} AS db (TYPE sqlite, READ_ONLY)")
+    else:
+        assert engine._attach(scanned) == "db"
+    engine._copy_from(scanned, "db")
+    through_django = duckdb.connect()
+    engine._copy_through_django(through_django)
+    return scanned, through_django
+
+
 def _churn(user: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
     report = selectors.churn_report(user, **kwargs)
     return report, list(report.rows)
@@ -209,22 +231,7 @@ def test_an_empty_database_gives_empty_engine_reports(users: Any, analytics_dir:
 @pytest.mark.django_db(transaction=True)  # committed rows: the scanners read through connections of their own
 def test_the_database_scanner_reads_the_tables_as_the_django_copy_does(users: Any, varied: Any,
                                                                         analytics_dir: Path, tmp_path: Path) -> None:
-    import duckdb
-
-    scanned = duckdb.connect()
-    if connection.vendor == "sqlite":  # the test database lives in memory: scan a file copy of it
-        copy = tmp_path / "copy.sqlite3"
-        target = sqlite3.connect(copy)
-        connection.ensure_connection()
-        connection.connection.backup(target)
-        target.close()
-        scanned.execute(f"LOAD {engine.literal(engine._extension('sqlite_scanner'))}")
-        scanned.execute(f"ATTACH {engine.literal(str(copy))} AS db (TYPE sqlite, READ_ONLY)")
-    else:
-        assert engine._attach(scanned) == "db"
-    engine._copy_from(scanned, "db")
-    through_django = duckdb.connect()
-    engine._copy_through_django(through_django)
+    scanned, through_django = scanned_and_copied(tmp_path)
     for table, order in (("orders", "card_id, ordered_on, currency, total"), ("cards", "id")):
         query = f"SELECT * FROM {table} ORDER BY {order}"
         rows = scanned.execute(query).fetchall()

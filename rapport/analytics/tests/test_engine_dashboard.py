@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from rapport.analytics import dashboard, engine, selectors
+from rapport.analytics import dashboard, selectors
 from rapport.analytics.tests.factories import AS_OF
 
 pytestmark = pytest.mark.django_db
@@ -205,24 +205,9 @@ def test_the_snapshot_follows_a_changed_unit_cost_and_a_new_order_line(users: An
 
 @pytest.mark.django_db(transaction=True)  # committed rows: the scanners read through connections of their own
 def test_the_database_scanner_sums_the_lines_as_the_django_copy_does(users: Any, book: Any, tmp_path: Path) -> None:
-    import sqlite3
+    from rapport.analytics.tests.test_engine import scanned_and_copied
 
-    import duckdb
-
-    scanned = duckdb.connect()
-    if connection.vendor == "sqlite":  # the test database lives in memory: scan a file copy of it
-        copy = tmp_path / "copy.sqlite3"
-        target = sqlite3.connect(copy)
-        connection.ensure_connection()
-        connection.connection.backup(target)
-        target.close()
-        scanned.execute(f"LOAD {engine.literal(engine._extension('sqlite_scanner'))}")
-        scanned.execute(f"ATTACH {engine.literal(str(copy))} AS db (TYPE sqlite, READ_ONLY)")
-    else:
-        assert engine._attach(scanned) == "db"
-    engine._copy_from(scanned, "db")
-    through_django = duckdb.connect()
-    engine._copy_through_django(through_django)
+    scanned, through_django = scanned_and_copied(tmp_path)
     query = "SELECT * FROM orders ORDER BY ALL"
     rows = scanned.execute(query).fetchall()
     assert rows == through_django.execute(query).fetchall()
