@@ -285,7 +285,7 @@ class Session:
         self._reports: OrderedDict[Hashable, str] = OrderedDict()
         self._leases: dict[str, int] = {}
         self._serial = 0
-        self._visible: OrderedDict[str, str] = OrderedDict()
+        self._visible: OrderedDict[Hashable, str] = OrderedDict()
         self._cursors: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def cursor(self) -> Any:
@@ -301,26 +301,18 @@ class Session:
     def visible(self, chosen: Plan) -> str:
         """The name of the table of the plan's card ids, made the first time (the 16 most
         recently used populations kept)."""
-        key = chosen.digest
-        with self.lock:
-            name = self._visible.get(key)
-            if name is not None:
-                self._visible.move_to_end(key)
-                return name
-            self._serial += 1
-            name = f"visible_{self._serial}"
-            con = self._con.cursor()
+
+        def build(con: Any, name: str) -> None:
+            cursor = con.cursor()
             try:
-                con.register("visible_ids", {"id": chosen.array})
-                con.execute(f"CREATE TABLE {name} AS SELECT id FROM visible_ids")
-                con.unregister("visible_ids")
+                cursor.register("visible_ids", {"id": chosen.array})
+                cursor.execute(f"CREATE TABLE {name} AS SELECT id FROM visible_ids")
+                cursor.unregister("visible_ids")
             finally:
-                con.close()
-            self._visible[key] = name
-            while len(self._visible) > 16:
-                _key, old = self._visible.popitem(last=False)
-                self._con.execute(f"DROP TABLE IF EXISTS {old}")
-            return name
+                cursor.close()
+
+        with self.lock:
+            return self._kept(self._visible, chosen.digest, "visible", build, keep=16)
 
     def unique(self, prefix: str) -> str:
         """A table name no other report of this session uses (a report's rows live in the
@@ -334,20 +326,30 @@ class Session:
         (which creates it); the least recently used ones beyond ``cached_measures`` are dropped.
         Call with ``lock`` held while the table is read."""
         with self.lock:
-            name = self._tables.get(key)
-            if name is not None:
-                self._tables.move_to_end(key)
-                return name
-            self._serial += 1
-            name = f"measures_{self._serial}"
-            build(self._con, name)
-            self._tables[key] = name
-            self._builders[key] = build
-            while len(self._tables) > cached_measures():
-                dropped, old = self._tables.popitem(last=False)
-                self._builders.pop(dropped, None)
-                self._con.execute(f"DROP TABLE IF EXISTS {old}")
+            if key not in self._tables:  # kept to compute the same measures over the next snapshot (``warm``)
+                self._builders[key] = build
+            return self._kept(self._tables, key, "measures", build, keep=cached_measures(),
+                              forget=lambda dropped: self._builders.pop(dropped, None))
+
+    def _kept(self, tables: OrderedDict[Hashable, str], key: Hashable, prefix: str,
+              build: Callable[[Any, str], None], *, keep: int, forget: Callable[[Hashable], Any] | None = None) -> str:
+        """The name of the table of ``key`` in ``tables``, made the first time by ``build(connection,
+        name)``; the least recently used beyond ``keep`` are dropped (``forget`` told of each key).
+        Call with ``lock`` held."""
+        name = tables.get(key)
+        if name is not None:
+            tables.move_to_end(key)
             return name
+        self._serial += 1
+        name = f"{prefix}_{self._serial}"
+        build(self._con, name)
+        tables[key] = name
+        while len(tables) > keep:
+            dropped, old = tables.popitem(last=False)
+            if forget is not None:
+                forget(dropped)
+            self._con.execute(f"DROP TABLE IF EXISTS {old}")
+        return name
 
     def warm(self, other: Session) -> None:
         """Computes the measures ``other`` holds, over this session's snapshot."""
