@@ -33,6 +33,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, a test database in a file rather than in memory.
+
+    Django shares an in-memory SQLite database between the live server's thread and the test
+    through SQLite's shared cache, whose table locks fail at once ("database table is locked")
+    instead of waiting: a test writing while the server still answers the page's last request
+    failed now and then. A file in WAL mode waits on the busy timeout, as the real server does.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] in ("django.db.backends.sqlite3", "rapport.core.sqlite"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("browser-db") / "test.sqlite3")
+
+
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
     """A fresh page in a new headless Chromium, closed after the test."""
