@@ -54,11 +54,13 @@ class QueryClock:
             self.time_by_sql[shape] = self.time_by_sql.get(shape, 0.0) + spent
 
 
-def environ(method: str, path: str, *, token: str, body: bytes = b"") -> dict[str, Any]:
+def environ(method: str, path: str, *, token: str, body: bytes = b"", cookie: str = "") -> dict[str, Any]:
+    path, _, query = path.partition("?")
+    headers = {"HTTP_COOKIE": cookie} if cookie else {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     return {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        **headers, "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_USER_AGENT": "bench",
+        "HTTP_HOST": "127.0.0.1:8000", "HTTP_USER_AGENT": "bench",
         "HTTP_ACCEPT_ENCODING": "gzip, deflate", "CONTENT_TYPE": "application/json" if body else "",
         "CONTENT_LENGTH": str(len(body)) if body else "", "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
@@ -72,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--data", required=True, help="the benchmark database of a bench.load.run")
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--scenarios", default="floor,card_read,search,activity")
+    parser.add_argument("--scenarios", default="floor,card_read,search,activity",
+                        help="also person_page, organization_page, fact, list, timeline (the rest of the day), "
+                             "person_first_screen, organization_first_screen, person_section_<name>, organization_section_<name>")
     parser.add_argument("--cprofile", type=int, default=0, help="show this many functions per scenario")
     parser.add_argument("--queries", type=int, default=6, help="show this many statement shapes per scenario")
     args = parser.parse_args(argv)
@@ -91,26 +95,51 @@ def main(argv: list[str] | None = None) -> int:
     settings.RAPPORT_RATE_LIMIT_EXEMPT = [u["username"] for u in users]
     rng = random.Random(5)
 
-    def request(scenario: str, n: int) -> tuple[str, str, str, bytes]:
+    def request(scenario: str, n: int) -> tuple[str, str, str, bytes, str]:
         user = users[n % len(users)]
+        method, path, body, cookie = request_of(scenario, user)
+        return method, path, user["token"], body, cookie
+
+    def request_of(scenario: str, user: dict[str, Any]) -> tuple[str, str, bytes, str]:
+        session = f"sessionid={user['session']}"
         if scenario == "floor":
-            return "GET", "/favicon.ico", user["token"], b""
+            return "GET", "/favicon.ico", b"", ""
         if scenario == "card_read":
-            return "GET", f"/api/v1/people/{rng.choice(user['people'])}", user["token"], b""
+            return "GET", f"/api/v1/people/{rng.choice(user['people'])}", b"", ""
         if scenario == "search":
-            return "POST", "/api/v1/search", user["token"], json.dumps({"q": rng.choice(user["prefixes"]), "limit": 20}).encode()
+            return "POST", "/api/v1/search", json.dumps({"q": rng.choice(user["prefixes"]), "limit": 20}).encode(), ""
         if scenario == "activity":
             body = {"kind": "call", "summary": "Load test call", "cards": [rng.choice(user["people"])]}
-            return "POST", "/api/v1/activities", user["token"], json.dumps(body).encode()
+            return "POST", "/api/v1/activities", json.dumps(body).encode(), ""
+        # The rest of a sales team's day (bench.load.locustfile's "day").
+        if scenario == "person_page":
+            return "GET", f"/cards/{rng.choice(user['people'])}/", b"", session
+        if scenario in ("person_first_screen", "organization_first_screen"):
+            cards = user["people"] if scenario.startswith("person") else user["organizations"]
+            return "GET", f"/cards/{rng.choice(cards)}/", b"", f"{session}; rapport_js=1"
+        if scenario.startswith(("person_section_", "organization_section_")):
+            kind, _, name = scenario.partition("_section_")
+            cards = user["people"] if kind == "person" else user["organizations"]
+            return "GET", f"/cards/{rng.choice(cards)}/sections/{name}/", b"", f"{session}; rapport_js=1"
+        if scenario == "organization_page":
+            return "GET", f"/cards/{rng.choice(user['organizations'])}/", b"", session
+        if scenario == "fact":
+            item = rng.choice(data["facts"])
+            body = {"item": item["item"], "value": rng.choice(item["values"]), "source": data["source"]}
+            return "POST", f"/api/v1/people/{rng.choice(user['people'])}/facts", json.dumps(body).encode(), ""
+        if scenario == "list":
+            return "GET", f"/api/v1/people?tier={rng.choice('ABC')}&limit=50", b"", ""
+        if scenario == "timeline":
+            return "GET", f"/api/v1/people/{rng.choice(user['people'])}/timeline", b"", ""
         raise SystemExit(f"unknown scenario {scenario!r}")
 
-    def call(method: str, path: str, token: str, body: bytes) -> int:
+    def call(method: str, path: str, token: str, body: bytes, cookie: str) -> int:
         status: list[str] = []
 
         def start_response(line: str, headers: Any, *exc_info: Any) -> Any:
             status.append(line)
 
-        chunks = application(environ(method, path, token=token, body=body), start_response)
+        chunks = application(environ(method, path, token=token, body=body, cookie=cookie), start_response)
         try:
             b"".join(chunks)
         finally:
