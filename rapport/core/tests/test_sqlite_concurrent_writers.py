@@ -55,6 +55,9 @@ def test_concurrent_writers_in_several_processes_lose_nothing_and_never_see_a_lo
     database = tmp_path / "rapport.sqlite3"
     target = sqlite3.connect(database)
     connection.connection.backup(target)
+    # The copy of an in-memory database keeps a rollback journal; a database made by `migrate`
+    # is in WAL mode from its first connection on, as here.
+    target.execute("PRAGMA journal_mode=WAL")
     target.close()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(DJANGO_SETTINGS_MODULE="rapport.settings", RAPPORT_HOME=str(tmp_path), RAPPORT_SQLITE_PATH=str(database))
@@ -122,3 +125,94 @@ def test_other_errors_at_begin_are_not_retried(monkeypatch: Any) -> None:
     assert calls == [1]
     assert base._writers.acquire(blocking=False)  # the process's writer turn was given back
     base._writers.release()
+
+
+def _file_wrapper(path: Path) -> Any:
+    from rapport.core.sqlite import base
+
+    return base.DatabaseWrapper({"NAME": str(path), "OPTIONS": {}, "TIME_ZONE": None, "CONN_MAX_AGE": 0,
+                                 "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False})
+
+
+def _turn_is_free(path: Path) -> bool:
+    """Whether another process (here: another open file description) could take the turn now."""
+    import fcntl
+
+    fd = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the turn file needs fcntl")
+def test_a_transaction_holds_the_turn_of_every_process_from_begin_to_commit_or_rollback(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    database = tmp_path / "turns.sqlite3"
+    wrapper = _file_wrapper(database)
+    with django_db_blocker.unblock():
+        for ending in ("commit", "rollback"):
+            with pytest.raises(RuntimeError) if ending == "rollback" else _nothing():
+                with _atomic(wrapper):
+                    wrapper.cursor().execute("CREATE TABLE IF NOT EXISTS t (x)")
+                    assert not _turn_is_free(database), ending
+                    if ending == "rollback":
+                        raise RuntimeError("the transaction fails")
+            assert _turn_is_free(database), ending
+        wrapper.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the turn file needs fcntl")
+def test_a_writer_waits_for_the_turn_another_process_holds_and_goes_on_when_it_is_given_back(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    import fcntl
+    import threading
+    import time
+
+    database = tmp_path / "waits.sqlite3"
+    other = os.open(f"{database}-writers", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # another process is writing
+    wrapper = _file_wrapper(database)
+    started = time.monotonic()
+    threading.Timer(0.3, lambda: fcntl.flock(other, fcntl.LOCK_UN)).start()
+    try:
+        with django_db_blocker.unblock():
+            with _atomic(wrapper):
+                wrapper.cursor().execute("CREATE TABLE t (x)")
+            waited = time.monotonic() - started
+            wrapper.close()
+        assert 0.25 <= waited < 5
+    finally:
+        os.close(other)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+class _atomic:
+    """A transaction on a wrapper of its own, begun and ended as ``transaction.atomic`` does."""
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+
+    def __enter__(self) -> None:
+        self.wrapper.ensure_connection()
+        # As ``transaction.atomic`` begins on SQLite: BEGIN (IMMEDIATE) under the backend's turns.
+        self.wrapper.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        if kind is None:
+            self.wrapper.commit()
+        else:
+            self.wrapper.rollback()
+        self.wrapper.set_autocommit(True)
