@@ -4,15 +4,19 @@ customer's card is: every query here starts from ``visible_to``."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.accounts.models import User
 from rapport.aftersales.models import (
     SATISFIED,
+    CaseKind,
     ReferralOutcome,
     ReferralRequest,
     SatisfactionCheck,
@@ -21,6 +25,7 @@ from rapport.aftersales.models import (
     ServiceCaseQuerySet,
 )
 from rapport.cards.models import Card
+from rapport.commerce.models import Order
 from rapport.core.errors import ValidationError
 from rapport.core.visibility import get_visible, visible_records, visible_to
 
@@ -130,6 +135,48 @@ def referral_requests(user: Any, *, card: int | None = None, outcome: str = "") 
 
 # --- one customer ----------------------------------------------------------------------------------
 
+ASSIGNEES_SHOWN = 200  # far above the people of one team
+
+
+def _column(model: Any, name: str) -> str:
+    """The quoted column of a model's field, for the statements written out below."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+@functools.cache
+def _assignees_sql(named: int, with_team: bool) -> str:
+    # Written by hand, and once per process, like ``accounts.selectors.team_ids_of``: the card
+    # page offers this list on every customer, and compiling the queryset (two many-to-many
+    # joins made distinct) cost several times the query. Names come from the models.
+    quote = connection.ops.quote_name
+    pk, username = _column(User, "id"), _column(User, "username")
+    reach = [f"u.{pk} IN ({', '.join(['%s'] * named)})"]
+    if with_team:
+        for relation in ("teams", "managed_teams"):
+            through: Any = getattr(User, relation).through
+            reach.append(
+                f"u.{pk} IN (SELECT m.{_column(through, 'user')} FROM {quote(through._meta.db_table)} m "
+                f"WHERE m.{_column(through, 'team')} = %s)"
+            )
+    return (
+        f"SELECT u.{pk}, u.{username} FROM {quote(User._meta.db_table)} u "
+        f"WHERE u.{_column(User, 'is_active')} = %s AND u.{_column(User, 'role')} <> %s "
+        f"AND ({' OR '.join(reach)}) ORDER BY u.{username} LIMIT %s"
+    )
+
+
+def case_assignees(user: Any, card: Card) -> list[tuple[int, str]]:
+    """Who may work on a case of ``card``, as (id, username) by username: active people of the
+    customer's team and its managers, the card's owner and ``user``, never an analyst. The
+    service checks the choice again."""
+    named = [pk for pk in dict.fromkeys((user.pk, card.owner_id)) if pk is not None]
+    params: list[Any] = [True, "analyst", *named]
+    if card.team_id:
+        params += [card.team_id, card.team_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_assignees_sql(len(named), bool(card.team_id)), [*params, ASSIGNEES_SHOWN])
+        return [(pk, name) for pk, name in cursor.fetchall()]
+
 
 @dataclass(frozen=True)
 class CardAfterSales:
@@ -147,13 +194,69 @@ class CardAfterSales:
         return self.satisfied_check is not None and self.waiting_request is None
 
 
-def card_after_sales(user: Any, card: Card, *, limit: int = 20) -> CardAfterSales:
-    """After-sales of one card the caller has checked the user may see."""
-    card_checks = list(SatisfactionCheck.objects.filter(card=card).select_related("order").order_by("-due_on", "-id")[:limit])
-    all_cases = ServiceCase.objects.filter(card=card).select_related("order", "assigned_to", "resolved_by")
-    open_cases = list(all_cases.open().order_by("due_on", "opened_at", "id")[:limit])
-    resolved = list(all_cases.resolved().order_by("-resolved_at", "-id")[:5])
-    requests = list(referral_requests_with_referred(user, ReferralRequest.objects.filter(card=card)).select_related("asked_by")[:limit])
+@dataclass(frozen=True)
+class CardRecord:
+    """Which kinds of after-sales rows one card has at all (and whether it has orders, which a case
+    may name). Most cards have none: the card page reads this first and skips the queries whose
+    answer is then known."""
+
+    checks: bool
+    done_checks: bool  # checks with a recorded result
+    open_cases: bool
+    resolved_cases: bool
+    referral_requests: bool
+    orders: bool
+
+
+@functools.cache
+def _card_record_sql() -> str:
+    # Written by hand, and once per process: compiling six querysets costs far more CPU than the
+    # six index probes themselves. Table and column names come from the models.
+    quote = connection.ops.quote_name
+
+    def probe(model: Any, also: str = "") -> str:
+        return f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE {_column(model, 'card')} = %s{also})"
+
+    done_at, resolved_at = _column(SatisfactionCheck, "done_at"), _column(ServiceCase, "resolved_at")
+    probes = [  # in the order of CardRecord's fields
+        probe(SatisfactionCheck),
+        probe(SatisfactionCheck, f" AND {done_at} IS NOT NULL"),
+        probe(ServiceCase, f" AND {resolved_at} IS NULL"),
+        probe(ServiceCase, f" AND {resolved_at} IS NOT NULL"),
+        probe(ReferralRequest),
+        probe(Order),
+    ]
+    return "SELECT " + ", ".join(probes)
+
+
+def card_record(card: Card) -> CardRecord:
+    """What after-sales rows ``card`` has, in one query; the caller has fetched the card through
+    visibility, and its rows are visible exactly as it is."""
+    with connection.cursor() as cursor:
+        cursor.execute(_card_record_sql(), [card.pk] * 6)
+        row = cursor.fetchone()
+    return CardRecord(*(bool(value) for value in row))
+
+
+def card_after_sales(user: Any, card: Card, *, limit: int = 20, record: CardRecord | None = None) -> CardAfterSales:
+    """After-sales of one card the caller has checked the user may see. A caller that has read
+    the card's ``card_record`` passes it."""
+    if record is None:
+        record = card_record(card)
+    card_checks = (
+        list(SatisfactionCheck.objects.filter(card=card).select_related("order").order_by("-due_on", "-id")[:limit])
+        if record.checks else []
+    )
+
+    def all_cases() -> ServiceCaseQuerySet:
+        return ServiceCase.objects.filter(card=card).select_related("order", "assigned_to", "resolved_by")
+
+    open_cases = list(all_cases().open().order_by("due_on", "opened_at", "id")[:limit]) if record.open_cases else []
+    resolved = list(all_cases().resolved().order_by("-resolved_at", "-id")[:5]) if record.resolved_cases else []
+    requests = (
+        list(referral_requests_with_referred(user, ReferralRequest.objects.filter(card=card)).select_related("asked_by")[:limit])
+        if record.referral_requests else []
+    )
     latest = max((c for c in card_checks if c.done_at is not None), key=lambda c: (c.done_at, c.pk), default=None)
     if latest is None and len(card_checks) == limit:
         latest = SatisfactionCheck.objects.done().filter(card=card).order_by("-done_at", "-id").first()
@@ -172,18 +275,29 @@ def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | No
     card's timeline (the card was fetched through visibility)."""
     from rapport.cards.selectors import TimelineEntry
 
-    cases = ServiceCase.objects.filter(card=card).select_related("opened_by").order_by("-opened_at", "-id")
-    checks = SatisfactionCheck.objects.filter(card=card, done_at__isnull=False).select_related("done_by").order_by("-done_at", "-id")
-    if before:
-        cases, checks = cases.filter(opened_at__lt=before), checks.filter(done_at__lt=before)
-    entries = [
-        TimelineEntry(c.opened_at, "case", c.kind, c.subject, c.resolution if c.resolved_at else _("Open"),
-                      c.opened_by.get_username() if c.opened_by else "", c.pk, label=str(c.get_kind_display()))
-        for c in cases[:limit]
-    ]
-    entries += [
-        TimelineEntry(ch.done_at, "satisfaction", "check", _("Satisfaction %(score)s of 5") % {"score": ch.score}, ch.comment,
-                      ch.done_by.get_username() if ch.done_by else "", ch.pk, label=_("Satisfaction"))
-        for ch in checks[:limit] if ch.done_at is not None
-    ]
+    record = card_record(card)
+    entries = []
+    # Rows as tuples with the author's name joined in: a model instance and its author's for
+    # each row would cost more than the queries.
+    if record.open_cases or record.resolved_cases:
+        kinds = dict(CaseKind.choices)
+        cases = ServiceCase.objects.filter(card_id=card.pk)
+        if before:
+            cases = cases.filter(opened_at__lt=before)
+        for pk, opened_at, kind, subject, resolution, resolved_at, by in cases.order_by("-opened_at", "-id").values_list(
+            "id", "opened_at", "kind", "subject", "resolution", "resolved_at", "opened_by__username"
+        )[:limit]:
+            entries.append(TimelineEntry(opened_at, "case", kind, subject, resolution if resolved_at else _("Open"),
+                                         by or "", pk, label=str(kinds.get(kind, kind))))
+    if record.done_checks:
+        checks = SatisfactionCheck.objects.filter(card_id=card.pk, done_at__isnull=False)
+        if before:
+            checks = checks.filter(done_at__lt=before)
+        for pk, done_at, score, comment, by in checks.order_by("-done_at", "-id").values_list(
+            "id", "done_at", "score", "comment", "done_by__username"
+        )[:limit]:
+            if done_at is None:  # never: only answered checks are read
+                continue
+            entries.append(TimelineEntry(done_at, "satisfaction", "check", _("Satisfaction %(score)s of 5") % {"score": score},
+                                         comment, by or "", pk, label=_("Satisfaction")))
     return entries

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,23 +33,16 @@ from rapport.core.web import is_htmx, web_view
 PANEL_TEMPLATE = "aftersales/_card_panel.html"
 
 
-def _case_choices(user: User, card: Card) -> dict[str, list[tuple[int, str]]]:
+def _case_choices(user: User, card: Card, *, has_orders: bool = True) -> dict[str, list[tuple[int, str]]]:
+    """The choices of the case form; ``has_orders`` false (known from the card's record) spares
+    reading the orders of a customer who has none."""
     from rapport.commerce import selectors as commerce
 
     orders = [
         (o.pk, _("%(number)s of %(date)s") % {"number": str(o), "date": o.ordered_on.isoformat()})
         for o in commerce.visible_orders(user).filter(card=card).order_by("-ordered_on", "-id")[:50]
-    ]
-    # Who may work on the case: people of the customer's team and its managers, the owner and
-    # oneself. The service checks the choice again.
-    reach = Q(pk=user.pk) | Q(pk=card.owner_id)
-    if card.team_id:
-        reach |= Q(teams=card.team_id) | Q(managed_teams=card.team_id)
-    assignees = list(
-        User.objects.filter(reach, is_active=True).exclude(role="analyst").distinct()
-        .order_by("username").values_list("pk", "username")[:200]
-    )
-    return {"orders": orders, "assignees": assignees}
+    ] if has_orders else []
+    return {"orders": orders, "assignees": selectors.case_assignees(user, card)}
 
 
 def panel_context(user: User, card: Card, *, errors: dict[str, list[str]] | None = None,
@@ -58,7 +50,8 @@ def panel_context(user: User, card: Card, *, errors: dict[str, list[str]] | None
                   posted: dict[str, Any] | None = None, saved: str = "") -> dict[str, Any]:
     """What the after-sales panel of a card shows; ``errors`` are keyed by the form they belong to."""
     errors = errors or {}
-    data = selectors.card_after_sales(user, card)
+    record = selectors.card_record(card)
+    data = selectors.card_after_sales(user, card, record=record)
     today = timezone.localdate()
     can_write = services.may_write(user, card)
     shown = {"case", "ask", *(f"check-{c.pk}" for c in data.checks), *(f"case-{c.pk}" for c in data.open_cases),
@@ -83,7 +76,7 @@ def panel_context(user: User, card: Card, *, errors: dict[str, list[str]] | None
         "requests": [_referral_row(user, r, errors.get(f"referral-{r.pk}", []), posted) for r in data.referral_requests],
         "satisfied_check": data.satisfied_check,
         "may_ask": data.may_ask_for_referrals,
-        "case_form": case_form or (CaseForm(**_case_choices(user, card)) if can_write else None),
+        "case_form": case_form or (CaseForm(**_case_choices(user, card, has_orders=record.orders)) if can_write else None),
         "ask_form": ask_form or ReferralAskForm(),
         "scores": range(1, 6),
         "outcomes": [(o.value, o.label) for o in (ReferralOutcome.GIVEN, ReferralOutcome.DECLINED)],

@@ -25,9 +25,15 @@ def account_panel(user: User, card: Card) -> dict[str, Any] | None:
     from rapport.commerce.models import Approval, CreditStatus
 
     can_write = services.may_write(user, card)
-    currencies = selectors.statement_currencies(card)
-    credit = selectors.credit_of(card)
-    orders = list(selectors.visible_orders(user).filter(card=card).order_by("-ordered_on", "-id")[:LAST_ORDERS])
+    # Most customers have no commercial record yet: one query says which kinds of rows exist,
+    # and the queries for the others are not run.
+    record = selectors.card_record(card)
+    currencies = selectors.statement_currencies(card) if record.invoices or record.payments else []
+    credit = selectors.credit_of(card) if record.credit else None
+    orders = (
+        list(selectors.visible_orders(user).filter(card=card).order_by("-ordered_on", "-id")[:LAST_ORDERS])
+        if record.orders else []
+    )
     if not currencies and not orders and credit is None and not can_write:
         return None
     balances = []
@@ -41,7 +47,7 @@ def account_panel(user: User, card: Card) -> dict[str, Any] | None:
     invoices = [
         {"invoice": inv, "open": format_money(inv.open_amount, inv.currency), "days": max((today - inv.due_on).days, 0)}
         for inv in selectors.open_invoices(user, card=card.pk).order_by("due_on", "id")[:OPEN_INVOICES]
-    ]
+    ] if record.invoices else []
     return {
         "balances": balances,
         "credit": credit,
