@@ -28,6 +28,7 @@ from rapport.cards.models import Card
 from rapport.commerce.models import Order
 from rapport.core.errors import ValidationError
 from rapport.core.visibility import get_visible, visible_records, visible_to
+from rapport.core.sql import column as _column
 
 
 def visible_checks(user: Any) -> SatisfactionCheckQuerySet:
@@ -137,10 +138,6 @@ def referral_requests(user: Any, *, card: int | None = None, outcome: str = "") 
 
 ASSIGNEES_SHOWN = 200  # far above the people of one team
 
-
-def _column(model: Any, name: str) -> str:
-    """The quoted column of a model's field, for the statements written out below."""
-    return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
 @functools.cache

@@ -4,13 +4,16 @@ board and the step history. Every query of deals starts from ``visible_deals``."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from rapport.core.sql import column as _column
 from rapport.core.visibility import get_visible, scope_for
 from rapport.segments.models import Segment
 from rapport.deals.models import (
@@ -176,6 +179,23 @@ def proposal_version(deal: Deal, version: Any) -> Proposal:
     if found is None:
         raise NotFound("proposal")
     return found
+
+
+@functools.cache
+def _card_has_deals_sql() -> str:
+    # Written by hand, and once per process: compiling a queryset costs far more CPU than the
+    # index probe itself. Table and column names come from the model.
+    return f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Deal._meta.db_table)} WHERE {_column(Deal, 'card')} = %s)"
+
+
+
+def card_has_deals(card: Any) -> bool:
+    """Whether ``card`` has any deal at all, in one cheap query: most cards have none, and the
+    card page then skips the reads of its deals. It answers only whether to read them: each
+    read that follows goes through ``visible_deals``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_card_has_deals_sql(), [card.pk])
+        return bool(cursor.fetchone()[0])
 
 
 def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:
@@ -345,43 +365,54 @@ def deal_part(deal: Deal, kind: str, part_id: Any) -> Any:
 
 def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | None) -> list[Any]:
     """Deal events of a card's timeline: each deal opened, moved from step to step, and closed
-    (the card was fetched through visibility; the deals are filtered again)."""
+    (the card was fetched through visibility; the deals are filtered again). Most cards have
+    no deal: one probe says so."""
     from django.urls import reverse
 
     from rapport.cards.selectors import TimelineEntry
     from rapport.deals import content
 
-    deals = visible_deals(user).filter(card=card)
-    moves = StepMove.objects.filter(deal__in=deals).select_related("deal", "moved_by").order_by("-moved_at", "-id")
+    if not card_has_deals(card):
+        return []
+    # Only the columns the events show, and the deals read once: each move finds its deal here.
+    deals = {
+        d["id"]: d for d in visible_deals(user).filter(card=card).order_by("-closed_at", "-id")
+        .values("id", "name", "status", "closed_at", "close_reason", "close_note", "closed_by__username")
+    }
+    if not deals:
+        return []
+    moves = StepMove.objects.filter(deal_id__in=list(deals)).order_by("-moved_at", "-id")
     if before:
         moves = moves.filter(moved_at__lt=before)
     # A card has few deals: they are read through the card's index and the lost ones kept here.
     # A filter on status would let SQLite walk the index of every lost deal in the database.
     lost = [
-        d for d in deals.select_related("closed_by").order_by("-closed_at", "-id")
-        if d.status == Status.LOST and d.closed_at is not None and (before is None or d.closed_at < before)
+        d for d in deals.values()
+        if d["status"] == Status.LOST and d["closed_at"] is not None and (before is None or d["closed_at"] < before)
     ]
     steps = dict(Step.choices)
     entries = []
-    for m in moves[:limit]:
-        by = m.moved_by.get_username() if m.moved_by else ""
-        url = reverse("deal-detail", args=[m.deal_id])
-        if not m.from_step:
-            entries.append(TimelineEntry(m.moved_at, "deal", "created", m.deal.name, _("Deal opened"), by, m.pk,
+    rows = moves.values_list("id", "deal_id", "moved_at", "from_step", "to_step", "reason", "override_reason", "moved_by__username")
+    for pk, deal_id, moved_at, from_step, to_step, reason, override_reason, moved_by in rows[:limit]:
+        deal, by = deals[deal_id], moved_by or ""
+        url = reverse("deal-detail", args=[deal_id])
+        if not from_step:
+            entries.append(TimelineEntry(moved_at, "deal", "created", deal["name"], _("Deal opened"), by, pk,
                                          label=_("Deal"), url=url))
             continue
-        title = f"{m.deal.name}: {steps.get(m.from_step, m.from_step)} → {steps.get(m.to_step, m.to_step)}"
-        detail = m.reason
-        if m.override_reason:
-            detail = (detail + "\n" if detail else "") + _("Moved without its exit signals: %(reason)s") % {"reason": m.override_reason}
-        if m.to_step == Step.FOLLOW_UP and m.deal.status == Status.WON and m.deal.close_reason:
-            detail = (detail + "\n" if detail else "") + _("Won: %(reason)s") % {"reason": content.reason_label("won", m.deal.close_reason)}
-        entries.append(TimelineEntry(m.moved_at, "deal", "step", str(title), detail, by, m.pk, label=_("Deal"), url=url))
+        title = f"{deal['name']}: {steps.get(from_step, from_step)} → {steps.get(to_step, to_step)}"
+        detail = reason
+        if override_reason:
+            detail = (detail + "\n" if detail else "") + _("Moved without its exit signals: %(reason)s") % {"reason": override_reason}
+        if to_step == Step.FOLLOW_UP and deal["status"] == Status.WON and deal["close_reason"]:
+            detail = (detail + "\n" if detail else "") + _("Won: %(reason)s") % {"reason": content.reason_label("won", deal["close_reason"])}
+        entries.append(TimelineEntry(moved_at, "deal", "step", str(title), detail, by, pk, label=_("Deal"), url=url))
     for d in lost[:limit]:
-        if d.closed_at is None:
+        closed_at = d["closed_at"]
+        if closed_at is None:
             continue
-        reason = content.reason_label("lost", d.close_reason)
-        entries.append(TimelineEntry(d.closed_at, "deal", "lost", d.name, reason + (f" — {d.close_note}" if d.close_note else ""),
-                                     d.closed_by.get_username() if d.closed_by else "", d.pk, label=_("Deal lost"),
-                                     url=reverse("deal-detail", args=[d.pk])))
+        reason = content.reason_label("lost", d["close_reason"])
+        entries.append(TimelineEntry(closed_at, "deal", "lost", d["name"], reason + (f" — {d['close_note']}" if d["close_note"] else ""),
+                                     d["closed_by__username"] or "", d["id"], label=_("Deal lost"),
+                                     url=reverse("deal-detail", args=[d["id"]])))
     return entries

@@ -6,11 +6,13 @@ Reports are read-only and start from ``visible_to``: a card the user cannot see 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +25,7 @@ from rapport.core.i18n import pick_label
 from rapport.core.visibility import visible_to
 from rapport.funnel import rules
 from rapport.funnel.models import NEAR_TERM, Intent, Power, Qualification
+from rapport.core.sql import column as _column
 
 # The funnel's forward order; dormant counts as having reached "customer", lost has no rank.
 FUNNEL = [Stage.SUSPECT, Stage.PROSPECT, Stage.TARGET, Stage.CUSTOMER, Stage.REGULAR]
@@ -32,6 +35,50 @@ RANK: dict[str, int] = {Stage.SUSPECT: 0, Stage.PROSPECT: 1, Stage.TARGET: 2, St
 def stage_history(card: Card, *, limit: int = 500) -> list[StageChange]:
     """Every move of a card (the caller has checked the card is visible), newest first."""
     return list(StageChange.objects.filter(card=card).select_related("changed_by").order_by("-changed_at", "-id")[:limit])
+
+
+def recent_moves(card: Card, *, limit: int) -> list[dict[str, Any]]:
+    """The card's last ``limit`` moves as the card page lists them (the caller has checked the
+    card is visible), newest first: ``changed_at``, ``from_stage`` and ``from_label``,
+    ``to_label``, ``reason``, ``rule`` and ``by`` (who moved it; "" for an automatic move)."""
+    labels = dict(Stage.choices)
+    moves = (StageChange.objects.filter(card=card).order_by("-changed_at", "-id")
+             .values("changed_at", "from_stage", "to_stage", "reason", "rule", "changed_by__username")[:limit])
+    return [
+        {"changed_at": m["changed_at"], "from_stage": m["from_stage"], "from_label": labels.get(m["from_stage"], m["from_stage"]),
+         "to_label": labels.get(m["to_stage"], m["to_stage"]), "reason": m["reason"], "rule": m["rule"],
+         "by": m["changed_by__username"] or ""}  # no one: an automatic move
+        for m in moves
+    ]
+
+
+@dataclass(frozen=True)
+class CardFunnelRecord:
+    """Whether a card has a qualification and has brought us any card, whoever may see those:
+    most cards have neither, and the card page then skips their reads."""
+
+    qualification: bool
+    referrals: bool
+
+
+@functools.cache
+def _card_record_sql() -> str:
+    # Written by hand, and once per process: compiling a queryset per question costs far more
+    # CPU than the index probes themselves. Table and column names come from the models.
+    quote = connection.ops.quote_name
+    qualifications, cards = quote(Qualification._meta.db_table), quote(Card._meta.db_table)
+    return (f"SELECT EXISTS (SELECT 1 FROM {qualifications} WHERE {_column(Qualification, 'card')} = %s),"
+            f" EXISTS (SELECT 1 FROM {cards} WHERE {_column(Card, 'referred_by')} = %s)")
+
+
+
+def card_record(card: Card) -> CardFunnelRecord:
+    """What funnel rows ``card`` has, in one query. It answers only whether to read them: the
+    referrals that follow are read through ``visible_to``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_card_record_sql(), [card.pk, card.pk])
+        qualification, referrals = cursor.fetchone()
+    return CardFunnelRecord(qualification=bool(qualification), referrals=bool(referrals))
 
 
 # --- qualification and treatment ------------------------------------------------------------------

@@ -26,9 +26,14 @@ from rapport.funnel.forms import ProspectingForm, QualificationForm, ReportFilte
 
 
 def panel_context(user: User, card: Card) -> dict[str, Any]:
-    """What the funnel panel of a card page shows: stage moves, qualification, prospecting, referrals."""
-    q = selectors.qualification_of(card)
+    """What the funnel panel of a card page shows: stage moves, qualification, prospecting, referrals.
+    One probe first: most cards have no qualification and brought us nobody, and a read that
+    would find nothing is skipped."""
     stage = card.lifecycle_stage
+    qualifiable = stage in services.QUALIFIED_STAGES
+    record = selectors.card_record(card)
+    # Only a prospect or a target shows its qualification.
+    q = selectors.qualification_of(card) if qualifiable and record.qualification else None
     targets = rules.legal_targets(stage)
     stage_labels = dict(Stage.choices)
     method = catalog.source_by_id(card.found_by_id) if card.found_by_id else None  # from the cached catalogue
@@ -36,10 +41,10 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
     return {
         "stage_form": StageMoveForm(choices=[(s, stage_labels[s]) for s in targets]),
         "can_move": bool(targets),
-        "qualifiable": stage in services.QUALIFIED_STAGES,
+        "qualifiable": qualifiable,
         "qualification": q,
-        "qualification_form": QualificationForm(instance_data=q),
-        "treatment": selectors.treatment_for(q) if stage in services.QUALIFIED_STAGES else None,
+        "qualification_form": QualificationForm(instance_data=q) if qualifiable else None,
+        "treatment": selectors.treatment_for(q) if qualifiable else None,
         "target_gaps": [services.describe_gap(g) for g in services.target_gaps(q)] if stage == Stage.PROSPECT else [],
         "found_by": method.label if method else "",
         "referrer": referrer,
@@ -47,14 +52,12 @@ def panel_context(user: User, card: Card) -> dict[str, Any]:
                             "kind": ""},
         "referrer_choices": [referrer] if referrer else [],
         "referrer_chosen": {referrer.pk} if referrer else set(),
-        "referrals": selectors.referrals_of(user, card, limit=50),
-        "prospecting_form": ProspectingForm(
-            methods=selectors.methods(),
-            initial={"found_by": method.key if method else "", "referred_by": card.referred_by_id or ""},
-        ),
-        "history": [
-            {"change": c, "rule": rules.rule_label(c.rule)} for c in selectors.stage_history(card, limit=10)
-        ],
+        "referrals": selectors.referrals_of(user, card, limit=50) if record.referrals else [],
+        # The choices of ProspectingForm's ``found_by``, drawn by the template itself: Django's
+        # widget templates cost more than the rest of the panel put together.
+        "methods": [("", "—"), *selectors.methods()],
+        "found_by_key": method.key if method else "",
+        "history": [{**move, "rule": rules.rule_label(move["rule"])} for move in selectors.recent_moves(card, limit=10)],
     }
 
 

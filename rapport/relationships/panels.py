@@ -14,21 +14,21 @@ if TYPE_CHECKING:
 def organization_panel(user: User, card: Card) -> dict[str, Any] | None:
     from rapport.relationships import selectors
 
-    graph = selectors.decision_unit_of(user, card)
-    members = [n for n in graph.nodes if n.member is not None]
-    return {"members": members, "warnings": graph.warnings, "influence_total": graph.influence_total}
+    # The panel shows no map: the people linked from outside and their ties are not read.
+    unit = selectors.decision_unit_summary(user, card)
+    return {"members": unit.members, "warnings": unit.warnings, "influence_total": unit.influence_total}
 
 
 def person_panel(user: User, card: Card) -> dict[str, Any] | None:
     from rapport.relationships import content, selectors
     from rapport.relationships.models import Style
 
-    state = selectors.contact_state_of(card)
+    state = selectors.contact_summary_of(card)
     return {
         "state": state,
         "style_label": Style(state.style).label if state.style else "",
         "stage": content.stage(state.stage) if state.stage else None,
-        "memberships": selectors.memberships_of(user, card),
+        "memberships": selectors.memberships_of(user, card) if state.in_units else [],
     }
 
 

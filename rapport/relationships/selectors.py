@@ -5,15 +5,19 @@ is absent from every node, edge, warning and total."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.activities.models import Activity
+from rapport.core.sql import column as _column
+from rapport.activities.models import Activity, Participant
 from rapport.cards.models import Card, Employment, Kind
 from rapport.cards.selectors import get_card
 from rapport.core.errors import NotFound
@@ -271,6 +275,57 @@ def is_relied_on(member: Member) -> bool:
     return member.is_coach or member.attitude == Attitude.SUPPORTER or BuyingRole.DECISION_MAKER in member.roles
 
 
+# --- what a card page shows: a summary of the unit, the relationship of a person -------------
+
+
+@functools.cache
+def _has_members_sql() -> str:
+    # Written by hand, and once per process: compiling a queryset costs far more CPU than the
+    # index probe itself. Table and column names come from the models.
+    quote = connection.ops.quote_name
+    members, units = quote(Member._meta.db_table), quote(DecisionUnit._meta.db_table)
+    return (f"SELECT EXISTS (SELECT 1 FROM {units} JOIN {members} ON {members}.{_column(Member, 'unit')} = {units}.{_column(DecisionUnit, 'id')}"
+            f" WHERE {units}.{_column(DecisionUnit, 'organization')} = %s)")
+
+
+
+def _has_members(organization: Card) -> bool:
+    """Whether the organisation's decision unit has anyone in it, whoever may see them: most
+    organisations have no unit, and the reads of its members are then skipped."""
+    with connection.cursor() as cursor:
+        cursor.execute(_has_members_sql(), [organization.pk])
+        return bool(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class DecisionUnitSummary:
+    """What an organisation's card shows of its decision unit: ``decision_unit_of`` without the
+    map's people from outside and their relationships."""
+
+    members: int  # members the user may see
+    warnings: list[Warning]
+    influence_total: int
+
+
+def decision_unit_summary(user: Any, org: Card) -> DecisionUnitSummary:
+    """The summary of the decision unit of an organisation card the user was given by ``get_card``."""
+    members: list[Member] = []
+    if _has_members(org):
+        # Only what the warnings and totals read: a whole card per member costs more to build than the query.
+        members = list(
+            _with_visible_people(user, Member.objects.filter(unit__organization=org), "person")
+            .select_related("person")
+            .only("id", "person_id", "level", "roles", "influence", "attitude", "is_coach", "person__display_name")
+            .order_by("id")
+        )
+    left = _employment_state(org.pk, [m.person_id for m in members])[1] if members else set()
+    return DecisionUnitSummary(
+        members=len(members),
+        warnings=warnings_for(members, left),
+        influence_total=sum(m.influence for m in members if m.person_id not in left),
+    )
+
+
 def relationships_of(user: Any, person_id: Any) -> list[Relationship]:
     """The ties of one person with people the user may also see."""
     person = get_person(user, person_id)
@@ -376,31 +431,84 @@ def contact_state_of(person: Card) -> ContactState:
 
 def next_step(state: ContactState) -> str:
     """What moves this relationship on, from the stage, the style and what has been logged."""
+    return _next_step(stage=state.stage, last_activity_at=state.last_activity_at, evidence_by_stage=state.evidence_by_stage,
+                      coaching=state.coaching)
+
+
+def _next_step(*, stage: str, last_activity_at: dt.datetime | None, evidence_by_stage: Mapping[str, int],
+               coaching: StyleCoaching | None) -> str:
     parts: list[str] = []
-    if state.last_activity_at is None:
+    if last_activity_at is None:
         parts.append(_("Nothing is logged with this contact yet: call or visit to get known by name."))
-    elif timezone.now() - state.last_activity_at > dt.timedelta(days=60):
+    elif timezone.now() - last_activity_at > dt.timedelta(days=60):
         parts.append(_("No contact for over two months: get back in touch before anything else."))
-    if not state.stage:
-        if state.last_activity_at is not None:
+    if not stage:
+        if last_activity_at is not None:
             parts.append(_("Set the relationship stage this contact has reached."))
     else:
-        current = content.stage(state.stage)
-        index = STAGE_ORDER.index(state.stage)
+        current = content.stage(stage)
+        index = STAGE_ORDER.index(stage)
         if index + 1 < len(STAGE_ORDER):
             upcoming = content.stage(STAGE_ORDER[index + 1])
-            if upcoming and state.evidence_by_stage.get(upcoming.key, 0) > 0:
+            if upcoming and evidence_by_stage.get(upcoming.key, 0) > 0:
                 parts.append(
                     _("Activities of the %(stage)s stage are already logged: consider moving the contact on.")
                     % {"stage": upcoming.label}
                 )
         if current:
             parts.append(current.next_step_text)
-    if state.coaching is not None:
-        parts.append(_("Style: %(tip)s") % {"tip": state.coaching.how_to_open})
-    elif state.stage:
+    if coaching is not None:
+        parts.append(_("Style: %(tip)s") % {"tip": coaching.how_to_open})
+    elif stage:
         parts.append(_("Record the communication style to get coaching for the conversation."))
     return " ".join(parts)
+
+
+@functools.cache
+def _contact_record_sql() -> str:
+    # Written by hand, and once per process: compiling a queryset per question costs far more
+    # CPU than the index probes themselves. Table and column names come from the models.
+    quote = connection.ops.quote_name
+    profiles, person = quote(ContactProfile._meta.db_table), _column(ContactProfile, "person")
+    stage, style = _column(ContactProfile, "stage"), _column(ContactProfile, "style")
+    participants, members = quote(Participant._meta.db_table), quote(Member._meta.db_table)
+    return (
+        f"SELECT (SELECT {stage} FROM {profiles} WHERE {person} = %s), (SELECT {style} FROM {profiles} WHERE {person} = %s),"
+        f" EXISTS (SELECT 1 FROM {participants} WHERE {_column(Participant, 'card')} = %s),"
+        f" EXISTS (SELECT 1 FROM {members} WHERE {_column(Member, 'person')} = %s)"
+    )
+
+
+@dataclass(frozen=True)
+class ContactSummary:
+    """What a person's card shows of the relationship: ``contact_state_of`` without the evidence
+    and the stage moves, and whether the person belongs to any decision unit at all."""
+
+    stage: str
+    style: str
+    coaching: StyleCoaching | None
+    next_step: str
+    in_units: bool  # a member of some decision unit, whoever may see it
+
+
+def contact_summary_of(person: Card) -> ContactSummary:
+    """The summary of the relationship with a person card the user was given by ``get_card``.
+    One probe reads the stage and style and tells whether anything is logged with the person:
+    most people have nothing, and the reads that would find nothing are skipped."""
+    with connection.cursor() as cursor:
+        cursor.execute(_contact_record_sql(), [person.pk] * 4)
+        stage, style, logged, in_units = cursor.fetchone()
+    stage, style = stage or "", style or ""
+    last = None
+    by_stage: dict[str, int] = {}
+    if logged:
+        last = Activity.objects.filter(participants__card=person).order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+        if stage:  # only the next stage's evidence is read, and only when there is a stage
+            for item in evidence_for(person):
+                by_stage[item.stage] = by_stage.get(item.stage, 0) + 1
+    coaching = coaching_for(style)
+    return ContactSummary(stage=stage, style=style, coaching=coaching, in_units=bool(in_units),
+                          next_step=_next_step(stage=stage, last_activity_at=last, evidence_by_stage=by_stage, coaching=coaching))
 
 
 def gift_policy() -> GiftPolicy:

@@ -5,15 +5,18 @@ promises and audit observations starts from the ``visible_*`` functions here."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from rapport.core.sql import column as _column
 from rapport.core.visibility import get_visible, scope_for
 from rapport.visits.models import (
     Objective,
@@ -109,11 +112,94 @@ def site_of(card: Any) -> Site | None:
     return Site.objects.filter(card=card).first()
 
 
+@dataclass(frozen=True)
+class CardVisitRecord:
+    """Which kinds of visit rows one card has at all. Most cards have none: the card page reads
+    this first and skips the queries whose answer is then known."""
+
+    upcoming: bool  # a visit planned or under way
+    done: bool  # a visit made
+    reported: bool  # a visit reported: the card's timeline shows it
+    open_promises: bool
+    site: bool
+
+
+@functools.cache
+def _card_record_sql() -> str:
+    # Written by hand, and once per process: compiling a queryset per kind of row costs far
+    # more CPU than the index probes themselves. Table and column names come from the models.
+    quote = connection.ops.quote_name
+    visits, promises, sites = (quote(model._meta.db_table) for model in (Visit, Promise, Site))
+    card, status, reported = (_column(Visit, name) for name in ("card", "status", "reported_at"))
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {status} IN (%s, %s)),"
+        f" EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {status} = %s),"
+        f" EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {reported} IS NOT NULL),"
+        f" EXISTS (SELECT 1 FROM {promises} WHERE {_column(Promise, 'card')} = %s AND {_column(Promise, 'kept_on')} IS NULL),"
+        f" EXISTS (SELECT 1 FROM {sites} WHERE {_column(Site, 'card')} = %s)"
+    )
+
+
+
+def card_record(card: Any) -> CardVisitRecord:
+    """What visit rows ``card`` has, in one query. It reads the rows whatever their visibility,
+    and answers only whether to read them: each read that follows goes through ``visible_*``."""
+    params = [card.pk, Status.PLANNED.value, Status.IN_PROGRESS.value, card.pk, Status.DONE.value, card.pk, card.pk, card.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_card_record_sql(), params)
+        upcoming, done, reported, promises, site = cursor.fetchone()
+    return CardVisitRecord(upcoming=bool(upcoming), done=bool(done), reported=bool(reported), open_promises=bool(promises),
+                           site=bool(site))
+
+
+class UpcomingVisit(TypedDict):
+    """A visit planned or under way, as a card's panel lists it."""
+
+    id: int
+    planned_on: dt.date
+    window_start: dt.time | None
+    owner__username: str
+
+
+class LastVisit(TypedDict):
+    id: int
+    planned_on: dt.date
+    outcome: str
+
+
+def upcoming_visits_of(user: Any, card: Any, *, limit: int) -> list[UpcomingVisit]:
+    """The next visits planned or under way to a card: only what the card's panel shows."""
+    return list(
+        visible_visits(user).filter(card=card, status__in=[Status.PLANNED, Status.IN_PROGRESS]).order_by("planned_on", "id")
+        .values("id", "planned_on", "window_start", "owner__username")[:limit]
+    )
+
+
+def last_visit_of(user: Any, card: Any) -> LastVisit | None:
+    """The card's last visit made."""
+    return (visible_visits(user).filter(card=card, status=Status.DONE).order_by("-planned_on", "-id")
+            .values("id", "planned_on", "outcome").first())
+
+
 # --- promises -----------------------------------------------------------------------------------------
 
 
-def open_promises(user: Any, card: Any) -> list[Promise]:
-    return list(visible_promises(user).filter(card=card, kept_on__isnull=True).select_related("owner").order_by("due_on", "id"))
+class OpenPromise(TypedDict):
+    """A promise not yet kept, as a card's panel lists it."""
+
+    id: int
+    by: str
+    by_label: str
+    text: str
+    due_on: dt.date | None
+
+
+def open_promises(user: Any, card: Any, *, limit: int) -> list[OpenPromise]:
+    """The card's first ``limit`` promises not yet kept, soonest due first."""
+    labels = dict(PromiseBy.choices)
+    rows = visible_promises(user).filter(card=card, kept_on__isnull=True).order_by("due_on", "id").values("id", "by", "text", "due_on")
+    return [OpenPromise(id=p["id"], by=p["by"], by_label=str(labels.get(p["by"], p["by"])), text=p["text"], due_on=p["due_on"])
+            for p in rows[:limit]]
 
 
 def promises_due(user: Any, owner: Any, until: dt.date) -> list[Promise]:
@@ -146,23 +232,26 @@ def kept_on_time_rate(promises: QuerySet[Promise]) -> tuple[int, int]:
 
 def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | None) -> list[Any]:
     """Visit events of a card's timeline: each visit reported (the card was fetched through
-    visibility; the visits are filtered again)."""
+    visibility; the visits are filtered again). Most cards have no visit: one probe says so."""
     from django.urls import reverse
 
     from rapport.cards.selectors import TimelineEntry
 
-    visits = visible_visits(user).filter(card=card, reported_at__isnull=False).select_related("owner").order_by("-reported_at", "-id")
+    if not card_record(card).reported:
+        return []
+    visits = visible_visits(user).filter(card=card, reported_at__isnull=False).order_by("-reported_at", "-id")
     if before:
         visits = visits.filter(reported_at__lt=before)
     outcomes = dict(Result.choices)
     entries = []
-    for v in visits[:limit]:
-        assert v.reported_at is not None
-        title = _("Visit on %(date)s") % {"date": date_format(v.planned_on, "DATE_FORMAT")}
-        if v.outcome:
-            title += f": {outcomes.get(v.outcome, v.outcome)}"
-        entries.append(TimelineEntry(v.reported_at, "visit", "reported", str(title), v.summary[:500], v.owner.get_username(), v.pk,
-                                     label=_("Visit"), url=reverse("visit-detail", args=[v.pk])))
+    rows = visits.values_list("id", "planned_on", "outcome", "summary", "reported_at", "owner__username")[:limit]
+    for pk, planned_on, outcome, summary, reported_at, owner in rows:
+        assert reported_at is not None
+        title = _("Visit on %(date)s") % {"date": date_format(planned_on, "DATE_FORMAT")}
+        if outcome:
+            title += f": {outcomes.get(outcome, outcome)}"
+        entries.append(TimelineEntry(reported_at, "visit", "reported", str(title), summary[:500], owner, pk,
+                                     label=_("Visit"), url=reverse("visit-detail", args=[pk])))
     return entries
 
 

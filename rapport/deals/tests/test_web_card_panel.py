@@ -47,3 +47,41 @@ def test_another_teams_rep_sees_no_deal_events_on_a_shared_card(users: Any, org:
 
     make_deal()
     assert [e for e in timeline_of(users["rep_bo_other_team"], org) if e.type == "deal"] == []
+
+
+def test_a_card_without_deals_reads_its_panel_and_its_deal_events_in_one_query_each(
+    users: Any, make_person: Any, django_assert_num_queries: Any
+) -> None:
+    from rapport.deals.selectors import timeline_entries
+    from rapport.deals.views.deal import panel_context
+
+    person = make_person()
+    with django_assert_num_queries(1):
+        assert panel_context(users["rep_ana"], person) == {"rows": [], "more": False, "open_count": 0, "can_create": True}
+    with django_assert_num_queries(1):
+        assert timeline_entries(users["rep_ana"], person, 25, None) == []
+
+
+def test_the_panel_and_the_deal_events_of_a_card_with_deals_take_a_fixed_number_of_queries(
+    users: Any, org: Any, make_deal: Any, django_assert_num_queries: Any
+) -> None:
+    from rapport.core.visibility import scope_for
+    from rapport.deals import services
+    from rapport.deals.selectors import timeline_entries
+    from rapport.deals.views.deal import panel_context
+
+    ana = users["rep_ana"]
+    for n in range(3):
+        deal = make_deal(name=f"Deal {n}")
+        services.move_step(user=ana, deal=deal, to="build_trust", override_reason="Repeat buyer")
+    services.close_deal(user=ana, deal=deal, outcome="lost", reason="price")
+    scope_for(ana).card_q()  # the user's teams, read once per request
+    with django_assert_num_queries(2):  # the probe and the deals
+        data = panel_context(ana, org)
+    assert [(r["name"], r["is_open"], r["step"], r["outcome"]) for r in data["rows"]] == [
+        ("Deal 1", True, "Build trust", ""), ("Deal 0", True, "Build trust", ""), ("Deal 2", False, "Build trust", "Lost")]
+    assert data["open_count"] == 2 and data["rows"][0]["amount"] == "€120,000.00"
+    with django_assert_num_queries(3):  # the probe, the deals and their moves
+        entries = timeline_entries(ana, org, 25, None)
+    assert sorted(e.kind for e in entries) == ["created"] * 3 + ["lost"] + ["step"] * 3
+    assert {e.by for e in entries} == {"rep_ana"}

@@ -565,16 +565,22 @@ def start_point(request: AuthedHttpRequest) -> HttpResponse:
 # --- the visits panel of a card ---------------------------------------------------------------------------
 
 
+PANEL_PROMISES = 6
+
+
 def panel_context(user: User, card: Card) -> dict[str, Any] | None:
-    visits = selectors.visible_visits(user).filter(card=card)
-    upcoming = list(visits.filter(status__in=[Status.PLANNED, Status.IN_PROGRESS]).select_related("owner").order_by("planned_on", "id")[:3])
-    last = visits.filter(status=Status.DONE).select_related("owner").order_by("-planned_on", "-id").first()
-    promises = selectors.open_promises(user, card)
+    """The card's next visits, its last one, the promises not yet kept and its site. One probe
+    first: most cards have no visit, promise or site, and a query answered in advance is skipped."""
+    record = selectors.card_record(card)
+    upcoming = selectors.upcoming_visits_of(user, card, limit=3) if record.upcoming else []
+    last = selectors.last_visit_of(user, card) if record.done else None
+    # One more than shown tells whether there are more.
+    promises = selectors.open_promises(user, card, limit=PANEL_PROMISES + 1) if record.open_promises else []
     return {
-        "upcoming": upcoming, "last": last, "last_outcome": dict(Result.choices).get(last.outcome, "") if last else "",
-        "promises": promises[:6], "more_promises": len(promises) > 6,
+        "upcoming": upcoming, "last": last, "last_outcome": dict(Result.choices).get(last["outcome"], "") if last else "",
+        "promises": promises[:PANEL_PROMISES], "more_promises": len(promises) > PANEL_PROMISES,
         "can_plan": scope_for(user).may_write_card(card) and card.archived_at is None,
-        "site": selectors.site_of(card),
+        "site": selectors.site_of(card) if record.site else None,
         "today": timezone.localdate(),
     }
 
