@@ -89,9 +89,9 @@ def _detail(request: AuthedHttpRequest, card: Card) -> dict[str, Any]:
 def _list(request: AuthedHttpRequest, kind: str, filters: CardFilterParams, page: PageParams) -> dict[str, Any]:
     flt = filters.visible_filter(request.user, kind)
     offset, limit = page.clamp()
-    cards, total = selectors.list_cards(request.user, flt, offset=offset, limit=limit, count_limit=COUNT_LIMIT)
+    rows, total = selectors.list_card_rows(request.user, flt, offset=offset, limit=limit, count_limit=COUNT_LIMIT)
     exact = total <= COUNT_LIMIT
-    return {"items": [CardOut.from_card(c) for c in cards], "count": min(total, COUNT_LIMIT), "count_exact": exact}
+    return {"items": [CardOut.from_row(row) for row in rows], "count": min(total, COUNT_LIMIT), "count_exact": exact}
 
 
 @router.get("/organizations", response=CardList, summary="List organisations")

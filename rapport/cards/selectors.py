@@ -24,24 +24,20 @@ from rapport.privacy import crypto
 
 
 def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
-    """A card the user may see, or NotFound (also for cards that exist but are out of reach)."""
-    if isinstance(card_id, bool) or not str(card_id).isdigit() or int(card_id) > 2**62:
-        raise NotFound(kind or "card")
-    qs = visible_to(user).select_related("owner", "team")
-    if kind:
-        qs = qs.filter(kind=kind)
-    card = qs.filter(pk=int(card_id)).first()
-    if card is None:
-        _audit_denied(user, int(card_id))
-        raise NotFound(kind or "card")
-    return card
+    """A card the user may see, or NotFound (also for cards that exist but are out of reach).
+
+    Every page, section and API call about one card starts here, so it reads the card as
+    ``read_card`` does: by primary key in one statement, the visibility filter asked only when
+    the card's own columns do not settle it."""
+    return read_card(user, card_id, kind)
 
 
 def _cards_with_names(pks: list[int]) -> list[Card]:
-    """Cards by primary key with their owner's username and their team's name, as
+    """Cards by primary key with their owner's names and their team's name, as
     ``select_related("owner", "team")`` would load them, in one statement written out instead of
-    one the ORM compiles on every read (a quarter of the cost). The owner and team carry only
-    those names; any other of their columns is read from the database when first used, as for a
+    one the ORM compiles on every read (a quarter of the cost). The owner carries its username,
+    first and last name and whether it is active (what pages show of a card's owner), the team its
+    name; any other of their columns is read from the database when first used, as for a
     deferred field."""
     from django.db import connection
 
@@ -51,7 +47,9 @@ def _cards_with_names(pks: list[int]) -> list[Card]:
         return []
     name = connection.ops.quote_name
     sql = (
-        f"SELECT c.*, u.{name('username')} AS rapport_owner_username, t.{name('name')} AS rapport_team_name "
+        f"SELECT c.*, u.{name('username')} AS rapport_owner_username, u.{name('first_name')} AS rapport_owner_first, "
+        f"u.{name('last_name')} AS rapport_owner_last, u.{name('is_active')} AS rapport_owner_active, "
+        f"t.{name('name')} AS rapport_team_name "
         f"FROM {name(Card._meta.db_table)} c INNER JOIN {name(User._meta.db_table)} u ON u.{name('id')} = c.{name('owner_id')} "
         f"LEFT OUTER JOIN {name(Team._meta.db_table)} t ON t.{name('id')} = c.{name('team_id')} "
         f"WHERE c.{name('id')} IN ({', '.join(['%s'] * len(pks))})"
@@ -59,7 +57,11 @@ def _cards_with_names(pks: list[int]) -> list[Card]:
     cards = list(Card.objects.raw(sql, pks))
     for card in cards:
         db = card._state.db
-        owner = User.from_db(db, ["id", "username"], [card.owner_id, getattr(card, "rapport_owner_username")])
+        owner = User.from_db(
+            db, ["id", "username", "first_name", "last_name", "is_active"],
+            [card.owner_id, getattr(card, "rapport_owner_username"), getattr(card, "rapport_owner_first"),
+             getattr(card, "rapport_owner_last"), bool(getattr(card, "rapport_owner_active"))],
+        )
         team = Team.from_db(db, ["id", "name"], [card.team_id, getattr(card, "rapport_team_name")]) if card.team_id is not None else None
         Card.owner.field.set_cached_value(card, owner)
         Card.team.field.set_cached_value(card, team)
@@ -424,20 +426,53 @@ def list_cards(
         order = {card_id: i for i, card_id in enumerate(ids)}
         return sorted(found, key=lambda c: order[c.pk]), total
     qs = filter_cards(user, flt)
-    if count_limit is None:
-        total = qs.count()
-    else:
-        total = qs.order_by()[: count_limit + 1].count()
-    # Live cards all have archived_at NULL, so ordering on it first changes nothing, but it
-    # lets PostgreSQL read the page in order from the (…, archived_at, sort_name, id) index
-    # and stop after it: an IS NULL condition does not count as an equality for its ordering.
-    ordering = ("sort_name", "id") if flt.archived else ("archived_at", "sort_name", "id")
     page = list(
-        qs.order_by(*ordering)
+        qs.order_by(*_list_ordering(flt))
         .select_related("owner", "team")
         .prefetch_related("phones", "emails")[offset : offset + limit]
     )
+    return page, _list_count(qs, count_limit)
+
+
+def list_card_rows(
+    user: Any, flt: CardFilter, *, offset: int = 0, limit: int = 50, count_limit: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """``list_cards`` as plain rows (those of ``card_rows``), for answers that list cards: the
+    page's ids come through the visibility filter, their columns and contacts in two statements
+    written out, without a model instance per card, owner, team, phone and e-mail."""
+    ids, total = _list_page_ids(user, flt, offset=offset, limit=limit, count_limit=count_limit)
+    rows = {row["id"]: row for row in _summary_rows(ids)} if ids else {}
+    contacts = _contacts(ids, addresses=False)
+    page = []
+    for card_id in ids:
+        row = rows.get(card_id)
+        if row is not None:  # archived or erased between the two statements: left out
+            row["contacts"] = contacts.get(card_id) or Contacts()
+            page.append(row)
     return page, total
+
+
+def _list_page_ids(
+    user: Any, flt: CardFilter, *, offset: int, limit: int, count_limit: int | None
+) -> tuple[list[int], int]:
+    """The ids of one page of the list in name order, and the total count."""
+    by_item = _list_by_item(user, flt, offset=offset, limit=limit, count_limit=count_limit)
+    if by_item is not None:
+        return by_item
+    qs = filter_cards(user, flt)
+    ids = list(qs.order_by(*_list_ordering(flt)).values_list("id", flat=True)[offset : offset + limit])
+    return ids, _list_count(qs, count_limit)
+
+
+def _list_count(qs: QuerySet[Card], count_limit: int | None) -> int:
+    return qs.count() if count_limit is None else qs.order_by()[: count_limit + 1].count()
+
+
+def _list_ordering(flt: CardFilter) -> tuple[str, ...]:
+    # Live cards all have archived_at NULL, so ordering on it first changes nothing, but it
+    # lets PostgreSQL read the page in order from the (…, archived_at, sort_name, id) index
+    # and stop after it: an IS NULL condition does not count as an equality for its ordering.
+    return ("sort_name", "id") if flt.archived else ("archived_at", "sort_name", "id")
 
 
 # --- profile ---------------------------------------------------------------------------------

@@ -187,6 +187,19 @@ def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None
     return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
 
 
+def _contact_rows(card: Card) -> dict[str, list[Any]]:
+    """The card's phones, e-mails and addresses for the page, read in one statement
+    (``card_contacts``) rather than one query each, as unsaved instances for their labels."""
+    from rapport.cards.models import Address, Email, Phone
+
+    contacts = selectors.card_contacts(card)
+    return {
+        "phones": [Phone(card=card, **row) for row in contacts.phones],
+        "emails": [Email(card=card, **row) for row in contacts.emails],
+        "addresses": [Address(card=card, **row) for row in contacts.addresses],
+    }
+
+
 def card_context(
     request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, deferred: bool = False, **forms: Any
 ) -> dict[str, Any]:
@@ -200,9 +213,7 @@ def card_context(
         "card": card,
         "page_path": page_path,
         "can_write": scope_for(user).may_write_card(card),
-        "phones": list(card.phones.all()),
-        "emails": list(card.emails.all()),
-        "addresses": list(card.addresses.all()),
+        **_contact_rows(card),
         "employments": selectors.employment_lines(user, card),
         "fact_form": forms.get("fact_form") or fact_form_for(request, card),
         "activity_form": forms.get("activity_form") or ActivityForm(),

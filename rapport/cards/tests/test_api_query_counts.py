@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -58,3 +59,38 @@ def test_a_card_read_runs_a_small_fixed_number_of_queries(populated: Client, use
     # The user, the card by primary key and its phones, e-mails and addresses in one query (the
     # pin was 8, the read ran 6).
     assert count_queries(populated, f"/api/v1/organizations/{org.id}") <= 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=20", "limit=7&offset=3", "tier=A&limit=50", "item=business_scope&value=hardware&limit=10", "q=org&limit=5"],
+)
+def test_a_list_answered_from_rows_holds_exactly_what_the_cards_themselves_give(
+    populated: Client, users: dict[str, Any], query: str
+) -> None:
+    from django.http import QueryDict
+    from ninja.responses import NinjaJSONEncoder
+
+    from rapport.cards.api import COUNT_LIMIT
+    from rapport.cards.api import CardFilterParams
+    from rapport.cards.schemas import CardList, CardOut
+    from rapport.cards.selectors import list_cards
+
+    ana = users["rep_ana"]
+    shown = 0
+    for kind, path in (("organization", "organizations"), ("person", "people")):
+        answer = populated.get(f"/api/v1/{path}?{query}")
+        assert answer.status_code == 200, answer.content
+        params = {k: v for k, v in QueryDict(query).items() if k not in ("limit", "offset")}
+        page = QueryDict(query)
+        cards, total = list_cards(
+            ana, CardFilterParams(**params).visible_filter(ana, kind),
+            offset=int(page.get("offset", 0)), limit=int(page["limit"]), count_limit=COUNT_LIMIT,
+        )
+        expected = CardList(items=[CardOut.from_card(c) for c in cards], count=min(total, COUNT_LIMIT), count_exact=total <= COUNT_LIMIT)
+        # Through the API's JSON encoder, which writes date-times to the millisecond.
+        got, want = answer.json(), json.loads(json.dumps(expected.model_dump(), cls=NinjaJSONEncoder))
+        diffs = [(k, g[k], w[k]) for g, w in zip(got["items"], want["items"]) for k in g if g[k] != w[k]]
+        assert got == want, (kind, query, diffs[:3])
+        shown += len(got["items"])
+    assert shown  # the comparison is not between two empty pages
