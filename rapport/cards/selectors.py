@@ -42,29 +42,35 @@ def _cards_with_names(pks: list[int]) -> list[Card]:
     from django.db import connection
 
     from rapport.accounts.models import Team, User
+    from rapport.core import sql
 
     if not pks:
         return []
     name = connection.ops.quote_name
-    sql = (
-        f"SELECT c.*, u.{name('username')} AS rapport_owner_username, u.{name('first_name')} AS rapport_owner_first, "
-        f"u.{name('last_name')} AS rapport_owner_last, u.{name('is_active')} AS rapport_owner_active, "
-        f"t.{name('name')} AS rapport_team_name "
-        f"FROM {name(Card._meta.db_table)} c INNER JOIN {name(User._meta.db_table)} u ON u.{name('id')} = c.{name('owner_id')} "
-        f"LEFT OUTER JOIN {name(Team._meta.db_table)} t ON t.{name('id')} = c.{name('team_id')} "
+    statement = (
+        f"SELECT {sql.select_columns(Card, 'c')}, u.{name('username')}, u.{name('first_name')}, u.{name('last_name')}, "
+        f"u.{name('is_active')}, t.{name('name')} "
+        f"FROM {sql.table(Card)} c INNER JOIN {sql.table(User)} u ON u.{name('id')} = c.{name('owner_id')} "
+        f"LEFT OUTER JOIN {sql.table(Team)} t ON t.{name('id')} = c.{name('team_id')} "
         f"WHERE c.{name('id')} IN ({', '.join(['%s'] * len(pks))})"
     )
-    cards = list(Card.objects.raw(sql, pks))
-    for card in cards:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, list(pks))
+        rows = cursor.fetchall()
+    width = sql.width(Card)
+    cards = []
+    for row in rows:
+        card = sql.from_row(Card, row)
+        username, first_name, last_name, is_active, team_name = row[width:]
         db = card._state.db
         owner = User.from_db(
             db, ["id", "username", "first_name", "last_name", "is_active"],
-            [card.owner_id, getattr(card, "rapport_owner_username"), getattr(card, "rapport_owner_first"),
-             getattr(card, "rapport_owner_last"), bool(getattr(card, "rapport_owner_active"))],
+            [card.owner_id, username, first_name, last_name, bool(is_active)],
         )
-        team = Team.from_db(db, ["id", "name"], [card.team_id, getattr(card, "rapport_team_name")]) if card.team_id is not None else None
+        team = Team.from_db(db, ["id", "name"], [card.team_id, team_name]) if card.team_id is not None else None
         Card.owner.field.set_cached_value(card, owner)
         Card.team.field.set_cached_value(card, team)
+        cards.append(card)
     return cards
 
 
