@@ -12,6 +12,8 @@ Locust, headless and bounded in time:
 - ``search``: ``POST /api/v1/search`` with name prefixes, 8 users;
 - ``day``: 50 users through a sales team's day (searches, card reads through the API and the
   HTML card page, logging calls, adding facts, lists, timelines) with pauses between clicks;
+  a card page is opened as a browser with scripts opens it: the first screen, then the
+  sections in view, as htmx asks for them (``locustfile.SECTIONS_IN_VIEW``);
 - ``writers``: 20 users logging activities without pause for ``--writers-duration`` seconds;
   afterwards every id the server acknowledged is looked up in the database (lost writes) and
   "database is locked" is searched for in the answers and the server's log.
