@@ -28,6 +28,7 @@ from rapport.cards.models import Card
 from rapport.commerce.models import Order
 from rapport.core.errors import ValidationError
 from rapport.core.visibility import get_visible, visible_records, visible_to
+from rapport.core import sql
 from rapport.core.sql import column as _column
 
 
@@ -139,7 +140,6 @@ def referral_requests(user: Any, *, card: int | None = None, outcome: str = "") 
 ASSIGNEES_SHOWN = 200  # far above the people of one team
 
 
-
 @functools.cache
 def _assignees_sql(named: int, with_team: bool) -> str:
     # Written by hand, and once per process, like ``accounts.selectors.team_ids_of``: the card
@@ -207,12 +207,9 @@ class CardRecord:
 
 @functools.cache
 def _card_record_sql() -> str:
-    # Written by hand, and once per process: compiling six querysets costs far more CPU than the
-    # six index probes themselves. Table and column names come from the models.
-    quote = connection.ops.quote_name
-
+    # Written once per process (``rapport.core.sql.exists``).
     def probe(model: Any, also: str = "") -> str:
-        return f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE {_column(model, 'card')} = %s{also})"
+        return sql.exists(model, f"{_column(model, 'card')} = %s{also}")
 
     done_at, resolved_at = _column(SatisfactionCheck, "done_at"), _column(ServiceCase, "resolved_at")
     probes = [  # in the order of CardRecord's fields
@@ -229,10 +226,7 @@ def _card_record_sql() -> str:
 def card_record(card: Card) -> CardRecord:
     """What after-sales rows ``card`` has, in one query; the caller has fetched the card through
     visibility, and its rows are visible exactly as it is."""
-    with connection.cursor() as cursor:
-        cursor.execute(_card_record_sql(), [card.pk] * 6)
-        row = cursor.fetchone()
-    return CardRecord(*(bool(value) for value in row))
+    return CardRecord(*(bool(value) for value in sql.one_row(_card_record_sql(), [card.pk] * 6)))
 
 
 def card_after_sales(user: Any, card: Card, *, limit: int = 20, record: CardRecord | None = None) -> CardAfterSales:

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Case, Count, DateField, DecimalField, F, FloatField, IntegerField, Min, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
+from rapport.core import sql
 from rapport.cards.models import Card
 from rapport.commerce.models import (
     MONEY,
@@ -83,22 +84,14 @@ class CardRecord:
 
 @functools.cache
 def _card_record_sql() -> str:
-    # Written by hand, and once per process: compiling four querysets costs far more CPU than
-    # the four index probes themselves. Table and column names come from the models.
-    quote = connection.ops.quote_name
-    probes = ", ".join(
-        f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.get_field('card').column)} = %s)"
-        for model in (Order, Invoice, Payment, CreditProfile)
-    )
-    return f"SELECT {probes}"
+    # Written once per process (``rapport.core.sql.exists``).
+    return "SELECT " + ", ".join(sql.exists(m, f"{sql.column(m, 'card')} = %s") for m in (Order, Invoice, Payment, CreditProfile))
 
 
 def card_record(card: Card) -> CardRecord:
     """What commercial rows ``card`` has, in one query; the caller has fetched the card through
     visibility, and its rows are visible exactly as it is."""
-    with connection.cursor() as cursor:
-        cursor.execute(_card_record_sql(), [card.pk] * 4)
-        orders, invoices, payments, credit = cursor.fetchone()
+    orders, invoices, payments, credit = sql.one_row(_card_record_sql(), [card.pk] * 4)
     return CardRecord(orders=bool(orders), invoices=bool(invoices), payments=bool(payments), credit=bool(credit))
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from rapport.core import sql
 from rapport.core.sql import column as _column
 from rapport.core.visibility import get_visible, scope_for
 from rapport.segments.models import Segment
@@ -183,19 +183,16 @@ def proposal_version(deal: Deal, version: Any) -> Proposal:
 
 @functools.cache
 def _card_has_deals_sql() -> str:
-    # Written by hand, and once per process: compiling a queryset costs far more CPU than the
-    # index probe itself. Table and column names come from the model.
-    return f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(Deal._meta.db_table)} WHERE {_column(Deal, 'card')} = %s)"
-
+    # Written once per process (``rapport.core.sql.exists``).
+    card = _column(Deal, "card")
+    return f"SELECT {sql.exists(Deal, f'{card} = %s')}"
 
 
 def card_has_deals(card: Any) -> bool:
     """Whether ``card`` has any deal at all, in one cheap query: most cards have none, and the
     card page then skips the reads of its deals. It answers only whether to read them: each
     read that follows goes through ``visible_deals``."""
-    with connection.cursor() as cursor:
-        cursor.execute(_card_has_deals_sql(), [card.pk])
-        return bool(cursor.fetchone()[0])
+    return bool(sql.one_row(_card_has_deals_sql(), [card.pk])[0])
 
 
 def deals_of_card(user: Any, card: Any) -> QuerySet[Deal]:

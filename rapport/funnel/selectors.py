@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from rapport.core.i18n import pick_label
 from rapport.core.visibility import visible_to
 from rapport.funnel import rules
 from rapport.funnel.models import NEAR_TERM, Intent, Power, Qualification
+from rapport.core import sql
 from rapport.core.sql import column as _column
 
 # The funnel's forward order; dormant counts as having reached "customer", lost has no rank.
@@ -63,21 +63,16 @@ class CardFunnelRecord:
 
 @functools.cache
 def _card_record_sql() -> str:
-    # Written by hand, and once per process: compiling a queryset per question costs far more
-    # CPU than the index probes themselves. Table and column names come from the models.
-    quote = connection.ops.quote_name
-    qualifications, cards = quote(Qualification._meta.db_table), quote(Card._meta.db_table)
-    return (f"SELECT EXISTS (SELECT 1 FROM {qualifications} WHERE {_column(Qualification, 'card')} = %s),"
-            f" EXISTS (SELECT 1 FROM {cards} WHERE {_column(Card, 'referred_by')} = %s)")
-
+    # Written once per process (``rapport.core.sql.exists``).
+    qualification = sql.exists(Qualification, f"{_column(Qualification, 'card')} = %s")
+    referral = sql.exists(Card, f"{_column(Card, 'referred_by')} = %s")
+    return f"SELECT {qualification}, {referral}"
 
 
 def card_record(card: Card) -> CardFunnelRecord:
     """What funnel rows ``card`` has, in one query. It answers only whether to read them: the
     referrals that follow are read through ``visible_to``."""
-    with connection.cursor() as cursor:
-        cursor.execute(_card_record_sql(), [card.pk, card.pk])
-        qualification, referrals = cursor.fetchone()
+    qualification, referrals = sql.one_row(_card_record_sql(), [card.pk, card.pk])
     return CardFunnelRecord(qualification=bool(qualification), referrals=bool(referrals))
 
 

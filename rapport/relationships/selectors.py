@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.core import sql
 from rapport.core.sql import column as _column
 from rapport.activities.models import Activity, Participant
 from rapport.cards.models import Card, Employment, Kind
@@ -280,21 +280,16 @@ def is_relied_on(member: Member) -> bool:
 
 @functools.cache
 def _has_members_sql() -> str:
-    # Written by hand, and once per process: compiling a queryset costs far more CPU than the
-    # index probe itself. Table and column names come from the models.
-    quote = connection.ops.quote_name
-    members, units = quote(Member._meta.db_table), quote(DecisionUnit._meta.db_table)
-    return (f"SELECT EXISTS (SELECT 1 FROM {units} JOIN {members} ON {members}.{_column(Member, 'unit')} = {units}.{_column(DecisionUnit, 'id')}"
-            f" WHERE {units}.{_column(DecisionUnit, 'organization')} = %s)")
-
+    # Written once per process (``rapport.core.sql.exists``).
+    members, units = sql.table(Member), sql.table(DecisionUnit)
+    unit_of_member = f"{members}.{_column(Member, 'unit')} = {units}.{_column(DecisionUnit, 'id')}"
+    return f"SELECT EXISTS (SELECT 1 FROM {units} JOIN {members} ON {unit_of_member} WHERE {units}.{_column(DecisionUnit, 'organization')} = %s)"
 
 
 def _has_members(organization: Card) -> bool:
     """Whether the organisation's decision unit has anyone in it, whoever may see them: most
     organisations have no unit, and the reads of its members are then skipped."""
-    with connection.cursor() as cursor:
-        cursor.execute(_has_members_sql(), [organization.pk])
-        return bool(cursor.fetchone()[0])
+    return bool(sql.one_row(_has_members_sql(), [organization.pk])[0])
 
 
 @dataclass(frozen=True)
@@ -466,16 +461,14 @@ def _next_step(*, stage: str, last_activity_at: dt.datetime | None, evidence_by_
 
 @functools.cache
 def _contact_record_sql() -> str:
-    # Written by hand, and once per process: compiling a queryset per question costs far more
-    # CPU than the index probes themselves. Table and column names come from the models.
-    quote = connection.ops.quote_name
-    profiles, person = quote(ContactProfile._meta.db_table), _column(ContactProfile, "person")
+    # Written once per process (``rapport.core.sql.exists``).
+    profiles, person = sql.table(ContactProfile), _column(ContactProfile, "person")
     stage, style = _column(ContactProfile, "stage"), _column(ContactProfile, "style")
-    participants, members = quote(Participant._meta.db_table), quote(Member._meta.db_table)
+    logged = sql.exists(Participant, f"{_column(Participant, 'card')} = %s")
+    in_units = sql.exists(Member, f"{_column(Member, 'person')} = %s")
     return (
         f"SELECT (SELECT {stage} FROM {profiles} WHERE {person} = %s), (SELECT {style} FROM {profiles} WHERE {person} = %s),"
-        f" EXISTS (SELECT 1 FROM {participants} WHERE {_column(Participant, 'card')} = %s),"
-        f" EXISTS (SELECT 1 FROM {members} WHERE {_column(Member, 'person')} = %s)"
+        f" {logged}, {in_units}"
     )
 
 
@@ -495,9 +488,7 @@ def contact_summary_of(person: Card) -> ContactSummary:
     """The summary of the relationship with a person card the user was given by ``get_card``.
     One probe reads the stage and style and tells whether anything is logged with the person:
     most people have nothing, and the reads that would find nothing are skipped."""
-    with connection.cursor() as cursor:
-        cursor.execute(_contact_record_sql(), [person.pk] * 4)
-        stage, style, logged, in_units = cursor.fetchone()
+    stage, style, logged, in_units = sql.one_row(_contact_record_sql(), [person.pk] * 4)
     stage, style = stage or "", style or ""
     last = None
     by_stage: dict[str, int] = {}

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from rapport.core import sql
 from rapport.core.sql import column as _column
 from rapport.core.visibility import get_visible, scope_for
 from rapport.visits.models import (
@@ -126,28 +126,22 @@ class CardVisitRecord:
 
 @functools.cache
 def _card_record_sql() -> str:
-    # Written by hand, and once per process: compiling a queryset per kind of row costs far
-    # more CPU than the index probes themselves. Table and column names come from the models.
-    quote = connection.ops.quote_name
-    visits, promises, sites = (quote(model._meta.db_table) for model in (Visit, Promise, Site))
+    # Written once per process (``rapport.core.sql.exists``).
     card, status, reported = (_column(Visit, name) for name in ("card", "status", "reported_at"))
-    return (
-        f"SELECT EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {status} IN (%s, %s)),"
-        f" EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {status} = %s),"
-        f" EXISTS (SELECT 1 FROM {visits} WHERE {card} = %s AND {reported} IS NOT NULL),"
-        f" EXISTS (SELECT 1 FROM {promises} WHERE {_column(Promise, 'card')} = %s AND {_column(Promise, 'kept_on')} IS NULL),"
-        f" EXISTS (SELECT 1 FROM {sites} WHERE {_column(Site, 'card')} = %s)"
-    )
-
+    return "SELECT " + ", ".join([
+        sql.exists(Visit, f"{card} = %s AND {status} IN (%s, %s)"),
+        sql.exists(Visit, f"{card} = %s AND {status} = %s"),
+        sql.exists(Visit, f"{card} = %s AND {reported} IS NOT NULL"),
+        sql.exists(Promise, f"{_column(Promise, 'card')} = %s AND {_column(Promise, 'kept_on')} IS NULL"),
+        sql.exists(Site, f"{_column(Site, 'card')} = %s"),
+    ])
 
 
 def card_record(card: Any) -> CardVisitRecord:
     """What visit rows ``card`` has, in one query. It reads the rows whatever their visibility,
     and answers only whether to read them: each read that follows goes through ``visible_*``."""
     params = [card.pk, Status.PLANNED.value, Status.IN_PROGRESS.value, card.pk, Status.DONE.value, card.pk, card.pk, card.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(_card_record_sql(), params)
-        upcoming, done, reported, promises, site = cursor.fetchone()
+    upcoming, done, reported, promises, site = sql.one_row(_card_record_sql(), params)
     return CardVisitRecord(upcoming=bool(upcoming), done=bool(done), reported=bool(reported), open_promises=bool(promises),
                            site=bool(site))
 
