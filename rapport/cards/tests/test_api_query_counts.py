@@ -81,13 +81,15 @@ def test_a_list_answered_from_rows_holds_exactly_what_the_cards_themselves_give(
     for kind, path in (("organization", "organizations"), ("person", "people")):
         answer = populated.get(f"/api/v1/{path}?{query}")
         assert answer.status_code == 200, answer.content
-        params = {k: v for k, v in QueryDict(query).items() if k not in ("limit", "offset")}
+        params: dict[str, Any] = {k: v for k, v in QueryDict(query).items() if k not in ("limit", "offset")}
         page = QueryDict(query)
         cards, total = list_cards(
-            ana, CardFilterParams(**params).visible_filter(ana, kind),
+            ana, CardFilterParams.model_validate(params).visible_filter(ana, kind),
             offset=int(page.get("offset", 0)), limit=int(page["limit"]), count_limit=COUNT_LIMIT,
         )
-        expected = CardList(items=[CardOut.from_card(c) for c in cards], count=min(total, COUNT_LIMIT), count_exact=total <= COUNT_LIMIT)
+        expected = CardList.model_validate(
+            {"items": [CardOut.from_card(c) for c in cards], "count": min(total, COUNT_LIMIT), "count_exact": total <= COUNT_LIMIT}
+        )
         # Through the API's JSON encoder, which writes date-times to the millisecond.
         got, want = answer.json(), json.loads(json.dumps(expected.model_dump(), cls=NinjaJSONEncoder))
         diffs = [(k, g[k], w[k]) for g, w in zip(got["items"], want["items"]) for k in g if g[k] != w[k]]
