@@ -145,18 +145,17 @@ def _assignees_sql(named: int, with_team: bool) -> str:
     # Written by hand, and once per process, like ``accounts.selectors.team_ids_of``: the card
     # page offers this list on every customer, and compiling the queryset (two many-to-many
     # joins made distinct) cost several times the query. Names come from the models.
-    quote = connection.ops.quote_name
     pk, username = _column(User, "id"), _column(User, "username")
     reach = [f"u.{pk} IN ({', '.join(['%s'] * named)})"]
     if with_team:
         for relation in ("teams", "managed_teams"):
             through: Any = getattr(User, relation).through
             reach.append(
-                f"u.{pk} IN (SELECT m.{_column(through, 'user')} FROM {quote(through._meta.db_table)} m "
+                f"u.{pk} IN (SELECT m.{_column(through, 'user')} FROM {sql.table(through)} m "
                 f"WHERE m.{_column(through, 'team')} = %s)"
             )
     return (
-        f"SELECT u.{pk}, u.{username} FROM {quote(User._meta.db_table)} u "
+        f"SELECT u.{pk}, u.{username} FROM {sql.table(User)} u "
         f"WHERE u.{_column(User, 'is_active')} = %s AND u.{_column(User, 'role')} <> %s "
         f"AND ({' OR '.join(reach)}) ORDER BY u.{username} LIMIT %s"
     )
@@ -264,31 +263,23 @@ def card_after_sales(user: Any, card: Card, *, limit: int = 20, record: CardReco
 def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | None) -> list[Any]:
     """Complaints and service cases opened, and satisfaction checks answered, as entries of the
     card's timeline (the card was fetched through visibility)."""
-    from rapport.cards.selectors import TimelineEntry
+    from rapport.cards.selectors import TimelineEntry, timeline_rows
 
     record = card_record(card)
     entries = []
-    # Rows as tuples with the author's name joined in: a model instance and its author's for
-    # each row would cost more than the queries.
     if record.open_cases or record.resolved_cases:
         kinds = dict(CaseKind.choices)
-        cases = ServiceCase.objects.filter(card_id=card.pk)
-        if before:
-            cases = cases.filter(opened_at__lt=before)
-        for pk, opened_at, kind, subject, resolution, resolved_at, by in cases.order_by("-opened_at", "-id").values_list(
-            "id", "opened_at", "kind", "subject", "resolution", "resolved_at", "opened_by__username"
-        )[:limit]:
+        for pk, opened_at, kind, subject, resolution, resolved_at, by in timeline_rows(
+            ServiceCase.objects.filter(card_id=card.pk), "opened_at", before, limit,
+            "id", "opened_at", "kind", "subject", "resolution", "resolved_at", "opened_by__username",
+        ):
             entries.append(TimelineEntry(opened_at, "case", kind, subject, resolution if resolved_at else _("Open"),
                                          by or "", pk, label=str(kinds.get(kind, kind))))
     if record.done_checks:
-        checks = SatisfactionCheck.objects.filter(card_id=card.pk, done_at__isnull=False)
-        if before:
-            checks = checks.filter(done_at__lt=before)
-        for pk, done_at, score, comment, by in checks.order_by("-done_at", "-id").values_list(
-            "id", "done_at", "score", "comment", "done_by__username"
-        )[:limit]:
-            if done_at is None:  # never: only answered checks are read
-                continue
+        for pk, done_at, score, comment, by in timeline_rows(
+            SatisfactionCheck.objects.filter(card_id=card.pk, done_at__isnull=False), "done_at", before, limit,
+            "id", "done_at", "score", "comment", "done_by__username",
+        ):
             entries.append(TimelineEntry(done_at, "satisfaction", "check", _("Satisfaction %(score)s of 5") % {"score": score},
                                          comment, by or "", pk, label=_("Satisfaction")))
     return entries

@@ -708,6 +708,15 @@ TimelineSource = Callable[[Any, Card, int, "dt.datetime | None"], list[TimelineE
 _timeline_sources: list[TimelineSource] = []
 
 
+def timeline_rows(rows: QuerySet[Any], when: str, before: Any, limit: int, *columns: str) -> list[tuple[Any, ...]]:
+    """A timeline source's newest ``limit`` rows, older than ``before`` when given, newest first by
+    ``when`` then id, as tuples of ``columns`` (an author's name joined in by ``…__username``):
+    a model instance and its author's for each row would cost more than the query."""
+    if before is not None:
+        rows = rows.filter(**{f"{when}__lt": before})
+    return list(rows.order_by(f"-{when}", "-id").values_list(*columns)[:limit])
+
+
 def register_timeline_source(source: TimelineSource) -> None:
     if source not in _timeline_sources:
         _timeline_sources.append(source)

@@ -604,22 +604,18 @@ def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | No
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
-    from rapport.cards.selectors import TimelineEntry
+    from rapport.cards.selectors import TimelineEntry, timeline_rows
     from rapport.commerce.money import format_money
 
     until = before.date() if before else None
     record = card_record(card)
     entries = []
-    # Rows as tuples with the author's name joined in: a model instance and its author's for
-    # each row would cost more than the queries.
     if record.orders:
         statuses = dict(OrderStatus.choices)
-        orders = Order.objects.filter(card_id=card.pk)
-        if until:
-            orders = orders.filter(ordered_on__lt=until)
-        for pk, ordered_on, status, number, total, currency, by in orders.order_by("-ordered_on", "-id").values_list(
-            "id", "ordered_on", "status", "external_id", "total", "currency", "created_by__username"
-        )[:limit]:
+        for pk, ordered_on, status, number, total, currency, by in timeline_rows(
+            Order.objects.filter(card_id=card.pk), "ordered_on", until, limit,
+            "id", "ordered_on", "status", "external_id", "total", "currency", "created_by__username",
+        ):
             entries.append(TimelineEntry(
                 _day_start(ordered_on), "order", status, f"{number or _('Order')} · {format_money(total, currency)}",
                 str(statuses.get(status, status)), by or "", pk,
@@ -627,12 +623,10 @@ def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | No
             ))
     if record.invoices:
         invoice_kinds = dict(InvoiceKind.choices)
-        invoices = Invoice.objects.filter(card_id=card.pk)
-        if until:
-            invoices = invoices.filter(issued_on__lt=until)
-        for pk, issued_on, kind, number, amount, currency, due_on, by in invoices.order_by("-issued_on", "-id").values_list(
-            "id", "issued_on", "kind", "external_id", "amount", "currency", "due_on", "created_by__username"
-        )[:limit]:
+        for pk, issued_on, kind, number, amount, currency, due_on, by in timeline_rows(
+            Invoice.objects.filter(card_id=card.pk), "issued_on", until, limit,
+            "id", "issued_on", "kind", "external_id", "amount", "currency", "due_on", "created_by__username",
+        ):
             kind_label = str(invoice_kinds.get(kind, kind))
             entries.append(TimelineEntry(
                 _day_start(issued_on), "invoice", kind, f"{number or kind_label} · {format_money(amount, currency)}",
@@ -641,12 +635,10 @@ def timeline_entries(user: Any, card: Card, limit: int, before: dt.datetime | No
             ))
     if record.payments:
         payment_kinds = dict(PaymentKind.choices)
-        payments = Payment.objects.filter(card_id=card.pk)
-        if until:
-            payments = payments.filter(received_on__lt=until)
-        for pk, received_on, kind, amount, currency, method, by in payments.order_by("-received_on", "-id").values_list(
-            "id", "received_on", "kind", "amount", "currency", "method", "created_by__username"
-        )[:limit]:
+        for pk, received_on, kind, amount, currency, method, by in timeline_rows(
+            Payment.objects.filter(card_id=card.pk), "received_on", until, limit,
+            "id", "received_on", "kind", "amount", "currency", "method", "created_by__username",
+        ):
             entries.append(TimelineEntry(
                 _day_start(received_on), "payment", kind, format_money(amount, currency), method,
                 by or "", pk, label=str(payment_kinds.get(kind, kind)), dated=True,

@@ -229,16 +229,14 @@ def timeline_entries(user: Any, card: Any, limit: int, before: dt.datetime | Non
     visibility; the visits are filtered again). Most cards have no visit: one probe says so."""
     from django.urls import reverse
 
-    from rapport.cards.selectors import TimelineEntry
+    from rapport.cards.selectors import TimelineEntry, timeline_rows
 
     if not card_record(card).reported:
         return []
-    visits = visible_visits(user).filter(card=card, reported_at__isnull=False).order_by("-reported_at", "-id")
-    if before:
-        visits = visits.filter(reported_at__lt=before)
     outcomes = dict(Result.choices)
     entries = []
-    rows = visits.values_list("id", "planned_on", "outcome", "summary", "reported_at", "owner__username")[:limit]
+    rows = timeline_rows(visible_visits(user).filter(card=card, reported_at__isnull=False), "reported_at", before, limit,
+                         "id", "planned_on", "outcome", "summary", "reported_at", "owner__username")
     for pk, planned_on, outcome, summary, reported_at, owner in rows:
         assert reported_at is not None
         title = _("Visit on %(date)s") % {"date": date_format(planned_on, "DATE_FORMAT")}
