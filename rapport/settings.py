@@ -120,6 +120,9 @@ _conn_max_age = env_int("RAPPORT_CONN_MAX_AGE", 600)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a kept connection's health check skipped while it is in use
+        # (rapport/core/postgresql).
+        DATABASES["default"]["ENGINE"] = "rapport.core.postgresql"
         DATABASES["default"].setdefault("OPTIONS", {})
         if env_bool("RAPPORT_DB_TRANSACTION_POOLER"):
             # PgBouncer in transaction mode hands each transaction any server connection: a

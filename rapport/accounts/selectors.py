@@ -56,21 +56,62 @@ def list_users(*, include_inactive: bool = True) -> list[User]:
     return list(qs)
 
 
+def memberships_of(user_id: int) -> tuple[list[int], list[int], list[int]]:
+    """A manager's teams, managed teams (each in team name order, as ``team_ids_of`` lists them)
+    and the other members of the managed teams (by id), in one statement instead of three: a
+    manager's visibility scope asks all three on most requests."""
+    from django.db import connection
+
+    from rapport.core import sql
+
+    def build() -> str:
+        name = connection.ops.quote_name
+        teams = User._meta.get_field("teams").remote_field.through
+        managed = User._meta.get_field("managed_teams").remote_field.through
+        team_table = sql.table(Team)
+        t_user, t_team = sql.column(teams, "user"), sql.column(teams, "team")
+        m_user, m_team = sql.column(managed, "user"), sql.column(managed, "team")
+        return (
+            f"SELECT 0, t.{name('id')}, t.{name('name')} FROM {team_table} t INNER JOIN {sql.table(teams)} m "
+            f"ON m.{t_team} = t.{name('id')} WHERE m.{t_user} = %s "
+            f"UNION ALL SELECT 1, t.{name('id')}, t.{name('name')} FROM {team_table} t INNER JOIN {sql.table(managed)} m "
+            f"ON m.{m_team} = t.{name('id')} WHERE m.{m_user} = %s "
+            f"UNION ALL SELECT 2, m.{t_user}, '' FROM {sql.table(teams)} m "
+            f"WHERE m.{t_team} IN (SELECT g.{m_team} FROM {sql.table(managed)} g WHERE g.{m_user} = %s)"
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql.statement("accounts.memberships_of", build), [user_id] * 3)
+        rows = cursor.fetchall()
+    in_order = sorted((what, team_name, pk) for what, pk, team_name in rows if what != 2)
+    members = {pk for what, pk, _name in rows if what == 2}
+    members.discard(user_id)
+    return (
+        [pk for what, _name, pk in in_order if what == 0],
+        [pk for what, _name, pk in in_order if what == 1],
+        sorted(members),
+    )
+
+
 def team_ids_of(user_id: int, *, managed: bool = False) -> list[int]:
     """Ids of the teams a user belongs to (``managed``: manages), in team name order, as
     ``user.teams`` (``user.managed_teams``) lists them. The visibility scope asks this on every
     request; written out, the statement costs a fraction of the related manager's query."""
     from django.db import connection
 
-    relation = User._meta.get_field("managed_teams" if managed else "teams")
-    through = relation.remote_field.through._meta  # type: ignore[union-attr]
-    name = connection.ops.quote_name
-    member = name(through.get_field("user").column)
-    team = name(through.get_field("team").column)
-    sql = (
-        f"SELECT t.{name('id')} FROM {name(Team._meta.db_table)} t INNER JOIN {name(through.db_table)} m "
-        f"ON m.{team} = t.{name('id')} WHERE m.{member} = %s ORDER BY t.{name('name')}"
-    )
+    from rapport.core import sql
+
+    def build() -> str:
+        relation = User._meta.get_field("managed_teams" if managed else "teams")
+        through = relation.remote_field.through._meta  # type: ignore[union-attr]
+        name = connection.ops.quote_name
+        member = name(through.get_field("user").column)
+        team = name(through.get_field("team").column)
+        return (
+            f"SELECT t.{name('id')} FROM {name(Team._meta.db_table)} t INNER JOIN {name(through.db_table)} m "
+            f"ON m.{team} = t.{name('id')} WHERE m.{member} = %s ORDER BY t.{name('name')}"
+        )
+
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+        cursor.execute(sql.statement(("accounts.team_ids_of", managed), build), [user_id])
         return [row[0] for row in cursor.fetchall()]

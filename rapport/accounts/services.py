@@ -190,10 +190,10 @@ def _active_user(user_id: int) -> User | None:
 
     from rapport.core import sql
 
-    statement = (
+    statement = sql.statement("accounts.active_user", lambda: (
         f"SELECT {sql.select_columns(User, 'u')} FROM {sql.table(User)} u "
         f"WHERE u.{sql.column(User, 'id')} = %s AND u.{sql.column(User, 'is_active')} = %s"
-    )
+    ))
     with connection.cursor() as cursor:
         cursor.execute(statement, [user_id, True])
         row = cursor.fetchone()

@@ -115,8 +115,15 @@ def record_changes(
     return AuditEntry.objects.bulk_create(entries)
 
 
-def record_many(entries: Iterable[dict[str, Any]]) -> list[AuditEntry]:
-    """Several entries at once (e.g. every row of an import), each given as ``record``'s arguments."""
+def record_many(entries: Iterable[dict[str, Any]]) -> int:
+    """Several entries at once (e.g. every row of an import, the confidential reads of a
+    request), each given as ``record``'s arguments; returns how many were written.
+
+    One statement written by hand, run for every entry: the reads of confidential items write
+    here on about half of all card reads, where compiling ``bulk_create`` cost more than the
+    insert itself. The values are prepared by each field, as the ORM prepares them."""
+    from rapport.core import sql
+
     now = timezone.now()
     built = [
         _entry(
@@ -126,7 +133,18 @@ def record_many(entries: Iterable[dict[str, Any]]) -> list[AuditEntry]:
         )
         for e in entries
     ]
-    return AuditEntry.objects.bulk_create(built)
+    if not built:
+        return 0
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+    def build() -> str:
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+        return f"INSERT INTO {sql.table(AuditEntry)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+
+    rows = [[f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields] for entry in built]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql.statement("audit.record_many", build), rows)
+    return len(built)
 
 
 # --- the sanctioned maintenance operations ----------------------------------------------------

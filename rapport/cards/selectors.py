@@ -32,36 +32,49 @@ def get_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
     return read_card(user, card_id, kind)
 
 
-def _cards_with_names(pks: list[int]) -> list[Card]:
-    """Cards by primary key with their owner's names and their team's name, as
+def _card_with_names(pk: int, *, contacts: bool = False) -> tuple[Card | None, Contacts]:
+    """A card by primary key with its owner's names and its team's name, as
     ``select_related("owner", "team")`` would load them, in one statement written out instead of
     one the ORM compiles on every read (a quarter of the cost). The owner carries its username,
     first and last name and whether it is active (what pages show of a card's owner), the team its
     name; any other of their columns is read from the database when first used, as for a
-    deferred field."""
+    deferred field. With ``contacts``, the card's phones, e-mails and addresses come in the same
+    statement, one round trip instead of two (the caller drops them unless the card is one the
+    user may see)."""
     from django.db import connection
 
     from rapport.accounts.models import Team, User
     from rapport.core import sql
 
-    if not pks:
-        return []
-    name = connection.ops.quote_name
-    statement = (
-        f"SELECT {sql.select_columns(Card, 'c')}, u.{name('username')}, u.{name('first_name')}, u.{name('last_name')}, "
-        f"u.{name('is_active')}, t.{name('name')} "
-        f"FROM {sql.table(Card)} c INNER JOIN {sql.table(User)} u ON u.{name('id')} = c.{name('owner_id')} "
-        f"LEFT OUTER JOIN {sql.table(Team)} t ON t.{name('id')} = c.{name('team_id')} "
-        f"WHERE c.{name('id')} IN ({', '.join(['%s'] * len(pks))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, list(pks))
-        rows = cursor.fetchall()
     width = sql.width(Card)
-    cards = []
+
+    def build() -> str:
+        name = connection.ops.quote_name
+        statement = (
+            f"SELECT {sql.select_columns(Card, 'c')}, u.{name('username')}, u.{name('first_name')}, u.{name('last_name')}, "
+            f"u.{name('is_active')}, t.{name('name')}{', NULL' * _CONTACT_WIDTH if contacts else ''} "
+            f"FROM {sql.table(Card)} c INNER JOIN {sql.table(User)} u ON u.{name('id')} = c.{name('owner_id')} "
+            f"LEFT OUTER JOIN {sql.table(Team)} t ON t.{name('id')} = c.{name('team_id')} "
+            f"WHERE c.{name('id')} = %s"
+        )
+        if contacts:
+            nulls = ", ".join(["NULL"] * (width + 5))
+            statement += "".join(
+                f" UNION ALL SELECT {nulls}, {branch.removeprefix('SELECT ')}"
+                for branch in _contact_branches("%s", addresses=True)
+            )
+        return statement
+
+    statement = sql.statement(("cards.with_names", contacts), build)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [pk] * (4 if contacts else 1))
+        rows = cursor.fetchall()
+    card = None
     for row in rows:
+        if row[0] is None:
+            continue  # a contact's row
         card = sql.from_row(Card, row)
-        username, first_name, last_name, is_active, team_name = row[width:]
+        username, first_name, last_name, is_active, team_name = row[width:width + 5]
         db = card._state.db
         owner = User.from_db(
             db, ["id", "username", "first_name", "last_name", "is_active"],
@@ -70,8 +83,8 @@ def _cards_with_names(pks: list[int]) -> list[Card]:
         team = Team.from_db(db, ["id", "name"], [card.team_id, team_name]) if card.team_id is not None else None
         Card.owner.field.set_cached_value(card, owner)
         Card.team.field.set_cached_value(card, team)
-        cards.append(card)
-    return cards
+    found = _gather_contacts([row[width + 5:] for row in rows if row[0] is None]) if contacts and card else {}
+    return card, found.get(pk) or Contacts()
 
 
 def read_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
@@ -79,15 +92,19 @@ def read_card(user: Any, card_id: Any, kind: str | None = None) -> Card:
     log of denied reads, cheaper: the card is read by primary key, and when the user sees it as its
     owner, in its team or as a manager (``Scope.sees_without_shares``) no visibility query runs;
     otherwise the database is asked, as ``get_card`` asks it (a card shared with the user)."""
+    return read_card_with_contacts(user, card_id, kind, contacts=False)[0]
+
+
+def read_card_with_contacts(user: Any, card_id: Any, kind: str | None = None, *, contacts: bool = True) -> tuple[Card, Contacts]:
+    """``read_card`` with the card's phones, e-mails and addresses, read in the same statement."""
     if isinstance(card_id, bool) or not str(card_id).isdigit() or int(card_id) > 2**62:
         raise NotFound(kind or "card")
     pk = int(card_id)
     if getattr(user, "is_authenticated", False):
-        found = _cards_with_names([pk])
-        card = found[0] if found else None
+        card, found = _card_with_names(pk, contacts=contacts)
         if card is not None and (not kind or card.kind == kind):
             if scope_for(user).sees_without_shares(card.owner_id, card.team_id) or visible_to(user).filter(pk=pk).exists():
-                return card
+                return card, found
     _audit_denied(user, pk)
     raise NotFound(kind or "card")
 
@@ -128,19 +145,18 @@ class Contacts:
     addresses: list[dict[str, str]] = field(default_factory=list)
 
 
-def _contacts(card_ids: list[int], *, addresses: bool) -> dict[int, Contacts]:
-    """Phones, e-mails and addresses of these cards (which the caller has read through the
-    visibility filter) in one statement: a UNION ALL of the three tables, each read through its
-    card index; the ORM would spend more compiling three queries than the database reading them."""
+# Columns of each row of ``_contact_branches``: card, which table, position, id, then six values.
+_CONTACT_WIDTH = 10
+
+
+def _contact_branches(marks: str, *, addresses: bool) -> list[str]:
+    """The SELECTs of phones, e-mails (and addresses) of the cards whose ids fill ``marks``,
+    each read through its card index, to be joined with UNION ALL."""
     from django.db import connection
 
     from rapport.cards.models import Address, Email
 
-    found: dict[int, Contacts] = {}
-    if not card_ids:
-        return found
     table = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(card_ids))
     parts = [
         f"SELECT card_id, 0, position, id, e164, raw, region, kind, '', '' FROM {table(Phone._meta.db_table)} WHERE card_id IN ({marks})",
         f"SELECT card_id, 1, position, id, address, kind, '', '', '', '' FROM {table(Email._meta.db_table)} WHERE card_id IN ({marks})",
@@ -150,9 +166,12 @@ def _contacts(card_ids: list[int], *, addresses: bool) -> dict[int, Contacts]:
             f"SELECT card_id, 2, position, id, kind, street, city, region, postal_code, country "
             f"FROM {table(Address._meta.db_table)} WHERE card_id IN ({marks})"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), [*card_ids] * len(parts))
-        rows = cursor.fetchall()
+    return parts
+
+
+def _gather_contacts(rows: list[Any]) -> dict[int, Contacts]:
+    """Rows of ``_contact_branches`` as each card's ``Contacts``, in each model's order."""
+    found: dict[int, Contacts] = {}
     rows.sort(key=lambda r: (r[1], r[2], r[3]))  # as each model's Meta.ordering: position, id
     for card_id, what, _position, _id, a, b, c, d, e, f in rows:
         contacts = found.setdefault(card_id, Contacts())
@@ -163,6 +182,21 @@ def _contacts(card_ids: list[int], *, addresses: bool) -> dict[int, Contacts]:
         else:
             contacts.addresses.append({"kind": a, "street": b, "city": c, "region": d, "postal_code": e, "country": f})
     return found
+
+
+def _contacts(card_ids: list[int], *, addresses: bool) -> dict[int, Contacts]:
+    """Phones, e-mails and addresses of these cards (which the caller has read through the
+    visibility filter) in one statement: a UNION ALL of the three tables; the ORM would spend
+    more compiling three queries than the database reading them."""
+    from django.db import connection
+
+    if not card_ids:
+        return {}
+    parts = _contact_branches(", ".join(["%s"] * len(card_ids)), addresses=addresses)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [*card_ids] * len(parts))
+        rows = cursor.fetchall()
+    return _gather_contacts(rows)
 
 
 def card_contacts(card: Card) -> Contacts:
@@ -493,11 +527,16 @@ class ProfileValue:
     display: str
     fact_id: int
     source_key: str
-    source_label: str
     confidence: int
     verified: bool
     observed_at: str
     recorded_by: int | None
+
+    @property
+    def source_label(self) -> str:
+        """The source's name in the reader's language (the API answers its key instead)."""
+        source = catalog.sources().get(self.source_key)
+        return str(source.label) if source else self.source_key
 
 
 @dataclass
@@ -526,8 +565,7 @@ def display_value(item: InformationItem, value: Any, people: dict[int, str] | No
 
 def readable_items(user: Any, card: Card) -> dict[str, InformationItem]:
     """Catalog items the user may read on this card (items above their clearance are absent)."""
-    allowed = scope_for(user).sensitivities_on(card)
-    return {k: i for k, i in catalog.items().items() if i.sensitivity in allowed and i.applies_to in ("any", card.kind)}
+    return catalog.readable_items(card.kind, frozenset(scope_for(user).sensitivities_on(card)))
 
 
 def person_names(user: Any, ids: Iterable[Any]) -> dict[int, str]:
@@ -557,7 +595,6 @@ def profile_of(user: Any, card: Card) -> list[ProfileValue]:
     entries = [(readable[k], e, crypto.unseal(e.get("v"))) for k, e in (card.profile or {}).items() if k in readable]
     people = person_names(user, _referenced_people((item, value) for item, _, value in entries))
     for item, entry, value in entries:
-        source = catalog.sources().get(entry.get("s", ""))
         result.append(
             ProfileValue(
                 item=item,
@@ -565,7 +602,6 @@ def profile_of(user: Any, card: Card) -> list[ProfileValue]:
                 display=display_value(item, value, people),
                 fact_id=entry.get("f", 0),
                 source_key=entry.get("s", ""),
-                source_label=source.label if source else entry.get("s", ""),
                 confidence=entry.get("c", 0),
                 verified=bool(entry.get("ok")),
                 observed_at=entry.get("at", ""),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapport.catalog.models import InformationItem, InformationSource
 
@@ -17,6 +17,8 @@ class _Cache:
     items_by_id: dict[int, InformationItem] | None = None
     sources: dict[str, InformationSource] | None = None
     sources_by_id: dict[int, InformationSource] | None = None
+    # (card kind, sensitivity classes) -> the items a reader with those classes may read there
+    readable: dict[tuple[str, frozenset[str]], dict[str, InformationItem]] = field(default_factory=dict)
 
 
 _cache = _Cache()
@@ -26,6 +28,7 @@ def clear_cache() -> None:
     _cache.loaded_at = 0.0
     _cache.items = _cache.items_by_id = None
     _cache.sources = _cache.sources_by_id = None
+    _cache.readable = {}
 
 
 def _ensure() -> _Cache:
@@ -36,6 +39,7 @@ def _ensure() -> _Cache:
         _cache.items_by_id = {i.id: i for i in items}
         _cache.sources = {s.key: s for s in sources}
         _cache.sources_by_id = {s.id: s for s in sources}
+        _cache.readable = {}
         _cache.loaded_at = time.monotonic()
     return _cache
 
@@ -43,6 +47,20 @@ def _ensure() -> _Cache:
 def items() -> dict[str, InformationItem]:
     """Active catalog items by key, in catalog order."""
     return _ensure().items or {}
+
+
+def readable_items(kind: str, sensitivities: frozenset[str]) -> dict[str, InformationItem]:
+    """Active items that apply to cards of ``kind`` and whose sensitivity is among
+    ``sensitivities``, by key in catalog order: worked out once per reload for each reader class,
+    since every card read asks it."""
+    cache = _ensure()
+    key = (kind, sensitivities)
+    found = cache.readable.get(key)
+    if found is None:
+        found = cache.readable[key] = {
+            k: i for k, i in (cache.items or {}).items() if i.sensitivity in sensitivities and i.applies_to in ("any", kind)
+        }
+    return found
 
 
 def item_by_id(item_id: int) -> InformationItem | None:

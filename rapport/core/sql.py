@@ -7,10 +7,24 @@ models, so a renamed table or column cannot leave a statement behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field
+
+
+_statements: dict[tuple[str, Hashable], str] = {}
+
+
+def statement(key: Hashable, build: Callable[[], str]) -> str:
+    """A statement written by hand, built by ``build`` once per process and database vendor
+    (quoting every name again on each request costs more than running some of them)."""
+    cache_key = (connection.vendor, key)
+    found = _statements.get(cache_key)
+    if found is None:
+        found = _statements[cache_key] = build()
+    return found
 
 
 def table(model: Any) -> str:

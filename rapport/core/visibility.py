@@ -32,7 +32,16 @@ class Scope:
         return "admin" if self.user.is_superuser else self.user.role
 
     @cached_property
+    def _manager_memberships(self) -> tuple[list[int], list[int], list[int]]:
+        """A manager's teams, managed teams and managed people, asked together."""
+        from rapport.accounts.selectors import memberships_of
+
+        return memberships_of(self.user.id)
+
+    @cached_property
     def team_ids(self) -> list[int]:
+        if self.role == "manager":
+            return self._manager_memberships[0]
         from rapport.accounts.selectors import team_ids_of
 
         return team_ids_of(self.user.id)
@@ -41,19 +50,14 @@ class Scope:
     def managed_team_ids(self) -> list[int]:
         if self.role != "manager":
             return []
-        from rapport.accounts.selectors import team_ids_of
-
-        return team_ids_of(self.user.id, managed=True)
+        return self._manager_memberships[1]
 
     @cached_property
     def managed_user_ids(self) -> list[int]:
-        if not self.managed_team_ids:
+        """The other members of the teams a manager manages."""
+        if self.role != "manager":
             return []
-        from rapport.accounts.models import User
-
-        ids = set(User.objects.filter(teams__in=self.managed_team_ids).values_list("id", flat=True))
-        ids.discard(self.user.id)
-        return sorted(ids)
+        return self._manager_memberships[2]
 
     @property
     def sees_everything(self) -> bool:

@@ -49,14 +49,16 @@ def test_a_user_read_by_hand_has_every_value_the_orm_gives_it(users: dict[str, A
 
 def test_the_token_user_and_the_cards_of_the_api_come_from_rows_read_by_hand(users: dict[str, Any], make_org: Any) -> None:
     from rapport.accounts.services import _active_user
-    from rapport.cards.selectors import _cards_with_names
+    from rapport.cards.selectors import _card_with_names
 
     ana = users["rep_ana"]
     same_fields(User, _active_user(ana.pk), User.objects.get(pk=ana.pk))
     org = make_org(name="Nácar")
-    [card] = _cards_with_names([org.pk])
+    card, _contacts = _card_with_names(org.pk)
+    assert card is not None
     same_fields(Card, card, Card.objects.get(pk=org.pk))
     assert card.owner.get_username() == org.owner.get_username() and card.owner.is_active is True
     User.objects.filter(pk=org.owner_id).update(is_active=False)
     assert _active_user(org.owner_id) is None
-    assert _cards_with_names([org.pk])[0].owner.is_active is False
+    reread, _contacts = _card_with_names(org.pk, contacts=True)
+    assert reread is not None and reread.owner.is_active is False

@@ -70,3 +70,30 @@ def test_a_request_without_confidential_reads_writes_nothing(users: dict[str, An
     with django_assert_num_queries(0):
         assert serve(lambda request: HttpResponse("list"), users["admin"]).status_code == 200
     assert read_audit.flush_reads(RequestFactory().get("/")) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_each_entry_commits_on_its_own_and_is_written_before_the_answer(
+    users: dict[str, Any], make_org: Any, monkeypatch: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns inside a transaction")
+
+    def no_transaction(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no BEGIN … COMMIT around the inserts")
+
+    monkeypatch.setattr(read_audit, "transaction", SimpleNamespace(atomic=no_transaction))
+    first, second = make_org(name="Uno"), make_org(name="Dos")
+
+    def view(request: HttpRequest) -> HttpResponse:
+        record_read(user=users["admin"], card=first, items=["health"])
+        record_read(user=users["admin"], card=second, items=["hobbies"])
+        return HttpResponse("card")
+
+    assert serve(view, users["admin"]).status_code == 200
+    written = AuditEntry.objects.filter(action="read", record_id__in=[str(first.pk), str(second.pk)])
+    assert sorted(e.detail["items"][0] for e in written) == ["health", "hobbies"]
