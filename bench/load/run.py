@@ -18,8 +18,8 @@ Locust, headless and bounded in time:
   afterwards every id the server acknowledged is looked up in the database (lost writes) and
   "database is locked" is searched for in the answers and the server's log.
 
-Each scenario reports req/s, p50/p95/p99, errors, server CPU per request and the resident memory
-of each worker (from /proc). Results: bench/results/load-<db>-<size>.json. The benchmark users
+Each scenario reports req/s, p50/p95/p99, errors, the CPU per request of the server, of PostgreSQL's
+processes and of Locust, and the resident memory of each worker (from /proc). Results: bench/results/load-<db>-<size>.json. The benchmark users
 are exempted from the API rate limit through RAPPORT_RATE_LIMIT_EXEMPT, as a deployment would.
 """
 
@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -147,7 +148,9 @@ class Server:
         # No recycling of workers during the run: their CPU time and memory are read per process,
         # and the memory target is about a worker that has lived through the whole load.
         command = [sys.executable, "-m", "rapport.cli", "serve", "--port", str(self.port),
-                   "--threads", str(args.threads), "--max-requests", "0"]
+                   "--max-requests", "0"]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
         if args.workers:
             command += ["--workers", str(args.workers)]
         self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -228,11 +231,16 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
                "-t", f"{seconds}s", "--host", server.url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "5",
                "--loglevel", "WARNING"]
     cpu_before = server.cpu_seconds()
+    database_before = database_cpu_seconds()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
     started = time.monotonic()
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
     wall = time.monotonic() - started
     cpu = server.cpu_seconds() - cpu_before
+    database_cpu = database_cpu_seconds() - database_before
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     rows = list(csv.DictReader((prefix.parent / f"{prefix.name}_stats.csv").open(encoding="utf-8")))
     requests: dict[str, Any] = {}
     for row in rows:
@@ -246,6 +254,10 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
         "users": users, "seconds": seconds, "requests": requests,
         "server_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
         "server_cpu_share_of_wall": round(cpu / wall, 2),
+        # Where the rest of the two cores went: PostgreSQL's server processes (0 on SQLite, which
+        # runs inside the workers) and the load generator itself.
+        "database_cpu_ms_per_request": round(database_cpu * 1000 / total, 2) if total else None,
+        "locust_cpu_ms_per_request": round(locust_cpu * 1000 / total, 2) if total else None,
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
         "memory_after": server.memory(),
     }
@@ -257,6 +269,20 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
     if result.returncode not in (0, 1):  # 1: some requests failed, reported above
         figures["locust_error"] = (result.stderr or "")[-2000:]
     return figures
+
+
+def database_cpu_seconds() -> float:
+    """CPU time of this machine's PostgreSQL server processes, from /proc (0 when none run here)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += Server._cpu_seconds(int(entry.name))
+        except OSError:
+            continue
+    return total
 
 
 def _num(raw: str) -> float | None:
@@ -323,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--organizations", type=int, default=None, help="default: a fifth of --people")
     parser.add_argument("--reuse", action="store_true", help="keep the benchmark database of an earlier run")
     parser.add_argument("--workers", type=int, default=None, help="rapport serve --workers (default: its own)")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=None, help="rapport serve --threads (default: its own)")
     parser.add_argument("--duration", type=int, default=30, help="seconds per scenario")
     parser.add_argument("--writers-duration", type=int, default=60)
     parser.add_argument("--scenarios", default="floor,card_read,search,day,writers")
@@ -355,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {}
     try:
         server.wait_ready()
-        figures["server"] = {"workers": len(server.workers()), "threads": args.threads, "memory_at_start": server.memory()}
+        figures["server"] = {"workers": len(server.workers()), "threads": args.threads or "default", "memory_at_start": server.memory()}
         print(f"server: {server.url}, {figures['server']['workers']} workers", flush=True)
         for scenario in scenarios:
             seconds = args.writers_duration if scenario == "writers" else args.duration
@@ -365,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             overall = figures[scenario]["requests"].get("all", {})
             print(f"  {scenario}: {overall.get('req_per_s')} req/s, p50 {overall.get('p50_ms')} ms, "
                   f"p95 {overall.get('p95_ms')} ms, p99 {overall.get('p99_ms')} ms, {overall.get('failures')} failures, "
-                  f"server CPU {figures[scenario]['server_cpu_ms_per_request']} ms/request, "
+                  f"CPU per request: server {figures[scenario]['server_cpu_ms_per_request']} ms, "
+                  f"database {figures[scenario]['database_cpu_ms_per_request']} ms, "
+                  f"Locust {figures[scenario]['locust_cpu_ms_per_request']} ms, "
                   f"worker RSS {figures[scenario]['memory_after']['rss_mb']} MB, "
                   f"load average {figures[scenario]['load_average_1min']}", flush=True)
             if "check" in figures[scenario]:

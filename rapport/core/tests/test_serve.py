@@ -24,13 +24,18 @@ def options(*argv: str) -> dict[str, Any]:
     return cli.gunicorn_options(args)
 
 
-def test_the_default_is_one_worker_per_core_and_at_least_two(monkeypatch: Any) -> None:
+def test_the_default_is_two_workers_per_core_of_two_threads_and_at_least_two_workers(monkeypatch: Any) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert options()["workers"] == 2
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
-    assert options()["workers"] == 6
+    assert options()["workers"] == 12
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert options()["workers"] == 2
+    assert options()["threads"] == 2 and options()["worker_class"] == "gthread"
+
+
+def test_each_worker_listens_on_its_own_socket_so_the_kernel_spreads_connections() -> None:
+    assert options()["reuse_port"] is True
 
 
 def test_workers_threads_and_address_come_from_the_command_line() -> None:
