@@ -93,25 +93,24 @@ def memberships_of(user_id: int) -> tuple[list[int], list[int], list[int]]:
     )
 
 
-def team_ids_of(user_id: int, *, managed: bool = False) -> list[int]:
-    """Ids of the teams a user belongs to (``managed``: manages), in team name order, as
-    ``user.teams`` (``user.managed_teams``) lists them. The visibility scope asks this on every
-    request; written out, the statement costs a fraction of the related manager's query."""
+def team_ids_of(user_id: int) -> list[int]:
+    """Ids of the teams a user belongs to, in team name order, as ``user.teams`` lists them. The
+    visibility scope of a rep asks this on every request (a manager's comes with the managed
+    teams, from ``memberships_of``); written out, the statement costs a fraction of the related
+    manager's query."""
     from django.db import connection
 
     from rapport.core import sql
 
     def build() -> str:
-        relation = User._meta.get_field("managed_teams" if managed else "teams")
-        through = relation.remote_field.through._meta  # type: ignore[union-attr]
+        teams = User._meta.get_field("teams").remote_field.through
         name = connection.ops.quote_name
-        member = name(through.get_field("user").column)
-        team = name(through.get_field("team").column)
         return (
-            f"SELECT t.{name('id')} FROM {name(Team._meta.db_table)} t INNER JOIN {name(through.db_table)} m "
-            f"ON m.{team} = t.{name('id')} WHERE m.{member} = %s ORDER BY t.{name('name')}"
+            f"SELECT t.{name('id')} FROM {sql.table(Team)} t INNER JOIN {sql.table(teams)} m "
+            f"ON m.{sql.column(teams, 'team')} = t.{name('id')} WHERE m.{sql.column(teams, 'user')} = %s "
+            f"ORDER BY t.{name('name')}"
         )
 
     with connection.cursor() as cursor:
-        cursor.execute(sql.statement(("accounts.team_ids_of", managed), build), [user_id])
+        cursor.execute(sql.statement("accounts.team_ids_of", build), [user_id])
         return [row[0] for row in cursor.fetchall()]

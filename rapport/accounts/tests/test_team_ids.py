@@ -19,7 +19,7 @@ def test_team_ids_of_lists_the_teams_as_the_related_managers_list_them(users: di
     assert Team.objects.count() >= 4
     for user in User.objects.all():
         assert team_ids_of(user.id) == list(user.teams.values_list("id", flat=True)), user.username
-        assert team_ids_of(user.id, managed=True) == list(user.managed_teams.values_list("id", flat=True)), user.username
+        assert memberships_of(user.id)[1] == list(user.managed_teams.values_list("id", flat=True)), user.username
     multi = User.objects.get(username="rep_multi")
     assert [Team.objects.get(pk=i).name for i in team_ids_of(multi.id)] == ["Alpha", "North", "Zeta"]
 
