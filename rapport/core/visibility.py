@@ -17,6 +17,7 @@ from rapport.catalog.models import Sensitivity
 
 if TYPE_CHECKING:
     from rapport.accounts.models import User
+    from rapport.accounts.selectors import Memberships
     from rapport.cards.models import Card
 
 
@@ -32,32 +33,43 @@ class Scope:
         return "admin" if self.user.is_superuser else self.user.role
 
     @cached_property
-    def _manager_memberships(self) -> tuple[list[int], list[int], list[int]]:
-        """A manager's teams, managed teams and managed people, asked together."""
-        from rapport.accounts.selectors import memberships_of
+    def _memberships(self) -> "Memberships":
+        """The user's teams, managed teams and managed people: read with the user when the user
+        came from an API token (``accounts.services``), else asked here; a rep's scope needs
+        only the teams."""
+        from rapport.accounts.selectors import Memberships, memberships_of, team_ids_of
 
-        return memberships_of(self.user.id)
+        known = getattr(self.user, "_rapport_memberships", None)
+        if known is not None:
+            return known
+        if self.role == "manager":
+            return memberships_of(self.user.id)
+        return Memberships(team_ids_of(self.user.id), [], [])
 
     @cached_property
     def team_ids(self) -> list[int]:
-        if self.role == "manager":
-            return self._manager_memberships[0]
-        from rapport.accounts.selectors import team_ids_of
-
-        return team_ids_of(self.user.id)
+        return self._memberships.teams
 
     @cached_property
     def managed_team_ids(self) -> list[int]:
         if self.role != "manager":
             return []
-        return self._manager_memberships[1]
+        return self._memberships.managed_teams
 
     @cached_property
     def managed_user_ids(self) -> list[int]:
         """The other members of the teams a manager manages."""
         if self.role != "manager":
             return []
-        return self._manager_memberships[2]
+        return self._memberships.managed_users
+
+    @property
+    def signature(self) -> tuple[Any, ...]:
+        """Everything ``card_q`` and ``confidential_q`` are made of: two scopes with the same
+        signature build the same filters, so SQL compiled from one serves the other."""
+        if self.sees_everything or not self.user.is_active:
+            return (self.user.id, self.user.is_active, self.role)
+        return (self.user.id, True, self.role, tuple(self.team_ids), tuple(self.managed_team_ids), tuple(self.managed_user_ids))
 
     @property
     def sees_everything(self) -> bool:

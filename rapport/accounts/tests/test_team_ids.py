@@ -45,3 +45,23 @@ def test_memberships_of_answer_what_the_related_managers_answer(users: dict[str,
         assert memberships_of(user.id) == (list(user.teams.values_list("id", flat=True)), managed, sorted(members)), user.username
     mgr = User.objects.get(username="mgr_multi")
     assert [Team.objects.get(pk=i).name for i in memberships_of(mgr.id)[1]] == ["Alpha", "North", "South"]
+
+
+def test_the_user_of_an_api_token_comes_with_the_teams_and_managed_people_its_scope_needs(users: dict[str, Any]) -> None:
+    from rapport.accounts.services import create_token, token_for
+
+    create_user(username="rep_multi", role="rep", teams=["Zeta", "Alpha", "North"], password="x", validate=False)
+    create_user(username="mgr_multi", role="manager", teams=["Zeta", "South"], manages=["South", "Alpha", "North"], password="x", validate=False)
+    checked = 0
+    for user in User.objects.filter(is_active=True):
+        found = token_for(create_token(user=user))
+        assert found is not None
+        assert found.user._rapport_memberships == memberships_of(user.id), user.username  # type: ignore[attr-defined]
+        fresh = scope_for(User.objects.get(pk=user.pk))
+        expected = (fresh.team_ids, fresh.managed_team_ids, fresh.managed_user_ids)
+        with CaptureQueriesContext(connection) as ctx:
+            scope = scope_for(found.user)
+            assert (scope.team_ids, scope.managed_team_ids, scope.managed_user_ids) == expected, user.username
+        assert len(ctx.captured_queries) == 0, user.username
+        checked += 1
+    assert checked >= 6

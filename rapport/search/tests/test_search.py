@@ -110,3 +110,56 @@ def test_every_word_must_match_and_exact_words_rank_before_prefixes(users: dict[
     assert names(ana, "maria fernandez")[0] == "María José Fernández"
     assert "Mariana Fernándezova" in names(ana, "maria fernandez")
     assert names(ana, "maria popescu") == []
+
+
+def test_a_one_word_search_ranks_as_the_general_scorer_ranks(users: dict[str, Any], make_person: Any, make_org: Any) -> None:
+    """The one-word path (a bounded sort of one index range) answers what the scorer of several
+    words (every matching row grouped) answers, in the same order, for exact words, prefixes,
+    typos, e-mails and domains, for each role and page size, with cards already found skipped."""
+    import random
+
+    from rapport.accounts.models import User
+    from rapport.search.selectors import _Found, _one_word_matches, _ranked_matches, _scoped_rows, tokens_of
+
+    rng = random.Random(5)
+    family = ["Garcia", "Garrido", "Garza", "Gardner", "Marin", "Martin", "Martinez", "Marquez", "Popescu", "Popa"]
+    given = ["Garbiñe", "Maria", "Marta", "Pablo", "Ion", "Gara"]
+    owners = ["rep_ana", "rep_ben", "rep_bo_other_team", "manager_mei"]
+    for i in range(70):
+        first, last = rng.choice(given), rng.choice(family)
+        make_person(owner=rng.choice(owners), given_name=first, family_name=last,
+                    emails=[f"{rng.choice(family).lower()}.{i}@{rng.choice(['garcia.es', 'mar.ro', 'x.com'])}"] if i % 3 else [])
+    for i in range(15):
+        make_org(owner=rng.choice(owners), name=f"{rng.choice(family)} Hermanos {i}", website=f"https://{rng.choice(family).lower()}{i}.es")
+    queries = ["ga", "gar", "garc", "garcia", "gardne", "mar", "mart", "martinez", "marquez", "popesku", "martn", "p", "x", "ion", "garcia.1@"]
+    checked = 0
+    for username in ["rep_ana", "manager_mei", "admin", "rep_bo_other_team"]:
+        user = User.objects.get(username=username)
+        found = _Found.of(_scoped_rows(user, None, False))
+        for query in queries:
+            (token,) = tokens_of(query)
+            everything = _ranked_matches(found, [token], 100, set())
+            for limit in (1, 3, 7, 20, 100):
+                for skip in (set(), set(everything[:2]), set(everything[1::3])):
+                    expected = _ranked_matches(found, [token], limit, skip)
+                    assert _one_word_matches(found, token, limit, skip) == expected, (username, query, limit, sorted(skip))
+                    checked += bool(expected)
+    assert checked > 300
+
+
+def test_a_search_follows_a_change_of_teams_and_a_new_share_at_once(users: dict[str, Any], make_person: Any) -> None:
+    """The visibility condition a search compiles is kept per scope; a user whose teams change,
+    or who is given a share, searches with the new scope on the next request."""
+    from rapport.accounts.models import Team, User
+    from rapport.cards.services import share_card
+
+    bos = make_person(owner="rep_bo_other_team", given_name="Quintiliano", family_name="Zubizarreta")
+    shared = make_person(owner="rep_bo_other_team", given_name="Quintina", family_name="Zubiri")
+    ana = User.objects.get(pk=users["rep_ana"].pk)
+    assert names(ana, "zubi") == []
+    share_card(user=users["admin"], card=shared, with_user=ana)
+    assert names(User.objects.get(pk=ana.pk), "zubi") == ["Quintina Zubiri"]
+    User.objects.get(pk=ana.pk).teams.add(bos.team or Team.objects.get(members=users["rep_bo_other_team"]))
+    assert sorted(names(User.objects.get(pk=ana.pk), "zubi")) == ["Quintiliano Zubizarreta", "Quintina Zubiri"]
+    User.objects.get(pk=ana.pk).teams.clear()
+    assert names(User.objects.get(pk=ana.pk), "zubi") == ["Quintina Zubiri"]
