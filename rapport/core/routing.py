@@ -4,16 +4,16 @@ Django resolves a path by trying its patterns one after the other. The API has a
 and the card endpoints come last (their ``<kind>/<card_id>`` would otherwise catch
 ``catalog/items`` and the like), so every card read tried some 230 regular expressions before
 its own. ``IndexedResolver`` keeps the same list, and so the same answer and the same
-``reverse()``, but resolves a path among only the patterns that could match it: those whose
-first segment is that literal text, and those whose first segment is not literal, in their
-original order.
+``reverse()``, but resolves a path among only the patterns that could match it, in their
+original order: those whose first segment is that literal text or not literal, and whose number
+of segments is the path's (or not fixed: a converter that may match "/", an include).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.urls import Resolver404, URLPattern, URLResolver
+from django.urls import Resolver404, URLPattern, URLResolver, converters
 from django.urls.resolvers import ResolverMatch, RoutePattern
 from django.utils.functional import cached_property
 
@@ -28,17 +28,47 @@ def _first_segment(entry: URLPattern | URLResolver) -> str | None:
     return None if "<" in head else head
 
 
+# Django's converters whose values never contain "/".
+_ONE_SEGMENT = (converters.IntConverter, converters.StringConverter, converters.UUIDConverter, converters.SlugConverter)
+
+
+def _segments(entry: URLPattern | URLResolver) -> int | None:
+    """How many "/"-separated segments every path the entry matches has, or None when that is
+    not fixed (an include, a regular expression, a converter whose values may contain "/")."""
+    pattern = entry.pattern
+    if not isinstance(pattern, RoutePattern) or not pattern._is_endpoint:
+        return None
+    if not all(type(converter) in _ONE_SEGMENT for converter in pattern.converters.values()):
+        return None  # "path", or a converter of unknown values
+    return str(pattern).count("/") + 1
+
+
 class IndexedResolver(URLResolver):
-    """A ``URLResolver`` over a list of patterns that resolves by first path segment."""
+    """A ``URLResolver`` over a list of patterns that resolves by first path segment and number
+    of segments."""
 
     @cached_property
-    def _narrowed(self) -> tuple[dict[str, URLResolver], URLResolver]:
+    def _index(self) -> tuple[list[tuple[Any, str | None, int | None]], frozenset[str], int]:
         entries = list(self.url_patterns)
-        heads = [_first_segment(entry) for entry in entries]
-        groups: dict[str, URLResolver] = {}
-        for head in dict.fromkeys(h for h in heads if h is not None):
-            groups[head] = self._with([e for e, h in zip(entries, heads) if h in (head, None)])
-        return groups, self._with([e for e, h in zip(entries, heads) if h is None])
+        keyed = [(entry, _first_segment(entry), _segments(entry)) for entry in entries]
+        heads = frozenset(head for _entry, head, _count in keyed if head is not None)
+        longest = max((count for _entry, _head, count in keyed if count is not None), default=0)
+        return keyed, heads, longest
+
+    @cached_property
+    def _narrowed(self) -> dict[tuple[str | None, int | None], URLResolver]:
+        return {}
+
+    def _candidates(self, head: str, count: int) -> URLResolver:
+        keyed, heads, longest = self._index
+        key = (head if head in heads else None, count if count <= longest else None)
+        found = self._narrowed.get(key)
+        if found is None:
+            found = self._narrowed[key] = self._with([
+                entry for entry, entry_head, entry_count in keyed
+                if entry_head in (key[0], None) and entry_count in (key[1], None)
+            ])
+        return found
 
     def _with(self, entries: list[Any]) -> URLResolver:
         return URLResolver(self.pattern, entries, self.default_kwargs, app_name=self.app_name, namespace=self.namespace)
@@ -48,9 +78,8 @@ class IndexedResolver(URLResolver):
         match = self.pattern.match(path)
         if not match:
             raise Resolver404({"path": path})  # as URLResolver.resolve does
-        groups, rest = self._narrowed
-        head = match[0].split("/", 1)[0]
-        return groups.get(head, rest).resolve(path)
+        rest = match[0]
+        return self._candidates(rest.split("/", 1)[0], rest.count("/") + 1).resolve(path)
 
 
 def indexed_path(route: str, urls: tuple[list[Any], str, str]) -> IndexedResolver:

@@ -21,7 +21,8 @@ def _sample_paths() -> list[str]:
         route = str(entry.pattern) if isinstance(entry.pattern, RoutePattern) else ""
         paths.append(re.sub(r"<(?:int:)?[^>]+>", "7", route))
         paths.append(re.sub(r"<(?:int:)?([^>]+)>", lambda m: "people" if m.group(1) == "kind" else "7", route))
-    return sorted(set(paths)) + ["nothing/here", "people/7/nothing", "7/7", ""]
+    extra = [p + "/" for p in paths] + [p + "/more" for p in paths] + ["/".join(p.split("/")[:-1]) for p in paths]
+    return sorted(set(paths + extra)) + ["nothing/here", "people/7/nothing", "7/7", "", "/", "//", "people//7"]
 
 
 def test_every_api_path_resolves_to_the_view_the_plain_resolver_picks() -> None:
@@ -51,6 +52,15 @@ def test_the_site_resolves_api_paths_through_the_indexed_resolver() -> None:
     assert resolve("/api/v1/catalog/items").url_name != "get_card"  # not caught by "<kind>/<card_id>"
     assert reverse("api:get_card", kwargs={"kind": "people", "card_id": 12}) == "/api/v1/people/12"
     assert any(isinstance(p, IndexedResolver) for p in __import__("rapport.urls").urls.urlpatterns)
+
+
+def test_a_card_read_tries_only_the_patterns_of_its_first_segment_and_length() -> None:
+    indexed = indexed_path("api/v1/", api.urls)
+    tried = indexed._candidates("people", 2).url_patterns
+    assert [str(p.pattern) for p in tried][-1] == "<kind>/<card_id>"
+    assert all(str(p.pattern).count("/") == 1 for p in tried)
+    assert len(tried) <= 4
+    assert indexed.resolve("api/v1/people/7").url_name == "get_card"
 
 
 def test_a_path_outside_the_api_is_not_the_api_resolvers_to_answer() -> None:
