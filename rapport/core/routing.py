@@ -36,7 +36,7 @@ def _segments(entry: URLPattern | URLResolver) -> int | None:
     """How many "/"-separated segments every path the entry matches has, or None when that is
     not fixed (an include, a regular expression, a converter whose values may contain "/")."""
     pattern = entry.pattern
-    if not isinstance(pattern, RoutePattern) or not pattern._is_endpoint:
+    if not isinstance(pattern, RoutePattern) or not getattr(pattern, "_is_endpoint", False):
         return None
     if not all(type(converter) in _ONE_SEGMENT for converter in pattern.converters.values()):
         return None  # "path", or a converter of unknown values
