@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -15,7 +15,7 @@ from rapport.cards.models import Card, Employment, Kind, Phone
 from rapport.core.text import fold, has_han, pinyin_words, words
 from rapport.core.visibility import scope_for, visible_to
 from rapport.search.models import Term, Variant
-from rapport.search.services import MIN_TYPO_LENGTH, deletes, domains_of, reversed_e164_sql
+from rapport.search.services import MIN_TYPO_LENGTH, NAME_WEIGHT, deletes, domains_of, reversed_e164_sql
 
 _PHONE_LIKE = re.compile(r"^[\d\s()+.\-/]{5,}$")
 _DOMAIN_QUERY = re.compile(r"^@?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]+)$")
@@ -173,58 +173,154 @@ def _ranked_matches(found: _Found, tokens: list[Token], limit: int, skip: set[in
         return [row[0] for row in cursor.fetchall()]
 
 
-def _one_word_matches(found: _Found, token: Token, limit: int, skip: set[int]) -> list[int]:
+def _one_word_matches(found: _Found, token: Token, limit: int, skip: set[int], *, exact_taken: bool = False) -> list[int]:
     """What ``_ranked_matches`` answers for a query of one word, without grouping every row the
-    word matches: a short prefix matches a large part of the index at a million cards, and
-    grouping all of its rows twice cost most of a search.
+    word matches: a short prefix matches a large part of the index at a million cards ("mar":
+    about 100,000 rows), and grouping all of its rows twice cost most of a search.
 
-    A card's score is then its best row's (``strength * 10 + weight``). The rows matching the
-    word exactly or by prefix (one index range) are sorted by that score and then by card,
-    newest first, keeping only the first ``limit``-odd rows (a bounded sort, no grouping); the
-    first row of each card is its best, so the cards in the order they first appear are the
-    cards in score order. Typo words, which always score less, are read only when the range
-    does not fill the page.
+    A card's score is then its best row's (``strength * 10 + weight``), so the cards come tier
+    by tier, each tier newest first: the word exactly (by weight), then a name starting with it
+    (``_newest_by_names``: newest first per name, a few rows of each), then whatever else starts
+    with it (the range's rows sorted by score and card, keeping only the first ``limit``-odd: a
+    bounded sort, no grouping; the first row of each card is its best), then typo words. Each
+    tier is read only when the ones before leave the page short. ``exact_taken``: every card
+    having the word exactly is in ``skip`` already (``search_card_ids`` looked for them first).
     """
     terms = _terms()
     where, where_params = found.where, list(found.params)
     if skip:
         where += f" AND NOT ({terms}.card_id IN ({', '.join(['%s'] * len(skip))}))"
         where_params += sorted(skip)
-    if token.prefix:
-        condition, values = f"{terms}.term >= %s AND {terms}.term < %s", [token.text, token.text + "\uffff"]
-    else:
-        condition, values = f"{terms}.term = %s", [token.text]
-    score = f"(CASE WHEN {terms}.term = %s THEN {EXACT * 10} ELSE {PREFIX * 10} END + {terms}.weight)"
     ids: list[int] = []
     seen = set(skip)
 
-    def take(sql: str, params: list[Any]) -> None:
+    def take(fetch: Callable[[int], list[int]], first: list[int] | None = None) -> None:
+        """The next cards of a tier: ``fetch(n)`` answers its first ``n`` rows (a card may have
+        several; ``first``: its answer for the first ``n``, read already); more are read while
+        those leave the page short."""
         rows_wanted = 3 * (limit - len(ids))
         while True:
-            with connection.cursor() as cursor:
-                cursor.execute(sql + " LIMIT %s", [*params, rows_wanted])
-                rows = [row[0] for row in cursor.fetchall()]
+            rows = first if first is not None else fetch(rows_wanted)
+            first = None
             fresh = [card_id for card_id in dict.fromkeys(rows) if card_id not in seen]
             if len(fresh) >= limit - len(ids) or len(rows) < rows_wanted:
                 break
-            rows_wanted *= 4  # cards with many rows in the range: read further
+            rows_wanted *= 4  # cards with many rows in the tier: read further
         for card_id in fresh[: limit - len(ids)]:
             ids.append(card_id)
             seen.add(card_id)
 
-    take(
-        f"SELECT {terms}.card_id FROM {terms} WHERE {where} AND {condition} ORDER BY {score} DESC, {terms}.card_id DESC",
-        [*where_params, *values, token.text],
-    )
+    def sorted_rows(sql: str, params: list[Any]) -> Callable[[int], list[int]]:
+        def fetch(rows_wanted: int) -> list[int]:
+            with connection.cursor() as cursor:
+                cursor.execute(sql + " LIMIT %s", [*params, rows_wanted])
+                return [row[0] for row in cursor.fetchall()]
+        return fetch
+
+    if not exact_taken:
+        take(sorted_rows(
+            f"SELECT {terms}.card_id FROM {terms} WHERE {where} AND {terms}.term = %s "
+            f"ORDER BY {terms}.weight DESC, {terms}.card_id DESC",
+            [*where_params, token.text],
+        ))
+    if token.prefix and len(ids) < limit:
+        by_names = _newest_by_names(where, where_params, token.text, limit, 3 * (limit - len(ids)))
+        if by_names is not None:
+            take(by_names[1], by_names[0])
+        if len(ids) < limit:
+            score = f"(CASE WHEN {terms}.term = %s THEN {EXACT * 10} ELSE {PREFIX * 10} END + {terms}.weight)"
+            take(sorted_rows(
+                f"SELECT {terms}.card_id FROM {terms} WHERE {where} AND {terms}.term >= %s AND {terms}.term < %s "
+                f"ORDER BY {score} DESC, {terms}.card_id DESC",
+                [*where_params, token.text, token.text + "\uffff", token.text],
+            ))
     if len(ids) < limit:
         typo_words = _typo_words(token)
         if typo_words:
-            take(
+            take(sorted_rows(
                 f"SELECT {terms}.card_id FROM {terms} WHERE {where} AND {terms}.term IN ({', '.join(['%s'] * len(typo_words))}) "
                 f"ORDER BY {terms}.weight DESC, {terms}.card_id DESC",
                 [*where_params, *typo_words],
-            )
+            ))
     return ids
+
+
+# A prefix starting more names than this is read as one sorted range (``_one_word_matches``).
+# (SQLite also caps a compound statement at 500 parts.)
+MAX_NAMES = 400
+
+
+def _names_after(terms: str) -> str:
+    """The names (terms of weight ``NAME_WEIGHT``) strictly between two values, in order, at most
+    ``MAX_NAMES + 1``: one seek per name in the index of names (``search_term_names``)."""
+    first = f"SELECT n.term FROM {terms} n WHERE n.weight = {NAME_WEIGHT} AND n.term > %s AND n.term < %s ORDER BY n.term LIMIT 1"
+    after = (f"SELECT n.term FROM {terms} n WHERE n.weight = {NAME_WEIGHT} AND n.term > names.term AND n.term < %s "
+             "ORDER BY n.term LIMIT 1")
+    return (
+        f"WITH RECURSIVE names(term, position) AS (SELECT ({first}), 1 UNION ALL "
+        f"SELECT ({after}), names.position + 1 FROM names WHERE names.term IS NOT NULL AND names.position <= {MAX_NAMES}) "
+    )
+
+
+def _newest_by_names(
+    where: str, where_params: list[Any], text: str, per_name: int, rows_wanted: int
+) -> tuple[list[int], Callable[[int], list[int]]] | None:
+    """The rows of the cards having a name that starts with ``text`` (and is not ``text``),
+    newest card first: the first ``rows_wanted`` of them, and a function reading the first
+    ``n``, as ``_one_word_matches`` takes a tier; ``None`` when more than ``MAX_NAMES`` names
+    start with it.
+
+    Each name's rows are a range of the covering index in card order, so the newest
+    ``per_name`` cards of each name are read without reading the others: for "mar", a few
+    hundred rows of some fifty names instead of a hundred thousand rows sorted. A card among
+    the page's newest is among its names' ``per_name`` newest, so the merge loses none.
+    """
+    terms = _terms()
+    upper = text + "\uffff"
+
+    def newest(name: str) -> str:
+        return (
+            f"SELECT {terms}.card_id FROM {terms} WHERE {where} AND {terms}.weight = {NAME_WEIGHT} "
+            f"AND {terms}.term = {name} ORDER BY {terms}.card_id DESC LIMIT %s"
+        )
+
+    if connection.vendor == "postgresql":
+        # One statement: the names, and per name its newest cards (LATERAL); its first row (-1)
+        # tells how many names there were.
+        sql = (
+            _names_after(terms)
+            + "SELECT -1, COUNT(names.term) FROM names UNION ALL (SELECT found.card_id, 0 FROM names "
+            + f"CROSS JOIN LATERAL ({newest('names.term')}) found ORDER BY 1 DESC LIMIT %s)"
+        )
+        counted: list[int] = []
+
+        def fetch_pg(wanted: int) -> list[int]:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [text, upper, upper, *where_params, per_name, wanted])
+                rows = cursor.fetchall()
+            counted[:] = [count for card_id, count in rows if card_id == -1]
+            return [card_id for card_id, _count in rows if card_id != -1]
+
+        first = fetch_pg(rows_wanted)
+        return None if counted[0] > MAX_NAMES else (first, fetch_pg)
+    # Elsewhere (SQLite, which has no LATERAL): the names, then a compound statement with a
+    # part per name.
+    with connection.cursor() as cursor:
+        cursor.execute(_names_after(terms) + "SELECT term FROM names WHERE term IS NOT NULL", [text, upper, upper])
+        names = [row[0] for row in cursor.fetchall()]
+    if len(names) > MAX_NAMES:
+        return None
+    if not names:
+        return [], lambda wanted: []
+    sql = " UNION ALL ".join([f"SELECT * FROM ({newest('%s')})"] * len(names)) + " ORDER BY 1 DESC LIMIT %s"
+    params = [value for name in names for value in (*where_params, name, per_name)]
+
+    def fetch(wanted: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, wanted])
+            return [row[0] for row in cursor.fetchall()]
+
+    return fetch(rows_wanted), fetch
 
 
 def domain_of_query(query: str) -> str | None:
@@ -322,7 +418,7 @@ def search_card_ids(user: Any, query: str, *, kind: str | None = None, limit: in
         ids += _phone_suffix_matches(user, digits, kind, limit - len(ids), include_archived, set(ids))
     if len(ids) < limit:
         if len(tokens) == 1:
-            ids += _one_word_matches(readable, tokens[0], limit - len(ids), set(ids))
+            ids += _one_word_matches(readable, tokens[0], limit - len(ids), set(ids), exact_taken=True)
         else:
             ids += _ranked_matches(readable, tokens, limit - len(ids), set(ids))
     return ids

@@ -112,18 +112,27 @@ def test_every_word_must_match_and_exact_words_rank_before_prefixes(users: dict[
     assert names(ana, "maria popescu") == []
 
 
-def test_a_one_word_search_ranks_as_the_general_scorer_ranks(users: dict[str, Any], make_person: Any, make_org: Any) -> None:
-    """The one-word path (a bounded sort of one index range) answers what the scorer of several
-    words (every matching row grouped) answers, in the same order, for exact words, prefixes,
-    typos, e-mails and domains, for each role and page size, with cards already found skipped."""
+@pytest.mark.parametrize("max_names", [400, 2])
+def test_a_one_word_search_ranks_as_the_general_scorer_ranks(
+    users: dict[str, Any], make_person: Any, make_org: Any, max_names: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-word path (tier by tier: newest per name, then a bounded sort of one index range)
+    answers what the scorer of several words (every matching row grouped) answers, in the same
+    order, for exact words, prefixes, typos, e-mails and domains, for each role and page size,
+    with cards already found skipped; also when a prefix starts too many names to read them one
+    by one."""
     import random
+
+    from rapport.search import selectors
+
+    monkeypatch.setattr(selectors, "MAX_NAMES", max_names)
 
     from rapport.accounts.models import User
     from rapport.search.selectors import _Found, _one_word_matches, _ranked_matches, _scoped_rows, tokens_of
 
     rng = random.Random(5)
     family = ["Garcia", "Garrido", "Garza", "Gardner", "Marin", "Martin", "Martinez", "Marquez", "Popescu", "Popa"]
-    given = ["Garbiñe", "Maria", "Marta", "Pablo", "Ion", "Gara"]
+    given = ["Garbiñe", "Maria", "Marta", "Pablo", "Ion", "Gara", "Garcia"]
     owners = ["rep_ana", "rep_ben", "rep_bo_other_team", "manager_mei"]
     for i in range(70):
         first, last = rng.choice(given), rng.choice(family)
