@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 
 from rapport.accounts.throttle import ApiRateThrottle
@@ -53,6 +56,19 @@ class Session(APIKeyCookie):
         return None
 
 
+class FastJSONRenderer(JSONRenderer):
+    """The JSON of ninja's renderer, written by orjson: dates, times, decimals, UUIDs and
+    translated texts are handed to ninja's own encoder, so they read exactly as before (dates and
+    times to the millisecond, UTC as "Z"); the rest is written in a fraction of the time. (An
+    enum that is not also a str or int, of which the answers hold none, is written as its value.)"""
+
+    _encoder = NinjaJSONEncoder()
+    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=self._encoder.default, option=self._options)
+
+
 api = NinjaAPI(
     title="Rapport API",
     version="1",
@@ -60,6 +76,7 @@ api = NinjaAPI(
     auth=[BearerToken(), Session()],
     throttle=[ApiRateThrottle()],
     urls_namespace="api",
+    renderer=FastJSONRenderer(),
 )
 
 
