@@ -187,12 +187,14 @@ def fact_form_for(request: AuthedHttpRequest, card: Card, data: QueryDict | None
     return FactForm(data, items=readable, sources=catalog.sources().values(), initial=initial)
 
 
-def _contact_rows(card: Card) -> dict[str, list[Any]]:
-    """The card's phones, e-mails and addresses for the page, read in one statement
-    (``card_contacts``) rather than one query each, as unsaved instances for their labels."""
+def _contact_rows(card: Card, contacts: selectors.Contacts | None = None) -> dict[str, list[Any]]:
+    """The card's phones, e-mails and addresses for the page, as unsaved instances for their
+    labels: read with the card (``read_card_with_contacts``) or else in one statement
+    (``card_contacts``) rather than one query each."""
     from rapport.cards.models import Address, Email, Phone
 
-    contacts = selectors.card_contacts(card)
+    if contacts is None:
+        contacts = selectors.card_contacts(card)
     return {
         "phones": [Phone(card=card, **row) for row in contacts.phones],
         "emails": [Email(card=card, **row) for row in contacts.emails],
@@ -201,10 +203,12 @@ def _contact_rows(card: Card) -> dict[str, list[Any]]:
 
 
 def card_context(
-    request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, deferred: bool = False, **forms: Any
+    request: AuthedHttpRequest, card: Card, *, timeline_limit: int = TIMELINE_FIRST, deferred: bool = False,
+    contacts: selectors.Contacts | None = None, **forms: Any
 ) -> dict[str, Any]:
     """The card page's context. ``deferred``: only the first screen (header, contact details,
-    people, the activity and fact forms) and a slot for every other section (``page_slots``)."""
+    people, the activity and fact forms) and a slot for every other section (``page_slots``);
+    ``contacts``: the card's phones, e-mails and addresses when they were read with it."""
     from rapport.activities.forms import ActivityForm
 
     user = request.user
@@ -213,7 +217,7 @@ def card_context(
         "card": card,
         "page_path": page_path,
         "can_write": scope_for(user).may_write_card(card),
-        **_contact_rows(card),
+        **_contact_rows(card, contacts),
         "employments": selectors.employment_lines(user, card),
         "fact_form": forms.get("fact_form") or fact_form_for(request, card),
         "activity_form": forms.get("activity_form") or ActivityForm(),
@@ -334,14 +338,16 @@ def share_form_for(user: User, data: QueryDict | None = None) -> ShareForm:
 @require_GET
 @web_view
 def card_detail(request: AuthedHttpRequest, card_id: int) -> HttpResponse:
-    card = selectors.get_card(request.user, card_id)
     # "Show older entries": the whole timeline, as its own fragment over htmx.
     limit = TIMELINE_ALL if request.GET.get("timeline") == "all" else TIMELINE_FIRST
     if limit == TIMELINE_ALL and is_htmx(request):
+        card = selectors.get_card(request.user, card_id)
         return render(request, "cards/_timeline.html", {"card": card, **timeline_context(request.user, card, limit)})
+    # The card with its phones, e-mails and addresses: one statement.
+    card, contacts = selectors.read_card_with_contacts(request.user, card_id)
     # Every section at once without scripts, for "?panels=all" and for the whole timeline.
     deferred = request.COOKIES.get(SCRIPTS_COOKIE) == "1" and request.GET.get("panels") != "all" and limit == TIMELINE_FIRST
-    return render(request, "cards/detail.html", card_context(request, card, timeline_limit=limit, deferred=deferred))
+    return render(request, "cards/detail.html", card_context(request, card, timeline_limit=limit, deferred=deferred, contacts=contacts))
 
 
 @require_POST
