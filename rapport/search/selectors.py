@@ -92,6 +92,13 @@ class _Found:
         where, params = rows.query.get_compiler(using=rows.db).compile(rows.query.where)
         return _Found(where or "1 = 1", tuple(params))
 
+    def without(self, skip: set[int]) -> tuple[str, list[Any]]:
+        """The condition and its parameters, leaving out the cards in ``skip``."""
+        if not skip:
+            return self.where, list(self.params)
+        where = f"{self.where} AND NOT ({_terms()}.card_id IN ({', '.join(['%s'] * len(skip))}))"
+        return where, [*self.params, *sorted(skip)]
+
     @staticmethod
     def readable(user: Any, kind: str | None, include_archived: bool) -> "_Found":
         """``of(_scoped_rows(...))``, compiled once per process for each visibility scope: the
@@ -144,10 +151,7 @@ def _ranked_matches(found: _Found, tokens: list[Token], limit: int, skip: set[in
     bitmap scan on PostgreSQL, which reads every matching row from the table.)
     """
     terms = _terms()
-    where, where_params = found.where, list(found.params)
-    if skip:
-        where += f" AND NOT ({terms}.card_id IN ({', '.join(['%s'] * len(skip))}))"
-        where_params += sorted(skip)
+    where, where_params = found.without(skip)
     branches: list[str] = []
     params: list[Any] = []
     for index, token in enumerate(tokens):
@@ -187,10 +191,7 @@ def _one_word_matches(found: _Found, token: Token, limit: int, skip: set[int], *
     having the word exactly is in ``skip`` already (``search_card_ids`` looked for them first).
     """
     terms = _terms()
-    where, where_params = found.where, list(found.params)
-    if skip:
-        where += f" AND NOT ({terms}.card_id IN ({', '.join(['%s'] * len(skip))}))"
-        where_params += sorted(skip)
+    where, where_params = found.without(skip)
     ids: list[int] = []
     seen = set(skip)
 
