@@ -113,30 +113,30 @@ def membership_columns(user_id: str) -> str | None:
 
     from rapport.core import sql
 
+    postgresql = connection.vendor == "postgresql"
+    if not postgresql and connection.vendor != "sqlite":
+        return None
     name = connection.ops.quote_name
     teams = User._meta.get_field("teams").remote_field.through
     managed = User._meta.get_field("managed_teams").remote_field.through
     t_user, t_team = sql.column(teams, "user"), sql.column(teams, "team")
     m_user, m_team = sql.column(managed, "user"), sql.column(managed, "team")
-    team_id, team_name = f"t.{name('id')}", f"t.{name('name')}"
+
+    def joined(value: str, rows: str, order: str = "") -> str:
+        """The ids ``value`` of ``rows`` joined by commas (in ``order``)."""
+        if postgresql:
+            return f"(SELECT string_agg(CAST({value} AS text), ','{' ORDER BY ' + order if order else ''}) {rows})"
+        # SQLite keeps the order of a subquery an aggregate reads (it never flattens one that sorts).
+        return f"(SELECT group_concat(x, ',') FROM (SELECT {value} AS x {rows}{' ORDER BY ' + order if order else ''}))"
 
     def of_teams(through: Any, user_col: str, team_col: str) -> str:
-        rows = f"FROM {sql.table(Team)} t INNER JOIN {sql.table(through)} m ON m.{team_col} = {team_id} WHERE m.{user_col} = {user_id}"
-        if connection.vendor == "postgresql":
-            return f"(SELECT string_agg(CAST({team_id} AS text), ',' ORDER BY {team_name}) {rows})"
-        # SQLite keeps the order of a subquery an aggregate reads (it never flattens one that sorts).
-        return f"(SELECT group_concat(x, ',') FROM (SELECT {team_id} AS x {rows} ORDER BY {team_name}))"
+        rows = f"FROM {sql.table(Team)} t INNER JOIN {sql.table(through)} m ON m.{team_col} = t.{name('id')} WHERE m.{user_col} = {user_id}"
+        return joined(f"t.{name('id')}", rows, f"t.{name('name')}")
 
-    members = (
-        f"FROM {sql.table(teams)} m WHERE m.{t_team} IN "
-        f"(SELECT g.{m_team} FROM {sql.table(managed)} g WHERE g.{m_user} = {user_id})"
+    people = joined(
+        f"m.{t_user}",
+        f"FROM {sql.table(teams)} m WHERE m.{t_team} IN (SELECT g.{m_team} FROM {sql.table(managed)} g WHERE g.{m_user} = {user_id})",
     )
-    if connection.vendor == "postgresql":
-        people = f"(SELECT string_agg(CAST(m.{t_user} AS text), ',') {members})"
-    elif connection.vendor == "sqlite":
-        people = f"(SELECT group_concat(m.{t_user}, ',') {members})"
-    else:
-        return None
     return f"{of_teams(teams, t_user, t_team)}, {of_teams(managed, m_user, m_team)}, {people}"
 
 

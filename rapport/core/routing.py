@@ -48,27 +48,21 @@ class IndexedResolver(URLResolver):
     of segments."""
 
     @cached_property
-    def _index(self) -> tuple[list[tuple[Any, str | None, int | None]], frozenset[str], int]:
-        entries = list(self.url_patterns)
-        keyed = [(entry, _first_segment(entry), _segments(entry)) for entry in entries]
+    def _narrowed(self) -> tuple[dict[tuple[str | None, int | None], URLResolver], frozenset[str], int]:
+        """A resolver per (first segment, number of segments) the patterns name, with None for
+        "any other": (those resolvers, the literal first segments, the most segments)."""
+        keyed = [(entry, _first_segment(entry), _segments(entry)) for entry in self.url_patterns]
         heads = frozenset(head for _entry, head, _count in keyed if head is not None)
         longest = max((count for _entry, _head, count in keyed if count is not None), default=0)
-        return keyed, heads, longest
-
-    @cached_property
-    def _narrowed(self) -> dict[tuple[str | None, int | None], URLResolver]:
-        return {}
+        resolvers = {
+            (head, count): self._with([e for e, h, c in keyed if h in (head, None) and c in (count, None)])
+            for head in (*heads, None) for count in (*range(1, longest + 1), None)
+        }
+        return resolvers, heads, longest
 
     def _candidates(self, head: str, count: int) -> URLResolver:
-        keyed, heads, longest = self._index
-        key = (head if head in heads else None, count if count <= longest else None)
-        found = self._narrowed.get(key)
-        if found is None:
-            found = self._narrowed[key] = self._with([
-                entry for entry, entry_head, entry_count in keyed
-                if entry_head in (key[0], None) and entry_count in (key[1], None)
-            ])
-        return found
+        resolvers, heads, longest = self._narrowed
+        return resolvers[(head if head in heads else None, count if count <= longest else None)]
 
     def _with(self, entries: list[Any]) -> URLResolver:
         return URLResolver(self.pattern, entries, self.default_kwargs, app_name=self.app_name, namespace=self.namespace)

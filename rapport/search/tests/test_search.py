@@ -172,3 +172,19 @@ def test_a_search_follows_a_change_of_teams_and_a_new_share_at_once(users: dict[
     assert sorted(names(User.objects.get(pk=ana.pk), "zubi")) == ["Quintiliano Zubizarreta", "Quintina Zubiri"]
     User.objects.get(pk=ana.pk).teams.clear()
     assert names(User.objects.get(pk=ana.pk), "zubi") == ["Quintina Zubiri"]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("%", []), ("_", []), ("'", []), ("\\", []), ('"', []), ("\uffff", []), ("zz\uffffzz", []), ("a" * 199, []),
+    ("ga%", ["Gara Garcia"]), ("%ga", ["Gara Garcia"]), ("o'ne", ["Oscar O'Neill"]), ("oneill", ["Oscar O'Neill"]),
+    ("g_r", []), ("gar'", ["Gara Garcia"]),
+])
+def test_a_one_word_query_of_odd_characters_is_read_as_its_letters(
+    users: dict[str, Any], make_person: Any, query: str, expected: list[str]
+) -> None:
+    """Characters SQL or LIKE would read as wildcards or quotes are not wildcards to the search:
+    a query of them alone finds nothing, one with letters finds what its letters find, and none
+    fails."""
+    make_person(given_name="Gara", family_name="Garcia")
+    make_person(given_name="Oscar", family_name="O'Neill")
+    assert names(users["admin"], query) == expected
