@@ -273,8 +273,9 @@ RAPPORT_API_RATE = env_str("RAPPORT_API_RATE", "1200/m")
 # Usernames the API rate limit does not apply to (a load test's user, an integration's service
 # account), e.g. "bench_admin,erp_sync". Their calls are still authenticated and audited.
 RAPPORT_RATE_LIMIT_EXEMPT = env_list("RAPPORT_RATE_LIMIT_EXEMPT")
-# How long a worker process trusts what it read of an API token (0: read it on every call). A
-# revocation applies at once in the process that made it, within this many seconds elsewhere.
+# How long a worker process trusts what it read of an API token and of its user: active flag,
+# role, teams (0: read them on every call). A revocation, deactivation or change of teams
+# applies at once in the process that made it, within this many seconds elsewhere.
 RAPPORT_TOKEN_CACHE_SECONDS = env_int("RAPPORT_TOKEN_CACHE_SECONDS", 5)
 RAPPORT_LOGIN_MAX_FAILURES = env_int("RAPPORT_LOGIN_MAX_FAILURES", 5)
 RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("RAPPORT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)

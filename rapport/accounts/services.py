@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ def set_special_clearance(*, user: User, granted: bool, by: User | None = None) 
     """Grants or withdraws the sensitive-data (special-category) clearance, and audits it."""
     old = user.can_see_special
     User.objects.filter(pk=user.pk).update(can_see_special=granted)
+    forget_users()
     user.can_see_special = granted
     user.__dict__.pop("_rapport_scope", None)
     if old != granted:
@@ -139,6 +141,12 @@ class FoundToken:
 # key_hash → the token's row, and → when its last_used_at was last written. Per process:
 # a revocation clears the entry here at once, other processes drop theirs within the TTL.
 _tokens: dict[str, CachedToken] = {}
+# user id → the active user with their teams as read at the given time.monotonic(), for the
+# same TTL. Any change of a user or of team memberships made in this process empties it
+# (``forget_users``, connected to the models' signals in apps.py); other processes see the
+# change once their copy is older than the TTL.
+_users: dict[int, tuple[User, float]] = {}
+_users_generation = 0  # counts the times _users was emptied: a read begun before is not kept
 _touched: dict[str, dt.datetime] = {}
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 _MAX_CACHED = 10_000  # a flood of made-up tokens must not grow the process without bound
@@ -151,12 +159,30 @@ def _token_ttl() -> float:
 
 
 def forget_tokens(*, key_hashes: list[str] | None = None) -> None:
-    """Drops cached tokens (all of them without ``key_hashes``), so the next use reads the database."""
+    """Drops cached tokens (all of them, and their users, without ``key_hashes``), so the next
+    use reads the database."""
     if key_hashes is None:
         _tokens.clear()
+        _users.clear()
         return
     for key in key_hashes:
         _tokens.pop(key, None)
+
+
+def forget_users(**_signal: object) -> None:
+    """Drops the cached users, so that the next request of each reads its role, teams and
+    active flag again. Also a receiver of the signals of users and teams (``AccountsConfig``).
+
+    Dropped at once and again when the change is committed: a request of another thread that
+    read the user in between read the row as it was before."""
+    _drop_users()
+    transaction.on_commit(_drop_users)
+
+
+def _drop_users() -> None:
+    global _users_generation
+    _users_generation += 1
+    _users.clear()
 
 
 def _cached_token(key_hash: str) -> CachedToken | None:
@@ -212,13 +238,35 @@ def _active_user(user_id: int) -> User | None:
     return user
 
 
+def _cached_user(user_id: int) -> User | None:
+    """The active user ``user_id`` with their teams: read from the database once per TTL in
+    this process, and handed out as a copy, so that nothing one request sets on its user (a
+    language, the visibility scope) reaches another."""
+    now = time.monotonic()
+    ttl = _token_ttl()
+    kept = _users.get(user_id)
+    if kept is not None and now - kept[1] < ttl:
+        return copy.copy(kept[0])
+    generation = _users_generation
+    user = _active_user(user_id)
+    if user is None:
+        _users.pop(user_id, None)
+        return None
+    if ttl > 0 and generation == _users_generation:
+        if len(_users) >= _MAX_CACHED:
+            _users.clear()
+        _users[user_id] = (copy.copy(user), now)
+    return user
+
+
 def token_for(raw: str) -> FoundToken | None:
     """The active token of a raw bearer value, with its user.
 
-    The token row is cached for ``RAPPORT_TOKEN_CACHE_SECONDS`` (5 s): a revocation applies at
-    once in the process that made it and within that time in every other; an expiry applies at
-    once everywhere. The user is read on every call, so a deactivated user or a changed role
-    counts from the next request. ``last_used_at`` is written at most once a minute per token.
+    The token row and its user (role, active flag, teams) are cached for
+    ``RAPPORT_TOKEN_CACHE_SECONDS`` (5 s): a revocation, a deactivation or a change of role or
+    teams applies at once in the process that made it and within that time in every other; an
+    expiry applies at once everywhere. ``last_used_at`` is written at most once a minute per
+    token.
     """
     key_hash = hash_token(raw)
     cached = _cached_token(key_hash)
@@ -227,7 +275,7 @@ def token_for(raw: str) -> FoundToken | None:
     now = timezone.now()
     if cached.expires_at is not None and cached.expires_at <= now:
         return None
-    user = _active_user(cached.user_id)
+    user = _cached_user(cached.user_id)
     if user is None:
         return None
     last = _touched.get(key_hash)
@@ -262,6 +310,7 @@ def set_language(*, user: User, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise ValidationError.single("language", f"{language!r} is not a supported language.")
     User.objects.filter(pk=user.pk).update(language=language)
+    forget_users()
 
 
 @transaction.atomic

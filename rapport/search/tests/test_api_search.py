@@ -117,11 +117,11 @@ def test_a_prefix_search_runs_the_same_queries_for_one_card_found_and_for_twenty
     one, queries_for_one = _search_queries(client, {"q": "únicoa"})
     twenty, queries_for_twenty = _search_queries(client, {"q": "garciam", "limit": 20})
     assert (one.json()["count"], twenty.json()["count"]) == (1, 20)
-    # The user with their teams, exact words, the newest cards of each name starting with the
-    # prefix (PostgreSQL: one statement; SQLite: the names, then their cards), the cards, and
-    # their phones and e-mails together (before: the rep's teams apart, and a query each for
-    # phones and e-mails, 8). When the names leave the page short, the rest of the prefix's
-    # range and the typo neighbours of the word too.
+    # Exact words, the newest cards of each name starting with the prefix (PostgreSQL: one
+    # statement; SQLite: the names, then their cards), the cards, and their phones and e-mails
+    # together; the token's user with their teams is cached (before: the user and the rep's
+    # teams, and a query each for phones and e-mails, 8). When the names leave the page short,
+    # the rest of the prefix's range and the typo neighbours of the word too.
     names = 1 if connection.vendor == "postgresql" else 2
-    assert queries_for_twenty == 4 + names
-    assert queries_for_one == 6 + names
+    assert queries_for_twenty == 3 + names
+    assert queries_for_one == 5 + names
