@@ -94,6 +94,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Signed-in pages read their user with the user's teams in one statement. Django's own backend
+# stays listed so that sessions opened under it before stay signed in.
+AUTHENTICATION_BACKENDS = ["rapport.accounts.backends.TeamsBackend", "django.contrib.auth.backends.ModelBackend"]
+
 ROOT_URLCONF = "rapport.urls"
 WSGI_APPLICATION = "rapport.wsgi.application"
 

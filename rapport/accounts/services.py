@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rapport.accounts.models import ApiToken, Role, Team, TokenScope, User, hash_token
+from rapport.accounts.selectors import active_user_with_teams as _active_user
 from rapport.audit.models import Action
 from rapport.audit.services import record as audit
 from rapport.core.errors import NotFound, ValidationError
@@ -206,36 +207,6 @@ def _cached_token(key_hash: str) -> CachedToken | None:
     if last_used_at is not None:
         _touched[key_hash] = max(_touched.get(key_hash, last_used_at), last_used_at)
     return cached
-
-
-def _active_user(user_id: int) -> User | None:
-    """The user by primary key if active, every column loaded, with their teams, managed teams
-    and managed people (``accounts.selectors.membership_columns``) for the visibility scope: one
-    fixed statement, which every API request runs, so it is written out instead of compiled by
-    the ORM each time (a quarter of the cost), and read as the ORM would load it
-    (``rapport.core.sql``)."""
-    from django.db import connection
-
-    from rapport.accounts.selectors import membership_columns, parse_memberships
-    from rapport.core import sql
-
-    def build() -> str:
-        extra = membership_columns(f"u.{sql.column(User, 'id')}")
-        return (
-            f"SELECT {sql.select_columns(User, 'u')}{', ' + extra if extra else ''} FROM {sql.table(User)} u "
-            f"WHERE u.{sql.column(User, 'id')} = %s AND u.{sql.column(User, 'is_active')} = %s"
-        )
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql.statement("accounts.active_user", build), [user_id, True])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    user = sql.from_row(User, row)
-    width = sql.width(User)
-    if len(row) > width:
-        user._rapport_memberships = parse_memberships(user.pk, *row[width:width + 3])
-    return user
 
 
 def _cached_user(user_id: int) -> User | None:
