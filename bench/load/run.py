@@ -190,15 +190,24 @@ class Server:
         return values
 
     @staticmethod
-    def _cpu_seconds(pid: int) -> float:
+    def _cpu_times(pid: int) -> tuple[float, float]:
+        """User and system CPU seconds of a process."""
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            tick = os.sysconf("SC_CLK_TCK")
+            return int(fields[11]) / tick, int(fields[12]) / tick
         except (OSError, IndexError, ValueError):
-            return 0.0
+            return 0.0, 0.0
+
+    @classmethod
+    def _cpu_seconds(cls, pid: int) -> float:
+        return sum(cls._cpu_times(pid))
 
     def cpu_seconds(self) -> float:
         return sum(self._cpu_seconds(pid) for pid in self.workers())
+
+    def cpu_by_worker(self) -> dict[int, tuple[float, float]]:
+        return {pid: self._cpu_times(pid) for pid in self.workers()}
 
     def memory(self) -> dict[str, Any]:
         per_worker = {pid: self._status(pid) for pid in self.workers()}
@@ -231,6 +240,7 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
                "-t", f"{seconds}s", "--host", server.url, "--csv", str(prefix), "--only-summary", "--stop-timeout", "5",
                "--loglevel", "WARNING"]
     cpu_before = server.cpu_seconds()
+    by_worker_before = server.cpu_by_worker()
     database_before = database_cpu_seconds()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
@@ -238,6 +248,8 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
     wall = time.monotonic() - started
     cpu = server.cpu_seconds() - cpu_before
+    by_worker = {pid: (u - by_worker_before.get(pid, (0.0, 0.0))[0], st - by_worker_before.get(pid, (0.0, 0.0))[1])
+                 for pid, (u, st) in server.cpu_by_worker().items()}
     database_cpu = database_cpu_seconds() - database_before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     locust_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
@@ -254,6 +266,10 @@ def run_locust(scenario: str, users: int, seconds: int, server: Server, fixture_
         "users": users, "seconds": seconds, "requests": requests,
         "server_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
         "server_cpu_share_of_wall": round(cpu / wall, 2),
+        # How the clients spread over the workers (each kept-alive client stays with one), and
+        # how much of the workers' time the kernel took (sockets, wake-ups).
+        "worker_cpu_seconds": sorted(round(u + st, 1) for u, st in by_worker.values()),
+        "server_cpu_system_share": round(sum(st for _, st in by_worker.values()) / cpu, 2) if cpu else None,
         # Where the rest of the two cores went: PostgreSQL's server processes (0 on SQLite, which
         # runs inside the workers) and the load generator itself.
         "database_cpu_ms_per_request": round(database_cpu * 1000 / total, 2) if total else None,
@@ -394,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"CPU per request: server {figures[scenario]['server_cpu_ms_per_request']} ms, "
                   f"database {figures[scenario]['database_cpu_ms_per_request']} ms, "
                   f"Locust {figures[scenario]['locust_cpu_ms_per_request']} ms, "
+                  f"per worker {figures[scenario]['worker_cpu_seconds']} s ({figures[scenario]['server_cpu_system_share']} system), "
                   f"worker RSS {figures[scenario]['memory_after']['rss_mb']} MB, "
                   f"load average {figures[scenario]['load_average_1min']}", flush=True)
             if "check" in figures[scenario]:
