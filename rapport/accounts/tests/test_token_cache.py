@@ -58,14 +58,22 @@ def test_a_revoked_token_stops_at_once_in_the_process_that_revoked_it(users: dic
     assert client.get("/api/v1/organizations").status_code == 401
 
 
-def test_a_revocation_made_by_another_process_counts_once_the_cache_time_has_passed(
-    users: dict[str, Any], clock: Clock, settings: Any
+def _revoke_elsewhere(users: dict[str, Any]) -> None:
+    ApiToken.objects.update(revoked_at=timezone.now())  # what `rapport token revoke` does from its own process
+
+
+def _deactivate_elsewhere(users: dict[str, Any]) -> None:
+    User.objects.filter(pk=users["rep_ana"].pk).update(is_active=False)
+
+
+@pytest.mark.parametrize("change", [_revoke_elsewhere, _deactivate_elsewhere], ids=["revocation", "deactivation"])
+def test_a_revocation_or_deactivation_made_by_another_process_counts_once_the_cache_time_has_passed(
+    users: dict[str, Any], clock: Clock, settings: Any, change: Any
 ) -> None:
     settings.RAPPORT_TOKEN_CACHE_SECONDS = 5
     raw = create_token(user=users["rep_ana"])
     assert token_for(raw) is not None
-    # What `rapport token revoke` does from its own process: this one's cache is not told.
-    ApiToken.objects.update(revoked_at=timezone.now())
+    change(users)  # another process's change: no signal reaches this one
     clock.now += 4.9
     assert token_for(raw) is not None
     clock.now += 0.2
@@ -96,20 +104,6 @@ def test_a_user_deactivated_in_this_process_is_refused_at_once(users: dict[str, 
     user.is_active = False
     user.save()  # as the admin site does
     assert client.get("/api/v1/organizations").status_code == 401
-
-
-def test_a_deactivation_made_by_another_process_counts_once_the_cache_time_has_passed(
-    users: dict[str, Any], clock: Clock, settings: Any
-) -> None:
-    settings.RAPPORT_TOKEN_CACHE_SECONDS = 5
-    raw = create_token(user=users["rep_ana"])
-    assert token_for(raw) is not None
-    # Another process's change: no signal reaches this one.
-    User.objects.filter(pk=users["rep_ana"].pk).update(is_active=False)
-    clock.now += 4.9
-    assert token_for(raw) is not None
-    clock.now += 0.2
-    assert token_for(raw) is None
 
 
 def test_without_a_cache_time_a_deactivation_by_another_process_counts_at_once(users: dict[str, Any], settings: Any) -> None:
