@@ -27,12 +27,6 @@ class TeamsBackend(ModelBackend):
         return user
 
     def get_user(self, user_id: Any) -> User | None:
-        if isinstance(user_id, bool):
+        if isinstance(user_id, bool) or not str(user_id).isdigit() or int(str(user_id)) > 2**62:
             return None
-        try:
-            pk = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        if not 0 < pk < 2**63:
-            return None
-        return active_user_with_teams(pk)
+        return active_user_with_teams(int(str(user_id)))

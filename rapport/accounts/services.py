@@ -164,7 +164,7 @@ def forget_tokens(*, key_hashes: list[str] | None = None) -> None:
     use reads the database."""
     if key_hashes is None:
         _tokens.clear()
-        _users.clear()
+        _drop_users()
         return
     for key in key_hashes:
         _tokens.pop(key, None)

@@ -35,8 +35,8 @@ class Scope:
     @cached_property
     def _memberships(self) -> "Memberships":
         """The user's teams, managed teams and managed people: read with the user when the user
-        came from an API token (``accounts.services``), else asked here; a rep's scope needs
-        only the teams."""
+        came from an API token or a session (``accounts.selectors.active_user_with_teams``),
+        else asked here; a rep's scope needs only the teams."""
         from rapport.accounts.selectors import Memberships, memberships_of, team_ids_of
 
         known = getattr(self.user, "_rapport_memberships", None)
