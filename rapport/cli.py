@@ -37,6 +37,29 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _load_before_fork() -> None:
+    """Loads in the serving process what every worker would otherwise load on its first requests:
+    the URL table with the API's routers and schemas (about 1.5 s of CPU), and for each language
+    its translations and its table for reversing URLs (0.05–0.15 s each). The workers forked from
+    this process start with them, in memory they share until they write to it; a worker that
+    replaces a recycled one answers its first request as fast as the rest.
+
+    Then every object made so far is moved out of the garbage collector's reach (``gc.freeze``):
+    the workers' collections no longer walk them, nor write to the pages that hold them."""
+    import gc
+
+    from django.conf import settings
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    resolver = get_resolver()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            resolver.reverse_dict  # built once per language, on first use
+    gc.collect()
+    gc.freeze()
+
+
 def _prepare_database() -> None:
     """Creates or upgrades the tables a command needs, so no command starts on a bare database.
 
@@ -99,6 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = behind_proxies(application, settings.RAPPORT_TRUSTED_PROXIES, count=settings.RAPPORT_TRUSTED_PROXY_COUNT)
     except ValueError as exc:
         raise _usage(str(exc)) from None
+    _load_before_fork()
     # The workers are forked from this process: none may inherit its database connection.
     connections.close_all()
     queue_worker = start_queue_worker() if args.queue_worker else None

@@ -19,6 +19,16 @@ import pytest
 from rapport import cli
 
 
+@pytest.fixture(autouse=True)
+def _collect_as_usual_afterwards() -> Any:
+    # ``rapport serve`` moves every object it made out of the garbage collector's reach before
+    # its workers fork; the test process gets them back.
+    import gc
+
+    yield
+    gc.unfreeze()
+
+
 def options(*argv: str) -> dict[str, Any]:
     args = cli.build_parser().parse_args(["serve", *argv])
     return cli.gunicorn_options(args)
@@ -83,6 +93,24 @@ def test_serve_migrates_then_runs_gunicorn_with_the_proxy_aware_app(db: Any, cap
     assert ran["options"]["workers"] == 2 and ran["options"]["bind"] == ["127.0.0.1:8124"]
     assert callable(ran["app"]) and ran["app"].__name__ == "dispatch"  # behind_proxies' wrapper
     assert "with 2 worker processes" in capsys.readouterr().out
+
+
+def test_serve_loads_the_url_table_and_each_language_before_the_workers_fork(db: Any, monkeypatch: Any) -> None:
+    import gc
+
+    from django.conf import settings
+    from django.urls import clear_url_caches, get_resolver
+
+    from rapport.core import serving
+
+    clear_url_caches()
+    monkeypatch.setattr(serving.RapportServer, "run", lambda self: None)
+    monkeypatch.setattr(cli, "_migrate", lambda: None)
+    assert cli.main(["serve", "--no-worker", "--port", "8126"]) == 0
+    resolver = get_resolver()
+    assert "url_patterns" in resolver.__dict__  # the URLconf and the API's routers are imported
+    assert set(resolver._reverse_dict) >= {code for code, _name in settings.LANGUAGES}
+    assert gc.get_freeze_count() > 0
 
 
 def test_serve_falls_back_to_waitress_where_gunicorn_cannot_run(db: Any, capsys: Any, monkeypatch: Any) -> None:
