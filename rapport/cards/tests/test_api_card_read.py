@@ -149,6 +149,57 @@ def test_the_card_read_answers_the_same_json_as_before(users: dict[str, Any], wo
         ]
 
 
+@pytest.mark.parametrize("username", ["rep_ana", "manager_mei", "admin"])
+def test_the_card_read_answers_exactly_what_its_schema_makes_of_a_card_with_every_kind_of_value(
+    users: dict[str, Any], make_org: Any, make_person: Any, username: str
+) -> None:
+    # The card read's answer is rendered without pydantic checking it against CardDetailOut: it
+    # must be what that check would make of it, for values of every item type (money, dates,
+    # lists, references to people, confidential items), social pages, addresses, a card without
+    # a team and an archived one.
+    import random
+
+    from rapport.cards import services
+    from rapport.cards.demo import MARKETS, PhoneMaker, ValueMaker
+    from rapport.cards.schemas import CardDetailOut
+    from rapport.catalog import selectors as catalog
+    from rapport.catalog.models import Sensitivity
+    from rapport.core.api import api
+
+    rng = random.Random(3)
+    values = ValueMaker(rng, PhoneMaker(rng))
+    org = make_org(name="Ferretería Norte", website="https://norte.es", industry="Hardware", tier="A",
+                   addresses=[{"kind": "billing", "street": "Calle Mayor 1", "city": "Madrid", "region": "M",
+                               "postal_code": "28001", "country": "ES"}],
+                   social=[{"network": "linkedin", "url": "https://www.linkedin.com/company/norte"}])
+    other = make_person(given_name="Pedro", family_name="Ruiz")
+    person = make_person(given_name="Lucía", family_name="Gómez", local_name="露西亚", organization=org.id,
+                         phones=["+34 612 345 678"], emails=["lucia@norte.es"],
+                         social=[{"network": "x", "url": "https://x.com/lucia"}, {"url": "https://lucia.es"}])
+    for card in (org, person):
+        for item in catalog.items().values():
+            if item.applies_to not in ("any", card.kind) or item.sensitivity == Sensitivity.SPECIAL:
+                continue
+            value = values.value(item, MARKETS[0], person_ids=[other.pk])
+            if value is not None:
+                services.add_fact(user=users["rep_ana"], card=card, item_key=item.key, value=value, source_key="visit",
+                                  confidence=rng.choice([None, 30, 90]), observed_at=rng.choice([None, "2024-05-01"]))
+    archived = make_org(name="Archived")
+    Card.objects.filter(pk=archived.pk).update(archived_at=archived.created_at, team=None)
+    user = users[username]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user)}")
+    for card in (org, person, archived):
+        kind = "organizations" if card.kind == "organization" else "people"
+        response = client.get(f"/api/v1/{kind}/{card.pk}")
+        assert response.status_code == 200
+        answer = json.loads(response.content)
+        assert len(answer["profile"]) >= (20 if card != archived else 0)
+        fresh = selectors.get_card(user, card.pk)
+        checked = CardDetailOut.model_validate(_expected_detail(fresh, user)).model_dump()
+        assert response.content == api.renderer.render(None, checked, response_status=200)  # type: ignore[arg-type]
+        assert response["ETag"] == f'"{fresh.version}"'
+
+
 def _queries(client: Client, url: str, *, user_cached: bool = True) -> int:
     client.get(url)  # warm the per-process caches (catalog, token and its user)
     if not user_cached:
