@@ -72,7 +72,8 @@ def _detail(request: AuthedHttpRequest, card: Card, contacts: selectors.Contacts
         contacts = selectors.card_contacts(card)  # phones, e-mails and addresses: one query
     data = CardOut.from_card(card, contacts)
     data["addresses"] = contacts.addresses
-    data["social"] = card.social or []
+    # In SocialSchema's order: PostgreSQL's jsonb gives an object's keys back in an order of its own.
+    data["social"] = [{"network": page.get("network", ""), "url": page.get("url", "")} for page in card.social or []]
     data["profile"] = {
         v.item.key: {
             "value": v.value,
