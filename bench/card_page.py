@@ -12,7 +12,9 @@ for nobody counts) and the queries, through the test client with a kept connecti
 - the card page's first response in a browser that runs scripts (``card_page``: the first
   screen and a slot for every other section),
 - each section that first response leaves a slot for, as htmx asks for it (``sections``), and
-  their sum with the first response: the page's whole cost once every slot is revealed,
+  their sum with the first response: the page's whole cost once every slot is revealed; and
+  the first response with the sections a desk screen shows on opening (``card_page_on_a_desk``:
+  the first three of each column),
 - the whole page at once, as a browser without scripts gets it (``card_page_whole``),
 - ``GET /api/v1/people/{id}`` of its people, and a plain Django view as the floor.
 
@@ -37,6 +39,7 @@ from bench import common
 TARGETS = {"card_page_cpu_p50_ms": 25}
 SCRIPTS_COOKIE = "rapport_js"  # rapport.cards.views.SCRIPTS_COOKIE
 BUSY_NAME = "Distribuidora Central Bench S.A."
+SECTIONS_IN_VIEW = 3  # of each column, on a desk screen (bench.load.locustfile)
 
 
 def busy_organization(world: Any) -> tuple[Any, list[int]]:
@@ -80,6 +83,14 @@ def measure(args: argparse.Namespace, world: Any, org: Any, people: list[int]) -
         api = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='bench')}")
         page = web.get(f"/cards/{org.pk}/").content.decode()
         slots = re.findall(r'hx-get="(/cards/\d+/sections/[\w-]+/)"', page)
+        # What a desk screen shows on opening: the first sections of each column (as the load
+        # test's browser asks for them, bench.load.locustfile.SECTIONS_IN_VIEW).
+        side = page.find('class="col-side"')
+        in_view = [
+            url.rstrip("/").rsplit("/", 1)[-1]
+            for part in (page[:side], page[side:]) if side >= 0
+            for url in re.findall(r'hx-get="(/cards/\d+/sections/[\w-]+/)"', part)[:SECTIONS_IN_VIEW]
+        ]
         targets = {
             # The floor: a plain Django view (a redirect) through the whole middleware stack.
             "plain_view": (web, ["/favicon.ico"]),
@@ -135,9 +146,17 @@ def measure(args: argparse.Namespace, world: Any, org: Any, people: list[int]) -
             "queries": figures["card_page"][role]["queries"] + sum(e["queries"] for e in per_section.values()),
         }
         figures.setdefault("card_page_and_sections", {})[role] = total
+        desk = {
+            "sections": in_view,
+            "cpu_p50_ms": round(figures["card_page"][role]["cpu"]["p50_ms"] + sum(per_section[k]["cpu"]["p50_ms"] for k in in_view), 2),
+            "queries": figures["card_page"][role]["queries"] + sum(per_section[k]["queries"] for k in in_view),
+        }
+        figures.setdefault("card_page_on_a_desk", {})[role] = desk
         print("  sections (" + role + "): " + ", ".join(f"{k} {e['cpu']['p50_ms']} ms/{e['queries']} q" for k, e in per_section.items()), flush=True)
         print(f"  first response + every section ({role}): {total['cpu_p50_ms']} ms CPU (sum of p50s), "
               f"{total['queries']} queries, {total['requests']} requests", flush=True)
+        print(f"  first response + the sections a desk screen shows at once ({role}: {', '.join(in_view)}): "
+              f"{desk['cpu_p50_ms']} ms CPU (sum of p50s), {desk['queries']} queries", flush=True)
     connection.close()
     return figures
 

@@ -83,7 +83,7 @@ def _detail(request: AuthedHttpRequest, card: Card, contacts: selectors.Contacts
             "observed_at": v.observed_at,
             "fact_id": v.fact_id,
         }
-        for v in selectors.profile_of(request.user, card)
+        for v in selectors.profile_of(request.user, card, display=False)
     }
     return data
 

@@ -288,7 +288,7 @@ class Loader:
         self.sources = catalog.sources()
         self.now = timezone.now()
         self._owner_team: dict[Any, tuple[int, int | None, dict[str, list[str]]]] = {}
-        self._allowed: dict[tuple[int, int | None], set[str]] = {}
+        self._allowed: dict[tuple[int, int | None], frozenset[str]] = {}
         self._observed: dict[Any, tuple[dt.datetime | None, dict[str, list[str]]]] = {}
         self._required: dict[tuple[str, str], list[InformationItem]] = {}
         self._values: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
@@ -557,7 +557,7 @@ class Loader:
             self._observed[raw] = result
         return result
 
-    def _allowed_on(self, owner_id: int, team_id: int | None) -> set[str]:
+    def _allowed_on(self, owner_id: int, team_id: int | None) -> frozenset[str]:
         key = (owner_id, team_id)
         allowed = self._allowed.get(key)
         if allowed is None:

@@ -588,18 +588,22 @@ def _referenced_people(pairs: Iterable[tuple[InformationItem | None, Any]]) -> s
     return {value for item, value in pairs if item is not None and item.type == ItemType.PERSON}
 
 
-def profile_of(user: Any, card: Card) -> list[ProfileValue]:
+def profile_of(user: Any, card: Card, *, display: bool = True) -> list[ProfileValue]:
+    """The card's current values the user may read, in catalog order; each read of a confidential
+    or special one is logged. Without ``display`` (the API, which answers values, not how pages
+    write them) each value's ``display`` is left empty and the names of the people it refers
+    to are not read."""
     readable = readable_items(user, card)
     result = []
     # Only what the user may read is decrypted, and each value once.
     entries = [(readable[k], e, crypto.unseal(e.get("v"))) for k, e in (card.profile or {}).items() if k in readable]
-    people = person_names(user, _referenced_people((item, value) for item, _, value in entries))
+    people = person_names(user, _referenced_people((item, value) for item, _, value in entries)) if display else {}
     for item, entry, value in entries:
         result.append(
             ProfileValue(
                 item=item,
                 value=value,
-                display=display_value(item, value, people),
+                display=display_value(item, value, people) if display else "",
                 fact_id=entry.get("f", 0),
                 source_key=entry.get("s", ""),
                 confidence=entry.get("c", 0),

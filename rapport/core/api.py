@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
@@ -66,7 +67,19 @@ class FastJSONRenderer(JSONRenderer):
     _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
     def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, default=self._encoder.default, option=self._options)
+        return orjson.dumps(data, default=self._default, option=self._options)
+
+    def _default(self, value: Any) -> Any:
+        # A date-time, the most common by far (two in every card, a hundred in a list), written
+        # here as Django's encoder writes it, without first asking the five questions of ninja's.
+        if type(value) is dt.datetime:
+            text = value.isoformat()
+            if value.microsecond:
+                text = text[:23] + text[26:]
+            if text.endswith("+00:00"):
+                text = text[:-6] + "Z"
+            return text
+        return self._encoder.default(value)
 
 
 api = NinjaAPI(

@@ -21,6 +21,19 @@ if TYPE_CHECKING:
     from rapport.cards.models import Card
 
 
+# What each clearance reads, by (confidential on this card, special): made once, since every card
+# read asks (an enum member's ``.value`` is a property lookup each time).
+_CLEARANCES: dict[tuple[bool, bool], frozenset[str]] = {
+    (confidential, special): frozenset(
+        [Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value]
+        + ([Sensitivity.CONFIDENTIAL.value] if confidential else [])
+        + ([Sensitivity.SPECIAL.value] if special else [])
+    )
+    for confidential in (False, True)
+    for special in (False, True)
+}
+
+
 class Scope:
     """What one user may see, computed once per request and reused by every query."""
 
@@ -154,14 +167,9 @@ class Scope:
     def may_see_special(self) -> bool:
         return bool(self.user.can_see_special) and self.role != "analyst" and self.user.is_active
 
-    def sensitivities_on(self, card: "Card") -> set[str]:
+    def sensitivities_on(self, card: "Card") -> frozenset[str]:
         """The sensitivity classes of items this user may read on a card they can see."""
-        allowed = {Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value}
-        if self.may_see_confidential_on(card):
-            allowed.add(Sensitivity.CONFIDENTIAL.value)
-        if self.may_see_special:
-            allowed.add(Sensitivity.SPECIAL.value)
-        return allowed
+        return _CLEARANCES[(self.may_see_confidential_on(card), self.may_see_special)]
 
     def may_write_card(self, card: "Card") -> bool:
         """Analysts read; everyone else may edit the cards they can see."""

@@ -96,3 +96,21 @@ def test_a_list_answered_from_rows_holds_exactly_what_the_cards_themselves_give(
         assert got == want, (kind, query, diffs[:3])
         shown += len(got["items"])
     assert shown  # the comparison is not between two empty pages
+
+
+def test_a_card_read_answers_a_reference_to_a_person_as_its_id_without_reading_that_persons_name(
+    populated: Client, users: dict[str, Any], make_org: Any, make_person: Any
+) -> None:
+    from rapport.catalog import selectors as catalog
+
+    ref = next(i for i in catalog.items().values()
+               if i.type == "person" and i.applies_to in ("any", "organization") and i.sensitivity in ("public", "internal"))
+    org = make_org(name="Referencias SA", owner="rep_ana")
+    boss = make_person(given_name="Elena", family_name="Jefa", owner="rep_ana")
+    services.add_fact(user=users["rep_ana"], card=org, item_key=ref.key, value=boss.id, source_key="customer_stated")
+    url = f"/api/v1/organizations/{org.id}"
+    plain = make_org(name="Sin referencias SA", owner="rep_ana")
+    assert count_queries(populated, url) == count_queries(populated, f"/api/v1/organizations/{plain.id}")
+    body = populated.get(url).json()
+    assert body["profile"][ref.key]["value"] == boss.id
+    assert "Jefa" not in json.dumps(body)

@@ -32,6 +32,8 @@ def _values() -> list[Any]:
     return [
         {"at": dt.datetime(2026, 12, 6, 4, 7, 32, 123456, tzinfo=utc), "plain": dt.datetime(2026, 12, 6, 4, 7, 32, tzinfo=utc)},
         {"local": dt.datetime(2026, 3, 1, 9, 30, tzinfo=madrid), "naive": dt.datetime(2026, 3, 1, 9, 30, 0, 5)},
+        {"early": dt.datetime(1, 1, 1, 0, 0, 0, 999, tzinfo=dt.timezone(-dt.timedelta(hours=5, minutes=30))),
+         "late": dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=utc), "seconds_off": dt.datetime(2026, 6, 1, tzinfo=dt.timezone(dt.timedelta(seconds=5)))},
         {"day": dt.date(2026, 2, 28), "time": dt.time(17, 45, 0, 250000), "span": dt.timedelta(days=2, seconds=5)},
         {"money": decimal.Decimal("1234.50"), "id": uuid.UUID("12345678-1234-5678-1234-567812345678")},
         {"label": gettext_lazy("Person"), "kind": Kind.PERSON},

@@ -99,17 +99,20 @@ def test_serve_loads_the_url_table_and_each_language_before_the_workers_fork(db:
     import gc
 
     from django.conf import settings
+    from django.forms.renderers import get_default_renderer
     from django.urls import clear_url_caches, get_resolver
 
     from rapport.core import serving
 
     clear_url_caches()
+    get_default_renderer.cache_clear()  # type: ignore[attr-defined]
     monkeypatch.setattr(serving.RapportServer, "run", lambda self: None)
     monkeypatch.setattr(cli, "_migrate", lambda: None)
     assert cli.main(["serve", "--no-worker", "--port", "8126"]) == 0
     resolver = get_resolver()
     assert "url_patterns" in resolver.__dict__  # the URLconf and the API's routers are imported
     assert set(resolver._reverse_dict) >= {code for code, _name in settings.LANGUAGES}
+    assert get_default_renderer()._in_jinja2.get("django/forms/widgets/select.html") is True  # type: ignore[attr-defined]
     assert gc.get_freeze_count() > 0
 
 
