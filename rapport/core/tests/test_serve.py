@@ -190,6 +190,10 @@ def test_rapport_serve_with_two_workers_answers_a_page_and_stops(tmp_path: Path)
         workers = Path(f"/proc/{server.pid}/task/{server.pid}/children")
         assert status == 200, server.stdout.read().decode() if server.poll() is not None and server.stdout else status
         if workers.exists():
+            # Each worker opens its own socket (SO_REUSEPORT), so the first one may answer before
+            # gunicorn has started the second (it spaces their starts by up to 0.1 s).
+            while len(workers.read_text().split()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert len(workers.read_text().split()) == 2
     finally:
         server.send_signal(signal.SIGTERM)
