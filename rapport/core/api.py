@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import orjson
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
@@ -70,15 +71,10 @@ class FastJSONRenderer(JSONRenderer):
         return orjson.dumps(data, default=self._default, option=self._options)
 
     def _default(self, value: Any) -> Any:
-        # A date-time, the most common by far (two in every card, a hundred in a list), written
-        # here as Django's encoder writes it, without first asking the five questions of ninja's.
+        # A date-time, the most common by far (two in every card, a hundred in a list), goes
+        # straight to Django's encoder, without first being asked the five questions of ninja's.
         if type(value) is dt.datetime:
-            text = value.isoformat()
-            if value.microsecond:
-                text = text[:23] + text[26:]
-            if text.endswith("+00:00"):
-                text = text[:-6] + "Z"
-            return text
+            return DjangoJSONEncoder.default(self._encoder, value)
         return self._encoder.default(value)
 
 

@@ -3,9 +3,9 @@
 Django ships every widget template twice, for its template language and for Jinja2, with the
 same markup: Jinja2 leaves out the blank line the template language wrote after each option of
 a select, and escapes a quote in a value as ``&#34;`` where Django writes ``&quot;`` (the same
-character to a browser). Jinja2 compiles a template to Python, so a field draws in a fraction of the time: on a
-person's card page, whose first screen holds the call and fact forms, the page took 16 % less
-CPU. The admin site's and the auth app's own widgets exist only for the template language; they
+character to a browser). Jinja2 compiles a template to Python, so a field draws in a fraction
+of the time: on a person's card page, whose first screen holds the call and fact forms, the
+page took 16 % less CPU. The admin site's and the auth app's own widgets exist only for the template language; they
 are drawn by it.
 """
 

@@ -80,15 +80,24 @@ def _read_timestamps(loader: type, values: list[str] = TIMESTAMPS) -> list[objec
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_timestamps_are_parsed_by_psycopgs_compiled_loader_and_read_as_djangos_loader_reads_them() -> None:
+def _djangos_loader() -> type:
+    """Django's own ``timestamptz`` loader for UTC, as its backend would register it."""
     import datetime as dt
 
     from django.db.backends.postgresql.psycopg_any import BaseTzLoader
-    from psycopg.pq import Format
 
     class DjangosLoader(BaseTzLoader):
         timezone = dt.timezone.utc
 
+    return DjangosLoader
+
+
+def test_timestamps_are_parsed_by_psycopgs_compiled_loader_and_read_as_djangos_loader_reads_them() -> None:
+    import datetime as dt
+
+    from psycopg.pq import Format
+
+    DjangosLoader = _djangos_loader()
     connection.ensure_connection()
     assert connection.connection.adapters.get_loader(base_oid(), Format.TEXT) is pg.UtcTimestamptzLoader
     ours = _read_timestamps(pg.UtcTimestamptzLoader)
@@ -102,12 +111,7 @@ def test_timestamps_are_parsed_by_psycopgs_compiled_loader_and_read_as_djangos_l
 
 
 def test_in_a_session_not_in_utc_timestamps_are_read_as_djangos_loader_reads_them() -> None:
-    import datetime as dt
-
-    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
-
-    class DjangosLoader(BaseTzLoader):
-        timezone = dt.timezone.utc
+    DjangosLoader = _djangos_loader()
 
     with connection.cursor() as cursor:
         cursor.execute("SET TIME ZONE 'Europe/Bucharest'")
